@@ -1,0 +1,80 @@
+package cmd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cozyhr/cozyhr/core"
+)
+
+type applyOptions struct {
+	render renderFlags
+	apply  core.ApplyOptions
+}
+
+func newApplyCmd(g *globalOptions) *cobra.Command {
+	o := &applyOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Install or upgrade the release in the cluster (replaces make apply)",
+		Long: `Install or upgrade the Helm release with the same render and post-processing
+that show and diff use. When the chart's HelmRelease exists it is suspended
+first so that Flux does not race the apply; --resume hands it back to Flux
+afterwards.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			overrides := map[string]any{}
+			setIfChanged(cmd, overrides, "timeout", "apply.timeout", o.apply.Timeout.String())
+			setIfChanged(cmd, overrides, "wait", "apply.wait", o.apply.Wait)
+			setIfChanged(cmd, overrides, "take-ownership", "apply.takeOwnership", o.apply.TakeOwnership)
+			setIfChanged(cmd, overrides, "resume", "apply.resume", o.apply.Resume)
+			w, err := g.workspace(cmd, false, overrides)
+			if err != nil {
+				return err
+			}
+			a := w.Config.Apply
+			o.apply.Wait, o.apply.TakeOwnership, o.apply.Resume = a.Wait, a.TakeOwnership, a.Resume
+			if a.Timeout != "" {
+				if o.apply.Timeout, err = time.ParseDuration(a.Timeout); err != nil {
+					return fmt.Errorf("apply.timeout %q: %w", a.Timeout, err)
+				}
+			}
+			d, err := w.Desired(cmd.Context(), o.render.options(), g.debugWriter())
+			if err != nil {
+				return err
+			}
+			res, err := w.Apply(cmd.Context(), d, o.apply, g.streams.Out)
+			if res != nil {
+				for _, warning := range res.Warnings {
+					fmt.Fprintln(g.streams.ErrOut, "Warning:", warning)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			verb := "upgraded"
+			if res.Installed {
+				verb = "installed"
+			}
+			rel := res.Release
+			fmt.Fprintf(g.streams.Out, "Release %s %s in namespace %s: revision %d, %s.\n", rel.Name, verb, rel.Namespace, rel.Version, rel.Info.Status)
+			switch {
+			case res.Resumed:
+				fmt.Fprintf(g.streams.Out, "Resumed HelmRelease %s: Flux manages the release again.\n", d.Target.HelmReleaseKey)
+			case d.Target.FluxMode():
+				fmt.Fprintf(g.streams.Out, "HelmRelease %s stays suspended; run cozyhr resume to hand it back to Flux.\n", d.Target.HelmReleaseKey)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	o.render.add(f)
+	f.DurationVar(&o.apply.Timeout, "timeout", 5*time.Minute, "time to wait for any individual Kubernetes operation")
+	f.BoolVar(&o.apply.Wait, "wait", false, "wait until resources are ready, as helm --wait")
+	f.BoolVar(&o.apply.TakeOwnership, "take-ownership", false, "adopt existing objects that Helm does not own")
+	f.BoolVar(&o.apply.Resume, "resume", false, "resume the HelmRelease after a successful apply")
+	f.BoolVar(&o.apply.CreateNamespace, "create-namespace", true, "create the release namespace if it is missing")
+	return cmd
+}

@@ -1,0 +1,32 @@
+package cmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/cozyhr/cozyhr/core"
+)
+
+func newDeleteCmd(g *globalOptions) *cobra.Command {
+	o := core.DeleteOptions{}
+	cmd := &cobra.Command{
+		Use:   "delete",
+		Short: "Uninstall the release, and delete its HelmRelease unless kept",
+		Long: `Uninstall the Helm release itself, so that no object is orphaned. When the
+chart's HelmRelease exists it is suspended first, then deleted unless
+--keep-helmrelease (it then stays suspended).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w, err := g.workspace(cmd, false, nil)
+			if err != nil {
+				return err
+			}
+			return w.Delete(cmd.Context(), o, g.streams.Out, g.debugWriter())
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&o.Timeout, "timeout", 0, "time to wait for any individual Kubernetes operation (default 5m0s)")
+	f.BoolVar(&o.Wait, "wait", false, "wait until all resources are deleted")
+	f.BoolVar(&o.KeepHistory, "keep-history", false, "keep the release history, as helm uninstall --keep-history")
+	f.BoolVar(&o.KeepHelmRelease, "keep-helmrelease", false, "keep the HelmRelease (suspended) instead of deleting it")
+	return cmd
+}

@@ -1,0 +1,141 @@
+// Package cmd holds cozyhr's cobra commands: each parses flags into an
+// options struct and calls a function in core.
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gonvenience/bunt"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/rest"
+
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core"
+)
+
+// IOStreams are the standard streams a command uses.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	streams    IOStreams
+	chartDir   string
+	configFile string
+	kube       *genericclioptions.ConfigFlags
+	noColor    bool
+	debug      bool
+}
+
+// NewRootCmd builds the cozyhr command tree writing to the given streams.
+func NewRootCmd(streams IOStreams) *cobra.Command {
+	g := &globalOptions{streams: streams, kube: genericclioptions.NewConfigFlags(true)}
+	g.kube.WrapConfigFn = func(c *rest.Config) *rest.Config { return core.TuneRESTConfig(c) }
+
+	root := &cobra.Command{
+		Use:   "cozyhr",
+		Short: "Develop Helm charts that Flux delivers: show, diff and apply one chart directory",
+		Long: `cozyhr renders a chart directory as helm-controller would, diffs it structurally
+against the live objects, and applies it with Helm, keeping the chart's Flux
+HelmRelease out of the way while you work. Configuration lives in .cozyhr.yaml
+in the chart directory.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+
+	pf := root.PersistentFlags()
+	pf.StringVarP(&g.chartDir, "chart-dir", "C", "", "chart directory (default: the working directory)")
+	pf.StringVar(&g.configFile, "config", "", "configuration file (default: CHART_DIR/"+config.FileName+")")
+	pf.StringVar(g.kube.KubeConfig, "kubeconfig", "", "path to the kubeconfig file")
+	pf.StringVar(g.kube.Context, "context", "", "kubeconfig context to use")
+	pf.StringVarP(g.kube.Namespace, "namespace", "n", "", "release namespace (overrides release.namespace)")
+	pf.BoolVar(&g.noColor, "no-color", false, "never colour output (NO_COLOR is honoured too)")
+	pf.BoolVar(&g.debug, "debug", false, "print Helm's debug log to stderr")
+
+	root.AddCommand(
+		newShowCmd(g),
+		newDiffCmd(g),
+		newApplyCmd(g),
+		newDeleteCmd(g),
+		newSuspendCmd(g, true),
+		newSuspendCmd(g, false),
+		newVersionCmd(g),
+	)
+	return root
+}
+
+// Execute runs cozyhr with args; main maps the error to an exit code.
+func Execute(ctx context.Context, args []string, streams IOStreams) error {
+	root := NewRootCmd(streams)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		if ee, ok := err.(*core.ExitError); !ok || !ee.Silent {
+			fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
+		}
+	}
+	return err
+}
+
+// workspace loads the chart configuration, with overrides from the flags
+// the user set, and connects to the cluster unless offline.
+func (g *globalOptions) workspace(cmd *cobra.Command, offline bool, overrides map[string]any) (*core.Workspace, error) {
+	if overrides == nil {
+		overrides = map[string]any{}
+	}
+	if cmd.Flags().Changed("namespace") {
+		overrides["release.namespace"] = *g.kube.Namespace
+	}
+	cfg, err := config.Load(config.LoadOptions{Dir: g.chartDir, File: g.configFile, Overrides: overrides})
+	if err != nil {
+		return nil, err
+	}
+	w := &core.Workspace{Config: cfg, Notices: g.streams.ErrOut}
+	if !offline {
+		w.Cluster = core.NewCluster(g.kube)
+	}
+	return w, nil
+}
+
+// debugWriter is where Helm's debug log goes: stderr with --debug, else nowhere.
+func (g *globalOptions) debugWriter() io.Writer {
+	if g.debug {
+		return g.streams.ErrOut
+	}
+	return nil
+}
+
+// color decides whether to colour output: only on a terminal, never with
+// NO_COLOR or --no-color. dyff styles through bunt, whose setting is global
+// to the process; it is set here, once per command run.
+func (g *globalOptions) color() bool {
+	on := false
+	if f, ok := g.streams.Out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		on = os.Getenv("NO_COLOR") == "" && !g.noColor
+	}
+	if on {
+		bunt.SetColorSettings(bunt.ON, bunt.ON)
+	} else {
+		bunt.SetColorSettings(bunt.OFF, bunt.OFF)
+	}
+	return on
+}
+
+// setIfChanged records a flag's value as a configuration override only when
+// the user set it, so that the file and environment still apply otherwise.
+func setIfChanged(cmd *cobra.Command, overrides map[string]any, flag, key string, value any) {
+	if cmd.Flags().Changed(flag) {
+		overrides[key] = value
+	}
+}

@@ -1,0 +1,60 @@
+package cmd
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cozyhr/cozyhr/core"
+)
+
+type showOptions struct {
+	render      renderFlags
+	show        core.ShowOptions
+	offline     bool
+	includeCRDs bool
+}
+
+func newShowCmd(g *globalOptions) *cobra.Command {
+	o := &showOptions{}
+	cmd := &cobra.Command{
+		Use:   "show",
+		Short: "Render the chart as Flux would install it (replaces make show)",
+		Long: `Render the chart with the values Flux would use (the live HelmRelease's values,
+then .cozyhr.yaml's, then -f and --set), post-processed as helm-controller does.
+Capabilities and lookups come from the cluster unless --offline.
+Secret data is masked unless --show-secrets.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			overrides := map[string]any{}
+			setIfChanged(cmd, overrides, "include-crds", "render.includeCRDs", o.includeCRDs)
+			setIfChanged(cmd, overrides, "skip-hooks", "render.skipHooks", o.show.SkipHooks)
+			w, err := g.workspace(cmd, o.offline, overrides)
+			if err != nil {
+				return err
+			}
+			o.show.SkipHooks = w.Config.Render.SkipHooks
+			d, err := w.Desired(cmd.Context(), o.render.options(), g.debugWriter())
+			if err != nil {
+				return err
+			}
+			for _, warning := range d.Warnings {
+				fmt.Fprintln(g.streams.ErrOut, "Warning:", warning)
+			}
+			masked, err := core.WriteShow(g.streams.Out, d, o.show)
+			if masked > 0 {
+				fmt.Fprintf(g.streams.ErrOut, "cozyhr: data of %d Secret(s) masked; --show-secrets prints it\n", masked)
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	o.render.add(f)
+	f.StringArrayVarP(&o.show.ShowOnly, "show-only", "s", nil, "only show objects from these templates (repeatable, globs allowed)")
+	f.StringVarP(&o.show.Output, "output", "o", "yaml", "output format: yaml or json")
+	f.BoolVar(&o.show.SkipHooks, "skip-hooks", false, "leave Helm hooks out")
+	f.BoolVar(&o.includeCRDs, "include-crds", true, "include the chart's crds/ directory")
+	f.BoolVar(&o.show.ShowSecrets, "show-secrets", false, "print Secret data instead of masking it")
+	f.BoolVar(&o.offline, "offline", false, "render without a cluster, like helm template")
+	return cmd
+}

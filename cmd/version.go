@@ -1,0 +1,65 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// Set at link time by the Makefile (-X); read-only afterwards.
+var (
+	version   = "dev"
+	commit    = "unknown"
+	buildDate = "unknown"
+)
+
+// VersionInfo describes the binary.
+type VersionInfo struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit"`
+	BuildDate string `json:"buildDate"`
+	GoVersion string `json:"goVersion"`
+	Helm      string `json:"helm"`
+	Platform  string `json:"platform"`
+}
+
+func currentVersion() VersionInfo {
+	v := VersionInfo{Version: version, Commit: commit, BuildDate: buildDate, GoVersion: runtime.Version(),
+		Platform: runtime.GOOS + "/" + runtime.GOARCH, Helm: "unknown"}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range bi.Deps {
+			if dep.Path == "helm.sh/helm/v3" {
+				v.Helm = dep.Version
+			}
+		}
+	}
+	return v
+}
+
+func newVersionCmd(g *globalOptions) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of cozyhr",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			v := currentVersion()
+			switch output {
+			case "", "text":
+				_, err := fmt.Fprintf(g.streams.Out, "cozyhr %s (commit %s, built %s, %s, helm %s, %s)\n", v.Version, v.Commit, v.BuildDate, v.GoVersion, v.Helm, v.Platform)
+				return err
+			case "json":
+				enc := json.NewEncoder(g.streams.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(v)
+			default:
+				return fmt.Errorf("unknown output format %q: use text or json", output)
+			}
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
+}

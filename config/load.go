@@ -1,0 +1,354 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix prefixes the environment variables that set scalar fields, e.g.
+// COZYHR_RELEASE_NAMESPACE for release.namespace.
+const EnvPrefix = "COZYHR"
+
+// LoadOptions says where to find a chart and what overrides its file.
+type LoadOptions struct {
+	// Dir is the chart directory; "" means the working directory.
+	Dir string
+	// File is an explicit configuration file; "" means Dir/.cozyhr.yaml,
+	// which may be absent.
+	File string
+	// Overrides set fields by dotted path (release.namespace), typically from
+	// command-line flags. They win over the environment and the file.
+	Overrides map[string]any
+}
+
+// Load reads the chart directory's configuration, validates it against
+// schemas/cozyhr.schema.json, overlays COZYHR_* environment variables and
+// the overrides, and fills defaults that need no cluster.
+func Load(opts LoadOptions) (*Chart, error) {
+	dir := opts.Dir
+	if dir == "" {
+		dir = "."
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	chartName, err := readChartName(dir)
+	if err != nil {
+		return nil, err
+	}
+
+	file := opts.File
+	explicit := file != ""
+	if !explicit {
+		file = filepath.Join(dir, FileName)
+	} else if !filepath.IsAbs(file) {
+		file, _ = filepath.Abs(file)
+	}
+	display := displayPath(file)
+
+	raw := map[string]any{"apiVersion": APIVersion, "kind": Kind}
+	var root *yaml.Node
+	data, err := os.ReadFile(file)
+	switch {
+	case err == nil:
+		root, raw, err = parseYAML(display, data)
+		if err != nil {
+			return nil, err
+		}
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		file = ""
+	default:
+		return nil, fmt.Errorf("read %s: %w", display, err)
+	}
+
+	schema, err := chartSchema()
+	if err != nil {
+		return nil, err
+	}
+	sources, err := overlay(schema, raw, opts.Overrides, display)
+	if err != nil {
+		return nil, err
+	}
+	if vs := schema.validate(raw); len(vs) > 0 {
+		return nil, describe(schema, display, root, sources, vs)
+	}
+
+	c := &Chart{}
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: c, ErrorUnused: true})
+	if err != nil {
+		return nil, err
+	}
+	if err := dec.Decode(raw); err != nil {
+		// The schema and the structs are kept in step; this is a bug.
+		return nil, fmt.Errorf("%s: decode (schema and types disagree, please report): %w", display, err)
+	}
+	c.Dir, c.File, c.ChartName = dir, file, chartName
+	if c.Release.Name == "" {
+		c.Release.Name = chartName
+	}
+	return c, nil
+}
+
+func readChartName(dir string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("%s is not a chart directory: it has no Chart.yaml; run cozyhr in a chart directory or point to one with -C DIR", displayPath(dir))
+		}
+		return "", err
+	}
+	var meta struct {
+		Name string `yaml:"name"`
+	}
+	if err := yaml.Unmarshal(data, &meta); err != nil {
+		return "", fmt.Errorf("%s: invalid YAML: %w", displayPath(filepath.Join(dir, "Chart.yaml")), err)
+	}
+	if meta.Name == "" {
+		return "", fmt.Errorf("%s: the chart has no name; set name: in Chart.yaml", displayPath(filepath.Join(dir, "Chart.yaml")))
+	}
+	return meta.Name, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func parseYAML(display string, data []byte) (*yaml.Node, map[string]any, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		fe := FieldError{Message: "invalid YAML: " + err.Error(), Hint: "fix the syntax"}
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			fe.Line, _ = strconv.Atoi(m[1])
+			fe.Message = "invalid YAML: " + m[2]
+		}
+		return nil, nil, &Error{File: display, Errors: []FieldError{fe}}
+	}
+	if len(root.Content) == 0 {
+		return nil, nil, &Error{File: display, Errors: []FieldError{{Message: "the file is empty", Hint: "start it with apiVersion: " + APIVersion + " and kind: " + Kind + " (see .cozyhr.yaml.example)"}}}
+	}
+	var v any
+	if err := root.Decode(&v); err != nil {
+		return nil, nil, &Error{File: display, Errors: []FieldError{{Message: err.Error()}}}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, nil, &Error{File: display, Errors: []FieldError{{Line: root.Content[0].Line, Message: "the file must be a mapping of fields", Hint: "see .cozyhr.yaml.example"}}}
+	}
+	return &root, m, nil
+}
+
+// overlay sets scalar fields from COZYHR_* variables and the overrides into
+// raw, converting strings to the schema's type, and returns which source set
+// each dotted path, for error messages.
+func overlay(schema *schemaDoc, raw map[string]any, overrides map[string]any, display string) (map[string]string, error) {
+	v := viper.New()
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	for k, val := range overrides {
+		v.Set(k, val)
+	}
+	sources := map[string]string{}
+	var problems []FieldError
+	for _, f := range schema.scalars() {
+		key := strings.Join(f.path, ".")
+		env := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		if err := v.BindEnv(key, env); err != nil {
+			return nil, err
+		}
+		if !v.IsSet(key) {
+			continue
+		}
+		source := "environment " + env
+		if _, ok := overrides[key]; ok {
+			source = "flag for " + key
+		}
+		val, err := convert(v.Get(key), f.typ)
+		if err != nil {
+			problems = append(problems, FieldError{Field: key, Source: source, Message: err.Error()})
+			continue
+		}
+		setPath(raw, f.path, val)
+		sources[key] = source
+	}
+	if len(problems) > 0 {
+		return nil, &Error{File: display, Errors: problems}
+	}
+	return sources, nil
+}
+
+func convert(v any, typ string) (any, error) {
+	s, isString := v.(string)
+	if !isString {
+		return v, nil
+	}
+	switch typ {
+	case "boolean":
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, fmt.Errorf("want true or false, got %q", s)
+		}
+		return b, nil
+	case "integer":
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, fmt.Errorf("want a whole number, got %q", s)
+		}
+		return n, nil
+	}
+	return s, nil
+}
+
+func setPath(m map[string]any, path []string, val any) {
+	for _, p := range path[:len(path)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[path[len(path)-1]] = val
+}
+
+// describe turns schema violations into errors that point at file lines and
+// say what to do.
+func describe(schema *schemaDoc, display string, root *yaml.Node, sources map[string]string, vs []violation) error {
+	e := &Error{File: display}
+	for _, v := range vs {
+		field := fieldName(v.path)
+		if len(v.unknown) > 0 {
+			allowed := schema.properties(v.path)
+			for _, name := range v.unknown {
+				fe := FieldError{Field: joinField(field, name), Message: "unknown field"}
+				fe.Line, fe.Column = locate(root, append(append([]string(nil), v.path...), name), true)
+				if guess := closest(name, allowed); guess != "" {
+					fe.Hint = fmt.Sprintf("did you mean %q?", guess)
+				} else {
+					fe.Hint = "remove it; allowed here: " + strings.Join(allowed, ", ")
+				}
+				e.Errors = append(e.Errors, fe)
+			}
+			continue
+		}
+		fe := FieldError{Field: field, Message: v.message, Hint: "see .cozyhr.yaml.example or schemas/cozyhr.schema.json"}
+		if src, ok := sources[strings.Join(v.path, ".")]; ok {
+			fe.Source = src
+		} else {
+			fe.Line, fe.Column = locate(root, v.path, false)
+		}
+		e.Errors = append(e.Errors, fe)
+	}
+	return e
+}
+
+// locate finds the line and column of the instance at path: the key itself
+// when wantKey, else its value. It returns the nearest existing ancestor when
+// the path does not exist (a missing required field).
+func locate(root *yaml.Node, path []string, wantKey bool) (int, int) {
+	if root == nil || len(root.Content) == 0 {
+		return 0, 0
+	}
+	n := root.Content[0]
+	line, col := n.Line, n.Column
+	for i, tok := range path {
+		var next, key *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if n.Content[j].Value == tok {
+					key, next = n.Content[j], n.Content[j+1]
+					break
+				}
+			}
+		case yaml.SequenceNode:
+			if idx, err := strconv.Atoi(tok); err == nil && idx < len(n.Content) {
+				next = n.Content[idx]
+			}
+		}
+		if next == nil {
+			return line, col
+		}
+		if key != nil && (wantKey && i == len(path)-1 || next.Kind != yaml.ScalarNode) {
+			line, col = key.Line, key.Column
+		} else {
+			line, col = next.Line, next.Column
+		}
+		n = next
+	}
+	return line, col
+}
+
+func fieldName(path []string) string {
+	var b strings.Builder
+	for _, p := range path {
+		if _, err := strconv.Atoi(p); err == nil {
+			fmt.Fprintf(&b, "[%s]", p)
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func joinField(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}
+
+// closest suggests the allowed name nearest to a misspelt one.
+func closest(name string, allowed []string) string {
+	best, bestDist := "", len(name)/2+2
+	for _, a := range allowed {
+		if d := levenshtein(strings.ToLower(name), strings.ToLower(a)); d < bestDist {
+			best, bestDist = a, d
+		}
+	}
+	return best
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// displayPath shortens a path relative to the working directory when that
+// reads better in messages.
+func displayPath(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
+}

@@ -1,0 +1,168 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/cozyhr/cozyhr/schemas"
+)
+
+const schemaURL = "https://cozyhr.io/schemas/cozyhr.schema.json"
+
+// chartSchema is compiled once: the schema is embedded and immutable, so the
+// cache is not state anyone can change.
+var chartSchema = sync.OnceValues(func() (*schemaDoc, error) {
+	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemas.Chart))
+	if err != nil {
+		return nil, fmt.Errorf("embedded schema: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(schemaURL, raw); err != nil {
+		return nil, fmt.Errorf("embedded schema: %w", err)
+	}
+	compiled, err := c.Compile(schemaURL)
+	if err != nil {
+		return nil, fmt.Errorf("embedded schema: %w", err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(schemas.Chart, &doc); err != nil {
+		return nil, err
+	}
+	return &schemaDoc{compiled: compiled, root: doc}, nil
+})
+
+type schemaDoc struct {
+	compiled *jsonschema.Schema
+	root     map[string]any
+}
+
+// violation is one leaf error of a validation, located in the instance.
+type violation struct {
+	path    []string
+	message string
+	unknown []string // unknown property names, for additionalProperties
+}
+
+func (s *schemaDoc) validate(instance any) []violation {
+	err := s.compiled.Validate(instance)
+	if err == nil {
+		return nil
+	}
+	verr, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return []violation{{message: err.Error()}}
+	}
+	p := message.NewPrinter(language.English)
+	var out []violation
+	seen := map[string]bool{}
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		v := violation{path: e.InstanceLocation, message: e.ErrorKind.LocalizedString(p)}
+		if ap, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
+			v.unknown = ap.Properties
+		}
+		key := strings.Join(v.path, "/") + "\x00" + v.message
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, v)
+		}
+	}
+	walk(verr)
+	return out
+}
+
+// node returns the schema object that describes the instance at path,
+// following $ref, properties and items.
+func (s *schemaDoc) node(path []string) map[string]any {
+	cur := s.resolve(s.root)
+	for _, tok := range path {
+		if cur == nil {
+			return nil
+		}
+		if props, ok := cur["properties"].(map[string]any); ok {
+			if next, ok := props[tok].(map[string]any); ok {
+				cur = s.resolve(next)
+				continue
+			}
+		}
+		if items, ok := cur["items"].(map[string]any); ok {
+			cur = s.resolve(items)
+			continue
+		}
+		return nil
+	}
+	return cur
+}
+
+func (s *schemaDoc) resolve(n map[string]any) map[string]any {
+	for n != nil {
+		ref, ok := n["$ref"].(string)
+		if !ok {
+			return n
+		}
+		name := strings.TrimPrefix(ref, "#/$defs/")
+		defs, _ := s.root["$defs"].(map[string]any)
+		next, _ := defs[name].(map[string]any)
+		n = next
+	}
+	return nil
+}
+
+// properties lists the field names the schema allows at path.
+func (s *schemaDoc) properties(path []string) []string {
+	props, _ := s.node(path)["properties"].(map[string]any)
+	names := make([]string, 0, len(props))
+	for k := range props {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// scalarField is a leaf that environment variables and flags may set.
+type scalarField struct {
+	path []string
+	typ  string // string, boolean or integer
+}
+
+// scalars lists every scalar field reachable through objects only (lists
+// and free-form maps cannot be set from a single variable).
+func (s *schemaDoc) scalars() []scalarField {
+	var out []scalarField
+	var walk func(path []string, n map[string]any)
+	walk = func(path []string, n map[string]any) {
+		n = s.resolve(n)
+		props, ok := n["properties"].(map[string]any)
+		if !ok {
+			typ, _ := n["type"].(string)
+			switch typ {
+			case "string", "boolean", "integer":
+				out = append(out, scalarField{path: append([]string(nil), path...), typ: typ})
+			}
+			return
+		}
+		for name, child := range props {
+			if m, ok := child.(map[string]any); ok {
+				walk(append(path, name), m)
+			}
+		}
+	}
+	walk(nil, s.root)
+	sort.Slice(out, func(i, j int) bool { return strings.Join(out[i].path, ".") < strings.Join(out[j].path, ".") })
+	return out
+}

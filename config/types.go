@@ -1,0 +1,205 @@
+// Package config loads and validates .cozyhr.yaml. It knows nothing of
+// Kubernetes: it returns plain structs that core/ turns into actions.
+package config
+
+// FileName is the configuration file looked up in a chart directory.
+const FileName = ".cozyhr.yaml"
+
+// APIVersion and Kind identify the v1alpha1 file format.
+const (
+	APIVersion = "cozyhr.io/v1alpha1"
+	Kind       = "Chart"
+)
+
+// Chart is one chart directory's configuration, after defaults, environment
+// (COZYHR_*) and flag overrides are applied.
+type Chart struct {
+	APIVersion  string         `mapstructure:"apiVersion"`
+	Kind        string         `mapstructure:"kind"`
+	Release     Release        `mapstructure:"release"`
+	HelmRelease HelmRelease    `mapstructure:"helmRelease"`
+	ValuesFiles []string       `mapstructure:"valuesFiles"`
+	Values      map[string]any `mapstructure:"values"`
+	Render      Render         `mapstructure:"render"`
+	Diff        Diff           `mapstructure:"diff"`
+	Apply       Apply          `mapstructure:"apply"`
+	Upstream    *Upstream      `mapstructure:"upstream"`
+	Images      []Image        `mapstructure:"images"`
+	Hooks       Hooks          `mapstructure:"hooks"`
+	Plugins     Plugins        `mapstructure:"plugins"`
+
+	// Dir is the absolute chart directory.
+	Dir string `mapstructure:"-"`
+	// File is the configuration file read, or "" when the chart has none.
+	File string `mapstructure:"-"`
+	// ChartName is the name from Chart.yaml.
+	ChartName string `mapstructure:"-"`
+}
+
+// Release names the Helm release.
+type Release struct {
+	Name             string `mapstructure:"name"`
+	Namespace        string `mapstructure:"namespace"`
+	StorageNamespace string `mapstructure:"storageNamespace"`
+}
+
+// HelmRelease names the Flux HelmRelease the chart stands for.
+type HelmRelease struct {
+	Enabled   *bool  `mapstructure:"enabled"`
+	Name      string `mapstructure:"name"`
+	Namespace string `mapstructure:"namespace"`
+}
+
+// IsEnabled reports whether cozyhr should look for a HelmRelease at all.
+func (h HelmRelease) IsEnabled() bool { return h.Enabled == nil || *h.Enabled }
+
+// Render configures the render stage.
+type Render struct {
+	KubeVersion          string   `mapstructure:"kubeVersion"`
+	APIVersions          []string `mapstructure:"apiVersions"`
+	IncludeCRDs          *bool    `mapstructure:"includeCRDs"`
+	SkipHooks            bool     `mapstructure:"skipHooks"`
+	SkipSchemaValidation bool     `mapstructure:"skipSchemaValidation"`
+}
+
+// CRDs reports whether crds/ is rendered; it is by default, as Flux creates them.
+func (r Render) CRDs() bool { return r.IncludeCRDs == nil || *r.IncludeCRDs }
+
+// IgnoreRule hides JSON pointers of matching objects from diffs.
+type IgnoreRule struct {
+	Paths  []string      `mapstructure:"paths"`
+	Target *IgnoreTarget `mapstructure:"target"`
+}
+
+// IgnoreTarget selects the objects an IgnoreRule applies to.
+type IgnoreTarget struct {
+	Group              string `mapstructure:"group"`
+	Version            string `mapstructure:"version"`
+	Kind               string `mapstructure:"kind"`
+	Name               string `mapstructure:"name"`
+	Namespace          string `mapstructure:"namespace"`
+	LabelSelector      string `mapstructure:"labelSelector"`
+	AnnotationSelector string `mapstructure:"annotationSelector"`
+}
+
+// Diff configures the diff stage.
+type Diff struct {
+	Ignore  []IgnoreRule `mapstructure:"ignore"`
+	Context int          `mapstructure:"context"`
+}
+
+// Apply configures the apply stage.
+type Apply struct {
+	Timeout       string `mapstructure:"timeout"`
+	Wait          bool   `mapstructure:"wait"`
+	TakeOwnership bool   `mapstructure:"takeOwnership"`
+	Resume        bool   `mapstructure:"resume"`
+}
+
+// Upstream declares where the vendored chart comes from.
+type Upstream struct {
+	Helm      *HelmSource    `mapstructure:"helm"`
+	OCI       *OCISource     `mapstructure:"oci"`
+	Tarball   *TarballSource `mapstructure:"tarball"`
+	Dest      string         `mapstructure:"dest"`
+	Patches   Patches        `mapstructure:"patches"`
+	Propagate []Propagation  `mapstructure:"propagate"`
+}
+
+// HelmSource is a chart in a Helm HTTP repository.
+type HelmSource struct {
+	Repo    string `mapstructure:"repo"`
+	Chart   string `mapstructure:"chart"`
+	Version string `mapstructure:"version"`
+}
+
+// OCISource is a chart in an OCI registry.
+type OCISource struct {
+	URL     string `mapstructure:"url"`
+	Version string `mapstructure:"version"`
+}
+
+// TarballSource is a chart inside a tarball, such as a release archive.
+type TarballSource struct {
+	URL  string `mapstructure:"url"`
+	Path string `mapstructure:"path"`
+}
+
+// Patches lists the patches applied after fetching.
+type Patches struct {
+	Dir   string   `mapstructure:"dir"`
+	Files []string `mapstructure:"files"`
+	Strip *int     `mapstructure:"strip"`
+}
+
+// Propagation writes the fetched chart's version somewhere else.
+type Propagation struct {
+	From       string `mapstructure:"from"`
+	File       string `mapstructure:"file"`
+	Match      string `mapstructure:"match"`
+	Replace    string `mapstructure:"replace"`
+	ValuesPath string `mapstructure:"valuesPath"`
+}
+
+// Image is one image cozyhr image builds.
+type Image struct {
+	Name       string            `mapstructure:"name"`
+	Builder    string            `mapstructure:"builder"`
+	Context    string            `mapstructure:"context"`
+	Dockerfile string            `mapstructure:"dockerfile"`
+	Target     string            `mapstructure:"target"`
+	BuildArgs  map[string]string `mapstructure:"buildArgs"`
+	Platforms  []string          `mapstructure:"platforms"`
+	Repository string            `mapstructure:"repository"`
+	Tag        string            `mapstructure:"tag"`
+	Values     ImageValues       `mapstructure:"values"`
+	TagFile    string            `mapstructure:"tagFile"`
+}
+
+// ImageValues says where in values.yaml a built image is written.
+type ImageValues struct {
+	Repository string `mapstructure:"repository"`
+	Tag        string `mapstructure:"tag"`
+	Digest     string `mapstructure:"digest"`
+}
+
+// Hook is a command run before or after a stage.
+type Hook struct {
+	Name            string            `mapstructure:"name"`
+	Command         string            `mapstructure:"command"`
+	Args            []string          `mapstructure:"args"`
+	Dir             string            `mapstructure:"dir"`
+	Env             map[string]string `mapstructure:"env"`
+	ContinueOnError bool              `mapstructure:"continueOnError"`
+}
+
+// StageHooks are the hooks of one stage.
+type StageHooks struct {
+	Pre  []Hook `mapstructure:"pre"`
+	Post []Hook `mapstructure:"post"`
+}
+
+// Hooks are the hooks of every stage.
+type Hooks struct {
+	Update StageHooks `mapstructure:"update"`
+	Image  StageHooks `mapstructure:"image"`
+	Show   StageHooks `mapstructure:"show"`
+	Diff   StageHooks `mapstructure:"diff"`
+	Apply  StageHooks `mapstructure:"apply"`
+	Delete StageHooks `mapstructure:"delete"`
+}
+
+// Plugin selects a built-in or an external plugin.
+type Plugin struct {
+	Name    string         `mapstructure:"name"`
+	Path    string         `mapstructure:"path"`
+	SHA256  string         `mapstructure:"sha256"`
+	Timeout string         `mapstructure:"timeout"`
+	Config  map[string]any `mapstructure:"config"`
+}
+
+// Plugins lists the plugins of each extensible stage, in order.
+type Plugins struct {
+	PostProcessors []Plugin `mapstructure:"postProcessors"`
+	ImageBuilders  []Plugin `mapstructure:"imageBuilders"`
+}

@@ -1,0 +1,165 @@
+package core
+
+import (
+	"fmt"
+	"sync"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/dynamic"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Client-side rate limits high enough that the limiter never dominates a
+// diff of thousands of objects; the API server's own flow control still
+// applies.
+const (
+	clientQPS   = 200
+	clientBurst = 400
+)
+
+// TuneRESTConfig raises client-go's rate limits for cozyhr's bursty reads.
+func TuneRESTConfig(c *rest.Config) *rest.Config {
+	c.QPS, c.Burst = clientQPS, clientBurst
+	return c
+}
+
+// Cluster gives lazily created, shared clients for one kubeconfig context.
+type Cluster struct {
+	Getter genericclioptions.RESTClientGetter
+
+	mu      sync.Mutex
+	rest    *rest.Config
+	dynamic dynamic.Interface
+	mapper  meta.RESTMapper
+	client  client.Client
+	caps    *chartutil.Capabilities
+}
+
+// NewCluster wraps a kubeconfig getter such as genericclioptions.ConfigFlags.
+func NewCluster(getter genericclioptions.RESTClientGetter) *Cluster {
+	return &Cluster{Getter: getter}
+}
+
+// Scheme knows the core types and the Flux types cozyhr reads and writes.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, helmv2.AddToScheme, sourcev1.AddToScheme} {
+		if err := add(s); err != nil {
+			panic(fmt.Sprintf("building scheme: %v", err)) // static registration; cannot fail at run time
+		}
+	}
+	return s
+}
+
+// RESTConfig returns the connection settings.
+func (c *Cluster) RESTConfig() (*rest.Config, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rest == nil {
+		cfg, err := c.Getter.ToRESTConfig()
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig: %w", err)
+		}
+		c.rest = TuneRESTConfig(rest.CopyConfig(cfg))
+	}
+	return c.rest, nil
+}
+
+// Mapper maps kinds to resources using cached discovery.
+func (c *Cluster) Mapper() (meta.RESTMapper, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mapper == nil {
+		m, err := c.Getter.ToRESTMapper()
+		if err != nil {
+			return nil, fmt.Errorf("discovery: %w", err)
+		}
+		c.mapper = m
+	}
+	return c.mapper, nil
+}
+
+// Dynamic returns a dynamic client.
+func (c *Cluster) Dynamic() (dynamic.Interface, error) {
+	cfg, err := c.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dynamic == nil {
+		d, err := dynamic.NewForConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.dynamic = d
+	}
+	return c.dynamic, nil
+}
+
+// Client returns a typed client that knows the Flux API types.
+func (c *Cluster) Client() (client.Client, error) {
+	cfg, err := c.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	mapper, err := c.Mapper()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == nil {
+		cl, err := client.New(cfg, client.Options{Scheme: Scheme(), Mapper: mapper})
+		if err != nil {
+			return nil, err
+		}
+		c.client = cl
+	}
+	return c.client, nil
+}
+
+// Capabilities reads the server version and API versions once per run, for
+// .Capabilities in templates.
+func (c *Cluster) Capabilities() (*chartutil.Capabilities, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.caps != nil {
+		return c.caps, nil
+	}
+	dc, err := c.Getter.ToDiscoveryClient()
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	v, err := dc.ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the cluster: %w (check --kubeconfig/--context, or render with --offline)", err)
+	}
+	versions, err := action.GetVersionSet(dc)
+	if err != nil {
+		return nil, fmt.Errorf("discover API versions: %w", err)
+	}
+	c.caps = &chartutil.Capabilities{
+		KubeVersion: chartutil.KubeVersion{Version: v.GitVersion, Major: v.Major, Minor: v.Minor},
+		APIVersions: versions,
+		HelmVersion: chartutil.DefaultCapabilities.HelmVersion,
+	}
+	return c.caps, nil
+}
+
+// DefaultNamespace is the namespace of the current kubeconfig context.
+func (c *Cluster) DefaultNamespace() string {
+	ns, _, err := c.Getter.ToRawKubeConfigLoader().Namespace()
+	if err != nil || ns == "" {
+		return "default"
+	}
+	return ns
+}

@@ -1,0 +1,92 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// DeleteOptions tune delete.
+type DeleteOptions struct {
+	Timeout     time.Duration
+	Wait        bool
+	KeepHistory bool
+	// KeepHelmRelease leaves the HelmRelease in place, suspended.
+	KeepHelmRelease bool
+}
+
+// Delete uninstalls the Helm release itself, so that no object is orphaned
+// whatever Flux would do. In Flux mode the HelmRelease is suspended first so
+// that helm-controller does not reinstall it, then deleted unless kept.
+func (w *Workspace) Delete(ctx context.Context, opts DeleteOptions, log io.Writer, debug io.Writer) error {
+	if w.Cluster == nil {
+		return errors.New("delete needs a cluster")
+	}
+	t, err := w.ResolveTarget(ctx)
+	if err != nil {
+		return err
+	}
+	var cl client.Client
+	if t.FluxMode() {
+		if cl, err = w.Cluster.Client(); err != nil {
+			return err
+		}
+		if !t.HelmRelease.Spec.Suspend {
+			if err := setSuspend(ctx, cl, t.HelmRelease, true); err != nil {
+				return err
+			}
+			fmt.Fprintf(log, "Suspended HelmRelease %s/%s so that Flux does not reinstall the release.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
+		}
+	}
+	cfg, err := w.helmConfig(t, debug)
+	if err != nil {
+		return err
+	}
+	un := action.NewUninstall(cfg)
+	un.Timeout, un.Wait, un.KeepHistory = opts.Timeout, opts.Wait, opts.KeepHistory
+	if _, err := un.Run(t.ReleaseName); err != nil {
+		if !errors.Is(err, driver.ErrReleaseNotFound) {
+			return fmt.Errorf("uninstall release %s in namespace %s: %w", t.ReleaseName, t.StorageNamespace, err)
+		}
+		fmt.Fprintf(log, "Release %s is not installed in namespace %s; nothing to uninstall.\n", t.ReleaseName, t.StorageNamespace)
+	} else {
+		fmt.Fprintf(log, "Uninstalled release %s from namespace %s.\n", t.ReleaseName, t.Namespace)
+	}
+	if !t.FluxMode() {
+		return nil
+	}
+	if opts.KeepHelmRelease {
+		fmt.Fprintf(log, "Kept HelmRelease %s/%s, suspended: resume it to let Flux install the release again.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
+		return nil
+	}
+	if err := client.IgnoreNotFound(cl.Delete(ctx, t.HelmRelease)); err != nil {
+		return fmt.Errorf("delete HelmRelease %s/%s: %w", t.HelmRelease.Namespace, t.HelmRelease.Name, err)
+	}
+	fmt.Fprintf(log, "Deleted HelmRelease %s/%s.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
+	return nil
+}
+
+// SetSuspended suspends or resumes the chart's HelmRelease.
+func (w *Workspace) SetSuspended(ctx context.Context, suspend bool) (*Target, error) {
+	if w.Cluster == nil {
+		return nil, errors.New("needs a cluster")
+	}
+	t, err := w.ResolveTarget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !t.FluxMode() {
+		return nil, fmt.Errorf("HelmRelease %s does not exist; nothing to suspend or resume", t.HelmReleaseKey)
+	}
+	cl, err := w.Cluster.Client()
+	if err != nil {
+		return nil, err
+	}
+	return t, setSuspend(ctx, cl, t.HelmRelease, suspend)
+}

@@ -1,0 +1,453 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/gonvenience/ytbx"
+	"github.com/homeport/dyff/pkg/dyff"
+	yaml "go.yaml.in/yaml/v3"
+	"golang.org/x/sync/errgroup"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// Action says what applying the desired state does to one object.
+type Action string
+
+// Actions, in the order they are reported.
+const (
+	ActionAdd    Action = "add"
+	ActionChange Action = "change"
+	ActionRemove Action = "remove"
+)
+
+// DiffOptions tune the diff stage.
+type DiffOptions struct {
+	// ShowSecrets prints Secret data; by default values are masked.
+	ShowSecrets bool
+	// Parallelism bounds concurrent API reads; 0 means a sensible default.
+	Parallelism int
+}
+
+// ObjectDiff is the difference for one object.
+type ObjectDiff struct {
+	Ref    Ref
+	Action Action
+	// Note explains an unusual case, such as a kind the server does not serve.
+	Note string
+	// Report holds the field changes of an ActionChange.
+	Report *dyff.Report
+	// Object is the (masked) object added or removed.
+	Object map[string]any
+}
+
+// DiffResult is the outcome of comparing the desired state with the cluster.
+type DiffResult struct {
+	Changes   []ObjectDiff
+	Unchanged int
+}
+
+// HasChanges reports whether applying would change anything.
+func (r *DiffResult) HasChanges() bool { return len(r.Changes) > 0 }
+
+// Counts returns how many objects would be added, changed and removed.
+func (r *DiffResult) Counts() (add, change, remove int) {
+	for _, c := range r.Changes {
+		switch c.Action {
+		case ActionAdd:
+			add++
+		case ActionChange:
+			change++
+		case ActionRemove:
+			remove++
+		}
+	}
+	return
+}
+
+// Diff compares the desired state with the live objects in the cluster.
+// Objects rendered but absent are additions; objects of the current release
+// that are no longer rendered are removals; the rest are compared field by
+// field after normalisation (see normalizeLive).
+func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*DiffResult, error) {
+	if w.Cluster == nil {
+		return nil, fmt.Errorf("diff compares with live objects and needs a cluster; drop --offline")
+	}
+	dyn, err := w.Cluster.Dynamic()
+	if err != nil {
+		return nil, err
+	}
+	mapper, err := w.Cluster.Mapper()
+	if err != nil {
+		return nil, err
+	}
+	reader := &liveReader{dyn: dyn, mapper: mapper, namespace: d.Target.Namespace}
+
+	previous := map[string]*unstructured.Unstructured{}
+	if d.Previous != nil {
+		for _, doc := range releaseutil.SplitManifests(d.Previous.Manifest) {
+			objs, err := ParseManifests([]byte(doc))
+			if err != nil {
+				return nil, fmt.Errorf("release %s manifest: %w", d.Previous.Name, err)
+			}
+			for _, o := range objs {
+				reader.defaultNamespace(o.Unstructured)
+				previous[RefOf(o.Unstructured).Key()] = o.Unstructured
+			}
+		}
+	}
+
+	desired := make([]*unstructured.Unstructured, 0, len(d.Rendered.CRDs)+len(d.Rendered.Manifests))
+	crdKinds := map[schema.GroupKind]bool{}
+	for _, o := range d.Rendered.CRDs {
+		desired = append(desired, o.DeepCopy())
+	}
+	for _, o := range d.Rendered.Manifests {
+		desired = append(desired, o.DeepCopy())
+	}
+	for _, o := range append(append([]Object(nil), d.Rendered.CRDs...), d.Rendered.Manifests...) {
+		if o.GetKind() == "CustomResourceDefinition" {
+			group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
+			kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
+			crdKinds[schema.GroupKind{Group: group, Kind: kind}] = true
+		}
+	}
+
+	type pair struct {
+		desired, live *unstructured.Unstructured
+		note          string
+	}
+	pairs := make([]pair, len(desired))
+	seen := map[string]bool{}
+	for i, obj := range desired {
+		reader.defaultNamespace(obj)
+		seen[RefOf(obj).Key()] = true
+		pairs[i].desired = obj
+	}
+	var removedRefs []*unstructured.Unstructured
+	for key, obj := range previous {
+		if !seen[key] {
+			removedRefs = append(removedRefs, obj)
+		}
+	}
+	removedLive := make([]*unstructured.Unstructured, len(removedRefs))
+
+	g, gctx := errgroup.WithContext(ctx)
+	limit := opts.Parallelism
+	if limit <= 0 {
+		limit = 16
+	}
+	g.SetLimit(limit)
+	for i := range pairs {
+		g.Go(func() error {
+			live, known, err := reader.get(gctx, pairs[i].desired)
+			if err != nil {
+				return err
+			}
+			if !known {
+				gk := pairs[i].desired.GroupVersionKind().GroupKind()
+				if crdKinds[gk] {
+					pairs[i].note = "its CRD is created by this release"
+				} else {
+					pairs[i].note = "its kind is not served by the cluster (CRD missing?)"
+				}
+			}
+			pairs[i].live = live
+			return nil
+		})
+	}
+	for i := range removedRefs {
+		g.Go(func() error {
+			live, _, err := reader.get(gctx, removedRefs[i])
+			removedLive[i] = live
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	res := &DiffResult{}
+	for _, p := range pairs {
+		ref := RefOf(p.desired)
+		want := normalizeDesired(p.desired.Object, liveObject(p.live))
+		if p.live == nil {
+			if !opts.ShowSecrets && isSecret(p.desired) {
+				maskAll(want)
+			}
+			res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionAdd, Note: p.note, Object: want})
+			continue
+		}
+		var prev map[string]any
+		if po := previous[ref.Key()]; po != nil {
+			prev = po.Object
+		}
+		have := normalizeLive(p.live.Object, want, prev)
+		if !opts.ShowSecrets && isSecret(p.desired) {
+			maskPair(have, want)
+		}
+		report, err := compare(ref, have, want)
+		if err != nil {
+			return nil, err
+		}
+		if len(report.Diffs) == 0 {
+			res.Unchanged++
+			continue
+		}
+		res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionChange, Report: report})
+	}
+	for _, live := range removedLive {
+		if live == nil {
+			continue // already gone
+		}
+		have := normalizeLive(live.Object, nil, nil)
+		if !opts.ShowSecrets && isSecret(live) {
+			maskAll(have)
+		}
+		res.Changes = append(res.Changes, ObjectDiff{Ref: RefOf(live), Action: ActionRemove, Object: have})
+	}
+	sort.SliceStable(res.Changes, func(i, j int) bool {
+		a, b := res.Changes[i].Ref, res.Changes[j].Ref
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	return res, nil
+}
+
+// liveReader reads objects by their rendered identity.
+type liveReader struct {
+	dyn       dynamic.Interface
+	mapper    meta.RESTMapper
+	namespace string
+}
+
+// defaultNamespace gives namespaced objects without a namespace the
+// release's, and clears it on cluster-scoped ones, as Helm does on apply.
+func (l *liveReader) defaultNamespace(obj *unstructured.Unstructured) {
+	gvk := obj.GroupVersionKind()
+	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		if obj.GetNamespace() == "" && obj.GetKind() != "CustomResourceDefinition" && obj.GetKind() != "Namespace" {
+			obj.SetNamespace(l.namespace)
+		}
+		return
+	}
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		if obj.GetNamespace() == "" {
+			obj.SetNamespace(l.namespace)
+		}
+	} else {
+		obj.SetNamespace("")
+	}
+}
+
+// get returns the live object (nil when absent) and whether its kind is
+// served at all.
+func (l *liveReader) get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, bool, error) {
+	gvk := obj.GroupVersionKind()
+	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("map %s: %w", RefOf(obj), err)
+	}
+	var ri dynamic.ResourceInterface = l.dyn.Resource(m.Resource)
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		ri = l.dyn.Resource(m.Resource).Namespace(obj.GetNamespace())
+	}
+	live, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("get %s: %w", RefOf(obj), err)
+	}
+	return live, true, nil
+}
+
+func liveObject(u *unstructured.Unstructured) map[string]any {
+	if u == nil {
+		return nil
+	}
+	return u.Object
+}
+
+// compare diffs two objects structurally with dyff.
+func compare(ref Ref, from, to map[string]any) (*dyff.Report, error) {
+	fromNode, err := toYAMLNode(from)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", ref, err)
+	}
+	toNode, err := toYAMLNode(to)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", ref, err)
+	}
+	report, err := dyff.CompareInputFiles(
+		ytbx.InputFile{Location: "live", Documents: []*yaml.Node{fromNode}},
+		ytbx.InputFile{Location: "desired", Documents: []*yaml.Node{toNode}},
+		dyff.KubernetesEntityDetection(false),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", ref, err)
+	}
+	return &report, nil
+}
+
+func toYAMLNode(obj map[string]any) (*yaml.Node, error) {
+	data, err := sigsyaml.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// HumanOptions tune the human-readable report.
+type HumanOptions struct {
+	// ContextLines around changes inside multi-line strings.
+	ContextLines int
+	// Colorizer styles the output; nil is dyff's default (bunt) styling.
+	Colorizer dyff.Colorizer
+}
+
+// WriteHuman prints the differences as a dyff report per object and a
+// summary line.
+func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
+	var b bytes.Buffer
+	for _, c := range r.Changes {
+		switch c.Action {
+		case ActionAdd:
+			fmt.Fprintf(&b, "+ %s will be created", c.Ref)
+			if c.Note != "" {
+				fmt.Fprintf(&b, " (%s)", c.Note)
+			}
+			b.WriteString("\n")
+			writeIndentedYAML(&b, c.Object, "    + ")
+		case ActionRemove:
+			fmt.Fprintf(&b, "- %s will be deleted\n", c.Ref)
+			writeIndentedYAML(&b, c.Object, "    - ")
+		case ActionChange:
+			fmt.Fprintf(&b, "~ %s will be changed\n", c.Ref)
+			var rb bytes.Buffer
+			hr := &dyff.HumanReport{
+				Report: *c.Report, OmitHeader: true, NoTableStyle: true,
+				MultilineContextLines: max(o.ContextLines, 1), Colorizer: o.Colorizer,
+				DoNotInspectCerts: true,
+			}
+			if err := hr.WriteReport(&rb); err != nil {
+				return err
+			}
+			for _, line := range strings.Split(strings.Trim(rb.String(), "\n"), "\n") {
+				if strings.TrimSpace(line) == "" {
+					b.WriteString("\n")
+					continue
+				}
+				b.WriteString("    " + line + "\n")
+			}
+		}
+		b.WriteString("\n")
+	}
+	add, change, remove := r.Counts()
+	if !r.HasChanges() {
+		fmt.Fprintf(&b, "No changes: %d objects match the live state.\n", r.Unchanged)
+	} else {
+		fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to delete, %d unchanged.\n", add, change, remove, r.Unchanged)
+	}
+	_, err := out.Write(b.Bytes())
+	return err
+}
+
+func writeIndentedYAML(b *bytes.Buffer, obj map[string]any, prefix string) {
+	data, err := sigsyaml.Marshal(obj)
+	if err != nil {
+		fmt.Fprintf(b, "%s<unprintable: %v>\n", prefix, err)
+		return
+	}
+	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		b.WriteString(prefix + line + "\n")
+	}
+}
+
+func isSecret(u *unstructured.Unstructured) bool {
+	gvk := u.GroupVersionKind()
+	return gvk.Group == "" && gvk.Kind == "Secret"
+}
+
+// Placeholders for masked Secret values: equal values read the same, and a
+// changed value shows as a change without revealing either side.
+const (
+	maskedValue   = "(masked)"
+	maskedOld     = "(masked, old value)"
+	maskedNew     = "(masked, new value)"
+	secretDataKey = "data"
+)
+
+func maskAll(obj map[string]any) {
+	for _, field := range []string{secretDataKey, "stringData"} {
+		if m, ok := obj[field].(map[string]any); ok {
+			for k := range m {
+				m[k] = maskedValue
+			}
+		}
+	}
+}
+
+func maskPair(live, desired map[string]any) {
+	ld, _ := live[secretDataKey].(map[string]any)
+	dd, _ := desired[secretDataKey].(map[string]any)
+	for k, dv := range dd {
+		lv, ok := ld[k]
+		switch {
+		case ok && fmt.Sprint(lv) == fmt.Sprint(dv):
+			ld[k], dd[k] = maskedValue, maskedValue
+		case ok:
+			ld[k], dd[k] = maskedOld, maskedNew
+		default:
+			dd[k] = maskedValue
+		}
+	}
+	for k := range ld {
+		if _, ok := dd[k]; !ok {
+			ld[k] = maskedValue
+		}
+	}
+}
+
+// stringDataToData folds stringData into data as the API server does, so
+// that a rendered Secret compares with the stored one.
+func stringDataToData(obj map[string]any) {
+	sd, ok := obj["stringData"].(map[string]any)
+	if !ok {
+		return
+	}
+	data, _ := obj[secretDataKey].(map[string]any)
+	if data == nil {
+		data = map[string]any{}
+	}
+	for k, v := range sd {
+		data[k] = base64.StdEncoding.EncodeToString([]byte(fmt.Sprint(v)))
+	}
+	obj[secretDataKey] = data
+	delete(obj, "stringData")
+}

@@ -1,0 +1,40 @@
+// Package core is cozyhr's engine: it renders a chart, post-processes the
+// manifests, diffs them against the live cluster and applies them, as a
+// library that knows nothing of the command line.
+package core
+
+import "errors"
+
+// Exit codes shared by every command.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitChanges = 2 // diff --exit-code found changes
+)
+
+// ErrChangesFound is returned by diff with ExitCode set when the desired
+// state differs from the live one; it is not a failure.
+var ErrChangesFound = &ExitError{Code: ExitChanges, Err: errors.New("changes found")}
+
+// ExitError carries the process exit code for an error.
+type ExitError struct {
+	Code int
+	Err  error
+	// Silent errors print nothing: the command already reported the outcome.
+	Silent bool
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error to the process exit code.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitFailure
+}

@@ -1,0 +1,157 @@
+package core
+
+import "k8s.io/apimachinery/pkg/runtime"
+
+// Metadata the API server or Helm writes and the chart never does.
+var (
+	serverMetadata = []string{
+		"managedFields", "uid", "resourceVersion", "generation", "creationTimestamp",
+		"selfLink", "deletionGracePeriodSeconds",
+	}
+	bookkeepingAnnotations = []string{
+		"meta.helm.sh/release-name", "meta.helm.sh/release-namespace",
+		"kubectl.kubernetes.io/last-applied-configuration",
+		"deployment.kubernetes.io/revision",
+	}
+)
+
+// normalizeLive strips what the server and Helm add, then keeps only the
+// fields that the desired object or the previous release's object has.
+// Those are exactly the fields helm upgrade's three-way merge touches:
+// a field only the server set (a default) is left out, while a field the
+// chart used to set and no longer does still shows as a removal.
+func normalizeLive(live, desired, previous map[string]any) map[string]any {
+	obj := runtime.DeepCopyJSON(live)
+	delete(obj, "status")
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		for _, k := range serverMetadata {
+			delete(md, k)
+		}
+		for _, field := range []string{"annotations", "labels"} {
+			m, ok := md[field].(map[string]any)
+			if !ok {
+				continue
+			}
+			if field == "annotations" {
+				for _, k := range bookkeepingAnnotations {
+					delete(m, k)
+				}
+			}
+			if len(m) == 0 {
+				delete(md, field)
+			}
+		}
+	}
+	if desired == nil {
+		return obj
+	}
+	var keep []any
+	keep = append(keep, desired)
+	if previous != nil {
+		prev := runtime.DeepCopyJSON(previous)
+		stringDataToData(prev)
+		keep = append(keep, prev)
+	}
+	pruned, _ := prune(obj, keep).(map[string]any)
+	return pruned
+}
+
+// prune keeps the parts of v that any of keep has. Maps are pruned key by
+// key; lists element by element by index; an element beyond every kept
+// list is kept whole, since it is a real difference.
+func prune(v any, keep []any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		var maps []map[string]any
+		for _, k := range keep {
+			if m, ok := k.(map[string]any); ok {
+				maps = append(maps, m)
+			}
+		}
+		if len(maps) == 0 {
+			return v
+		}
+		out := map[string]any{}
+		for key, val := range t {
+			var sub []any
+			for _, m := range maps {
+				if kv, ok := m[key]; ok {
+					sub = append(sub, kv)
+				}
+			}
+			if len(sub) > 0 {
+				out[key] = prune(val, sub)
+			}
+		}
+		return out
+	case []any:
+		var lists [][]any
+		for _, k := range keep {
+			if l, ok := k.([]any); ok {
+				lists = append(lists, l)
+			}
+		}
+		if len(lists) == 0 {
+			return v
+		}
+		out := make([]any, len(t))
+		for i, el := range t {
+			var sub []any
+			for _, l := range lists {
+				if i < len(l) {
+					sub = append(sub, l[i])
+				}
+			}
+			if len(sub) == 0 {
+				out[i] = el
+				continue
+			}
+			out[i] = prune(el, sub)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+// normalizeDesired removes what the server would drop from a rendered
+// object: nulls, and empty maps or lists where the live object has nothing.
+// Secret stringData is folded into data.
+func normalizeDesired(desired, live map[string]any) map[string]any {
+	obj := runtime.DeepCopyJSON(desired)
+	if obj["kind"] == "Secret" && (obj["apiVersion"] == "v1") {
+		stringDataToData(obj)
+	}
+	dropEmpty(obj, live)
+	return obj
+}
+
+func dropEmpty(obj map[string]any, live map[string]any) {
+	for k, v := range obj {
+		lv, inLive := live[k]
+		switch t := v.(type) {
+		case nil:
+			delete(obj, k)
+		case map[string]any:
+			lm, _ := lv.(map[string]any)
+			dropEmpty(t, lm)
+			if len(t) == 0 && !inLive {
+				delete(obj, k)
+			}
+		case []any:
+			if len(t) == 0 && !inLive {
+				delete(obj, k)
+			}
+			ll, _ := lv.([]any)
+			for i, el := range t {
+				if em, ok := el.(map[string]any); ok {
+					var lm map[string]any
+					if i < len(ll) {
+						lm, _ = ll[i].(map[string]any)
+					}
+					dropEmpty(em, lm)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/release"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Pipeline holds the pluggable stages: render, then post-process.
+type Pipeline struct {
+	Renderer       Renderer
+	PostProcessors []PostProcessor
+}
+
+// DefaultPipeline renders with Helm and adds Flux's origin labels.
+func DefaultPipeline() *Pipeline {
+	return &Pipeline{Renderer: HelmRenderer{}, PostProcessors: []PostProcessor{FluxOriginLabels{}}}
+}
+
+// RenderOptions are the per-run inputs of the render stage.
+type RenderOptions struct {
+	Values ValueOverrides
+	// KubeVersion and APIVersions set .Capabilities when offline.
+	KubeVersion string
+	APIVersions []string
+}
+
+// Desired is the post-processed render of a chart for its target, plus the
+// release it would upgrade.
+type Desired struct {
+	Target   *Target
+	Chart    *chart.Chart
+	Values   map[string]any
+	Rendered *Rendered
+	Warnings []string
+	// Previous is the newest stored revision of the release, nil when the
+	// release is not installed or when offline.
+	Previous *release.Release
+
+	helm *action.Configuration
+}
+
+// ReleaseInfo describes the target for post-processors.
+func (t *Target) ReleaseInfo() ReleaseInfo {
+	info := ReleaseInfo{Name: t.ReleaseName, Namespace: t.Namespace}
+	if t.FluxMode() {
+		key := types.NamespacedName{Namespace: t.HelmRelease.Namespace, Name: t.HelmRelease.Name}
+		info.HelmRelease = &key
+	}
+	return info
+}
+
+func (w *Workspace) pipeline() *Pipeline {
+	if w.Pipeline != nil {
+		return w.Pipeline
+	}
+	return DefaultPipeline()
+}
+
+// Desired runs render and post-process: the first two stages of every command.
+func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Writer) (*Desired, error) {
+	t, err := w.ResolveTarget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := LoadChart(w.Config.Dir)
+	if err != nil {
+		return nil, err
+	}
+	hrValues, err := helmReleaseValues(t.HelmRelease)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := ComposeValues(hrValues, w.Config.Dir, w.Config.ValuesFiles, w.Config.Values, opts.Values)
+	if err != nil {
+		return nil, err
+	}
+	d := &Desired{Target: t, Chart: ch, Values: vals}
+
+	req := RenderRequest{
+		Chart: ch, ReleaseName: t.ReleaseName, Namespace: t.Namespace, Values: vals,
+		SkipSchemaValidation: w.Config.Render.SkipSchemaValidation,
+	}
+	if w.Cluster != nil {
+		if req.Capabilities, err = w.Cluster.Capabilities(); err != nil {
+			return nil, err
+		}
+		if req.LookupConfig, err = w.Cluster.RESTConfig(); err != nil {
+			return nil, err
+		}
+		if d.helm, err = w.helmConfig(t, debug); err != nil {
+			return nil, err
+		}
+		if d.Previous, err = lastRelease(d.helm, t.ReleaseName); err != nil {
+			return nil, err
+		}
+		if d.Previous != nil {
+			req.IsUpgrade, req.Revision = true, d.Previous.Version+1
+		}
+	} else {
+		if req.Capabilities, err = offlineCapabilities(firstNonEmpty(opts.KubeVersion, w.Config.Render.KubeVersion), append(w.Config.Render.APIVersions, opts.APIVersions...)); err != nil {
+			return nil, err
+		}
+	}
+
+	rendered, err := w.pipeline().Renderer.Render(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if !w.Config.Render.CRDs() {
+		rendered.CRDs = nil
+	}
+	rendered.Manifests, d.Warnings, err = RunPostProcessors(ctx, w.pipeline().PostProcessors, t.ReleaseInfo(), rendered.Manifests)
+	if err != nil {
+		return nil, err
+	}
+	d.Rendered = rendered
+	return d, nil
+}
+
+func offlineCapabilities(kubeVersion string, apiVersions []string) (*chartutil.Capabilities, error) {
+	caps := *chartutil.DefaultCapabilities
+	caps.APIVersions = append(chartutil.VersionSet(nil), chartutil.DefaultVersionSet...)
+	if kubeVersion != "" {
+		kv, err := chartutil.ParseKubeVersion(kubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("--kube-version %q: %w", kubeVersion, err)
+		}
+		caps.KubeVersion = *kv
+	}
+	for _, v := range apiVersions {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				caps.APIVersions = append(caps.APIVersions, s)
+			}
+		}
+	}
+	return &caps, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,99 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// ReleaseInfo tells post-processors which release they work for.
+type ReleaseInfo struct {
+	Name      string
+	Namespace string
+	// HelmRelease is set in Flux mode: the live HelmRelease that owns the
+	// release.
+	HelmRelease *types.NamespacedName
+}
+
+// PostProcessor rewrites rendered manifests before diff and apply, as Helm
+// post-renderers and helm-controller's post-render do. Built-ins and plugins
+// implement it alike.
+type PostProcessor interface {
+	Name() string
+	PostProcess(ctx context.Context, rel ReleaseInfo, objs []Object) (PostProcessResult, error)
+}
+
+// PostProcessResult is a post-processor's output.
+type PostProcessResult struct {
+	Objects  []Object
+	Warnings []string
+}
+
+// RunPostProcessors runs each processor in order over the whole stream.
+func RunPostProcessors(ctx context.Context, pps []PostProcessor, rel ReleaseInfo, objs []Object) ([]Object, []string, error) {
+	var warnings []string
+	for _, pp := range pps {
+		res, err := pp.PostProcess(ctx, rel, objs)
+		if err != nil {
+			return nil, warnings, fmt.Errorf("post-process %s: %w", pp.Name(), err)
+		}
+		for _, w := range res.Warnings {
+			warnings = append(warnings, pp.Name()+": "+w)
+		}
+		objs = res.Objects
+	}
+	return objs, warnings, nil
+}
+
+// FluxOriginLabels adds the labels helm-controller sets on every object it
+// installs (its post-render "origin labels"): only to metadata.labels, never
+// to selectors. It does nothing in plain Helm mode.
+type FluxOriginLabels struct{}
+
+// Name implements PostProcessor.
+func (FluxOriginLabels) Name() string { return "flux-origin-labels" }
+
+// PostProcess implements PostProcessor.
+func (FluxOriginLabels) PostProcess(_ context.Context, rel ReleaseInfo, objs []Object) (PostProcessResult, error) {
+	if rel.HelmRelease == nil {
+		return PostProcessResult{Objects: objs}, nil
+	}
+	for _, o := range objs {
+		labels := o.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[OriginNameLabel] = rel.HelmRelease.Name
+		labels[OriginNamespaceLbl] = rel.HelmRelease.Namespace
+		o.SetLabels(labels)
+	}
+	return PostProcessResult{Objects: objs}, nil
+}
+
+// helmPostRenderer lets Helm's install and upgrade run the same chain that
+// show and diff run, so that what is applied is what was diffed.
+type helmPostRenderer struct {
+	ctx      context.Context
+	chain    []PostProcessor
+	rel      ReleaseInfo
+	warnings []string
+}
+
+func (h *helmPostRenderer) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
+	objs, err := ParseManifests(in.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	objs, warnings, err := RunPostProcessors(h.ctx, h.chain, h.rel, objs)
+	h.warnings = append(h.warnings, warnings...)
+	if err != nil {
+		return nil, err
+	}
+	out := &bytes.Buffer{}
+	if err := WriteManifests(out, objs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,90 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/cozyhr/cozyhr/config"
+)
+
+// Workspace is one chart directory and the cluster it is developed against.
+type Workspace struct {
+	Config *config.Chart
+	// Cluster is nil when working offline.
+	Cluster *Cluster
+	// Notices receives one-line remarks (plain Helm mode, defaults taken).
+	Notices io.Writer
+	// Pipeline overrides the stages; nil means DefaultPipeline.
+	Pipeline *Pipeline
+}
+
+// Target is the resolved identity of the release a command acts on.
+type Target struct {
+	ReleaseName      string
+	Namespace        string
+	StorageNamespace string
+	// HelmReleaseKey is the HelmRelease the chart stands for; zero in plain
+	// Helm mode by configuration.
+	HelmReleaseKey types.NamespacedName
+	// HelmRelease is the live object, nil when it does not exist.
+	HelmRelease *helmv2.HelmRelease
+}
+
+// FluxMode reports whether a live HelmRelease governs the release.
+func (t *Target) FluxMode() bool { return t.HelmRelease != nil }
+
+// ResolveTarget fills what the configuration leaves open from the cluster:
+// the kubeconfig namespace, and whether the HelmRelease exists.
+func (w *Workspace) ResolveTarget(ctx context.Context) (*Target, error) {
+	c := w.Config
+	t := &Target{ReleaseName: c.Release.Name, Namespace: c.Release.Namespace}
+	if t.Namespace == "" {
+		t.Namespace = "default"
+		if w.Cluster != nil {
+			t.Namespace = w.Cluster.DefaultNamespace()
+		}
+	}
+	t.StorageNamespace = c.Release.StorageNamespace
+	if t.StorageNamespace == "" {
+		t.StorageNamespace = t.Namespace
+	}
+	if c.File == "" {
+		w.notice("no %s in %s: using release %q in namespace %q", config.FileName, c.Dir, t.ReleaseName, t.Namespace)
+	}
+	if !c.HelmRelease.IsEnabled() {
+		return t, nil
+	}
+	t.HelmReleaseKey = types.NamespacedName{Namespace: c.HelmRelease.Namespace, Name: c.HelmRelease.Name}
+	if t.HelmReleaseKey.Name == "" {
+		t.HelmReleaseKey.Name = t.ReleaseName
+	}
+	if t.HelmReleaseKey.Namespace == "" {
+		t.HelmReleaseKey.Namespace = t.Namespace
+	}
+	if w.Cluster == nil {
+		return t, nil
+	}
+	cl, err := w.Cluster.Client()
+	if err != nil {
+		return nil, err
+	}
+	hr, err := getHelmRelease(ctx, cl, t.HelmReleaseKey)
+	if err != nil {
+		return nil, err
+	}
+	t.HelmRelease = hr
+	if hr == nil {
+		w.notice("HelmRelease %s not found: working in plain Helm mode", t.HelmReleaseKey)
+	}
+	return t, nil
+}
+
+func (w *Workspace) notice(format string, args ...any) {
+	if w.Notices != nil {
+		fmt.Fprintf(w.Notices, "cozyhr: "+format+"\n", args...)
+	}
+}

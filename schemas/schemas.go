@@ -1,0 +1,10 @@
+// Package schemas embeds the JSON Schemas that are the single source of truth
+// for cozyhr's file formats.
+package schemas
+
+import _ "embed"
+
+// Chart is the JSON Schema (2020-12) of .cozyhr.yaml.
+//
+//go:embed cozyhr.schema.json
+var Chart []byte

@@ -75,6 +75,7 @@ afterwards.`,
 	f.BoolVar(&o.apply.Wait, "wait", false, "wait until resources are ready, as helm --wait")
 	f.BoolVar(&o.apply.TakeOwnership, "take-ownership", false, "adopt existing objects that Helm does not own")
 	f.BoolVar(&o.apply.Resume, "resume", false, "resume the HelmRelease after a successful apply")
+	f.BoolVar(&o.apply.DisableHooks, "disable-hooks", false, "do not run the chart's Helm hooks (helm --no-hooks)")
 	f.BoolVar(&o.apply.CreateNamespace, "create-namespace", true, "create the release namespace if it is missing")
 	return cmd
 }

@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"github.com/cozyhr/cozyhr/core"
@@ -24,7 +26,8 @@ chart's HelmRelease exists it is suspended first, then deleted unless
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&o.Timeout, "timeout", 0, "time to wait for any individual Kubernetes operation (default 5m0s)")
+	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "time to wait for any individual Kubernetes operation, hooks included")
+	f.BoolVar(&o.DisableHooks, "disable-hooks", false, "do not run the chart's delete hooks (helm uninstall --no-hooks)")
 	f.BoolVar(&o.Wait, "wait", false, "wait until all resources are deleted")
 	f.BoolVar(&o.KeepHistory, "keep-history", false, "keep the release history, as helm uninstall --keep-history")
 	f.BoolVar(&o.KeepHelmRelease, "keep-helmrelease", false, "keep the HelmRelease (suspended) instead of deleting it")

@@ -16,6 +16,9 @@ type ApplyOptions struct {
 	Wait            bool
 	TakeOwnership   bool
 	CreateNamespace bool
+	// DisableHooks skips Helm hooks, as helm --no-hooks and a HelmRelease's
+	// disableHooks do.
+	DisableHooks bool
 	// Resume hands the HelmRelease back to Flux after a successful apply.
 	Resume bool
 	// MaxHistory bounds stored revisions, as helm-controller does (5).
@@ -76,6 +79,7 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		install.CreateNamespace = opts.CreateNamespace
 		install.Timeout, install.Wait = opts.Timeout, opts.Wait
 		install.TakeOwnership = opts.TakeOwnership
+		install.DisableHooks = opts.DisableHooks
 		install.PostRenderer = post
 		install.SkipCRDs = skipCRDs
 		install.SkipSchemaValidation = w.Config.Render.SkipSchemaValidation
@@ -87,8 +91,13 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		upgrade.Namespace = t.Namespace
 		upgrade.Timeout, upgrade.Wait = opts.Timeout, opts.Wait
 		upgrade.TakeOwnership = opts.TakeOwnership
+		upgrade.DisableHooks = opts.DisableHooks
 		upgrade.PostRenderer = post
 		upgrade.MaxHistory = maxHistory
+		// Values are always the composed ones: never Helm's reuse of the
+		// previous release's values when none are given (helm-controller
+		// resets too), or apply would differ from what diff showed.
+		upgrade.ResetValues = true
 		upgrade.SkipCRDs = skipCRDs
 		upgrade.SkipSchemaValidation = w.Config.Render.SkipSchemaValidation
 		rel, err = upgrade.RunWithContext(ctx, t.ReleaseName, d.Chart, d.Values)

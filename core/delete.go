@@ -17,6 +17,8 @@ type DeleteOptions struct {
 	Timeout     time.Duration
 	Wait        bool
 	KeepHistory bool
+	// DisableHooks skips the chart's pre- and post-delete hooks.
+	DisableHooks bool
 	// KeepHelmRelease leaves the HelmRelease in place, suspended.
 	KeepHelmRelease bool
 }
@@ -49,7 +51,7 @@ func (w *Workspace) Delete(ctx context.Context, opts DeleteOptions, log io.Write
 		return err
 	}
 	un := action.NewUninstall(cfg)
-	un.Timeout, un.Wait, un.KeepHistory = opts.Timeout, opts.Wait, opts.KeepHistory
+	un.Timeout, un.Wait, un.KeepHistory, un.DisableHooks = opts.Timeout, opts.Wait, opts.KeepHistory, opts.DisableHooks
 	if _, err := un.Run(t.ReleaseName); err != nil {
 		if !errors.Is(err, driver.ErrReleaseNotFound) {
 			return fmt.Errorf("uninstall release %s in namespace %s: %w", t.ReleaseName, t.StorageNamespace, err)

@@ -182,17 +182,17 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	res := &DiffResult{}
 	for _, p := range pairs {
 		ref := RefOf(p.desired)
-		want := normalizeDesired(p.desired.Object, liveObject(p.live))
+		var prev map[string]any
+		if po := previous[ref.Key()]; po != nil {
+			prev = po.Object
+		}
+		want := normalizeDesired(p.desired.Object, liveObject(p.live), prev)
 		if p.live == nil {
 			if !opts.ShowSecrets && isSecret(p.desired) {
 				maskAll(want)
 			}
 			res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionAdd, Note: p.note, Object: want})
 			continue
-		}
-		var prev map[string]any
-		if po := previous[ref.Key()]; po != nil {
-			prev = po.Object
 		}
 		have := normalizeLive(p.live.Object, want, prev)
 		if !opts.ShowSecrets && isSecret(p.desired) {
@@ -212,7 +212,9 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		if live == nil {
 			continue // already gone
 		}
-		have := normalizeLive(live.Object, nil, nil)
+		// Show the object as the chart last rendered it: the live copy's
+		// server-assigned fields (clusterIP, defaults) say nothing useful.
+		have := normalizeLive(live.Object, previous[RefOf(live).Key()].Object, nil)
 		if !opts.ShowSecrets && isSecret(live) {
 			maskAll(have)
 		}
@@ -351,7 +353,7 @@ func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
 			fmt.Fprintf(&b, "~ %s will be changed\n", c.Ref)
 			var rb bytes.Buffer
 			hr := &dyff.HumanReport{
-				Report: *c.Report, OmitHeader: true, NoTableStyle: true,
+				Report: *c.Report, OmitHeader: true, NoTableStyle: true, Indent: 2,
 				MultilineContextLines: max(o.ContextLines, 1), Colorizer: o.Colorizer,
 				DoNotInspectCerts: true,
 			}

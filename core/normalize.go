@@ -1,6 +1,12 @@
 package core
 
-import "k8s.io/apimachinery/pkg/runtime"
+import (
+	"fmt"
+	"reflect"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/runtime"
+)
 
 // Metadata the API server or Helm writes and the chart never does.
 var (
@@ -114,44 +120,123 @@ func prune(v any, keep []any) any {
 	}
 }
 
-// normalizeDesired removes what the server would drop from a rendered
-// object: nulls, and empty maps or lists where the live object has nothing.
+// normalizeDesired removes what the server would drop or rewrite from a
+// rendered object, comparing with the live one: nulls, empty maps or lists
+// and zero scalars where the live object has nothing (omitted defaults), and
+// resource quantities the server canonicalised (2048Mi is stored as 2Gi).
 // Secret stringData is folded into data.
-func normalizeDesired(desired, live map[string]any) map[string]any {
+//
+// A field the previous release applied with the same value but that the live
+// object lacks was pruned by the server (an unknown field, such as min/max in
+// a CRD schema): it is not a change either. Metadata is exempt, so that a
+// label removed by hand still shows.
+func normalizeDesired(desired, live, previous map[string]any) map[string]any {
 	obj := runtime.DeepCopyJSON(desired)
-	if obj["kind"] == "Secret" && (obj["apiVersion"] == "v1") {
+	if obj["kind"] == "Secret" && obj["apiVersion"] == "v1" {
 		stringDataToData(obj)
 	}
-	dropEmpty(obj, live)
+	if live != nil {
+		reconcileDesired(obj, live, previous, "")
+	} else {
+		dropNulls(obj)
+	}
 	return obj
 }
 
-func dropEmpty(obj map[string]any, live map[string]any) {
+// quantityParents are the keys under which values are resource.Quantity.
+var quantityParents = map[string]bool{"limits": true, "requests": true, "hard": true, "overhead": true, "capacity": true}
+
+func reconcileDesired(obj, live, previous map[string]any, parent string) {
 	for k, v := range obj {
 		lv, inLive := live[k]
+		pv, inPrevious := previous[k]
+		if !inLive && live != nil && inPrevious && parent != "" && k != "metadata" && reflect.DeepEqual(v, pv) {
+			delete(obj, k)
+			continue
+		}
 		switch t := v.(type) {
 		case nil:
 			delete(obj, k)
 		case map[string]any:
 			lm, _ := lv.(map[string]any)
-			dropEmpty(t, lm)
+			pm, _ := pv.(map[string]any)
+			if k == "metadata" && parent == "" {
+				pm = nil
+			}
+			reconcileDesired(t, lm, pm, k)
 			if len(t) == 0 && !inLive {
 				delete(obj, k)
 			}
 		case []any:
 			if len(t) == 0 && !inLive {
 				delete(obj, k)
+				continue
 			}
 			ll, _ := lv.([]any)
+			pl, _ := pv.([]any)
 			for i, el := range t {
 				if em, ok := el.(map[string]any); ok {
-					var lm map[string]any
+					var lm, pm map[string]any
 					if i < len(ll) {
 						lm, _ = ll[i].(map[string]any)
 					}
-					dropEmpty(em, lm)
+					if i < len(pl) {
+						pm, _ = pl[i].(map[string]any)
+					}
+					reconcileDesired(em, lm, pm, k)
+				}
+			}
+		default:
+			if !inLive && live != nil && isZero(v) {
+				delete(obj, k)
+				continue
+			}
+			if inLive && (quantityParents[parent] || k == "sizeLimit") && sameQuantity(v, lv) {
+				obj[k] = lv
+			}
+		}
+	}
+}
+
+func dropNulls(obj map[string]any) {
+	for k, v := range obj {
+		switch t := v.(type) {
+		case nil:
+			delete(obj, k)
+		case map[string]any:
+			dropNulls(t)
+		case []any:
+			for _, el := range t {
+				if em, ok := el.(map[string]any); ok {
+					dropNulls(em)
 				}
 			}
 		}
 	}
+}
+
+func isZero(v any) bool {
+	switch t := v.(type) {
+	case bool:
+		return !t
+	case string:
+		return t == ""
+	case int64:
+		return t == 0
+	case float64:
+		return t == 0
+	}
+	return false
+}
+
+func sameQuantity(a, b any) bool {
+	qa, err := resource.ParseQuantity(fmt.Sprint(a))
+	if err != nil {
+		return false
+	}
+	qb, err := resource.ParseQuantity(fmt.Sprint(b))
+	if err != nil {
+		return false
+	}
+	return qa.Cmp(qb) == 0
 }

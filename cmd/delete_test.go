@@ -1,0 +1,43 @@
+package cmd
+
+import (
+	"context"
+	"testing"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+func TestDeleteUninstallsWithoutOrphans(t *testing.T) {
+	dir := chartCopy(t, "delete-plain")
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	r := cozyhr(t, "-C", dir, "delete").expect(t, 0)
+	golden(t, "delete-plain", r.out)
+	err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: "delete-plain", Name: "hello-content"}, &corev1.ConfigMap{})
+	if !apierrors.IsNotFound(err) {
+		t.Fatalf("ConfigMap still exists after delete: %v", err)
+	}
+	r = cozyhr(t, "-C", dir, "delete").expect(t, 0)
+	golden(t, "delete-not-installed", r.out)
+}
+
+func TestDeleteRemovesOrKeepsTheHelmRelease(t *testing.T) {
+	dir := chartCopy(t, "delete-flux")
+	createHelmRelease(t, "delete-flux", "hello", `{}`)
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	r := cozyhr(t, "-C", dir, "delete", "--keep-helmrelease").expect(t, 0)
+	golden(t, "delete-keep-helmrelease", r.out)
+	if !getHelmRelease(t, "delete-flux", "hello").Spec.Suspend {
+		t.Fatal("kept HelmRelease is not suspended")
+	}
+
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	r = cozyhr(t, "-C", dir, "delete").expect(t, 0)
+	golden(t, "delete-helmrelease", r.out)
+	err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: "delete-flux", Name: "hello"}, &helmv2.HelmRelease{})
+	if !apierrors.IsNotFound(err) {
+		t.Fatalf("HelmRelease still exists: %v", err)
+	}
+}

@@ -1,0 +1,71 @@
+package cmd
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestShowOfflineRendersLikeHelmTemplate(t *testing.T) {
+	dir := chartCopy(t, "show-offline")
+	r := cozyhr(t, "-C", dir, "show", "--offline").expect(t, 0)
+	golden(t, "show-offline", r.out)
+	if !strings.Contains(r.err, "data of 1 Secret(s) masked") {
+		t.Errorf("show did not say it masked a Secret: %q", r.err)
+	}
+}
+
+func TestShowOnlyAndJSON(t *testing.T) {
+	dir := chartCopy(t, "show-only")
+	r := cozyhr(t, "-C", dir, "show", "--offline", "-s", "templates/service.yaml", "-o", "json").expect(t, 0)
+	var list struct {
+		Items []map[string]any `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &list); err != nil {
+		t.Fatalf("show -o json: %v\n%s", err, r.out)
+	}
+	if len(list.Items) != 1 || list.Items[0]["kind"] != "Service" {
+		t.Fatalf("want only the Service, got %v", list.Items)
+	}
+	r = cozyhr(t, "-C", dir, "show", "--offline", "-s", "templates/nope.yaml").expect(t, 1)
+	golden(t, "show-only-missing", r.err)
+}
+
+func TestShowSecretsOnRequest(t *testing.T) {
+	dir := chartCopy(t, "show-secrets")
+	r := cozyhr(t, "-C", dir, "show", "--offline", "-s", "templates/secret.yaml").expect(t, 0)
+	if strings.Contains(r.out, "s3cret") {
+		t.Fatalf("show printed Secret data without --show-secrets:\n%s", r.out)
+	}
+	r = cozyhr(t, "-C", dir, "show", "--offline", "-s", "templates/secret.yaml", "--show-secrets").expect(t, 0)
+	if !strings.Contains(r.out, "s3cret") {
+		t.Fatalf("--show-secrets did not print the Secret:\n%s", r.out)
+	}
+}
+
+func TestShowUsesClusterCapabilities(t *testing.T) {
+	dir := chartCopy(t, "show-caps")
+	writeFile(t, filepath.Join(dir, "templates", "version.yaml"), `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: version
+data:
+  kube: {{ .Capabilities.KubeVersion.Version | quote }}
+  flux: {{ .Capabilities.APIVersions.Has "helm.toolkit.fluxcd.io/v2" | quote }}
+`)
+	r := cozyhr(t, "-C", dir, "show", "-s", "templates/version.yaml").expect(t, 0)
+	golden(t, "show-cluster-capabilities", r.out)
+
+	r = cozyhr(t, "-C", dir, "show", "--offline", "--kube-version", "1.30.1", "-s", "templates/version.yaml").expect(t, 0)
+	golden(t, "show-offline-kube-version", r.out)
+}
+
+func TestNoConfigFileFallsBackToChartName(t *testing.T) {
+	dir := chartCopy(t, "unused")
+	if err := removeFile(filepath.Join(dir, ".cozyhr.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	r := cozyhr(t, "-C", dir, "show", "--offline", "-s", "templates/service.yaml").expect(t, 0)
+	golden(t, "show-no-config-stderr", r.err)
+}

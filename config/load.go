@@ -240,6 +240,9 @@ func describe(schema *schemaDoc, display string, root *yaml.Node, sources map[st
 			continue
 		}
 		fe := FieldError{Field: field, Message: v.message, Hint: "see .cozyhr.yaml.example or schemas/cozyhr.schema.json"}
+		if d := schema.description(v.path); v.described && d != "" {
+			fe.Hint = "want " + strings.TrimSuffix(lowerFirst(d), ".")
+		}
 		if src, ok := sources[strings.Join(v.path, ".")]; ok {
 			fe.Source = src
 		} else {
@@ -351,4 +354,11 @@ func displayPath(p string) string {
 		return rel
 	}
 	return p
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }

@@ -50,6 +50,8 @@ type violation struct {
 	path    []string
 	message string
 	unknown []string // unknown property names, for additionalProperties
+	// described asks for the field's schema description as the hint.
+	described bool
 }
 
 func (s *schemaDoc) validate(instance any) []violation {
@@ -73,8 +75,14 @@ func (s *schemaDoc) validate(instance any) []violation {
 			return
 		}
 		v := violation{path: e.InstanceLocation, message: e.ErrorKind.LocalizedString(p)}
-		if ap, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
-			v.unknown = ap.Properties
+		switch k := e.ErrorKind.(type) {
+		case *kind.AdditionalProperties:
+			v.unknown = k.Properties
+		case *kind.Pattern:
+			// A regular expression helps nobody; the field's description
+			// (used as the hint) says what is expected.
+			v.message = fmt.Sprintf("%q is not valid here", fmt.Sprint(k.Got))
+			v.described = true
 		}
 		key := strings.Join(v.path, "/") + "\x00" + v.message
 		if !seen[key] {
@@ -165,4 +173,10 @@ func (s *schemaDoc) scalars() []scalarField {
 	walk(nil, s.root)
 	sort.Slice(out, func(i, j int) bool { return strings.Join(out[i].path, ".") < strings.Join(out[j].path, ".") })
 	return out
+}
+
+// description is the schema's description of the field at path.
+func (s *schemaDoc) description(path []string) string {
+	d, _ := s.node(path)["description"].(string)
+	return d
 }

@@ -360,10 +360,16 @@ func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
 			if err := hr.WriteReport(&rb); err != nil {
 				return err
 			}
+			// dyff separates paths with runs of blank lines; one is enough.
+			blank := false
 			for _, line := range strings.Split(strings.Trim(rb.String(), "\n"), "\n") {
 				if strings.TrimSpace(line) == "" {
-					b.WriteString("\n")
+					blank = true
 					continue
+				}
+				if blank {
+					b.WriteString("\n")
+					blank = false
 				}
 				b.WriteString("    " + line + "\n")
 			}

@@ -1,0 +1,86 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// chartDir makes a chart directory holding the given .cozyhr.yaml.
+func chartDir(t *testing.T, cozyhr string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: demo\nversion: 0.1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if cozyhr != "" {
+		if err := os.WriteFile(filepath.Join(dir, FileName), []byte(cozyhr), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestTheExampleFileIsValidAndComplete(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", ".cozyhr.yaml.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(LoadOptions{Dir: chartDir(t, string(data))})
+	if err != nil {
+		t.Fatalf("the example does not validate: %v", err)
+	}
+	if c.Release.Name != "metallb" || c.Upstream == nil || c.Upstream.Helm == nil || len(c.Images) != 1 || len(c.Hooks.Apply.Pre) != 1 || len(c.Plugins.PostProcessors) != 1 {
+		t.Errorf("example decoded incompletely: %+v", c)
+	}
+	// User-keyed maps keep their case (viper would lower-case them).
+	if _, ok := c.Images[0].BuildArgs["VERSION"]; !ok {
+		t.Errorf("buildArgs keys lost their case: %v", c.Images[0].BuildArgs)
+	}
+}
+
+func TestDefaultsWithoutAFile(t *testing.T) {
+	c, err := Load(LoadOptions{Dir: chartDir(t, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.File != "" || c.Release.Name != "demo" || !c.HelmRelease.IsEnabled() || !c.Render.CRDs() {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestOverridesWinOverEnvironmentOverFile(t *testing.T) {
+	dir := chartDir(t, "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease:\n  name: file\n  namespace: file\napply:\n  wait: false\n")
+	t.Setenv("COZYHR_RELEASE_NAME", "env")
+	t.Setenv("COZYHR_RELEASE_NAMESPACE", "env")
+	t.Setenv("COZYHR_APPLY_WAIT", "true")
+	c, err := Load(LoadOptions{Dir: dir, Overrides: map[string]any{"release.namespace": "flag"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{c.Release.Name, c.Release.Namespace, c.Apply.Wait}
+	if want := []any{"env", "flag", true}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestErrorsPointAtTheLine(t *testing.T) {
+	dir := chartDir(t, "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nimages:\n  - name: a\n    bulder: buildah\n")
+	_, err := Load(LoadOptions{Dir: dir})
+	cerr, ok := err.(*Error)
+	if !ok || len(cerr.Errors) != 1 {
+		t.Fatalf("want one config error, got %v", err)
+	}
+	fe := cerr.Errors[0]
+	if fe.Line != 5 || fe.Column != 5 || fe.Field != "images[0].bulder" || fe.Hint != `did you mean "builder"?` {
+		t.Errorf("error = %+v", fe)
+	}
+}
+
+func TestNotAChartDirectory(t *testing.T) {
+	_, err := Load(LoadOptions{Dir: t.TempDir()})
+	if err == nil {
+		t.Fatal("want an error for a directory without Chart.yaml")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -250,6 +251,17 @@ func describe(schema *schemaDoc, display string, root *yaml.Node, sources map[st
 		}
 		e.Errors = append(e.Errors, fe)
 	}
+	// The validator's order follows map iteration; report in file order.
+	sort.SliceStable(e.Errors, func(i, j int) bool {
+		a, b := e.Errors[i], e.Errors[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		return a.Field < b.Field
+	})
 	return e
 }
 

@@ -12,14 +12,9 @@ import (
 	"github.com/gonvenience/ytbx"
 	"github.com/homeport/dyff/pkg/dyff"
 	yaml "go.yaml.in/yaml/v3"
-	"golang.org/x/sync/errgroup"
 	"helm.sh/helm/v3/pkg/releaseutil"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
@@ -93,7 +88,11 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	if err != nil {
 		return nil, err
 	}
-	reader := &liveReader{dyn: dyn, mapper: mapper, namespace: d.Target.Namespace}
+	reader := &liveReader{dyn: dyn, mapper: mapper, namespace: d.Target.Namespace, parallelism: opts.Parallelism}
+	if info := d.Target.ReleaseInfo(); info.HelmRelease != nil {
+		// Objects Flux installed carry its origin labels: list only those.
+		reader.selector = OriginNameLabel + "=" + info.HelmRelease.Name + "," + OriginNamespaceLbl + "=" + info.HelmRelease.Namespace
+	}
 
 	previous := map[string]*unstructured.Unstructured{}
 	if d.Previous != nil {
@@ -144,39 +143,24 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	}
 	removedLive := make([]*unstructured.Unstructured, len(removedRefs))
 
-	g, gctx := errgroup.WithContext(ctx)
-	limit := opts.Parallelism
-	if limit <= 0 {
-		limit = 16
-	}
-	g.SetLimit(limit)
-	for i := range pairs {
-		g.Go(func() error {
-			live, known, err := reader.get(gctx, pairs[i].desired)
-			if err != nil {
-				return err
-			}
-			if !known {
-				gk := pairs[i].desired.GroupVersionKind().GroupKind()
-				if crdKinds[gk] {
-					pairs[i].note = "its CRD is created by this release"
-				} else {
-					pairs[i].note = "its kind is not served by the cluster (CRD missing?)"
-				}
-			}
-			pairs[i].live = live
-			return nil
-		})
-	}
-	for i := range removedRefs {
-		g.Go(func() error {
-			live, _, err := reader.get(gctx, removedRefs[i])
-			removedLive[i] = live
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	all := append(append([]*unstructured.Unstructured(nil), desired...), removedRefs...)
+	state, err := reader.readAll(ctx, all)
+	if err != nil {
 		return nil, err
+	}
+	for i := range pairs {
+		ref := RefOf(pairs[i].desired)
+		pairs[i].live = state.objects[ref.Key()]
+		if state.unknown[ref.GroupKind()] {
+			if crdKinds[ref.GroupKind()] {
+				pairs[i].note = "its CRD is created by this release"
+			} else {
+				pairs[i].note = "its kind is not served by the cluster (CRD missing?)"
+			}
+		}
+	}
+	for i, obj := range removedRefs {
+		removedLive[i] = state.objects[RefOf(obj).Key()]
 	}
 
 	res := &DiffResult{}
@@ -231,58 +215,6 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		return a.Name < b.Name
 	})
 	return res, nil
-}
-
-// liveReader reads objects by their rendered identity.
-type liveReader struct {
-	dyn       dynamic.Interface
-	mapper    meta.RESTMapper
-	namespace string
-}
-
-// defaultNamespace gives namespaced objects without a namespace the
-// release's, and clears it on cluster-scoped ones, as Helm does on apply.
-func (l *liveReader) defaultNamespace(obj *unstructured.Unstructured) {
-	gvk := obj.GroupVersionKind()
-	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		if obj.GetNamespace() == "" && obj.GetKind() != "CustomResourceDefinition" && obj.GetKind() != "Namespace" {
-			obj.SetNamespace(l.namespace)
-		}
-		return
-	}
-	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		if obj.GetNamespace() == "" {
-			obj.SetNamespace(l.namespace)
-		}
-	} else {
-		obj.SetNamespace("")
-	}
-}
-
-// get returns the live object (nil when absent) and whether its kind is
-// served at all.
-func (l *liveReader) get(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, bool, error) {
-	gvk := obj.GroupVersionKind()
-	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if meta.IsNoMatchError(err) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("map %s: %w", RefOf(obj), err)
-	}
-	var ri dynamic.ResourceInterface = l.dyn.Resource(m.Resource)
-	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		ri = l.dyn.Resource(m.Resource).Namespace(obj.GetNamespace())
-	}
-	live, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, true, nil
-	}
-	if err != nil {
-		return nil, true, fmt.Errorf("get %s: %w", RefOf(obj), err)
-	}
-	return live, true, nil
 }
 
 func liveObject(u *unstructured.Unstructured) map[string]any {

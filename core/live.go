@@ -1,0 +1,158 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+)
+
+// liveReader reads the live counterparts of rendered objects.
+type liveReader struct {
+	dyn       dynamic.Interface
+	mapper    meta.RESTMapper
+	namespace string
+	// selector narrows LISTs to the release's objects (Flux origin labels);
+	// empty lists every object of the kind in the namespace.
+	selector string
+	// parallelism bounds concurrent requests.
+	parallelism int
+}
+
+// liveState is what readAll found.
+type liveState struct {
+	objects map[string]*unstructured.Unstructured // by Ref.Key()
+	unknown map[schema.GroupKind]bool             // kinds the server does not serve
+}
+
+// defaultNamespace gives namespaced objects without a namespace the
+// release's, and clears it on cluster-scoped ones, as Helm does on apply.
+func (l *liveReader) defaultNamespace(obj *unstructured.Unstructured) {
+	gvk := obj.GroupVersionKind()
+	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		if obj.GetNamespace() == "" && obj.GetKind() != "CustomResourceDefinition" && obj.GetKind() != "Namespace" {
+			obj.SetNamespace(l.namespace)
+		}
+		return
+	}
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		if obj.GetNamespace() == "" {
+			obj.SetNamespace(l.namespace)
+		}
+	} else {
+		obj.SetNamespace("")
+	}
+}
+
+// batch is the objects of one resource in one namespace ("" for
+// cluster-scoped resources).
+type batch struct {
+	resource  schema.GroupVersionResource
+	namespace string
+	objs      []*unstructured.Unstructured
+}
+
+// readAll fetches the live objects with one LIST per (resource, namespace)
+// instead of a GET per object: a batch of one object is a GET, and objects
+// a selected LIST did not return (not labelled yet) fall back to a GET.
+func (l *liveReader) readAll(ctx context.Context, objs []*unstructured.Unstructured) (*liveState, error) {
+	state := &liveState{objects: map[string]*unstructured.Unstructured{}, unknown: map[schema.GroupKind]bool{}}
+	batches := map[string]*batch{}
+	var order []*batch
+	for _, obj := range objs {
+		gvk := obj.GroupVersionKind()
+		m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if meta.IsNoMatchError(err) {
+			state.unknown[gvk.GroupKind()] = true
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("map %s: %w", RefOf(obj), err)
+		}
+		ns := ""
+		if m.Scope.Name() == meta.RESTScopeNameNamespace {
+			ns = obj.GetNamespace()
+		}
+		key := m.Resource.String() + "|" + ns
+		b := batches[key]
+		if b == nil {
+			b = &batch{resource: m.Resource, namespace: ns}
+			batches[key] = b
+			order = append(order, b)
+		}
+		b.objs = append(b.objs, obj)
+	}
+
+	var mu sync.Mutex
+	found := func(u *unstructured.Unstructured) {
+		mu.Lock()
+		state.objects[RefOf(u).Key()] = u
+		mu.Unlock()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	limit := l.parallelism
+	if limit <= 0 {
+		limit = 16
+	}
+	g.SetLimit(limit)
+	for _, b := range order {
+		g.Go(func() error {
+			ri := l.resource(b)
+			if len(b.objs) == 1 {
+				return l.get(gctx, ri, b.objs[0], found)
+			}
+			list, err := ri.List(gctx, metav1.ListOptions{LabelSelector: l.selector})
+			if err != nil {
+				return fmt.Errorf("list %s in %q: %w", b.resource.Resource, b.namespace, err)
+			}
+			byName := make(map[string]*unstructured.Unstructured, len(list.Items))
+			for i := range list.Items {
+				byName[list.Items[i].GetName()] = &list.Items[i]
+			}
+			for _, obj := range b.objs {
+				if live, ok := byName[obj.GetName()]; ok {
+					found(live)
+					continue
+				}
+				if l.selector == "" {
+					continue // an unfiltered list is complete: the object does not exist
+				}
+				if err := l.get(gctx, ri, obj, found); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return state, nil
+}
+
+func (l *liveReader) resource(b *batch) dynamic.ResourceInterface {
+	if b.namespace == "" {
+		return l.dyn.Resource(b.resource)
+	}
+	return l.dyn.Resource(b.resource).Namespace(b.namespace)
+}
+
+func (l *liveReader) get(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured, found func(*unstructured.Unstructured)) error {
+	live, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get %s: %w", RefOf(obj), err)
+	}
+	found(live)
+	return nil
+}

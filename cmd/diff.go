@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/cozyhr/cozyhr/core"
@@ -11,6 +13,11 @@ type diffOptions struct {
 	diff         core.DiffOptions
 	exitCode     bool
 	contextLines int
+	ignore       []string
+	showIgnored  bool
+	output       string
+	brief        bool
+	unified      bool
 }
 
 func newDiffCmd(g *globalOptions) *cobra.Command {
@@ -22,6 +29,12 @@ func newDiffCmd(g *globalOptions) *cobra.Command {
 field by field (dyff). Server defaults and Helm/Flux bookkeeping are ignored;
 drift made by hand is shown. Objects no longer rendered are shown as deleted.
 
+--server-side compares instead with a server-side apply dry-run of each
+object: slower, but it shows defaulting and admission webhooks exactly.
+
+Ignore rules hide fields: the HelmRelease's spec.driftDetection.ignore,
+.cozyhr.yaml diff.ignore, and --ignore [KIND[/NAME]=]/json/pointer.
+
 Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 2 changes found with --exit-code.`,
 		Args: cobra.NoArgs,
@@ -32,6 +45,18 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 			if err != nil {
 				return err
 			}
+			output, err := o.format()
+			if err != nil {
+				return err
+			}
+			o.diff.Ignore = core.ConfigIgnoreRules(w.Config.Diff.Ignore)
+			for _, s := range o.ignore {
+				rule, err := core.ParseIgnoreFlag(s)
+				if err != nil {
+					return err
+				}
+				o.diff.Ignore = append(o.diff.Ignore, rule)
+			}
 			d, err := w.Desired(cmd.Context(), o.render.options(), g.debugWriter())
 			if err != nil {
 				return err
@@ -40,10 +65,29 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 			if err != nil {
 				return err
 			}
-			human := core.HumanOptions{ContextLines: w.Config.Diff.Context}
-			g.color()
-			if err := res.WriteHuman(g.streams.Out, human); err != nil {
+			// The flag, when set, already overrode diff.context.
+			contextLines := w.Config.Diff.Context
+			if contextLines == 0 {
+				contextLines = o.contextLines
+			}
+			switch output {
+			case "json":
+				err = res.WriteJSON(g.streams.Out)
+			case "brief":
+				err = res.WriteBrief(g.streams.Out)
+			case "unified":
+				err = res.WriteUnified(g.streams.Out, contextLines)
+			default:
+				g.color()
+				err = res.WriteHuman(g.streams.Out, core.HumanOptions{ContextLines: contextLines})
+			}
+			if err != nil {
 				return err
+			}
+			if o.showIgnored && output != "json" {
+				if err := res.WriteIgnored(g.streams.Out); err != nil {
+					return err
+				}
 			}
 			if o.exitCode && res.HasChanges() {
 				return &core.ExitError{Code: core.ExitChanges, Err: core.ErrChangesFound, Silent: true}
@@ -56,6 +100,31 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	f.BoolVar(&o.diff.ShowSecrets, "show-secrets", false, "print Secret data instead of masking it")
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit with 2 when there are changes (like helm diff --detailed-exitcode)")
 	f.BoolVar(&o.exitCode, "detailed-exitcode", false, "alias of --exit-code")
-	f.IntVar(&o.contextLines, "context-lines", 3, "lines of context around changes in multi-line strings")
+	f.IntVarP(&o.contextLines, "context-lines", "U", 3, "lines of context around changes (multi-line strings, --unified)")
+	f.BoolVar(&o.diff.ServerSide, "server-side", false, "compare with a server-side apply dry-run of each object")
+	f.StringArrayVar(&o.ignore, "ignore", nil, "hide a field: [KIND[/NAME]=]/json/pointer (repeatable)")
+	f.BoolVar(&o.showIgnored, "show-ignored", false, "list the differences that ignore rules hid")
+	f.StringVarP(&o.output, "output", "o", "dyff", "output format: dyff, brief, json or unified")
+	f.BoolVar(&o.brief, "brief", false, "only count changes per kind (-o brief)")
+	f.BoolVar(&o.unified, "unified", false, "classic unified diff of each object's YAML (-o unified)")
+	f.StringSliceVar(&o.diff.Kinds, "kind", nil, "only objects of these kinds (repeatable or comma-separated)")
+	f.StringVarP(&o.diff.LabelSelector, "selector", "l", "", "only objects whose rendered labels match this selector")
 	return cmd
+}
+
+func (o *diffOptions) format() (string, error) {
+	out := o.output
+	if o.brief {
+		out = "brief"
+	}
+	if o.unified {
+		out = "unified"
+	}
+	switch out {
+	case "dyff", "human", "":
+		return "dyff", nil
+	case "brief", "json", "unified":
+		return out, nil
+	}
+	return "", fmt.Errorf("unknown output format %q: use dyff, brief, json or unified", o.output)
 }

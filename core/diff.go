@@ -1,16 +1,14 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"sort"
-	"strings"
 
 	"github.com/gonvenience/ytbx"
 	"github.com/homeport/dyff/pkg/dyff"
+	"golang.org/x/sync/errgroup"
 	yaml "go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -34,6 +32,16 @@ type DiffOptions struct {
 	ShowSecrets bool
 	// Parallelism bounds concurrent API reads; 0 means a sensible default.
 	Parallelism int
+	// Ignore hides fields (from .cozyhr.yaml and flags); the HelmRelease's
+	// driftDetection.ignore rules are added automatically.
+	Ignore []IgnoreRule
+	// Kinds and LabelSelector keep only matching objects.
+	Kinds         []string
+	LabelSelector string
+	// ServerSide compares the live object with the result of a server-side
+	// apply dry-run of the rendered one: defaults and admission webhooks
+	// included, nothing pruned.
+	ServerSide bool
 }
 
 // ObjectDiff is the difference for one object.
@@ -46,12 +54,17 @@ type ObjectDiff struct {
 	Report *dyff.Report
 	// Object is the (masked) object added or removed.
 	Object map[string]any
+	// Live and Desired are the two compared sides of an ActionChange, after
+	// normalisation and masking.
+	Live, Desired map[string]any
 }
 
 // DiffResult is the outcome of comparing the desired state with the cluster.
 type DiffResult struct {
 	Changes   []ObjectDiff
 	Unchanged int
+	// Ignored lists the differences that ignore rules hid.
+	Ignored []IgnoredField
 }
 
 // HasChanges reports whether applying would change anything.
@@ -124,9 +137,16 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 	}
 
+	keep, err := objectFilter(opts.Kinds, opts.LabelSelector)
+	if err != nil {
+		return nil, err
+	}
+	desired = filterObjects(desired, keep)
+	rules := append(helmReleaseIgnoreRules(d.Target.HelmRelease), opts.Ignore...)
+
 	type pair struct {
-		desired, live *unstructured.Unstructured
-		note          string
+		desired, live, applied *unstructured.Unstructured
+		note                   string
 	}
 	pairs := make([]pair, len(desired))
 	seen := map[string]bool{}
@@ -137,7 +157,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	}
 	var removedRefs []*unstructured.Unstructured
 	for key, obj := range previous {
-		if !seen[key] {
+		if !seen[key] && keep(obj) {
 			removedRefs = append(removedRefs, obj)
 		}
 	}
@@ -162,6 +182,22 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	for i, obj := range removedRefs {
 		removedLive[i] = state.objects[RefOf(obj).Key()]
 	}
+	if opts.ServerSide {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(16)
+		for i := range pairs {
+			if pairs[i].live == nil {
+				continue
+			}
+			g.Go(func() (err error) {
+				pairs[i].applied, err = reader.applyDryRun(gctx, pairs[i].desired, fieldManager(d.Target))
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+	}
 
 	res := &DiffResult{}
 	for _, p := range pairs {
@@ -178,7 +214,17 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 			res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionAdd, Note: p.note, Object: want})
 			continue
 		}
-		have := normalizeLive(p.live.Object, want, prev)
+		var have map[string]any
+		if opts.ServerSide {
+			have, want = normalizeServer(p.live.Object), normalizeServer(p.applied.Object)
+		} else {
+			have = normalizeLive(p.live.Object, want, prev)
+		}
+		hidden, err := applyIgnoreRules(rules, p.desired, have, want)
+		if err != nil {
+			return nil, err
+		}
+		res.Ignored = append(res.Ignored, hidden...)
 		if !opts.ShowSecrets && isSecret(p.desired) {
 			maskPair(have, want)
 		}
@@ -190,7 +236,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 			res.Unchanged++
 			continue
 		}
-		res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionChange, Report: report})
+		res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionChange, Report: report, Live: have, Desired: want})
 	}
 	for _, live := range removedLive {
 		if live == nil {
@@ -255,78 +301,6 @@ func toYAMLNode(obj map[string]any) (*yaml.Node, error) {
 		return nil, err
 	}
 	return &n, nil
-}
-
-// HumanOptions tune the human-readable report.
-type HumanOptions struct {
-	// ContextLines around changes inside multi-line strings.
-	ContextLines int
-	// Colorizer styles the output; nil is dyff's default (bunt) styling.
-	Colorizer dyff.Colorizer
-}
-
-// WriteHuman prints the differences as a dyff report per object and a
-// summary line.
-func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
-	var b bytes.Buffer
-	for _, c := range r.Changes {
-		switch c.Action {
-		case ActionAdd:
-			fmt.Fprintf(&b, "+ %s will be created", c.Ref)
-			if c.Note != "" {
-				fmt.Fprintf(&b, " (%s)", c.Note)
-			}
-			b.WriteString("\n")
-			writeIndentedYAML(&b, c.Object, "    + ")
-		case ActionRemove:
-			fmt.Fprintf(&b, "- %s will be deleted\n", c.Ref)
-			writeIndentedYAML(&b, c.Object, "    - ")
-		case ActionChange:
-			fmt.Fprintf(&b, "~ %s will be changed\n", c.Ref)
-			var rb bytes.Buffer
-			hr := &dyff.HumanReport{
-				Report: *c.Report, OmitHeader: true, NoTableStyle: true, Indent: 2,
-				MultilineContextLines: max(o.ContextLines, 1), Colorizer: o.Colorizer,
-				DoNotInspectCerts: true,
-			}
-			if err := hr.WriteReport(&rb); err != nil {
-				return err
-			}
-			// dyff separates paths with runs of blank lines; one is enough.
-			blank := false
-			for _, line := range strings.Split(strings.Trim(rb.String(), "\n"), "\n") {
-				if strings.TrimSpace(line) == "" {
-					blank = true
-					continue
-				}
-				if blank {
-					b.WriteString("\n")
-					blank = false
-				}
-				b.WriteString("    " + line + "\n")
-			}
-		}
-		b.WriteString("\n")
-	}
-	add, change, remove := r.Counts()
-	if !r.HasChanges() {
-		fmt.Fprintf(&b, "No changes: %d objects match the live state.\n", r.Unchanged)
-	} else {
-		fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to delete, %d unchanged.\n", add, change, remove, r.Unchanged)
-	}
-	_, err := out.Write(b.Bytes())
-	return err
-}
-
-func writeIndentedYAML(b *bytes.Buffer, obj map[string]any, prefix string) {
-	data, err := sigsyaml.Marshal(obj)
-	if err != nil {
-		fmt.Fprintf(b, "%s<unprintable: %v>\n", prefix, err)
-		return
-	}
-	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
-		b.WriteString(prefix + line + "\n")
-	}
 }
 
 func isSecret(u *unstructured.Unstructured) bool {

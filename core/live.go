@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 )
 
@@ -155,4 +156,38 @@ func (l *liveReader) get(ctx context.Context, ri dynamic.ResourceInterface, obj 
 	}
 	found(live)
 	return nil
+}
+
+// applyDryRun returns what the server would store if obj were applied with
+// server-side apply: defaults, admission webhooks and conversions included.
+func (l *liveReader) applyDryRun(ctx context.Context, obj *unstructured.Unstructured, manager string) (*unstructured.Unstructured, error) {
+	gvk := obj.GroupVersionKind()
+	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return nil, fmt.Errorf("map %s: %w", RefOf(obj), err)
+	}
+	ns := ""
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		ns = obj.GetNamespace()
+	}
+	data, err := obj.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	force := true
+	out, err := l.resource(&batch{resource: m.Resource, namespace: ns}).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
+		metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: manager, Force: &force})
+	if err != nil {
+		return nil, fmt.Errorf("server-side apply dry-run of %s: %w", RefOf(obj), err)
+	}
+	return out, nil
+}
+
+// fieldManager is the manager whose writes the dry-run stands for:
+// helm-controller's in Flux mode, Helm's otherwise.
+func fieldManager(t *Target) string {
+	if t.FluxMode() {
+		return "helm-controller"
+	}
+	return "helm"
 }

@@ -164,12 +164,9 @@ func reconcileDesired(obj, live, previous map[string]any, parent string) {
 				pm = nil
 			}
 			reconcileDesired(t, lm, pm, k)
-			if len(t) == 0 && !inLive {
-				delete(obj, k)
-			}
+			emptyLike(obj, k, len(t) == 0, inLive, lv)
 		case []any:
-			if len(t) == 0 && !inLive {
-				delete(obj, k)
+			if emptyLike(obj, k, len(t) == 0, inLive, lv) {
 				continue
 			}
 			ll, _ := lv.([]any)
@@ -196,6 +193,24 @@ func reconcileDesired(obj, live, previous map[string]any, parent string) {
 			}
 		}
 	}
+}
+
+// emptyLike settles an empty map or list in the desired object the way the
+// server stores it: absent when the live object omits it, null when the
+// field is not omitempty and the server keeps a null (RBAC rules: []).
+func emptyLike(obj map[string]any, k string, empty, inLive bool, lv any) bool {
+	if !empty {
+		return false
+	}
+	switch {
+	case !inLive:
+		delete(obj, k)
+		return true
+	case lv == nil:
+		obj[k] = nil
+		return true
+	}
+	return false
 }
 
 func dropNulls(obj map[string]any) {
@@ -239,4 +254,17 @@ func sameQuantity(a, b any) bool {
 		return false
 	}
 	return qa.Cmp(qb) == 0
+}
+
+// normalizeServer strips only what changes on every write (status and the
+// server's metadata), for comparing two complete server-side objects.
+func normalizeServer(obj map[string]any) map[string]any {
+	out := runtime.DeepCopyJSON(obj)
+	delete(out, "status")
+	if md, ok := out["metadata"].(map[string]any); ok {
+		for _, k := range serverMetadata {
+			delete(md, k)
+		}
+	}
+	return out
 }

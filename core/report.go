@@ -1,0 +1,298 @@
+package core
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/homeport/dyff/pkg/dyff"
+	"github.com/pmezard/go-difflib/difflib"
+	yaml "go.yaml.in/yaml/v3"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// HumanOptions tune the human-readable report.
+type HumanOptions struct {
+	// ContextLines around changes inside multi-line strings.
+	ContextLines int
+	// Colorizer styles the output; nil is dyff's default (bunt) styling.
+	Colorizer dyff.Colorizer
+}
+
+// WriteHuman prints the differences as a dyff report per object and a
+// summary line.
+func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
+	var b bytes.Buffer
+	for _, c := range r.Changes {
+		switch c.Action {
+		case ActionAdd:
+			fmt.Fprintf(&b, "+ %s will be created", c.Ref)
+			if c.Note != "" {
+				fmt.Fprintf(&b, " (%s)", c.Note)
+			}
+			b.WriteString("\n")
+			writeIndentedYAML(&b, c.Object, "    + ")
+		case ActionRemove:
+			fmt.Fprintf(&b, "- %s will be deleted\n", c.Ref)
+			writeIndentedYAML(&b, c.Object, "    - ")
+		case ActionChange:
+			fmt.Fprintf(&b, "~ %s will be changed\n", c.Ref)
+			var rb bytes.Buffer
+			hr := &dyff.HumanReport{
+				Report: *c.Report, OmitHeader: true, NoTableStyle: true, Indent: 2,
+				MultilineContextLines: max(o.ContextLines, 1), Colorizer: o.Colorizer,
+				DoNotInspectCerts: true,
+			}
+			if err := hr.WriteReport(&rb); err != nil {
+				return err
+			}
+			// dyff separates paths with runs of blank lines; one is enough.
+			blank := false
+			for _, line := range strings.Split(strings.Trim(rb.String(), "\n"), "\n") {
+				if strings.TrimSpace(line) == "" {
+					blank = true
+					continue
+				}
+				if blank {
+					b.WriteString("\n")
+					blank = false
+				}
+				b.WriteString("    " + line + "\n")
+			}
+		}
+		b.WriteString("\n")
+	}
+	if _, err := out.Write(b.Bytes()); err != nil {
+		return err
+	}
+	return r.writeSummary(out)
+}
+
+func writeIndentedYAML(b *bytes.Buffer, obj map[string]any, prefix string) {
+	data, err := sigsyaml.Marshal(obj)
+	if err != nil {
+		fmt.Fprintf(b, "%s<unprintable: %v>\n", prefix, err)
+		return
+	}
+	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		b.WriteString(prefix + line + "\n")
+	}
+}
+
+
+// WriteBrief prints how many objects of each kind would be added, changed
+// and deleted.
+func (r *DiffResult) WriteBrief(out io.Writer) error {
+	type counts struct{ add, change, remove int }
+	byKind := map[string]*counts{}
+	for _, c := range r.Changes {
+		k := byKind[c.Ref.Kind]
+		if k == nil {
+			k = &counts{}
+			byKind[c.Ref.Kind] = k
+		}
+		switch c.Action {
+		case ActionAdd:
+			k.add++
+		case ActionChange:
+			k.change++
+		case ActionRemove:
+			k.remove++
+		}
+	}
+	kinds := make([]string, 0, len(byKind))
+	for k := range byKind {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	if len(kinds) > 0 {
+		fmt.Fprintln(tw, "KIND\tADD\tCHANGE\tDELETE")
+		for _, k := range kinds {
+			c := byKind[k]
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", k, c.add, c.change, c.remove)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return r.writeSummary(out)
+}
+
+func (r *DiffResult) writeSummary(out io.Writer) error {
+	add, change, remove := r.Counts()
+	var err error
+	if !r.HasChanges() {
+		_, err = fmt.Fprintf(out, "No changes: %d objects match the live state.\n", r.Unchanged)
+	} else {
+		_, err = fmt.Fprintf(out, "Plan: %d to add, %d to change, %d to delete, %d unchanged.\n", add, change, remove, r.Unchanged)
+	}
+	return err
+}
+
+// JSONReport is the stable, documented machine-readable diff (-o json).
+type JSONReport struct {
+	APIVersion string        `json:"apiVersion"` // cozyhr.io/v1alpha1
+	Kind       string        `json:"kind"`       // DiffReport
+	Summary    JSONSummary   `json:"summary"`
+	Changes    []JSONChange  `json:"changes"`
+	Ignored    []JSONIgnored `json:"ignored"`
+}
+
+// JSONSummary counts objects by outcome.
+type JSONSummary struct {
+	Add       int `json:"add"`
+	Change    int `json:"change"`
+	Remove    int `json:"remove"`
+	Unchanged int `json:"unchanged"`
+}
+
+// JSONObject identifies an object.
+type JSONObject struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+// JSONChange is one object's difference.
+type JSONChange struct {
+	Action string `json:"action"` // add, change or remove
+	JSONObject
+	Note string `json:"note,omitempty"`
+	// Fields lists the changed fields of a change.
+	Fields []JSONField `json:"fields,omitempty"`
+	// Object is the whole (masked) object of an add or remove.
+	Object map[string]any `json:"object,omitempty"`
+}
+
+// JSONField is one changed field; Path is in go-patch style, where list
+// entries with a name are addressed as name=VALUE.
+type JSONField struct {
+	Path   string `json:"path"`
+	Change string `json:"change"` // added, removed, modified or reordered
+	From   any    `json:"from,omitempty"`
+	To     any    `json:"to,omitempty"`
+}
+
+// JSONIgnored is a difference hidden by an ignore rule.
+type JSONIgnored struct {
+	JSONObject
+	Path   string `json:"path"`
+	Source string `json:"source"`
+}
+
+func jsonObject(r Ref) JSONObject {
+	apiVersion := r.Version
+	if r.Group != "" {
+		apiVersion = r.Group + "/" + r.Version
+	}
+	return JSONObject{APIVersion: apiVersion, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
+}
+
+// WriteJSON prints the JSONReport.
+func (r *DiffResult) WriteJSON(out io.Writer) error {
+	add, change, remove := r.Counts()
+	rep := JSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "DiffReport",
+		Summary: JSONSummary{Add: add, Change: change, Remove: remove, Unchanged: r.Unchanged},
+		Changes: []JSONChange{}, Ignored: []JSONIgnored{}}
+	for _, c := range r.Changes {
+		jc := JSONChange{Action: string(c.Action), JSONObject: jsonObject(c.Ref), Note: c.Note, Object: c.Object}
+		if c.Report != nil {
+			for _, d := range c.Report.Diffs {
+				for _, det := range d.Details {
+					jc.Fields = append(jc.Fields, JSONField{Path: d.Path.ToGoPatchStyle(), Change: changeName(det.Kind), From: nodeValue(det.From), To: nodeValue(det.To)})
+				}
+			}
+		}
+		rep.Changes = append(rep.Changes, jc)
+	}
+	for _, ig := range r.Ignored {
+		rep.Ignored = append(rep.Ignored, JSONIgnored{JSONObject: jsonObject(ig.Ref), Path: ig.Path, Source: ig.Source})
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+func changeName(k rune) string {
+	switch k {
+	case dyff.ADDITION:
+		return "added"
+	case dyff.REMOVAL:
+		return "removed"
+	case dyff.ORDERCHANGE:
+		return "reordered"
+	default:
+		return "modified"
+	}
+}
+
+func nodeValue(n *yaml.Node) any {
+	if n == nil {
+		return nil
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return n.Value
+	}
+	return v
+}
+
+// WriteUnified prints a classic unified diff of each object's YAML.
+func (r *DiffResult) WriteUnified(out io.Writer, contextLines int) error {
+	var b bytes.Buffer
+	for _, c := range r.Changes {
+		var from, to map[string]any
+		switch c.Action {
+		case ActionAdd:
+			to = c.Object
+		case ActionRemove:
+			from = c.Object
+		case ActionChange:
+			from, to = c.Live, c.Desired
+		}
+		name := strings.ReplaceAll(c.Ref.String(), " ", "/")
+		text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+			A: yamlLines(from), B: yamlLines(to), FromFile: "live/" + name, ToFile: "desired/" + name, Context: contextLines,
+		})
+		if err != nil {
+			return err
+		}
+		b.WriteString(text)
+	}
+	if _, err := out.Write(b.Bytes()); err != nil {
+		return err
+	}
+	return r.writeSummary(out)
+}
+
+func yamlLines(obj map[string]any) []string {
+	if obj == nil {
+		return nil
+	}
+	data, err := sigsyaml.Marshal(obj)
+	if err != nil {
+		return []string{fmt.Sprintf("<unprintable: %v>\n", err)}
+	}
+	return difflib.SplitLines(string(data))
+}
+
+// WriteIgnored lists the differences ignore rules hid (--show-ignored).
+func (r *DiffResult) WriteIgnored(out io.Writer) error {
+	if len(r.Ignored) == 0 {
+		_, err := fmt.Fprintln(out, "Ignored: no differences were hidden.")
+		return err
+	}
+	fmt.Fprintf(out, "Ignored %d difference(s):\n", len(r.Ignored))
+	for _, ig := range r.Ignored {
+		if _, err := fmt.Fprintf(out, "  %s %s (%s)\n", ig.Ref, ig.Path, ig.Source); err != nil {
+			return err
+		}
+	}
+	return nil
+}

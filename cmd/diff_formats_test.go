@@ -149,7 +149,9 @@ rules: []
 	flags := genericclioptions.NewConfigFlags(true)
 	flags.KubeConfig = &env.Kubeconfig
 	flags.WrapConfigFn = func(c *rest.Config) *rest.Config {
-		c.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{next: rt, count: &count, paths: &paths} })
+		c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return countingTransport{next: rt, count: &count, paths: &paths}
+		})
 		return c
 	}
 	cfg, err := config.Load(config.LoadOptions{Dir: dir})

@@ -8,8 +8,8 @@ import (
 
 	"github.com/gonvenience/ytbx"
 	"github.com/homeport/dyff/pkg/dyff"
-	"golang.org/x/sync/errgroup"
 	yaml "go.yaml.in/yaml/v3"
+	"golang.org/x/sync/errgroup"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"

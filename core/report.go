@@ -83,7 +83,6 @@ func writeIndentedYAML(b *bytes.Buffer, obj map[string]any, prefix string) {
 	}
 }
 
-
 // WriteBrief prints how many objects of each kind would be added, changed
 // and deleted.
 func (r *DiffResult) WriteBrief(out io.Writer) error {

@@ -37,6 +37,9 @@ test: ## Run every test against a real kube-apiserver
 demo: build ## Start a local apiserver, apply and diff examples/hello, stop
 	@KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_TEST_CRDS=$(CRDS) hack/demo.sh
 
+bench: ## Compare cozyhr with helm template / helm upgrade on the shared charts and a 5,000-object chart
+	@KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_TEST_CRDS=$(CRDS) bench/run.sh
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 

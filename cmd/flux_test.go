@@ -122,3 +122,15 @@ func TestFailedApplySaysTheHelmReleaseIsSuspended(t *testing.T) {
 		t.Fatalf("second apply did not repair the failed release:\n%s", r.out)
 	}
 }
+
+// When Flux adopts a release installed by plain Helm, the only changes are
+// its two origin labels on every object, plus whatever value changed: the
+// diff must list exactly those fields and nothing else.
+func TestDiffWhenFluxAdoptsAPlainRelease(t *testing.T) {
+	dir := chartCopy(t, "flux-adopt")
+	writeFile(t, dir+"/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease: {name: hello, namespace: flux-adopt}\n")
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	createHelmRelease(t, "flux-adopt", "hello", `{"replicas":2}`)
+	r := cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 2)
+	golden(t, "diff-flux-adoption", r.out)
+}

@@ -40,7 +40,11 @@ func TestSharedChartsApplyThenDiffClean(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, chart := range []string{"cert-manager", "ingress-nginx", "kubeovn", "metallb"} {
+	// ingress-nginx creates cert-manager Certificates: it runs before
+	// cert-manager, whose admission webhook would otherwise be called for
+	// them (at a ClusterIP, which must never be dialled from here). Each
+	// chart is deleted before the next one for the same reason.
+	for _, chart := range []string{"ingress-nginx", "cert-manager", "kubeovn", "metallb"} {
 		t.Run(chart, func(t *testing.T) {
 			dir := filepath.Join(sharedCharts, chart)
 			if _, err := os.Stat(dir); err != nil {

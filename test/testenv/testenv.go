@@ -50,6 +50,11 @@ func Start(kubeconfigDir string) (*Env, error) {
 		ErrorIfCRDPathMissing:   true,
 		ControlPlaneStopTimeout: 30 * time.Second,
 	}
+	// Resolve webhook and aggregated-API services through Endpoints, not
+	// DNS. Nothing runs behind a chart's webhooks here and no controller
+	// writes Endpoints, so a webhook call fails at once instead of dialling
+	// a service name that could resolve off this machine.
+	e.ControlPlane.GetAPIServer().Configure().Set("enable-aggregator-routing", "true")
 	cfg, err := e.Start()
 	if err != nil {
 		return nil, fmt.Errorf("start envtest: %w", err)

@@ -1,0 +1,130 @@
+// Command genchart writes a chart that renders N objects of several kinds
+// (ConfigMaps, Deployments, Services, and custom resources of a CRD the
+// chart ships), for benchmarks.
+//
+//	genchart DIR N
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "genchart:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	if len(os.Args) != 3 {
+		return fmt.Errorf("usage: genchart DIR N")
+	}
+	dir := os.Args[1]
+	n, err := strconv.Atoi(os.Args[2])
+	if err != nil || n < 5 {
+		return fmt.Errorf("N must be a number of at least 5")
+	}
+	// 40% ConfigMaps, 20% Deployments, 20% Services, 20% custom resources.
+	cms, deps, svcs := n*2/5, n/5, n/5
+	crs := n - cms - deps - svcs
+	files := map[string]string{
+		"Chart.yaml":  "apiVersion: v2\nname: generated\nversion: 0.1.0\n",
+		"values.yaml": fmt.Sprintf("configMaps: %d\ndeployments: %d\nservices: %d\ngizmos: %d\nimage: nginx:1.27\nreplicas: 1\n", cms, deps, svcs, crs),
+		"crds/gizmos.yaml": `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gizmos.bench.cozyhr.io
+spec:
+  group: bench.cozyhr.io
+  names: {kind: Gizmo, listKind: GizmoList, plural: gizmos, singular: gizmo}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer}
+                color: {type: string}
+`,
+		"templates/configmaps.yaml": `{{- range $i := until (int .Values.configMaps) }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm-{{ $i }}
+  labels: {app: generated, index: "{{ $i }}"}
+data:
+  index: "{{ $i }}"
+  config.yaml: |
+    name: cm-{{ $i }}
+    enabled: true
+{{- end }}
+`,
+		"templates/deployments.yaml": `{{- range $i := until (int .Values.deployments) }}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web-{{ $i }}
+  labels: {app: generated}
+spec:
+  replicas: {{ $.Values.replicas }}
+  selector:
+    matchLabels: {app: web-{{ $i }}}
+  template:
+    metadata:
+      labels: {app: web-{{ $i }}}
+    spec:
+      containers:
+        - name: web
+          image: {{ $.Values.image }}
+          ports: [{containerPort: 80, name: http}]
+          resources:
+            requests: {cpu: 10m, memory: 16Mi}
+{{- end }}
+`,
+		"templates/services.yaml": `{{- range $i := until (int .Values.services) }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-{{ $i }}
+  labels: {app: generated}
+spec:
+  selector: {app: web-{{ $i }}}
+  ports: [{name: http, port: 80, targetPort: http}]
+{{- end }}
+`,
+		"templates/gizmos.yaml": `{{- range $i := until (int .Values.gizmos) }}
+---
+apiVersion: bench.cozyhr.io/v1
+kind: Gizmo
+metadata:
+  name: gizmo-{{ $i }}
+spec:
+  size: {{ $i }}
+  color: blue
+{{- end }}
+`,
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

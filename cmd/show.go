@@ -34,7 +34,9 @@ Secret data is masked unless --show-secrets.`,
 				return err
 			}
 			o.show.SkipHooks = w.Config.Render.SkipHooks
-			d, err := w.Desired(cmd.Context(), o.render.options(), g.debugWriter())
+			opts := o.render.options()
+			opts.TextOnly = o.show.Output != "json"
+			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
 			if err != nil {
 				return err
 			}

@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -20,6 +22,65 @@ type Object struct {
 	*unstructured.Unstructured
 	// Source is the chart file that produced it, e.g. mychart/templates/cm.yaml.
 	Source string
+	// Raw is the document as rendered; printed as is while the object is
+	// unchanged, as helm template prints it. Whoever changes the object
+	// must clear it (post-processors do, through SetLabels and friends, by
+	// calling Touch).
+	Raw []byte
+
+	// head is what Helm already decoded of a document not parsed yet
+	// (Unstructured nil): enough to recognise a Secret without parsing.
+	head objectHead
+}
+
+type objectHead struct{ apiVersion, kind string }
+
+// Touch marks the object as changed since it was rendered.
+func (o *Object) Touch() { o.Raw = nil }
+
+// Parsed reports whether the object has been decoded.
+func (o *Object) Parsed() bool { return o.Unstructured != nil }
+
+// isSecretObject recognises a Secret, parsed or not.
+func isSecretObject(o Object) bool {
+	if o.Unstructured != nil {
+		return isSecret(o.Unstructured)
+	}
+	return o.head.kind == "Secret" && (o.head.apiVersion == "v1" || o.head.apiVersion == "")
+}
+
+// ParseObjects decodes the objects not parsed yet, in parallel (a List
+// document expands into its items). Rendering keeps documents as text so
+// that printing a render costs no more than helm template.
+func ParseObjects(objs []Object) ([]Object, error) {
+	parsed := make([][]Object, len(objs))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range objs {
+		if objs[i].Parsed() {
+			parsed[i] = objs[i : i+1]
+			continue
+		}
+		g.Go(func() error {
+			out, err := ParseManifests(objs[i].Raw)
+			if err != nil {
+				return fmt.Errorf("%s: %w", objs[i].Source, err)
+			}
+			for j := range out {
+				out[j].Source = objs[i].Source
+			}
+			parsed[i] = out
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := make([]Object, 0, len(objs))
+	for _, p := range parsed {
+		out = append(out, p...)
+	}
+	return out, nil
 }
 
 // Ref identifies an object across renders and the live cluster.
@@ -75,7 +136,7 @@ func ParseManifests(data []byte) ([]Object, error) {
 			return nil, fmt.Errorf("manifest document %d%s: %w", i+1, sourceSuffix(source), err)
 		}
 		if u.IsList() {
-			err := u.EachListItem(func(o runtime.Object) error {
+			err := u.EachListItem(func(o k8sruntime.Object) error {
 				item := o.(*unstructured.Unstructured)
 				out = append(out, Object{Unstructured: item, Source: source})
 				return nil
@@ -85,7 +146,23 @@ func ParseManifests(data []byte) ([]Object, error) {
 			}
 			continue
 		}
-		out = append(out, Object{Unstructured: u, Source: source})
+		raw := bytes.TrimSpace(doc)
+		if source != "" {
+			raw = bytes.TrimSpace(stripSourceComment(raw))
+		}
+		out = append(out, Object{Unstructured: u, Source: source, Raw: append(raw, '\n')})
+	}
+}
+
+func stripSourceComment(doc []byte) []byte {
+	for {
+		line, rest, _ := bytes.Cut(doc, []byte("\n"))
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("# Source: ")) {
+			doc = rest
+			continue
+		}
+		return doc
 	}
 }
 
@@ -93,9 +170,12 @@ func ParseManifests(data []byte) ([]Object, error) {
 // prints, each document preceded by its source.
 func WriteManifests(w io.Writer, objs []Object) error {
 	for _, o := range objs {
-		data, err := yaml.Marshal(o.Object)
-		if err != nil {
-			return fmt.Errorf("marshal %s: %w", RefOf(o.Unstructured), err)
+		data := o.Raw
+		if data == nil {
+			var err error
+			if data, err = yaml.Marshal(o.Object); err != nil {
+				return fmt.Errorf("marshal %s: %w", RefOf(o.Unstructured), err)
+			}
 		}
 		if o.Source != "" {
 			if _, err := fmt.Fprintf(w, "---\n# Source: %s\n%s", o.Source, data); err != nil {

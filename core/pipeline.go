@@ -30,6 +30,9 @@ type RenderOptions struct {
 	// KubeVersion and APIVersions set .Capabilities when offline.
 	KubeVersion string
 	APIVersions []string
+	// TextOnly says the caller prints the render as text: when nothing
+	// would post-process the objects, they are then never parsed.
+	TextOnly bool
 }
 
 // Desired is the post-processed render of a chart for its target, plus the
@@ -55,6 +58,19 @@ func (t *Target) ReleaseInfo() ReleaseInfo {
 		info.HelmRelease = &key
 	}
 	return info
+}
+
+// changesObjects reports whether post-processing could change anything for
+// this release: the Flux labels only apply in Flux mode; any other
+// processor might.
+func (p *Pipeline) changesObjects(rel ReleaseInfo) bool {
+	for _, pp := range p.PostProcessors {
+		if _, ok := pp.(FluxOriginLabels); ok && rel.HelmRelease == nil {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 func (w *Workspace) pipeline() *Pipeline {
@@ -117,9 +133,17 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	if !w.Config.Render.CRDs() {
 		rendered.CRDs = nil
 	}
-	rendered.Manifests, d.Warnings, err = RunPostProcessors(ctx, w.pipeline().PostProcessors, t.ReleaseInfo(), rendered.Manifests)
-	if err != nil {
-		return nil, err
+	if !opts.TextOnly || w.pipeline().changesObjects(t.ReleaseInfo()) {
+		if rendered.Manifests, err = ParseObjects(rendered.Manifests); err != nil {
+			return nil, err
+		}
+		if rendered.Hooks, err = ParseObjects(rendered.Hooks); err != nil {
+			return nil, err
+		}
+		rendered.Manifests, d.Warnings, err = RunPostProcessors(ctx, w.pipeline().PostProcessors, t.ReleaseInfo(), rendered.Manifests)
+		if err != nil {
+			return nil, err
+		}
 	}
 	d.Rendered = rendered
 	return d, nil

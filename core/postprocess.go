@@ -60,7 +60,9 @@ func (FluxOriginLabels) PostProcess(_ context.Context, rel ReleaseInfo, objs []O
 	if rel.HelmRelease == nil {
 		return PostProcessResult{Objects: objs}, nil
 	}
-	for _, o := range objs {
+	for i := range objs {
+		o := &objs[i]
+		o.Touch()
 		labels := o.GetLabels()
 		if labels == nil {
 			labels = map[string]string{}

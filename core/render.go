@@ -37,7 +37,8 @@ type Rendered struct {
 	// CRDs come from the chart's crds/ directories; Helm installs them
 	// before everything else and never post-renders them.
 	CRDs []Object
-	// Manifests are the release's resources, in Helm's install order.
+	// Manifests are the release's resources, in Helm's install order. They
+	// and Hooks may be unparsed (see ParseObjects).
 	Manifests []Object
 	// Hooks are resources with helm.sh/hook annotations.
 	Hooks []Object
@@ -132,25 +133,17 @@ func (HelmRenderer) Render(_ context.Context, req RenderRequest) (*Rendered, err
 			out.CRDs = append(out.CRDs, o)
 		}
 	}
+	// Manifests and hooks stay text until something needs them parsed
+	// (ParseObjects); Helm has already decoded each document's head.
 	for _, m := range manifests {
-		objs, err := ParseManifests([]byte(m.Content))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.Name, err)
+		o := Object{Source: m.Name, Raw: []byte(strings.TrimSpace(m.Content) + "\n")}
+		if m.Head != nil {
+			o.head = objectHead{apiVersion: m.Head.Version, kind: m.Head.Kind}
 		}
-		for _, o := range objs {
-			o.Source = m.Name
-			out.Manifests = append(out.Manifests, o)
-		}
+		out.Manifests = append(out.Manifests, o)
 	}
 	for _, h := range hooks {
-		objs, err := ParseManifests([]byte(h.Manifest))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", h.Path, err)
-		}
-		for _, o := range objs {
-			o.Source = h.Path
-			out.Hooks = append(out.Hooks, o)
-		}
+		out.Hooks = append(out.Hooks, Object{Source: h.Path, Raw: []byte(strings.TrimSpace(h.Manifest) + "\n"), head: objectHead{kind: h.Kind}})
 	}
 	return out, nil
 }

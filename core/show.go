@@ -48,10 +48,23 @@ func WriteShow(out io.Writer, d *Desired, o ShowOptions) (int, error) {
 		}
 		objs = kept
 	}
+	if o.Output == "json" {
+		var err error
+		if objs, err = ParseObjects(objs); err != nil {
+			return 0, err
+		}
+	}
 	masked := 0
 	if !o.ShowSecrets {
 		for i, obj := range objs {
-			if isSecret(obj.Unstructured) {
+			if isSecretObject(obj) {
+				if !obj.Parsed() {
+					parsed, err := ParseObjects([]Object{obj})
+					if err != nil || len(parsed) != 1 {
+						return 0, fmt.Errorf("%s: %v", obj.Source, err)
+					}
+					obj = parsed[0]
+				}
 				cp := obj.DeepCopy()
 				maskAll(cp.Object)
 				objs[i] = Object{Unstructured: cp, Source: obj.Source}

@@ -101,6 +101,9 @@ metadata:
   name: web-{{ $i }}
   labels: {app: generated}
 spec:
+  # Headless: a local test apiserver has a /24 service range, too small
+  # for thousands of ClusterIPs.
+  clusterIP: None
   selector: {app: web-{{ $i }}}
   ports: [{name: http, port: 80, targetPort: http}]
 {{- end }}

@@ -1,0 +1,63 @@
+package core
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chartutil"
+
+	"github.com/cozyhr/cozyhr/config"
+)
+
+// sharedChart returns a chart from ../shared/charts, or skips.
+func sharedChart(b *testing.B, name string) string {
+	dir := filepath.Join("..", "..", "shared", "charts", name)
+	if _, err := os.Stat(dir); err != nil {
+		b.Skipf("no shared chart %s", dir)
+	}
+	return dir
+}
+
+// BenchmarkShowOffline is cozyhr show --offline without process start-up.
+func BenchmarkShowOffline(b *testing.B) {
+	dir := sharedChart(b, "kubeovn")
+	cfg, err := config.Load(config.LoadOptions{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &Workspace{Config: cfg}
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := w.Desired(b.Context(), RenderOptions{}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := WriteShow(io.Discard, d, ShowOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHelmTemplate is what helm template does for the same chart.
+func BenchmarkHelmTemplate(b *testing.B) {
+	dir := sharedChart(b, "kubeovn")
+	b.ReportAllocs()
+	for b.Loop() {
+		ch, err := LoadChart(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		install := action.NewInstall(&action.Configuration{})
+		install.DryRun, install.ClientOnly, install.Replace, install.IncludeCRDs = true, true, true, true
+		install.ReleaseName, install.Namespace = "kubeovn", "default"
+		install.KubeVersion = &chartutil.DefaultCapabilities.KubeVersion
+		rel, err := install.Run(ch, map[string]any{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.WriteString(io.Discard, rel.Manifest)
+	}
+}

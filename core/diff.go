@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"reflect"
 	"encoding/base64"
 	"fmt"
 	"sort"
@@ -109,15 +110,17 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 
 	previous := map[string]*unstructured.Unstructured{}
 	if d.Previous != nil {
+		var docs []Object
 		for _, doc := range releaseutil.SplitManifests(d.Previous.Manifest) {
-			objs, err := ParseManifests([]byte(doc))
-			if err != nil {
-				return nil, fmt.Errorf("release %s manifest: %w", d.Previous.Name, err)
-			}
-			for _, o := range objs {
-				reader.defaultNamespace(o.Unstructured)
-				previous[RefOf(o.Unstructured).Key()] = o.Unstructured
-			}
+			docs = append(docs, Object{Source: "release " + d.Previous.Name, Raw: []byte(doc)})
+		}
+		objs, err := ParseObjects(docs)
+		if err != nil {
+			return nil, fmt.Errorf("release %s manifest: %w", d.Previous.Name, err)
+		}
+		for _, o := range objs {
+			reader.defaultNamespace(o.Unstructured)
+			previous[RefOf(o.Unstructured).Key()] = o.Unstructured
 		}
 	}
 
@@ -227,6 +230,11 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		res.Ignored = append(res.Ignored, hidden...)
 		if !opts.ShowSecrets && isSecret(p.desired) {
 			maskPair(have, want)
+		}
+		// Most objects are unchanged: skip dyff's YAML round trip for them.
+		if reflect.DeepEqual(have, want) {
+			res.Unchanged++
+			continue
 		}
 		report, err := compare(ref, have, want)
 		if err != nil {

@@ -2,9 +2,9 @@ package core
 
 import (
 	"context"
-	"reflect"
 	"encoding/base64"
 	"fmt"
+	"reflect"
 	"sort"
 
 	"github.com/gonvenience/ytbx"

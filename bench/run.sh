@@ -91,6 +91,7 @@ field() { sed -E "s/.*\"$1\":([0-9.]+).*/\1/" <<<"$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.0f", s * 1000 }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
+round() { awk -v n="$1" 'BEGIN { printf "%.0f", n }'; }
 
 echo "| chart | objects | helm template | cozyhr show | ratio | helm upgrade | cozyhr apply | ratio | cozyhr diff | requests | diff --server-side | requests |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -123,8 +124,8 @@ for dir in "${charts[@]}"; do
 		"$(ms "$(field median_s "$ca")")" "$(mb "$(field max_rss_kb "$ca")")" \
 		"$(ratio "$(field median_s "$ca")" "$(field median_s "$hu")")" \
 		"$(ms "$(field median_s "$cd_")")" "$(mb "$(field max_rss_kb "$cd_")")" \
-		"$(field requests_per_run "$cd_")" \
-		"$(ms "$(field median_s "$cdss")")" "$(field requests_per_run "$cdss")"
+		"$(round "$(field requests_per_run "$cd_")")" \
+		"$(ms "$(field median_s "$cdss")")" "$(round "$(field requests_per_run "$cdss")")"
 done
 echo
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(go version | cut -d' ' -f3), kube-apiserver v1.37.2 (envtest, local etcd); medians of $RUNS runs (3 for upgrades and server-side diffs)."

@@ -2,30 +2,50 @@ package cmd
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 )
 
-func newSuspendCmd(g *globalOptions, suspend bool) *cobra.Command {
-	use, short, done := "resume", "Resume the chart's HelmRelease: hand the release back to Flux", "Resumed"
-	if suspend {
-		use, short, done = "suspend", "Suspend the chart's HelmRelease so that Flux leaves the release alone", "Suspended"
-	}
+func newSuspendCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   use,
-		Short: short,
+		Use:   "suspend",
+		Short: "Suspend the chart's HelmRelease so that Flux leaves the release alone",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w, err := g.workspace(cmd, false, nil)
 			if err != nil {
 				return err
 			}
-			t, err := w.SetSuspended(cmd.Context(), suspend)
+			t, err := w.SetSuspended(cmd.Context(), true)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.streams.Out, "%s HelmRelease %s.\n", done, t.HelmReleaseKey)
+			fmt.Fprintf(g.streams.Out, "Suspended HelmRelease %s.\n", t.HelmReleaseKey)
 			return nil
 		},
 	}
+}
+
+func newResumeCmd(g *globalOptions) *cobra.Command {
+	var wait bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "resume",
+		Short: "Resume the chart's HelmRelease: hand the release back to Flux",
+		Long: `Unsuspend the chart's HelmRelease. With --wait, also request a reconciliation
+and wait until helm-controller has handled it, as flux resume does.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w, err := g.workspace(cmd, false, nil)
+			if err != nil {
+				return err
+			}
+			_, err = w.Resume(cmd.Context(), wait, timeout, g.streams.Out)
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until Flux has reconciled the HelmRelease")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long --wait waits")
+	return cmd
 }

@@ -2,14 +2,19 @@ package core
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"helm.sh/helm/v3/pkg/strvals"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 )
 
 // Flux's identity in managedFields and labels, matched so that cozyhr's
@@ -60,4 +65,123 @@ func setSuspend(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease, s
 		return fmt.Errorf("%s HelmRelease %s/%s: %w", verb, hr.Namespace, hr.Name, err)
 	}
 	return nil
+}
+
+// maxReleaseNameLength is Helm's limit on release names.
+const maxReleaseNameLength = 53
+
+// fluxReleaseName is the release name helm-controller uses: spec.releaseName,
+// else [targetNamespace-]name, cut to 40 characters plus a hash of the whole
+// name when longer than Helm allows.
+func fluxReleaseName(hr *helmv2.HelmRelease) string {
+	name := hr.GetReleaseName()
+	if len(name) <= maxReleaseNameLength {
+		return name
+	}
+	const hashLength = 12
+	sum := fmt.Sprintf("%x", sha256.Sum256([]byte(name)))
+	return name[:maxReleaseNameLength-hashLength-1] + "-" + sum[:hashLength]
+}
+
+// fluxValues composes values as helm-controller does: spec.valuesFrom in
+// order (ConfigMap or Secret; key values.yaml unless valuesKey; targetPath
+// set with Helm's strvals, quoted values as strings; optional references may
+// be missing), then spec.values on top. It also returns the value paths that
+// came from Secrets, so that printing can mask them.
+func fluxValues(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease) (map[string]any, [][]string, error) {
+	result := map[string]any{}
+	var secretPaths [][]string
+	if hr == nil {
+		return result, nil, nil
+	}
+	for i, ref := range hr.Spec.ValuesFrom {
+		key := types.NamespacedName{Namespace: hr.Namespace, Name: ref.Name}
+		where := fmt.Sprintf("HelmRelease %s/%s spec.valuesFrom[%d]", hr.Namespace, hr.Name, i)
+		valuesKey := ref.GetValuesKey()
+		var data []byte
+		var found bool
+		switch ref.Kind {
+		case "ConfigMap":
+			var cm corev1.ConfigMap
+			if err := cl.Get(ctx, key, &cm); err != nil {
+				if apierrors.IsNotFound(err) && ref.Optional {
+					continue
+				}
+				return nil, nil, fmt.Errorf("%s: ConfigMap %s: %w", where, key, notFoundHint(err))
+			}
+			var s string
+			if s, found = cm.Data[valuesKey]; found {
+				data = []byte(s)
+			} else {
+				data, found = cm.BinaryData[valuesKey]
+			}
+		case "Secret":
+			var sec corev1.Secret
+			if err := cl.Get(ctx, key, &sec); err != nil {
+				if apierrors.IsNotFound(err) && ref.Optional {
+					continue
+				}
+				return nil, nil, fmt.Errorf("%s: Secret %s: %w", where, key, notFoundHint(err))
+			}
+			data, found = sec.Data[valuesKey]
+		default:
+			return nil, nil, fmt.Errorf("%s: unsupported kind %q (ConfigMap or Secret)", where, ref.Kind)
+		}
+		if !found {
+			if ref.Optional {
+				continue
+			}
+			return nil, nil, fmt.Errorf("%s: %s %s has no key %q; add it, set valuesKey, or mark the reference optional", where, ref.Kind, key, valuesKey)
+		}
+		if ref.TargetPath != "" {
+			value := string(data)
+			var err error
+			if len(value) >= 2 && (value[0] == '"' && value[len(value)-1] == '"' || value[0] == '\'' && value[len(value)-1] == '\'') {
+				err = strvals.ParseIntoString(ref.TargetPath+"="+strings.Trim(value, `"'`), result)
+			} else {
+				err = strvals.ParseInto(ref.TargetPath+"="+value, result)
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: targetPath %q: %w", where, ref.TargetPath, err)
+			}
+			if ref.Kind == "Secret" {
+				secretPaths = append(secretPaths, strings.Split(ref.TargetPath, "."))
+			}
+			continue
+		}
+		parsed := map[string]any{}
+		if err := yaml.Unmarshal(data, &parsed); err != nil {
+			return nil, nil, fmt.Errorf("%s: %s %s key %q is not YAML: %w", where, ref.Kind, key, valuesKey, err)
+		}
+		if ref.Kind == "Secret" {
+			secretPaths = append(secretPaths, leafPaths(parsed, nil)...)
+		}
+		mergeValues(result, parsed)
+	}
+	spec, err := helmReleaseValues(hr)
+	if err != nil {
+		return nil, nil, err
+	}
+	mergeValues(result, spec)
+	return result, secretPaths, nil
+}
+
+func notFoundHint(err error) error {
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("not found; create it or mark the reference optional")
+	}
+	return err
+}
+
+func leafPaths(m map[string]any, prefix []string) [][]string {
+	var out [][]string
+	for k, v := range m {
+		p := append(append([]string(nil), prefix...), k)
+		if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
+			out = append(out, leafPaths(sub, p)...)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }

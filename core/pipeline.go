@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/apimachinery/pkg/types"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Pipeline holds the pluggable stages: render, then post-process.
@@ -38,11 +42,14 @@ type RenderOptions struct {
 // Desired is the post-processed render of a chart for its target, plus the
 // release it would upgrade.
 type Desired struct {
-	Target   *Target
-	Chart    *chart.Chart
-	Values   map[string]any
-	Rendered *Rendered
-	Warnings []string
+	Target *Target
+	Chart  *chart.Chart
+	Values map[string]any
+	// SecretValuePaths are value paths that came from Secrets (valuesFrom),
+	// masked when values are printed.
+	SecretValuePaths [][]string
+	Rendered         *Rendered
+	Warnings         []string
 	// Previous is the newest stored revision of the release, nil when the
 	// release is not installed or when offline.
 	Previous *release.Release
@@ -90,15 +97,25 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	if err != nil {
 		return nil, err
 	}
-	hrValues, err := helmReleaseValues(t.HelmRelease)
-	if err != nil {
-		return nil, err
+	var hrValues map[string]any
+	var secretPaths [][]string
+	if t.FluxMode() {
+		cl, err := w.Cluster.Client()
+		if err != nil {
+			return nil, err
+		}
+		if hrValues, secretPaths, err = fluxValues(ctx, cl, t.HelmRelease); err != nil {
+			return nil, err
+		}
+		if err := mergeChartValuesFiles(ch, w.Config.Dir, t.HelmRelease.Spec.Chart); err != nil {
+			return nil, err
+		}
 	}
 	vals, err := ComposeValues(hrValues, w.Config.Dir, w.Config.ValuesFiles, w.Config.Values, opts.Values)
 	if err != nil {
 		return nil, err
 	}
-	d := &Desired{Target: t, Chart: ch, Values: vals}
+	d := &Desired{Target: t, Chart: ch, Values: vals, SecretValuePaths: secretPaths}
 
 	req := RenderRequest{
 		Chart: ch, ReleaseName: t.ReleaseName, Namespace: t.Namespace, Values: vals,
@@ -176,4 +193,59 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// mergeChartValuesFiles merges the HelmRelease's spec.chart.spec.valuesFiles,
+// in order, into the chart's defaults, as source-controller does when it
+// packages the chart: they are the lowest layer of values.
+func mergeChartValuesFiles(ch *chart.Chart, dir string, tmpl *helmv2.HelmChartTemplate) error {
+	if tmpl == nil || len(tmpl.Spec.ValuesFiles) == 0 {
+		return nil
+	}
+	merged := map[string]any{}
+	for _, f := range tmpl.Spec.ValuesFiles {
+		v, err := readValuesFile(filepath.Join(dir, f))
+		if err != nil {
+			return fmt.Errorf("HelmRelease spec.chart.spec.valuesFiles: %w", err)
+		}
+		mergeValues(merged, v)
+	}
+	ch.Values = merged
+	return nil
+}
+
+// WriteValues prints the composed values as YAML, masking the values that
+// came from Secrets unless showSecrets.
+func WriteValues(out io.Writer, d *Desired, showSecrets bool) error {
+	vals := deepCopyMap(d.Values)
+	if !showSecrets {
+		for _, p := range d.SecretValuePaths {
+			maskPath(vals, p)
+		}
+	}
+	data, err := sigsyaml.Marshal(vals)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(data)
+	return err
+}
+
+func maskPath(m map[string]any, path []string) {
+	for i, k := range path {
+		v, ok := m[k]
+		if !ok {
+			return
+		}
+		if i == len(path)-1 {
+			m[k] = maskedValue
+			return
+		}
+		next, ok := v.(map[string]any)
+		if !ok {
+			m[k] = maskedValue
+			return
+		}
+		m = next
+	}
 }

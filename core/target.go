@@ -79,7 +79,15 @@ func (w *Workspace) ResolveTarget(ctx context.Context) (*Target, error) {
 	t.HelmRelease = hr
 	if hr == nil {
 		w.notice("HelmRelease %s not found: working in plain Helm mode", t.HelmReleaseKey)
+		return t, nil
 	}
+	// The release is the one helm-controller manages: its name and
+	// namespaces come from the HelmRelease.
+	name, ns, storage := fluxReleaseName(hr), hr.GetReleaseNamespace(), hr.GetStorageNamespace()
+	if name != t.ReleaseName || ns != t.Namespace {
+		w.notice("HelmRelease %s manages release %s in namespace %s; using that", t.HelmReleaseKey, name, ns)
+	}
+	t.ReleaseName, t.Namespace, t.StorageNamespace = name, ns, storage
 	return t, nil
 }
 

@@ -1,0 +1,121 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/cozyhr/cozyhr/core"
+)
+
+// fluxClient connects without needing a chart directory, for commands that
+// name HelmReleases directly.
+func (g *globalOptions) fluxClient() (client.Client, string, error) {
+	cluster := core.NewCluster(g.kube)
+	cl, err := cluster.Client()
+	if err != nil {
+		return nil, "", err
+	}
+	ns := *g.kube.Namespace
+	if ns == "" {
+		ns = cluster.DefaultNamespace()
+	}
+	return cl, ns, nil
+}
+
+func newGetCmd(g *globalOptions) *cobra.Command {
+	o := core.PrintOptions{}
+	cmd := &cobra.Command{
+		Use:   "get [NAME]",
+		Short: "Show the chart's HelmRelease, or the one named, as flux get helmreleases does",
+		Args:  cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			return g.completeHelmReleases(cmd.Context(), args)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var hr *helmv2.HelmRelease
+			if len(args) == 1 {
+				cl, ns, err := g.fluxClient()
+				if err != nil {
+					return err
+				}
+				hr = &helmv2.HelmRelease{}
+				if err := cl.Get(cmd.Context(), client.ObjectKey{Namespace: ns, Name: args[0]}, hr); err != nil {
+					return fmt.Errorf("get HelmRelease %s/%s: %w", ns, args[0], err)
+				}
+			} else {
+				w, err := g.workspace(cmd, false, nil)
+				if err != nil {
+					return err
+				}
+				t, err := w.ResolveTarget(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if !t.FluxMode() {
+					return fmt.Errorf("HelmRelease %s does not exist", t.HelmReleaseKey)
+				}
+				hr = t.HelmRelease
+			}
+			o.Now = time.Now()
+			return core.WriteHelmReleases(g.streams.Out, []helmv2.HelmRelease{*hr}, o)
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, wide, json, yaml or name")
+	return cmd
+}
+
+func newListCmd(g *globalOptions) *cobra.Command {
+	o := core.PrintOptions{}
+	var selector string
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List HelmReleases in the namespace, or in all namespaces with -A",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cl, ns, err := g.fluxClient()
+			if err != nil {
+				return err
+			}
+			if o.AllNamespaces {
+				ns = ""
+			}
+			items, err := core.ListHelmReleases(cmd.Context(), cl, ns, selector)
+			if err != nil {
+				return err
+			}
+			o.Now = time.Now()
+			return core.WriteHelmReleases(g.streams.Out, items, o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "list HelmReleases in every namespace")
+	f.StringVarP(&selector, "selector", "l", "", "label selector")
+	f.StringVarP(&o.Output, "output", "o", "table", "output format: table, wide, json, yaml or name")
+	return cmd
+}
+
+// completeHelmReleases completes HelmRelease names in the namespace.
+func (g *globalOptions) completeHelmReleases(ctx context.Context, args []string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	cl, ns, err := g.fluxClient()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	items, err := core.ListHelmReleases(ctx, cl, ns, "")
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	names := make([]string, 0, len(items))
+	for _, hr := range items {
+		names = append(names, hr.Name)
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}

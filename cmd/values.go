@@ -1,0 +1,36 @@
+package cmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/cozyhr/cozyhr/core"
+)
+
+func newValuesCmd(g *globalOptions) *cobra.Command {
+	var render renderFlags
+	var showSecrets bool
+	cmd := &cobra.Command{
+		Use:   "values",
+		Short: "Print the values the chart is rendered with, composed as Flux composes them",
+		Long: `Print the composed values: the HelmRelease's spec.valuesFrom and spec.values
+(as helm-controller composes them), then .cozyhr.yaml's values, -f and --set.
+Values that came from Secrets are masked unless --show-secrets.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w, err := g.workspace(cmd, false, nil)
+			if err != nil {
+				return err
+			}
+			opts := render.options()
+			opts.TextOnly = true
+			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
+			if err != nil {
+				return err
+			}
+			return core.WriteValues(g.streams.Out, d, showSecrets)
+		},
+	}
+	render.add(cmd.Flags())
+	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "print values that came from Secrets")
+	return cmd
+}

@@ -36,6 +36,8 @@ afterwards.`,
 			}
 			a := w.Config.Apply
 			o.apply.Wait, o.apply.TakeOwnership, o.apply.Resume = a.Wait, a.TakeOwnership, a.Resume
+			// Unset, the HelmRelease's spec.timeout (or 5m) applies.
+			o.apply.Timeout = 0
 			if a.Timeout != "" {
 				if o.apply.Timeout, err = time.ParseDuration(a.Timeout); err != nil {
 					return fmt.Errorf("apply.timeout %q: %w", a.Timeout, err)
@@ -71,7 +73,7 @@ afterwards.`,
 	}
 	f := cmd.Flags()
 	o.render.add(f)
-	f.DurationVar(&o.apply.Timeout, "timeout", 5*time.Minute, "time to wait for any individual Kubernetes operation")
+	f.DurationVar(&o.apply.Timeout, "timeout", 0, "time to wait for any individual Kubernetes operation (default: the HelmRelease's spec.timeout, or 5m)")
 	f.BoolVar(&o.apply.Wait, "wait", false, "wait until resources are ready, as helm --wait")
 	f.BoolVar(&o.apply.TakeOwnership, "take-ownership", false, "adopt existing objects that Helm does not own")
 	f.BoolVar(&o.apply.Resume, "resume", false, "resume the HelmRelease after a successful apply")

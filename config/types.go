@@ -94,6 +94,9 @@ type Apply struct {
 	Wait          bool   `mapstructure:"wait"`
 	TakeOwnership bool   `mapstructure:"takeOwnership"`
 	Resume        bool   `mapstructure:"resume"`
+	// CRDs is the policy for crds/ on upgrade in plain Helm mode: Skip (as
+	// helm upgrade), Create or CreateReplace.
+	CRDs string `mapstructure:"crds"`
 }
 
 // Upstream declares where the vendored chart comes from.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/release"
 )
@@ -21,8 +22,49 @@ type ApplyOptions struct {
 	DisableHooks bool
 	// Resume hands the HelmRelease back to Flux after a successful apply.
 	Resume bool
-	// MaxHistory bounds stored revisions, as helm-controller does (5).
+	// MaxHistory bounds stored revisions; 0 means the HelmRelease's
+	// spec.maxHistory in Flux mode (default 5), else 10 as helm upgrade.
 	MaxHistory int
+}
+
+// helmSettings are the install or upgrade settings after the HelmRelease's
+// own (spec.timeout, spec.maxHistory, spec.install/upgrade) are applied;
+// explicit options win.
+type helmSettings struct {
+	timeout                  time.Duration
+	maxHistory               int
+	disableHooks             bool
+	disableOpenAPIValidation bool
+	force                    bool
+}
+
+func hookSettings(hr *helmv2.HelmRelease, install bool, opts ApplyOptions) helmSettings {
+	s := helmSettings{timeout: opts.Timeout, maxHistory: opts.MaxHistory, disableHooks: opts.DisableHooks}
+	if hr == nil {
+		if s.timeout == 0 {
+			s.timeout = 5 * time.Minute
+		}
+		if s.maxHistory == 0 {
+			s.maxHistory = 10
+		}
+		return s
+	}
+	if s.timeout == 0 {
+		s.timeout = hr.GetTimeout().Duration
+	}
+	if s.maxHistory == 0 {
+		s.maxHistory = hr.GetMaxHistory()
+	}
+	if install && hr.Spec.Install != nil {
+		s.disableHooks = s.disableHooks || hr.Spec.Install.DisableHooks
+		s.disableOpenAPIValidation = hr.Spec.Install.DisableOpenAPIValidation
+	}
+	if !install && hr.Spec.Upgrade != nil {
+		s.disableHooks = s.disableHooks || hr.Spec.Upgrade.DisableHooks
+		s.disableOpenAPIValidation = hr.Spec.Upgrade.DisableOpenAPIValidation
+		s.force = hr.Spec.Upgrade.Force
+	}
+	return s
 }
 
 // ApplyResult reports what apply did.
@@ -66,20 +108,43 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	}
 
 	post := &helmPostRenderer{ctx: ctx, chain: w.pipeline().PostProcessors, rel: t.ReleaseInfo()}
-	maxHistory := opts.MaxHistory
-	if maxHistory == 0 {
-		maxHistory = 5
+	install := d.Previous == nil || d.Previous.Info.Status == release.StatusUninstalled
+	hs := hookSettings(t.HelmRelease, install, opts)
+
+	// Helm creates missing CRDs on install by itself; every other policy
+	// (and any upgrade, which Helm never lets touch crds/) is cozyhr's job.
+	policy := w.crdPolicy(t, !install)
+	if !w.Config.Render.CRDs() {
+		policy = CRDsSkip
 	}
-	skipCRDs := !w.Config.Render.CRDs()
+	skipCRDs := true
+	if install && policy == CRDsCreate {
+		skipCRDs = false
+	} else if policy != CRDsSkip {
+		cl, err := w.Cluster.Client()
+		if err != nil {
+			return nil, err
+		}
+		n, err := applyCRDs(ctx, cl, policy, d.Rendered.CRDs)
+		if err != nil {
+			return nil, w.applyFailed(t, err)
+		}
+		if n > 0 {
+			w.Cluster.ResetDiscovery()
+			fmt.Fprintf(log, "Applied %d CRD(s) from crds/ (policy %s).\n", n, policy)
+		}
+	}
+
 	var rel *release.Release
 	var err error
-	if d.Previous == nil || d.Previous.Info.Status == release.StatusUninstalled {
+	if install {
 		install := action.NewInstall(d.helm)
 		install.ReleaseName, install.Namespace = t.ReleaseName, t.Namespace
 		install.CreateNamespace = opts.CreateNamespace
-		install.Timeout, install.Wait = opts.Timeout, opts.Wait
+		install.Timeout, install.Wait = hs.timeout, opts.Wait
 		install.TakeOwnership = opts.TakeOwnership
-		install.DisableHooks = opts.DisableHooks
+		install.DisableHooks = hs.disableHooks
+		install.DisableOpenAPIValidation = hs.disableOpenAPIValidation
 		install.PostRenderer = post
 		install.SkipCRDs = skipCRDs
 		install.SkipSchemaValidation = w.Config.Render.SkipSchemaValidation
@@ -89,16 +154,18 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	} else {
 		upgrade := action.NewUpgrade(d.helm)
 		upgrade.Namespace = t.Namespace
-		upgrade.Timeout, upgrade.Wait = opts.Timeout, opts.Wait
+		upgrade.Timeout, upgrade.Wait = hs.timeout, opts.Wait
 		upgrade.TakeOwnership = opts.TakeOwnership
-		upgrade.DisableHooks = opts.DisableHooks
+		upgrade.DisableHooks = hs.disableHooks
+		upgrade.DisableOpenAPIValidation = hs.disableOpenAPIValidation
+		upgrade.Force = hs.force
 		upgrade.PostRenderer = post
-		upgrade.MaxHistory = maxHistory
+		upgrade.MaxHistory = hs.maxHistory
 		// Values are always the composed ones: never Helm's reuse of the
 		// previous release's values when none are given (helm-controller
 		// resets too), or apply would differ from what diff showed.
 		upgrade.ResetValues = true
-		upgrade.SkipCRDs = skipCRDs
+		upgrade.SkipCRDs = true
 		upgrade.SkipSchemaValidation = w.Config.Render.SkipSchemaValidation
 		rel, err = upgrade.RunWithContext(ctx, t.ReleaseName, d.Chart, d.Values)
 	}

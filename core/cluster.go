@@ -164,3 +164,19 @@ func (c *Cluster) DefaultNamespace() string {
 	}
 	return ns
 }
+
+// ResetDiscovery forgets cached discovery, after CRDs were created, so that
+// their kinds map.
+func (c *Cluster) ResetDiscovery() {
+	if dc, err := c.Getter.ToDiscoveryClient(); err == nil {
+		dc.Invalidate()
+	}
+	if m, err := c.Getter.ToRESTMapper(); err == nil {
+		if r, ok := m.(meta.ResettableRESTMapper); ok {
+			r.Reset()
+		}
+	}
+	c.mu.Lock()
+	c.caps = nil
+	c.mu.Unlock()
+}

@@ -66,6 +66,8 @@ type DiffResult struct {
 	Unchanged int
 	// Ignored lists the differences that ignore rules hid.
 	Ignored []IgnoredField
+	// Notes explain what was deliberately not compared.
+	Notes []string
 }
 
 // HasChanges reports whether applying would change anything.
@@ -126,8 +128,16 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 
 	desired := make([]*unstructured.Unstructured, 0, len(d.Rendered.CRDs)+len(d.Rendered.Manifests))
 	crdKinds := map[schema.GroupKind]bool{}
-	for _, o := range d.Rendered.CRDs {
-		desired = append(desired, o.DeepCopy())
+	// CRDs are compared only when the coming install or upgrade would
+	// write them: Helm's upgrade, and the default Flux upgrade policy, skip
+	// crds/.
+	res := &DiffResult{}
+	if policy := w.crdPolicy(d.Target, d.Previous != nil); policy != CRDsSkip {
+		for _, o := range d.Rendered.CRDs {
+			desired = append(desired, o.DeepCopy())
+		}
+	} else if len(d.Rendered.CRDs) > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d CRD(s) in crds/ not compared: an upgrade leaves them alone (CRD policy Skip; see spec.upgrade.crds, or apply.crds in .cozyhr.yaml)", len(d.Rendered.CRDs)))
 	}
 	for _, o := range d.Rendered.Manifests {
 		desired = append(desired, o.DeepCopy())
@@ -202,7 +212,6 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 	}
 
-	res := &DiffResult{}
 	for _, p := range pairs {
 		ref := RefOf(p.desired)
 		var prev map[string]any

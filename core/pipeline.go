@@ -23,9 +23,9 @@ type Pipeline struct {
 	PostProcessors []PostProcessor
 }
 
-// DefaultPipeline renders with Helm and adds Flux's origin labels.
+// DefaultPipeline renders with Helm and post-renders as helm-controller does.
 func DefaultPipeline() *Pipeline {
-	return &Pipeline{Renderer: HelmRenderer{}, PostProcessors: []PostProcessor{FluxOriginLabels{}}}
+	return &Pipeline{Renderer: HelmRenderer{}, PostProcessors: []PostProcessor{FluxPostRenderer{}}}
 }
 
 // RenderOptions are the per-run inputs of the render stage.
@@ -63,16 +63,18 @@ func (t *Target) ReleaseInfo() ReleaseInfo {
 	if t.FluxMode() {
 		key := types.NamespacedName{Namespace: t.HelmRelease.Namespace, Name: t.HelmRelease.Name}
 		info.HelmRelease = &key
+		info.PostRenderers = t.HelmRelease.Spec.PostRenderers
+		info.CommonMetadata = t.HelmRelease.Spec.CommonMetadata
 	}
 	return info
 }
 
 // changesObjects reports whether post-processing could change anything for
-// this release: the Flux labels only apply in Flux mode; any other
+// this release: Flux's post-render only applies in Flux mode; any other
 // processor might.
 func (p *Pipeline) changesObjects(rel ReleaseInfo) bool {
 	for _, pp := range p.PostProcessors {
-		if _, ok := pp.(FluxOriginLabels); ok && rel.HelmRelease == nil {
+		if _, ok := pp.(FluxPostRenderer); ok && rel.HelmRelease == nil {
 			continue
 		}
 		return true

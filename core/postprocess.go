@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -15,6 +17,9 @@ type ReleaseInfo struct {
 	// HelmRelease is set in Flux mode: the live HelmRelease that owns the
 	// release.
 	HelmRelease *types.NamespacedName
+	// PostRenderers and CommonMetadata are the HelmRelease's, in Flux mode.
+	PostRenderers  []helmv2.PostRenderer
+	CommonMetadata *helmv2.CommonMetadata
 }
 
 // PostProcessor rewrites rendered manifests before diff and apply, as Helm
@@ -45,33 +50,6 @@ func RunPostProcessors(ctx context.Context, pps []PostProcessor, rel ReleaseInfo
 		objs = res.Objects
 	}
 	return objs, warnings, nil
-}
-
-// FluxOriginLabels adds the labels helm-controller sets on every object it
-// installs (its post-render "origin labels"): only to metadata.labels, never
-// to selectors. It does nothing in plain Helm mode.
-type FluxOriginLabels struct{}
-
-// Name implements PostProcessor.
-func (FluxOriginLabels) Name() string { return "flux-origin-labels" }
-
-// PostProcess implements PostProcessor.
-func (FluxOriginLabels) PostProcess(_ context.Context, rel ReleaseInfo, objs []Object) (PostProcessResult, error) {
-	if rel.HelmRelease == nil {
-		return PostProcessResult{Objects: objs}, nil
-	}
-	for i := range objs {
-		o := &objs[i]
-		o.Touch()
-		labels := o.GetLabels()
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		labels[OriginNameLabel] = rel.HelmRelease.Name
-		labels[OriginNamespaceLbl] = rel.HelmRelease.Namespace
-		o.SetLabels(labels)
-	}
-	return PostProcessResult{Objects: objs}, nil
 }
 
 // helmPostRenderer lets Helm's install and upgrade run the same chain that

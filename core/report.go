@@ -123,6 +123,11 @@ func (r *DiffResult) WriteBrief(out io.Writer) error {
 }
 
 func (r *DiffResult) writeSummary(out io.Writer) error {
+	for _, n := range r.Notes {
+		if _, err := fmt.Fprintf(out, "Note: %s.\n", n); err != nil {
+			return err
+		}
+	}
 	add, change, remove := r.Counts()
 	var err error
 	if !r.HasChanges() {
@@ -140,6 +145,7 @@ type JSONReport struct {
 	Summary    JSONSummary   `json:"summary"`
 	Changes    []JSONChange  `json:"changes"`
 	Ignored    []JSONIgnored `json:"ignored"`
+	Notes      []string      `json:"notes,omitempty"`
 }
 
 // JSONSummary counts objects by outcome.
@@ -198,7 +204,7 @@ func (r *DiffResult) WriteJSON(out io.Writer) error {
 	add, change, remove := r.Counts()
 	rep := JSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "DiffReport",
 		Summary: JSONSummary{Add: add, Change: change, Remove: remove, Unchanged: r.Unchanged},
-		Changes: []JSONChange{}, Ignored: []JSONIgnored{}}
+		Changes: []JSONChange{}, Ignored: []JSONIgnored{}, Notes: r.Notes}
 	for _, c := range r.Changes {
 		jc := JSONChange{Action: string(c.Action), JSONObject: jsonObject(c.Ref), Note: c.Note, Object: c.Object}
 		if c.Report != nil {

@@ -1,0 +1,70 @@
+package cmd
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	kustomize "github.com/fluxcd/pkg/apis/kustomize"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+func TestPostRenderersAndCommonMetadataAsHelmController(t *testing.T) {
+	const ns = "flux-postrender"
+	dir := chartCopy(t, ns)
+	hr := createHelmRelease(t, ns, "hello", `{}`)
+	hr.Spec.CommonMetadata = &helmv2.CommonMetadata{
+		Labels:      map[string]string{"team": "platform", "helm.toolkit.fluxcd.io/name": "loses-to-origin"},
+		Annotations: map[string]string{"owner": "sre"},
+	}
+	hr.Spec.PostRenderers = []helmv2.PostRenderer{{Kustomize: &helmv2.Kustomize{
+		Patches: []kustomize.Patch{{
+			Target: &kustomize.Selector{Kind: "Deployment", Name: "hello"},
+			Patch:  "- op: replace\n  path: /spec/replicas\n  value: 3\n",
+		}},
+		Images: []kustomize.Image{{Name: "nginx", NewTag: "1.28-alpine"}},
+	}}}
+	if err := env.Client.Update(context.Background(), hr); err != nil {
+		t.Fatal(err)
+	}
+	r := cozyhr(t, "-C", dir, "show", "-s", "templates/deployment.yaml").expect(t, 0)
+	golden(t, "flux-postrender", r.out)
+
+	// What show renders is what apply installs, and then diff is clean.
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 0)
+}
+
+func TestCRDPolicies(t *testing.T) {
+	const ns = "crd-policy"
+	dir := chartCopy(t, ns)
+	// A CRD of its own, so that other tests' Widget CRD is not touched.
+	crd := strings.NewReplacer("widgets", "sprockets", "Widget", "Sprocket", "widget", "sprocket").Replace(readFile(t, filepath.Join(dir, "crds", "widgets.yaml")))
+	writeFile(t, filepath.Join(dir, "crds", "widgets.yaml"), crd)
+	writeFile(t, filepath.Join(dir, "templates", "widget.yaml"), "")
+	cozyhr(t, "-C", dir, "apply").expect(t, 0) // install: Helm creates the CRD
+
+	changed := strings.Replace(crd, "size:\n                  type: string", "size:\n                  type: string\n                color:\n                  type: string", 1)
+	writeFile(t, filepath.Join(dir, "crds", "widgets.yaml"), changed)
+
+	// Default upgrade policy Skip: the CRD is neither compared nor written.
+	r := cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 0)
+	golden(t, "crd-policy-skip", r.out)
+
+	writeFile(t, filepath.Join(dir, ".cozyhr.yaml"), "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease: {name: hello, namespace: "+ns+"}\napply: {crds: CreateReplace}\n")
+	r = cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 2)
+	golden(t, "crd-policy-replace-diff", r.out)
+	r = cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	golden(t, "crd-policy-replace-apply", r.out)
+	var live apiextensionsv1.CustomResourceDefinition
+	if err := env.Client.Get(context.Background(), types.NamespacedName{Name: "sprockets.demo.cozyhr.io"}, &live); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := live.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["color"]; !ok {
+		t.Fatal("CreateReplace did not replace the CRD")
+	}
+	cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 0)
+}

@@ -64,13 +64,16 @@ func (w *Workspace) Delete(ctx context.Context, opts DeleteOptions, log io.Write
 		return nil
 	}
 	if opts.KeepHelmRelease {
-		fmt.Fprintf(log, "Kept HelmRelease %s/%s, suspended: resume it to let Flux install the release again.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
+		fmt.Fprintf(log, "Kept HelmRelease %s/%s, suspended: resume it to let Flux install the release again. Deleting it while suspended is safe now: the release is already uninstalled.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
 		return nil
 	}
 	if err := client.IgnoreNotFound(cl.Delete(ctx, t.HelmRelease)); err != nil {
 		return fmt.Errorf("delete HelmRelease %s/%s: %w", t.HelmRelease.Namespace, t.HelmRelease.Name, err)
 	}
 	fmt.Fprintf(log, "Deleted HelmRelease %s/%s.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
+	// The trap this avoids: Flux skips the uninstall when a suspended
+	// HelmRelease is deleted, orphaning everything the release installed.
+	fmt.Fprintln(log, "Note: deleting a suspended HelmRelease through Flux or kubectl skips the Helm uninstall and orphans its objects; cozyhr uninstalled the release first.")
 	return nil
 }
 

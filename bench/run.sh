@@ -20,28 +20,14 @@ if [[ ! -x $helm ]]; then
 	mkdir -p "$CACHE/bin" && mv "$tmp/helm" "$helm" && rm -rf "$tmp"
 fi
 
-work=$(mktemp -d)
-pid=
-cleanup() {
-	if [[ -n $pid ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=hack/devcluster.sh
+. hack/devcluster.sh
 
 go build -trimpath -ldflags "-s -w" -o "$work/cozyhr" ./cmd/cozyhr
 go build -o "$work/measure" ./bench/measure
 go build -o "$work/genchart" ./bench/genchart
-go build -o "$work/devcluster" ./test/devcluster
 cozyhr=$work/cozyhr measure=$work/measure
 
-"$work/devcluster" "$work" >"$work/devcluster.out" 2>"$work/devcluster.log" &
-pid=$!
-for _ in $(seq 1 120); do
-	[[ -s $work/devcluster.out ]] && break
-	kill -0 "$pid" 2>/dev/null || { cat "$work/devcluster.log" >&2; exit 1; }
-	sleep 0.5
-done
-export KUBECONFIG=$(head -1 "$work/devcluster.out")
 export HELM_CACHE_HOME=$work/helm-cache HELM_CONFIG_HOME=$work/helm-config HELM_DATA_HOME=$work/helm-data
 
 # What the shared charts expect of a real cluster: a control-plane Node with
@@ -128,4 +114,4 @@ for dir in "${charts[@]}"; do
 		"$(ms "$(field median_s "$cdss")")" "$(round "$(field requests_per_run "$cdss")")"
 done
 echo
-echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(go version | cut -d' ' -f3), kube-apiserver v1.37.2 (envtest, local etcd); medians of $RUNS runs (3 for upgrades and server-side diffs)."
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(go version | cut -d' ' -f3), kube-apiserver v1.37.2 (envtest, local etcd); medians of $RUNS runs ($(( RUNS > 3 ? 3 : RUNS )) for upgrades and server-side diffs)."

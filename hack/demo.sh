@@ -5,25 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-work=$(mktemp -d)
-pid=
-cleanup() {
-	if [[ -n $pid ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
 echo "==> starting a local kube-apiserver and etcd"
-go build -o "$work/devcluster" ./test/devcluster
-"$work/devcluster" "$work" >"$work/devcluster.out" 2>"$work/devcluster.log" &
-pid=$!
-for _ in $(seq 1 120); do
-	[[ -s $work/devcluster.out ]] && break
-	if ! kill -0 "$pid" 2>/dev/null; then cat "$work/devcluster.log" >&2; exit 1; fi
-	sleep 0.5
-done
-export KUBECONFIG=$(head -1 "$work/devcluster.out")
-[[ -n $KUBECONFIG ]] || { echo "the local cluster did not start" >&2; cat "$work/devcluster.log" >&2; exit 1; }
+# shellcheck source=hack/devcluster.sh
+. hack/devcluster.sh
 
 cozyhr=$PWD/bin/cozyhr
 run() { echo; echo "\$ cozyhr $*"; "$cozyhr" "$@"; }

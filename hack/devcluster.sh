@@ -1,0 +1,27 @@
+# Sourced by hack/demo.sh and bench/run.sh: starts test/devcluster (a local
+# kube-apiserver + etcd with the Flux CRDs) in a temporary directory, exports
+# KUBECONFIG, and stops it and removes the directory on exit. Sets $work.
+# Needs KUBEBUILDER_ASSETS and COZYHR_TEST_CRDS, as make sets them.
+
+work=$(mktemp -d)
+devcluster_pid=
+stop_devcluster() {
+	if [[ -n $devcluster_pid ]]; then
+		kill "$devcluster_pid" 2>/dev/null || true
+		wait "$devcluster_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap stop_devcluster EXIT
+
+go build -o "$work/devcluster" ./test/devcluster
+"$work/devcluster" "$work" >"$work/devcluster.out" 2>"$work/devcluster.log" &
+devcluster_pid=$!
+for _ in $(seq 1 120); do
+	[[ -s $work/devcluster.out ]] && break
+	if ! kill -0 "$devcluster_pid" 2>/dev/null; then cat "$work/devcluster.log" >&2; exit 1; fi
+	sleep 0.5
+done
+KUBECONFIG=$(head -1 "$work/devcluster.out")
+export KUBECONFIG
+[[ -n $KUBECONFIG ]] || { echo "the local cluster did not start" >&2; cat "$work/devcluster.log" >&2; exit 1; }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sort"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -188,20 +187,6 @@ func WriteManifests(w io.Writer, objs []Object) error {
 		}
 	}
 	return nil
-}
-
-// SortObjects orders objects by kind, namespace and name for stable output.
-func SortObjects(objs []Object) {
-	sort.SliceStable(objs, func(i, j int) bool {
-		a, b := RefOf(objs[i].Unstructured), RefOf(objs[j].Unstructured)
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
-	})
 }
 
 func sourceComment(doc []byte) string {

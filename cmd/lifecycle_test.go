@@ -50,6 +50,9 @@ func TestValuesComposedAsHelmControllerDoes(t *testing.T) {
 	if strings.Contains(r.out, "from-secret") || strings.Contains(r.out, "tok-123") {
 		t.Errorf("values printed Secret-sourced data without --show-secrets")
 	}
+	r = cozyhr(t, "-C", dir, "values", "--all").expect(t, 0)
+	golden(t, "flux-values-all", r.out)
+
 	r = cozyhr(t, "-C", dir, "values", "--show-secrets").expect(t, 0)
 	if !strings.Contains(r.out, "from-secret") || !strings.Contains(r.out, "tok-123") {
 		t.Errorf("--show-secrets hid Secret values:\n%s", r.out)

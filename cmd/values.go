@@ -8,12 +8,13 @@ import (
 
 func newValuesCmd(g *globalOptions) *cobra.Command {
 	var render renderFlags
-	var showSecrets bool
+	var showSecrets, all bool
 	cmd := &cobra.Command{
 		Use:   "values",
 		Short: "Print the values the chart is rendered with, composed as Flux composes them",
 		Long: `Print the composed values: the HelmRelease's spec.valuesFrom and spec.values
 (as helm-controller composes them), then .cozyhr.yaml's values, -f and --set.
+These are the values supplied to Helm; --all adds the chart's defaults.
 Values that came from Secrets are masked unless --show-secrets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -27,10 +28,11 @@ Values that came from Secrets are masked unless --show-secrets.`,
 			if err != nil {
 				return err
 			}
-			return core.WriteValues(g.streams.Out, d, showSecrets)
+			return core.WriteValues(g.streams.Out, d, all, showSecrets)
 		},
 	}
 	render.add(cmd.Flags())
 	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "print values that came from Secrets")
+	cmd.Flags().BoolVar(&all, "all", false, "include the chart's default values")
 	return cmd
 }

@@ -217,9 +217,17 @@ func mergeChartValuesFiles(ch *chart.Chart, dir string, tmpl *helmv2.HelmChartTe
 }
 
 // WriteValues prints the composed values as YAML, masking the values that
-// came from Secrets unless showSecrets.
-func WriteValues(out io.Writer, d *Desired, showSecrets bool) error {
+// came from Secrets unless showSecrets. With all, the chart's defaults are
+// coalesced in, as helm get values --all does.
+func WriteValues(out io.Writer, d *Desired, all, showSecrets bool) error {
 	vals := deepCopyMap(d.Values)
+	if all {
+		merged, err := chartutil.CoalesceValues(d.Chart, vals)
+		if err != nil {
+			return fmt.Errorf("coalesce chart defaults: %w", err)
+		}
+		vals = merged
+	}
 	if !showSecrets {
 		for _, p := range d.SecretValuePaths {
 			maskPath(vals, p)

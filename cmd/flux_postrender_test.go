@@ -68,3 +68,26 @@ func TestCRDPolicies(t *testing.T) {
 	}
 	cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 0)
 }
+
+func TestCRDPolicyFromTheHelmRelease(t *testing.T) {
+	const ns = "crd-policy-flux"
+	dir := chartCopy(t, ns)
+	crd := strings.NewReplacer("widgets", "gears", "Widget", "Gear", "widget", "gear").Replace(readFile(t, filepath.Join(dir, "crds", "widgets.yaml")))
+	writeFile(t, filepath.Join(dir, "crds", "widgets.yaml"), crd)
+	writeFile(t, filepath.Join(dir, "templates", "widget.yaml"), "")
+	hr := createHelmRelease(t, ns, "hello", `{}`)
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+
+	writeFile(t, filepath.Join(dir, "crds", "widgets.yaml"), strings.Replace(crd, "type: string", "type: string\n                  maxLength: 10", 1))
+	cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 0) // spec.upgrade.crds defaults to Skip
+
+	hr = getHelmRelease(t, ns, "hello")
+	hr.Spec.Upgrade = &helmv2.Upgrade{CRDs: helmv2.CreateReplace}
+	if err := env.Client.Update(context.Background(), hr); err != nil {
+		t.Fatal(err)
+	}
+	r := cozyhr(t, "-C", dir, "diff", "--brief", "--exit-code").expect(t, 2)
+	golden(t, "crd-policy-flux-diff", r.out)
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 0)
+}

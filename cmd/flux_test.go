@@ -9,6 +9,7 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	appsv1 "k8s.io/api/apps/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -115,6 +116,11 @@ func TestFailedApplySaysTheHelmReleaseIsSuspended(t *testing.T) {
 	r := cozyhr(t, "-C", dir, "apply", "--set", "replicas=-1").expect(t, 1)
 	if !strings.Contains(r.err, "HelmRelease flux-fail/hello is still suspended") || !strings.Contains(r.err, "cozyhr resume") {
 		t.Fatalf("failed apply did not explain the suspended HelmRelease:\n%s", r.err)
+	}
+	st := getHelmRelease(t, "flux-fail", "hello").Status
+	ready := apimeta.FindStatusCondition(st.Conditions, "Ready")
+	if ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != helmv2.InstallFailedReason || !strings.Contains(ready.Message, "must be greater than or equal to 0") || st.Failures != 1 || st.InstallFailures != 1 {
+		t.Fatalf("failed install not recorded as helm-controller does: %+v", st)
 	}
 	// The next run repairs: the failed release is upgraded.
 	r = cozyhr(t, "-C", dir, "apply").expect(t, 0)

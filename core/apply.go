@@ -9,6 +9,7 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/release"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // ApplyOptions tune helm upgrade --install.
@@ -137,6 +138,7 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 
 	var rel *release.Release
 	var err error
+	started := time.Now()
 	if install {
 		install := action.NewInstall(d.helm)
 		install.ReleaseName, install.Namespace = t.ReleaseName, t.Namespace
@@ -171,9 +173,31 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	}
 	res.Warnings = post.warnings
 	if err != nil {
-		return res, w.applyFailed(t, fmt.Errorf("apply release %s in namespace %s: %w", t.ReleaseName, t.Namespace, err))
+		err = fmt.Errorf("apply release %s in namespace %s: %w", t.ReleaseName, t.Namespace, err)
+		if t.FluxMode() {
+			if cl, cerr := w.Cluster.Client(); cerr == nil {
+				if serr := recordFailure(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), install, d.Chart.Metadata.Version, d.Values, err); serr != nil {
+					fmt.Fprintf(log, "Warning: could not record the failure in the HelmRelease status: %v\n", serr)
+				}
+			}
+		}
+		return res, w.applyFailed(t, err)
 	}
 	res.Release = rel
+	if t.FluxMode() {
+		// Record the release as helm-controller would, from what Helm stored.
+		stored, err := d.helm.Releases.Get(rel.Name, rel.Version)
+		if err != nil {
+			return res, fmt.Errorf("read back release %s: %w", rel.Name, err)
+		}
+		cl, err := w.Cluster.Client()
+		if err != nil {
+			return res, err
+		}
+		if err := recordRelease(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), stored, d.Values, install, t.StorageNamespace, time.Since(started)); err != nil {
+			return res, w.applyFailed(t, fmt.Errorf("record release in HelmRelease status: %w", err))
+		}
+	}
 
 	if t.FluxMode() && opts.Resume {
 		cl, err := w.Cluster.Client()

@@ -1,0 +1,244 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	goyaml "go.yaml.in/yaml/v2"
+	"helm.sh/helm/v3/pkg/release"
+	chartv4 "helm.sh/helm/v4/pkg/chart/v2"
+	releasev4 "helm.sh/helm/v4/pkg/release/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// observation has the shape of helm-controller's release observation, whose
+// JSON encoding is hashed into the history snapshot's digest. helm-controller
+// (1.5 and later) decodes Helm's storage into Helm v4 types, so the release
+// is re-decoded into those here: their JSON differs from Helm v3's.
+type observation struct {
+	Name          string           `json:"name"`
+	Version       int              `json:"version"`
+	Info          releasev4.Info   `json:"info"`
+	ChartMetadata chartv4.Metadata `json:"chartMetadata"`
+	Config        map[string]any   `json:"config"`
+	Manifest      string           `json:"manifest"`
+	Hooks         []releasev4.Hook `json:"hooks"`
+	Namespace     string           `json:"namespace"`
+	OCIDigest     string           `json:"ociDigest,omitempty"`
+}
+
+// observe builds the observation of a stored release; test hooks are left
+// out, as helm-controller does, so that running tests changes no digest.
+func observe(rel *release.Release) (observation, error) {
+	data, err := json.Marshal(rel) // what Helm's storage holds
+	if err != nil {
+		return observation{}, err
+	}
+	var r4 releasev4.Release
+	if err := json.Unmarshal(data, &r4); err != nil {
+		return observation{}, fmt.Errorf("decode release %s as helm-controller does: %w", rel.Name, err)
+	}
+	obs := observation{Name: r4.Name, Version: r4.Version, Manifest: r4.Manifest, Namespace: r4.Namespace}
+	if r4.Info != nil {
+		obs.Info = *r4.Info
+	}
+	if r4.Chart != nil && r4.Chart.Metadata != nil {
+		obs.ChartMetadata = *r4.Chart.Metadata
+	}
+	if len(r4.Config) > 0 {
+		obs.Config = r4.Config
+	}
+	for _, h := range r4.Hooks {
+		if h == nil || isTestHook(h) {
+			continue
+		}
+		obs.Hooks = append(obs.Hooks, *h)
+	}
+	return obs, nil
+}
+
+func isTestHook(h *releasev4.Hook) bool {
+	for _, e := range h.Events {
+		if e == releasev4.HookTest {
+			return true
+		}
+	}
+	return false
+}
+
+// canonicalDigest is an OCI canonical digest (sha256) of what write emits.
+func canonicalDigest(write func(io.Writer) error) (string, error) {
+	h := sha256.New()
+	if err := write(h); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("sha256:%x", h.Sum(nil)), nil
+}
+
+// releaseDigest hashes the JSON encoding of the observation.
+func releaseDigest(obs observation) (string, error) {
+	return canonicalDigest(func(w io.Writer) error { return json.NewEncoder(w).Encode(obs) })
+}
+
+// configDigest hashes values as Flux's chartutil.DigestValues does: YAML
+// (yaml.v2) with map keys sorted recursively; empty values hash to nothing.
+func configDigest(values map[string]any) (string, error) {
+	return canonicalDigest(func(w io.Writer) error {
+		if len(values) == 0 {
+			return nil
+		}
+		ms := sigsyaml.JSONObjectToYAMLObject(values)
+		sortMapSlice(ms)
+		return goyaml.NewEncoder(w).Encode(ms)
+	})
+}
+
+func sortMapSlice(ms goyaml.MapSlice) {
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Key.(string) < ms[j].Key.(string) })
+	for _, item := range ms {
+		sortValue(item.Value)
+	}
+}
+
+func sortValue(v any) {
+	switch t := v.(type) {
+	case goyaml.MapSlice:
+		sortMapSlice(t)
+	case []any:
+		for _, el := range t {
+			sortValue(el)
+		}
+	}
+}
+
+// jsonDigest hashes the JSON encoding of v, as helm-controller digests
+// spec.postRenderers and spec.commonMetadata.
+func jsonDigest(v any) (string, error) {
+	return canonicalDigest(func(w io.Writer) error { return json.NewEncoder(w).Encode(v) })
+}
+
+// recordRelease writes the HelmRelease status as helm-controller writes it
+// after its own successful install or upgrade: the release snapshot in
+// history, Released and Ready conditions, the lastAttempted* fields and
+// observed digests, failures cleared. helm-controller then recognises the
+// release as its own when the HelmRelease is resumed. The write re-reads
+// and retries on conflict, so it is never dropped.
+func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, rel *release.Release, values map[string]any, installed bool, storageNamespace string, took time.Duration) error {
+	obs, err := observe(rel)
+	if err != nil {
+		return err
+	}
+	digest, err := releaseDigest(obs)
+	if err != nil {
+		return err
+	}
+	cfgDigest, err := configDigest(obs.Config)
+	if err != nil {
+		return err
+	}
+	valuesDigest, err := configDigest(values)
+	if err != nil {
+		return err
+	}
+	action, reason, verb := helmv2.ReleaseActionUpgrade, helmv2.UpgradeSucceededReason, "upgrade"
+	if installed {
+		action, reason, verb = helmv2.ReleaseActionInstall, helmv2.InstallSucceededReason, "install"
+	}
+	snap := &helmv2.Snapshot{
+		APIVersion: helmv2.CurrentSnapshotAPIVersion, Digest: digest,
+		Name: obs.Name, Namespace: obs.Namespace, Version: obs.Version,
+		AppVersion: obs.ChartMetadata.AppVersion, ChartName: obs.ChartMetadata.Name, ChartVersion: obs.ChartMetadata.Version,
+		ConfigDigest:  cfgDigest,
+		FirstDeployed: metav1.NewTime(obs.Info.FirstDeployed), LastDeployed: metav1.NewTime(obs.Info.LastDeployed),
+		Deleted: metav1.NewTime(obs.Info.Deleted), Status: obs.Info.Status.String(), Action: action,
+	}
+	msg := fmt.Sprintf("Helm %s succeeded for release %s with chart %s", verb, snap.FullReleaseName(), snap.VersionedChartName())
+
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		hr := &helmv2.HelmRelease{}
+		if err := cl.Get(ctx, key, hr); err != nil {
+			return err
+		}
+		st := &hr.Status
+		if installed {
+			st.History = nil
+		}
+		st.History = append(helmv2.Snapshots{snap}, st.History...)
+		if max := hr.GetMaxHistory(); max > 0 && len(st.History) > max {
+			st.History = st.History[:max]
+		}
+		st.StorageNamespace = storageNamespace
+		st.LastAttemptedReleaseAction = action
+		st.LastAttemptedRevision = snap.ChartVersion
+		st.LastAttemptedConfigDigest = valuesDigest
+		st.LastAttemptedGeneration = hr.Generation
+		st.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: took}
+		st.ObservedGeneration = hr.Generation
+		st.Failures, st.InstallFailures, st.UpgradeFailures = 0, 0, 0
+		st.ObservedPostRenderersDigest, st.ObservedCommonMetadataDigest = "", ""
+		if len(hr.Spec.PostRenderers) > 0 {
+			if st.ObservedPostRenderersDigest, err = jsonDigest(hr.Spec.PostRenderers); err != nil {
+				return err
+			}
+		}
+		if hr.Spec.CommonMetadata != nil {
+			if st.ObservedCommonMetadataDigest, err = jsonDigest(hr.Spec.CommonMetadata); err != nil {
+				return err
+			}
+		}
+		for _, t := range []string{helmv2.ReleasedCondition, "Ready"} {
+			apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
+				Type: t, Status: metav1.ConditionTrue, Reason: reason, Message: msg, ObservedGeneration: hr.Generation,
+			})
+		}
+		apimeta.RemoveStatusCondition(&st.Conditions, "Stalled")
+		return cl.Status().Update(ctx, hr)
+	})
+}
+
+// recordFailure marks the HelmRelease as helm-controller does after a failed
+// install or upgrade: Released and Ready False with Helm's error, failures
+// counted.
+func recordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, installed bool, chartVersion string, values map[string]any, cause error) error {
+	valuesDigest, err := configDigest(values)
+	if err != nil {
+		return err
+	}
+	action, reason := helmv2.ReleaseActionUpgrade, helmv2.UpgradeFailedReason
+	if installed {
+		action, reason = helmv2.ReleaseActionInstall, helmv2.InstallFailedReason
+	}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		hr := &helmv2.HelmRelease{}
+		if err := cl.Get(ctx, key, hr); err != nil {
+			return err
+		}
+		st := &hr.Status
+		st.LastAttemptedReleaseAction = action
+		st.LastAttemptedRevision = chartVersion
+		st.LastAttemptedConfigDigest = valuesDigest
+		st.LastAttemptedGeneration = hr.Generation
+		st.Failures++
+		if installed {
+			st.InstallFailures++
+		} else {
+			st.UpgradeFailures++
+		}
+		for _, t := range []string{helmv2.ReleasedCondition, "Ready"} {
+			apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
+				Type: t, Status: metav1.ConditionFalse, Reason: reason, Message: cause.Error(), ObservedGeneration: hr.Generation,
+			})
+		}
+		return cl.Status().Update(ctx, hr)
+	})
+}

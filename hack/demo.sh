@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "==> starting a local kube-apiserver and etcd"
+echo "==> starting a local kube-apiserver and etcd, with the example's HelmRelease"
+DEVCLUSTER_SEED=$PWD/examples/hello/flux/helmrelease.yaml
 # shellcheck source=hack/devcluster.sh
 . hack/devcluster.sh
 
@@ -14,12 +15,16 @@ run() { echo; echo "\$ cozyhr $*"; "$cozyhr" "$@"; }
 
 cd examples/hello
 run version
+run get
 run show --show-only templates/deployment.yaml
+run diff --brief
 run apply
+run get -o wide
 run diff
 run diff --set replicas=3 --set message="Hello again" || true
 run apply --set replicas=3 --set message="Hello again"
 run diff --set replicas=3 --set message="Hello again" --exit-code
+run resume
 run delete
 echo
 echo "==> demo done; stopping the local cluster"

@@ -1,6 +1,7 @@
 # Sourced by hack/demo.sh and bench/run.sh: starts test/devcluster (a local
 # kube-apiserver + etcd with the Flux CRDs) in a temporary directory, exports
 # KUBECONFIG, and stops it and removes the directory on exit. Sets $work.
+# Objects to create first may be listed in $DEVCLUSTER_SEED (YAML files).
 # Needs KUBEBUILDER_ASSETS and COZYHR_TEST_CRDS, as make sets them.
 
 work=$(mktemp -d)
@@ -15,7 +16,8 @@ stop_devcluster() {
 trap stop_devcluster EXIT
 
 go build -o "$work/devcluster" ./test/devcluster
-"$work/devcluster" "$work" >"$work/devcluster.out" 2>"$work/devcluster.log" &
+# shellcheck disable=SC2086 # a list of files
+"$work/devcluster" "$work" ${DEVCLUSTER_SEED:-} >"$work/devcluster.out" 2>"$work/devcluster.log" &
 devcluster_pid=$!
 for _ in $(seq 1 120); do
 	[[ -s $work/devcluster.out ]] && break

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
@@ -39,5 +40,21 @@ func TestDeleteRemovesOrKeepsTheHelmRelease(t *testing.T) {
 	err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: "delete-flux", Name: "hello"}, &helmv2.HelmRelease{})
 	if !apierrors.IsNotFound(err) {
 		t.Fatalf("HelmRelease still exists: %v", err)
+	}
+}
+
+// After helm uninstall --keep-history the next apply is an install (with
+// --replace): diff and apply must agree on that, CRD policy included.
+func TestApplyAfterDeleteKeepHistoryReinstalls(t *testing.T) {
+	dir := chartCopy(t, "delete-history")
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	cozyhr(t, "-C", dir, "delete", "--keep-history").expect(t, 0)
+	r := cozyhr(t, "-C", dir, "diff", "--brief").expect(t, 0)
+	if strings.Contains(r.out, "not compared") {
+		t.Errorf("diff treated a reinstall as an upgrade:\n%s", r.out)
+	}
+	r = cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	if !strings.Contains(r.out, "Release hello installed in namespace delete-history: revision 2, deployed.") {
+		t.Errorf("apply after --keep-history:\n%s", r.out)
 	}
 }

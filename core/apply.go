@@ -109,7 +109,7 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	}
 
 	post := &helmPostRenderer{ctx: ctx, chain: w.pipeline().PostProcessors, rel: t.ReleaseInfo()}
-	install := d.Previous == nil || d.Previous.Info.Status == release.StatusUninstalled
+	install := !d.upgrades()
 	hs := hookSettings(t.HelmRelease, install, opts)
 
 	// Helm creates missing CRDs on install by itself; every other policy

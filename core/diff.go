@@ -132,7 +132,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	// write them: Helm's upgrade, and the default Flux upgrade policy, skip
 	// crds/.
 	res := &DiffResult{}
-	if policy := w.crdPolicy(d.Target, d.Previous != nil); policy != CRDsSkip {
+	if policy := w.crdPolicy(d.Target, d.upgrades()); policy != CRDsSkip {
 		for _, o := range d.Rendered.CRDs {
 			desired = append(desired, o.DeepCopy())
 		}

@@ -57,6 +57,13 @@ type Desired struct {
 	helm *action.Configuration
 }
 
+// upgrades reports whether applying upgrades the release rather than
+// installing it: a release uninstalled with its history kept is installed
+// again (helm install --replace).
+func (d *Desired) upgrades() bool {
+	return d.Previous != nil && d.Previous.Info != nil && d.Previous.Info.Status != release.StatusUninstalled
+}
+
 // ReleaseInfo describes the target for post-processors.
 func (t *Target) ReleaseInfo() ReleaseInfo {
 	info := ReleaseInfo{Name: t.ReleaseName, Namespace: t.Namespace}
@@ -137,7 +144,7 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 			return nil, err
 		}
 		if d.Previous != nil {
-			req.IsUpgrade, req.Revision = true, d.Previous.Version+1
+			req.IsUpgrade, req.Revision = d.upgrades(), d.Previous.Version+1
 		}
 	} else {
 		if req.Capabilities, err = offlineCapabilities(firstNonEmpty(opts.KubeVersion, w.Config.Render.KubeVersion), append(w.Config.Render.APIVersions, opts.APIVersions...)); err != nil {

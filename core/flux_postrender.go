@@ -25,9 +25,12 @@ type FluxPostRenderer struct{}
 // Name implements PostProcessor.
 func (FluxPostRenderer) Name() string { return "flux-post-render" }
 
+// AppliesTo implements Selective: Flux's post-render is for Flux mode only.
+func (FluxPostRenderer) AppliesTo(rel ReleaseInfo) bool { return rel.HelmRelease != nil }
+
 // PostProcess implements PostProcessor.
-func (FluxPostRenderer) PostProcess(_ context.Context, rel ReleaseInfo, objs []Object) (PostProcessResult, error) {
-	if rel.HelmRelease == nil {
+func (f FluxPostRenderer) PostProcess(_ context.Context, rel ReleaseInfo, objs []Object) (PostProcessResult, error) {
+	if !f.AppliesTo(rel) {
 		return PostProcessResult{Objects: objs}, nil
 	}
 	for i, pr := range rel.PostRenderers {

@@ -77,11 +77,10 @@ func (t *Target) ReleaseInfo() ReleaseInfo {
 }
 
 // changesObjects reports whether post-processing could change anything for
-// this release: Flux's post-render only applies in Flux mode; any other
-// processor might.
+// this release: a processor that is not Selective always might.
 func (p *Pipeline) changesObjects(rel ReleaseInfo) bool {
 	for _, pp := range p.PostProcessors {
-		if _, ok := pp.(FluxPostRenderer); ok && rel.HelmRelease == nil {
+		if s, ok := pp.(Selective); ok && !s.AppliesTo(rel) {
 			continue
 		}
 		return true

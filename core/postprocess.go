@@ -30,6 +30,13 @@ type PostProcessor interface {
 	PostProcess(ctx context.Context, rel ReleaseInfo, objs []Object) (PostProcessResult, error)
 }
 
+// Selective is implemented by post-processors that do nothing for some
+// releases (Flux's post-render in plain Helm mode). When every processor is
+// idle, a render printed as text need not be parsed at all.
+type Selective interface {
+	AppliesTo(rel ReleaseInfo) bool
+}
+
 // PostProcessResult is a post-processor's output.
 type PostProcessResult struct {
 	Objects  []Object

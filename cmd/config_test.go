@@ -6,8 +6,6 @@ import (
 	"testing"
 )
 
-func removeFile(p string) error { return os.Remove(p) }
-
 func TestBadConfigGivesFileLineAndFix(t *testing.T) {
 	cases := []struct {
 		name, config string

@@ -40,11 +40,7 @@ func TestPostRenderersAndCommonMetadataAsHelmController(t *testing.T) {
 
 func TestCRDPolicies(t *testing.T) {
 	const ns = "crd-policy"
-	dir := chartCopy(t, ns)
-	// A CRD of its own, so that other tests' Widget CRD is not touched.
-	crd := strings.NewReplacer("widgets", "sprockets", "Widget", "Sprocket", "widget", "sprocket").Replace(readFile(t, filepath.Join(dir, "crds", "widgets.yaml")))
-	writeFile(t, filepath.Join(dir, "crds", "widgets.yaml"), crd)
-	writeFile(t, filepath.Join(dir, "templates", "widget.yaml"), "")
+	dir, crd := chartWithOwnCRD(t, ns, "sprocket")
 	cozyhr(t, "-C", dir, "apply").expect(t, 0) // install: Helm creates the CRD
 
 	changed := strings.Replace(crd, "size:\n                  type: string", "size:\n                  type: string\n                color:\n                  type: string", 1)
@@ -71,10 +67,7 @@ func TestCRDPolicies(t *testing.T) {
 
 func TestCRDPolicyFromTheHelmRelease(t *testing.T) {
 	const ns = "crd-policy-flux"
-	dir := chartCopy(t, ns)
-	crd := strings.NewReplacer("widgets", "gears", "Widget", "Gear", "widget", "gear").Replace(readFile(t, filepath.Join(dir, "crds", "widgets.yaml")))
-	writeFile(t, filepath.Join(dir, "crds", "widgets.yaml"), crd)
-	writeFile(t, filepath.Join(dir, "templates", "widget.yaml"), "")
+	dir, crd := chartWithOwnCRD(t, ns, "gear")
 	hr := createHelmRelease(t, ns, "hello", `{}`)
 	cozyhr(t, "-C", dir, "apply").expect(t, 0)
 
@@ -90,4 +83,17 @@ func TestCRDPolicyFromTheHelmRelease(t *testing.T) {
 	golden(t, "crd-policy-flux-diff", r.out)
 	cozyhr(t, "-C", dir, "apply").expect(t, 0)
 	cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 0)
+}
+
+// chartWithOwnCRD copies the example chart with its CRD renamed to kind
+// (lower case), so that a test can change the CRD without touching the
+// Widget CRD other tests share; the Widget template is emptied.
+func chartWithOwnCRD(t *testing.T, ns, kind string) (dir, crd string) {
+	t.Helper()
+	dir = chartCopy(t, ns)
+	title := strings.ToUpper(kind[:1]) + kind[1:]
+	crd = strings.NewReplacer("widgets", kind+"s", "Widget", title, "widget", kind).Replace(readFile(t, filepath.Join(dir, "crds", "widgets.yaml")))
+	writeFile(t, filepath.Join(dir, "crds", "widgets.yaml"), crd)
+	writeFile(t, filepath.Join(dir, "templates", "widget.yaml"), "")
+	return dir, crd
 }

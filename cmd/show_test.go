@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ data:
 
 func TestNoConfigFileFallsBackToChartName(t *testing.T) {
 	dir := chartCopy(t, "unused")
-	if err := removeFile(filepath.Join(dir, ".cozyhr.yaml")); err != nil {
+	if err := os.Remove(filepath.Join(dir, ".cozyhr.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	r := cozyhr(t, "-C", dir, "show", "--offline", "-s", "templates/service.yaml").expect(t, 0)

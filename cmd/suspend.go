@@ -17,7 +17,7 @@ func newSuspendCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t, err := w.SetSuspended(cmd.Context(), true)
+			t, err := w.Suspend(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -185,16 +185,14 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	}
 	res.Release = rel
 	if t.FluxMode() {
-		// Record the release as helm-controller would, from what Helm stored.
-		stored, err := d.helm.Releases.Get(rel.Name, rel.Version)
-		if err != nil {
-			return res, fmt.Errorf("read back release %s: %w", rel.Name, err)
-		}
+		// Record the release as helm-controller would. rel is the object
+		// Helm has just stored; the status test checks the digest against
+		// the storage Secret itself.
 		cl, err := w.Cluster.Client()
 		if err != nil {
 			return res, err
 		}
-		if err := recordRelease(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), stored, d.Values, install, t.StorageNamespace, time.Since(started)); err != nil {
+		if err := recordRelease(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), rel, d.Values, install, t.StorageNamespace, time.Since(started)); err != nil {
 			return res, w.applyFailed(t, fmt.Errorf("record release in HelmRelease status: %w", err))
 		}
 	}

@@ -76,22 +76,3 @@ func (w *Workspace) Delete(ctx context.Context, opts DeleteOptions, log io.Write
 	fmt.Fprintln(log, "Note: deleting a suspended HelmRelease through Flux or kubectl skips the Helm uninstall and orphans its objects; cozyhr uninstalled the release first.")
 	return nil
 }
-
-// SetSuspended suspends or resumes the chart's HelmRelease.
-func (w *Workspace) SetSuspended(ctx context.Context, suspend bool) (*Target, error) {
-	if w.Cluster == nil {
-		return nil, errors.New("needs a cluster")
-	}
-	t, err := w.ResolveTarget(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !t.FluxMode() {
-		return nil, fmt.Errorf("HelmRelease %s does not exist; nothing to suspend or resume", t.HelmReleaseKey)
-	}
-	cl, err := w.Cluster.Client()
-	if err != nil {
-		return nil, err
-	}
-	return t, setSuspend(ctx, cl, t.HelmRelease, suspend)
-}

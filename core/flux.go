@@ -98,34 +98,15 @@ func fluxValues(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease) (
 		key := types.NamespacedName{Namespace: hr.Namespace, Name: ref.Name}
 		where := fmt.Sprintf("HelmRelease %s/%s spec.valuesFrom[%d]", hr.Namespace, hr.Name, i)
 		valuesKey := ref.GetValuesKey()
-		var data []byte
-		var found bool
-		switch ref.Kind {
-		case "ConfigMap":
-			var cm corev1.ConfigMap
-			if err := cl.Get(ctx, key, &cm); err != nil {
-				if apierrors.IsNotFound(err) && ref.Optional {
-					continue
-				}
-				return nil, nil, fmt.Errorf("%s: ConfigMap %s: %w", where, key, notFoundHint(err))
+		data, exists, found, err := valuesData(ctx, cl, key, ref.Kind, valuesKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %s %s: %w", where, ref.Kind, key, err)
+		}
+		if !exists {
+			if ref.Optional {
+				continue
 			}
-			var s string
-			if s, found = cm.Data[valuesKey]; found {
-				data = []byte(s)
-			} else {
-				data, found = cm.BinaryData[valuesKey]
-			}
-		case "Secret":
-			var sec corev1.Secret
-			if err := cl.Get(ctx, key, &sec); err != nil {
-				if apierrors.IsNotFound(err) && ref.Optional {
-					continue
-				}
-				return nil, nil, fmt.Errorf("%s: Secret %s: %w", where, key, notFoundHint(err))
-			}
-			data, found = sec.Data[valuesKey]
-		default:
-			return nil, nil, fmt.Errorf("%s: unsupported kind %q (ConfigMap or Secret)", where, ref.Kind)
+			return nil, nil, fmt.Errorf("%s: %s %s: not found; create it or mark the reference optional", where, ref.Kind, key)
 		}
 		if !found {
 			if ref.Optional {
@@ -166,11 +147,34 @@ func fluxValues(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease) (
 	return result, secretPaths, nil
 }
 
-func notFoundHint(err error) error {
-	if apierrors.IsNotFound(err) {
-		return fmt.Errorf("not found; create it or mark the reference optional")
+// valuesData reads a key of a ConfigMap or Secret: exists reports whether
+// the object exists, found whether it has the key.
+func valuesData(ctx context.Context, cl client.Client, key types.NamespacedName, kind, valuesKey string) (data []byte, exists, found bool, err error) {
+	var obj client.Object
+	switch kind {
+	case "ConfigMap":
+		obj = &corev1.ConfigMap{}
+	case "Secret":
+		obj = &corev1.Secret{}
+	default:
+		return nil, false, false, fmt.Errorf("unsupported kind %q (ConfigMap or Secret)", kind)
 	}
-	return err
+	if err := cl.Get(ctx, key, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, false, false, nil
+		}
+		return nil, false, false, err
+	}
+	switch o := obj.(type) {
+	case *corev1.ConfigMap:
+		if s, ok := o.Data[valuesKey]; ok {
+			return []byte(s), true, true, nil
+		}
+		data, found = o.BinaryData[valuesKey]
+	case *corev1.Secret:
+		data, found = o.Data[valuesKey]
+	}
+	return data, true, found, nil
 }
 
 func leafPaths(m map[string]any, prefix []string) [][]string {

@@ -172,9 +172,7 @@ var ErrTimeout = errors.New("timed out")
 // waitHandled polls obj until a controller handled the request token, then
 // reports its Ready condition.
 func waitHandled(ctx context.Context, cl client.Client, obj handledGetter, token string, timeout time.Duration) error {
-	key := client.ObjectKeyFromObject(obj)
-	kind := fmt.Sprintf("%T", obj)
-	kind = kind[strings.LastIndex(kind, ".")+1:]
+	key, kind := client.ObjectKeyFromObject(obj), kindOf(obj)
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		if err := cl.Get(ctx, key, obj); err != nil {
 			return false, err
@@ -237,6 +235,15 @@ func (w *Workspace) Reconcile(ctx context.Context, o ReconcileOptions, log io.Wr
 	return reconcileAndWait(ctx, cl, hr, o.Force, o.Timeout, log)
 }
 
+// Suspend suspends the chart's HelmRelease, as flux suspend does.
+func (w *Workspace) Suspend(ctx context.Context) (*Target, error) {
+	t, cl, err := w.fluxTarget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t, setSuspend(ctx, cl, t.HelmRelease, true)
+}
+
 // Resume unsuspends the HelmRelease and, with wait, asks for a
 // reconciliation and waits for it as flux resume does.
 func (w *Workspace) Resume(ctx context.Context, wait bool, timeout time.Duration, log io.Writer) (*Target, error) {
@@ -287,9 +294,7 @@ func chartSources(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease)
 }
 
 func reconcileAndWait(ctx context.Context, cl client.Client, obj handledGetter, force bool, timeout time.Duration, log io.Writer) error {
-	kind := fmt.Sprintf("%T", obj)
-	kind = kind[strings.LastIndex(kind, ".")+1:]
-	key := client.ObjectKeyFromObject(obj)
+	key, kind := client.ObjectKeyFromObject(obj), kindOf(obj)
 	fmt.Fprintf(log, "► annotating %s %s\n", kind, key)
 	token, err := requestReconcile(ctx, cl, obj, force)
 	if err != nil {
@@ -303,4 +308,11 @@ func reconcileAndWait(ctx context.Context, cl client.Client, obj handledGetter, 
 	}
 	fmt.Fprintf(log, "✔ %s %s reconciliation completed\n", kind, key)
 	return nil
+}
+
+// kindOf names a typed object's kind for messages (its Go type name: the
+// objects here carry no TypeMeta until read back).
+func kindOf(obj client.Object) string {
+	t := fmt.Sprintf("%T", obj)
+	return t[strings.LastIndex(t, ".")+1:]
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
 // IOStreams are the standard streams a command uses.
@@ -33,11 +34,13 @@ type globalOptions struct {
 	kube       *genericclioptions.ConfigFlags
 	noColor    bool
 	debug      bool
+	// plugins is started on first use and closed when the command returns,
+	// on success, error and Ctrl-C alike.
+	plugins *host.Host
 }
 
-// NewRootCmd builds the cozyhr command tree writing to the given streams.
-func NewRootCmd(streams IOStreams) *cobra.Command {
-	g := &globalOptions{streams: streams, kube: genericclioptions.NewConfigFlags(true)}
+// newRootCmd builds the cozyhr command tree over g.
+func newRootCmd(g *globalOptions) *cobra.Command {
 	g.kube.WrapConfigFn = func(c *rest.Config) *rest.Config { return core.TuneRESTConfig(c) }
 
 	root := &cobra.Command{
@@ -50,9 +53,9 @@ in the chart directory.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetIn(streams.In)
-	root.SetOut(streams.Out)
-	root.SetErr(streams.ErrOut)
+	root.SetIn(g.streams.In)
+	root.SetOut(g.streams.Out)
+	root.SetErr(g.streams.ErrOut)
 
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.chartDir, "chart-dir", "C", "", "chart directory (default: the working directory)")
@@ -75,13 +78,16 @@ in the chart directory.`,
 		newResumeCmd(g),
 		newReconcileCmd(g),
 		newVersionCmd(g),
+		newPluginsCmd(g),
 	)
 	return root
 }
 
 // Execute runs cozyhr with args; main maps the error to an exit code.
 func Execute(ctx context.Context, args []string, streams IOStreams) error {
-	root := NewRootCmd(streams)
+	g := &globalOptions{streams: streams, kube: genericclioptions.NewConfigFlags(true)}
+	defer g.closePlugins()
+	root := newRootCmd(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
@@ -105,11 +111,26 @@ func (g *globalOptions) workspace(cmd *cobra.Command, offline bool, overrides ma
 	if err != nil {
 		return nil, err
 	}
-	w := &core.Workspace{Config: cfg, Notices: g.streams.ErrOut}
+	w := &core.Workspace{Config: cfg, Notices: g.streams.ErrOut, Plugins: g.pluginHost()}
 	if !offline {
 		w.Cluster = core.NewCluster(g.kube)
 	}
 	return w, nil
+}
+
+// pluginHost is the run's plugin host, made on first use.
+func (g *globalOptions) pluginHost() *host.Host {
+	if g.plugins == nil {
+		g.plugins = host.New(host.Options{Debug: g.debugWriter()})
+	}
+	return g.plugins
+}
+
+// closePlugins kills every plugin process this run started.
+func (g *globalOptions) closePlugins() {
+	if g.plugins != nil {
+		g.plugins.Close()
+	}
 }
 
 // debugWriter is where Helm's debug log goes: stderr with --debug, else nowhere.

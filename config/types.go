@@ -2,6 +2,8 @@
 // Kubernetes: it returns plain structs that core/ turns into actions.
 package config
 
+import "path/filepath"
+
 // FileName is the configuration file looked up in a chart directory.
 const FileName = ".cozyhr.yaml"
 
@@ -205,4 +207,13 @@ type Plugin struct {
 type Plugins struct {
 	PostProcessors []Plugin `mapstructure:"postProcessors"`
 	ImageBuilders  []Plugin `mapstructure:"imageBuilders"`
+}
+
+// Source names the configuration file for messages: the file read, or where
+// it would be.
+func (c *Chart) Source() string {
+	if c.File != "" {
+		return c.File
+	}
+	return filepath.Join(c.Dir, FileName)
 }

@@ -108,7 +108,11 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		}
 	}
 
-	post := &helmPostRenderer{ctx: ctx, chain: w.pipeline().PostProcessors, rel: t.ReleaseInfo()}
+	pipeline, err := w.pipeline()
+	if err != nil {
+		return nil, err
+	}
+	post := &helmPostRenderer{ctx: ctx, chain: pipeline.PostProcessors, rel: t.ReleaseInfo()}
 	install := !d.upgrades()
 	hs := hookSettings(t.HelmRelease, install, opts)
 
@@ -137,7 +141,6 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	}
 
 	var rel *release.Release
-	var err error
 	started := time.Now()
 	if install {
 		install := action.NewInstall(d.helm)

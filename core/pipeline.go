@@ -88,15 +88,25 @@ func (p *Pipeline) changesObjects(rel ReleaseInfo) bool {
 	return false
 }
 
-func (w *Workspace) pipeline() *Pipeline {
-	if w.Pipeline != nil {
-		return w.Pipeline
+// pipeline is Workspace.Pipeline, or the one .cozyhr.yaml declares, built
+// once per run.
+func (w *Workspace) pipeline() (*Pipeline, error) {
+	if w.Pipeline == nil {
+		p, err := buildPipeline(w.Config, w.Plugins)
+		if err != nil {
+			return nil, err
+		}
+		w.Pipeline = p
 	}
-	return DefaultPipeline()
+	return w.Pipeline, nil
 }
 
 // Desired runs render and post-process: the first two stages of every command.
 func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Writer) (*Desired, error) {
+	pipeline, err := w.pipeline()
+	if err != nil {
+		return nil, err
+	}
 	t, err := w.ResolveTarget(ctx)
 	if err != nil {
 		return nil, err
@@ -151,21 +161,21 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		}
 	}
 
-	rendered, err := w.pipeline().Renderer.Render(ctx, req)
+	rendered, err := pipeline.Renderer.Render(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	if !w.Config.Render.CRDs() {
 		rendered.CRDs = nil
 	}
-	if !opts.TextOnly || w.pipeline().changesObjects(t.ReleaseInfo()) {
+	if !opts.TextOnly || pipeline.changesObjects(t.ReleaseInfo()) {
 		if rendered.Manifests, err = ParseObjects(rendered.Manifests); err != nil {
 			return nil, err
 		}
 		if rendered.Hooks, err = ParseObjects(rendered.Hooks); err != nil {
 			return nil, err
 		}
-		rendered.Manifests, d.Warnings, err = RunPostProcessors(ctx, w.pipeline().PostProcessors, t.ReleaseInfo(), rendered.Manifests)
+		rendered.Manifests, d.Warnings, err = RunPostProcessors(ctx, pipeline.PostProcessors, t.ReleaseInfo(), rendered.Manifests)
 		if err != nil {
 			return nil, err
 		}

@@ -3,11 +3,14 @@ package core
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
 // ReleaseInfo tells post-processors which release they work for.
@@ -48,7 +51,10 @@ func RunPostProcessors(ctx context.Context, pps []PostProcessor, rel ReleaseInfo
 	var warnings []string
 	for _, pp := range pps {
 		res, err := pp.PostProcess(ctx, rel, objs)
-		if err != nil {
+		var pluginErr *host.Error
+		if errors.As(err, &pluginErr) {
+			return nil, warnings, err // it names the plugin and stage already
+		} else if err != nil {
 			return nil, warnings, fmt.Errorf("post-process %s: %w", pp.Name(), err)
 		}
 		for _, w := range res.Warnings {

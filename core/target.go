@@ -18,8 +18,10 @@ type Workspace struct {
 	Cluster *Cluster
 	// Notices receives one-line remarks (plain Helm mode, defaults taken).
 	Notices io.Writer
-	// Pipeline overrides the stages; nil means DefaultPipeline.
+	// Pipeline overrides the stages; nil means the one .cozyhr.yaml declares.
 	Pipeline *Pipeline
+	// Plugins starts the plugins .cozyhr.yaml names; nil when none may run.
+	Plugins PluginHost
 }
 
 // Target is the resolved identity of the release a command acts on.

@@ -1,0 +1,47 @@
+package cmd
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core"
+)
+
+type pluginsListOptions struct {
+	output string
+}
+
+func newPluginsCmd(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "plugins",
+		Short: "Inspect post-processor and image builder plugins",
+		Args:  cobra.NoArgs,
+	}
+	o := &pluginsListOptions{}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List built-ins and the plugins found, with their protocol versions",
+		Long: `List the built-in post-processors and image builders, the plugins the chart's
+.cozyhr.yaml names, and every cozyhr-plugin-NAME on the plugin search path
+($COZYHR_PLUGINS_PATH, ~/.config/cozyhr/plugins, $PATH). Each plugin is
+started once to negotiate its protocol version, then stopped.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Outside a chart (no .cozyhr.yaml) it lists what is found.
+			var cfg *config.Chart
+			if _, err := os.Stat(filepath.Join(g.chartDir, config.FileName)); err == nil || g.configFile != "" {
+				if cfg, err = config.Load(config.LoadOptions{Dir: g.chartDir, File: g.configFile}); err != nil {
+					return err
+				}
+			}
+			entries := core.ListPlugins(cmd.Context(), cfg, g.pluginHost())
+			return core.WritePlugins(g.streams.Out, entries, o.output)
+		},
+	}
+	list.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	cmd.AddCommand(list)
+	return cmd
+}

@@ -1,0 +1,170 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/plugins/host"
+	"github.com/cozyhr/cozyhr/plugins/sdk"
+)
+
+// PluginHost starts plugin processes; plugins/host.Host implements it.
+type PluginHost interface {
+	PostProcessor(ctx context.Context, spec host.Spec) (sdk.PostProcessor, error)
+	ImageBuilder(ctx context.Context, spec host.Spec) (sdk.ImageBuilder, error)
+}
+
+// Default call timeouts for plugins that set none.
+const (
+	DefaultPostProcessTimeout = time.Minute
+	DefaultImageBuildTimeout  = 30 * time.Minute
+)
+
+// Built-in post-processors that .cozyhr.yaml can name like plugins.
+const (
+	BuiltinFluxPostRender = "flux-post-render"
+	BuiltinKustomize      = "kustomize"
+)
+
+// BuiltinPostProcessors lists the names above, for cozyhr plugins list.
+var BuiltinPostProcessors = []string{BuiltinFluxPostRender, BuiltinKustomize}
+
+// buildPipeline makes the pipeline .cozyhr.yaml declares: Flux's
+// post-render first unless the list places it, then each post-processor
+// in order. A name that is not built in is a plugin.
+func buildPipeline(cfg *config.Chart, plugins PluginHost) (*Pipeline, error) {
+	p := &Pipeline{Renderer: HelmRenderer{}}
+	placed := false
+	for i, pc := range cfg.Plugins.PostProcessors {
+		field := fmt.Sprintf("%s: plugins.postProcessors[%d]", cfg.Source(), i)
+		pp, err := postProcessorFor(cfg, pc, field, plugins)
+		if err != nil {
+			return nil, err
+		}
+		if pp.Name() == BuiltinFluxPostRender {
+			placed = true
+		}
+		p.PostProcessors = append(p.PostProcessors, pp)
+	}
+	if !placed {
+		p.PostProcessors = append([]PostProcessor{FluxPostRenderer{}}, p.PostProcessors...)
+	}
+	return p, nil
+}
+
+func postProcessorFor(cfg *config.Chart, pc config.Plugin, field string, plugins PluginHost) (PostProcessor, error) {
+	configJSON, err := json.Marshal(pc.Config)
+	if err != nil {
+		return nil, fmt.Errorf("%s.config: %w", field, err)
+	}
+	if pc.Path == "" {
+		switch pc.Name {
+		case BuiltinFluxPostRender:
+			return FluxPostRenderer{}, nil
+		case BuiltinKustomize:
+			var k helmv2.Kustomize
+			if err := sdk.DecodeConfig(configJSON, &k); err != nil {
+				return nil, fmt.Errorf("%s.%w (the shape of a HelmRelease's spec.postRenderers[].kustomize)", field, err)
+			}
+			return kustomizePostProcessor{spec: &k}, nil
+		}
+	}
+	timeout, err := pluginTimeout(pc.Timeout, DefaultPostProcessTimeout, field)
+	if err != nil {
+		return nil, err
+	}
+	if plugins == nil {
+		return nil, fmt.Errorf("%s: plugins are not available here", field)
+	}
+	name := pc.Name
+	if name == "" {
+		name = pc.Path
+	}
+	return &pluginPostProcessor{
+		host:   plugins,
+		config: configJSON,
+		dir:    cfg.Dir,
+		spec: host.Spec{Name: name, Path: pc.Path, BaseDir: cfg.Dir, SHA256: pc.SHA256,
+			Timeout: timeout, Stage: "post-process", Field: field},
+	}, nil
+}
+
+func pluginTimeout(s string, def time.Duration, field string) (time.Duration, error) {
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s.timeout: %w", field, err)
+	}
+	return d, nil
+}
+
+// kustomizePostProcessor runs kustomize patches and images over the render,
+// as a HelmRelease's kustomize post-renderer does, in plain mode too.
+type kustomizePostProcessor struct{ spec *helmv2.Kustomize }
+
+func (kustomizePostProcessor) Name() string { return BuiltinKustomize }
+
+func (k kustomizePostProcessor) PostProcess(_ context.Context, _ ReleaseInfo, objs []Object) (PostProcessResult, error) {
+	out, err := kustomizeObjects(objs, k.spec)
+	return PostProcessResult{Objects: out}, err
+}
+
+// pluginPostProcessor is a post-processor in a plugin process, started on
+// first use: the whole manifest stream goes over in one call.
+type pluginPostProcessor struct {
+	host   PluginHost
+	spec   host.Spec
+	config json.RawMessage
+	dir    string
+}
+
+func (p *pluginPostProcessor) Name() string { return p.spec.Name }
+
+func (p *pluginPostProcessor) PostProcess(ctx context.Context, rel ReleaseInfo, objs []Object) (PostProcessResult, error) {
+	pp, err := p.host.PostProcessor(ctx, p.spec)
+	if err != nil {
+		return PostProcessResult{}, err
+	}
+	var in bytes.Buffer
+	if err := WriteManifests(&in, objs); err != nil {
+		return PostProcessResult{}, err
+	}
+	req := &sdk.PostProcessRequest{
+		Release:   sdk.Release{Name: rel.Name, Namespace: rel.Namespace, ChartDir: p.dir},
+		Manifests: in.Bytes(),
+		Config:    p.config,
+	}
+	if rel.HelmRelease != nil {
+		req.Release.HelmReleaseName, req.Release.HelmReleaseNamespace = rel.HelmRelease.Name, rel.HelmRelease.Namespace
+	}
+	resp, err := pp.PostProcess(ctx, req)
+	if err != nil {
+		return PostProcessResult{}, err
+	}
+	out, err := ParseManifests(resp.Manifests)
+	if err != nil {
+		return PostProcessResult{}, host.Fail(pp, fmt.Errorf("returned manifests that are not valid Kubernetes YAML: %w", err))
+	}
+	// A plugin may drop Helm's "# Source:" comments; keep them by identity.
+	sources := make(map[string]string, len(objs))
+	for _, o := range objs {
+		sources[RefOf(o.Unstructured).Key()] = o.Source
+	}
+	for i := range out {
+		if out[i].Source == "" {
+			out[i].Source = sources[RefOf(out[i].Unstructured).Key()]
+		}
+	}
+	return PostProcessResult{Objects: out, Warnings: resp.Warnings}, nil
+}
+
+// BuiltinImageBuilders are the image builders .cozyhr.yaml can name.
+var BuiltinImageBuilders = []string{}

@@ -17,12 +17,21 @@ export COZYHR_CACHE := $(CACHE)
 ASSETS = $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$$(hack/envtest-assets.sh))
 CRDS   = $$(hack/flux-crds.sh)
 
-.PHONY: all build test test-short demo envtest crds bench fmt vet clean
+.PHONY: all build proto test test-short demo envtest crds bench fmt vet clean
 
 all: build
 
-build: ## Build bin/cozyhr
+build: ## Build bin/cozyhr and the example plugins into bin/plugins
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/cozyhr ./cmd/cozyhr
+	@for p in plugins/examples/*/; do \
+	  $(GO) build -trimpath -o bin/plugins/cozyhr-plugin-$$(basename $$p) ./$$p || exit 1; done
+
+proto: ## Regenerate plugins/sdk/proto from plugin.proto (needs protoc; installs the Go generators)
+	@command -v protoc >/dev/null || { echo "protoc is missing: apt-get install protobuf-compiler"; exit 1; }
+	GOBIN=$(CACHE)/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
+	GOBIN=$(CACHE)/bin $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
+	cd plugins/sdk/proto && PATH=$(CACHE)/bin:$$PATH protoc --go_out=paths=source_relative:. \
+	  --go-grpc_out=paths=source_relative:. plugin.proto
 
 envtest: ## Build (once) the cached kube-apiserver and etcd
 	@hack/envtest-assets.sh

@@ -34,9 +34,27 @@ type globalOptions struct {
 	kube       *genericclioptions.ConfigFlags
 	noColor    bool
 	debug      bool
+	noHooks    bool
 	// plugins is started on first use and closed when the command returns,
 	// on success, error and Ctrl-C alike.
 	plugins *host.Host
+	// stage is the hooked stage this run is in, once its pre hooks ran;
+	// its post hooks run when the command succeeds.
+	stage *stageRun
+}
+
+// stageRun is a stage whose post hooks are due; commands add to env what
+// the hooks should see (IMAGE_DIGEST, CHART_VERSION).
+type stageRun struct {
+	name string
+	cfg  *config.Chart
+	env  map[string]string
+}
+
+// hookedStages are the commands that run .cozyhr.yaml hooks.
+var hookedStages = map[string]bool{
+	core.StageUpdate: true, core.StageImage: true, core.StageShow: true,
+	core.StageDiff: true, core.StageApply: true, core.StageDelete: true,
 }
 
 // newRootCmd builds the cozyhr command tree over g.
@@ -65,6 +83,7 @@ in the chart directory.`,
 	pf.StringVarP(g.kube.Namespace, "namespace", "n", "", "release namespace (overrides release.namespace)")
 	pf.BoolVar(&g.noColor, "no-color", false, "never colour output (NO_COLOR is honoured too)")
 	pf.BoolVar(&g.debug, "debug", false, "print Helm's debug log to stderr")
+	pf.BoolVar(&g.noHooks, "no-hooks", false, "skip the pre and post hooks of .cozyhr.yaml (not Helm hooks)")
 
 	root.AddCommand(
 		newShowCmd(g),
@@ -79,6 +98,8 @@ in the chart directory.`,
 		newReconcileCmd(g),
 		newVersionCmd(g),
 		newPluginsCmd(g),
+		newUpdateCmd(g),
+		newImageCmd(g),
 	)
 	return root
 }
@@ -90,6 +111,7 @@ func Execute(ctx context.Context, args []string, streams IOStreams) error {
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	err = g.finishStage(ctx, err)
 	if err != nil {
 		if ee, ok := err.(*core.ExitError); !ok || !ee.Silent {
 			fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
@@ -112,10 +134,43 @@ func (g *globalOptions) workspace(cmd *cobra.Command, offline bool, overrides ma
 		return nil, err
 	}
 	w := &core.Workspace{Config: cfg, Notices: g.streams.ErrOut, Plugins: g.pluginHost()}
+	if err := g.startStage(cmd, cfg); err != nil {
+		return nil, err
+	}
 	if !offline {
 		w.Cluster = core.NewCluster(g.kube)
 	}
 	return w, nil
+}
+
+// startStage runs the pre hooks of the command's stage, from the chart's
+// own .cozyhr.yaml (never from the environment), unless --no-hooks.
+func (g *globalOptions) startStage(cmd *cobra.Command, cfg *config.Chart) error {
+	if g.noHooks || g.stage != nil || !hookedStages[cmd.Name()] {
+		return nil
+	}
+	g.stage = &stageRun{name: cmd.Name(), cfg: cfg, env: core.HookEnv(cfg, cmd.Name())}
+	return core.RunHooks(cmd.Context(), cfg, g.stage.name, "pre", g.stage.env, g.streams.ErrOut)
+}
+
+// hookEnv records a value for the post hooks.
+func (g *globalOptions) hookEnv(key, value string) {
+	if g.stage != nil {
+		g.stage.env[key] = value
+	}
+}
+
+// finishStage runs the post hooks when the stage succeeded; diff finding
+// changes is success.
+func (g *globalOptions) finishStage(ctx context.Context, err error) error {
+	s := g.stage
+	if s == nil || (err != nil && core.ExitCode(err) != core.ExitChanges) {
+		return err
+	}
+	if herr := core.RunHooks(ctx, s.cfg, s.name, "post", s.env, g.streams.ErrOut); herr != nil {
+		return herr
+	}
+	return err
 }
 
 // pluginHost is the run's plugin host, made on first use.

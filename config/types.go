@@ -126,8 +126,10 @@ type OCISource struct {
 
 // TarballSource is a chart inside a tarball, such as a release archive.
 type TarballSource struct {
-	URL  string `mapstructure:"url"`
-	Path string `mapstructure:"path"`
+	// URL may use {{ .Version }}.
+	URL     string `mapstructure:"url"`
+	Path    string `mapstructure:"path"`
+	Version string `mapstructure:"version"`
 }
 
 // Patches lists the patches applied after fetching.
@@ -155,6 +157,7 @@ type Image struct {
 	Target     string            `mapstructure:"target"`
 	BuildArgs  map[string]string `mapstructure:"buildArgs"`
 	Platforms  []string          `mapstructure:"platforms"`
+	Registry   string            `mapstructure:"registry"`
 	Repository string            `mapstructure:"repository"`
 	Tag        string            `mapstructure:"tag"`
 	Values     ImageValues       `mapstructure:"values"`
@@ -163,6 +166,7 @@ type Image struct {
 
 // ImageValues says where in values.yaml a built image is written.
 type ImageValues struct {
+	Registry   string `mapstructure:"registry"`
 	Repository string `mapstructure:"repository"`
 	Tag        string `mapstructure:"tag"`
 	Digest     string `mapstructure:"digest"`

@@ -36,5 +36,10 @@ func ExitCode(err error) int {
 	if errors.As(err, &ee) {
 		return ee.Code
 	}
+	// A failing hook's exit code is cozyhr's, as make would pass it on.
+	var he *HookError
+	if errors.As(err, &he) {
+		return he.Code
+	}
 	return ExitFailure
 }

@@ -167,4 +167,4 @@ func (p *pluginPostProcessor) PostProcess(ctx context.Context, rel ReleaseInfo, 
 }
 
 // BuiltinImageBuilders are the image builders .cozyhr.yaml can name.
-var BuiltinImageBuilders = []string{}
+var BuiltinImageBuilders = []string{BuiltinBuildah, BuiltinBuildx}

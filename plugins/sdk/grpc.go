@@ -133,7 +133,7 @@ func (s *imageBuilderServer) Build(req *pb.BuildRequest, stream grpc.ServerStrea
 		Name: req.GetName(), ChartDir: req.GetChartDir(), ContextDir: req.GetContextDir(),
 		Dockerfile: req.GetDockerfile(), Target: req.GetTarget(), BuildArgs: req.GetBuildArgs(),
 		Platforms: req.GetPlatforms(), Repository: req.GetRepository(), Tag: req.GetTag(),
-		Push: req.GetPush(), Load: req.GetLoad(), Config: req.GetConfig(),
+		Push: req.GetPush(), Load: req.GetLoad(), PlainHTTP: req.GetPlainHttp(), Config: req.GetConfig(),
 	}, logs)
 	if err != nil {
 		return err
@@ -163,7 +163,7 @@ func (c *imageBuilderClient) Build(ctx context.Context, req *BuildRequest, logs 
 	stream, err := c.c.Build(ctx, &pb.BuildRequest{
 		Name: req.Name, ChartDir: req.ChartDir, ContextDir: req.ContextDir, Dockerfile: req.Dockerfile,
 		Target: req.Target, BuildArgs: req.BuildArgs, Platforms: req.Platforms,
-		Repository: req.Repository, Tag: req.Tag, Push: req.Push, Load: req.Load, Config: req.Config,
+		Repository: req.Repository, Tag: req.Tag, Push: req.Push, Load: req.Load, PlainHttp: req.PlainHTTP, Config: req.Config,
 	})
 	if err != nil {
 		return nil, err

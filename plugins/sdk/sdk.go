@@ -94,6 +94,8 @@ type BuildRequest struct {
 	// image store (docker or containers-storage) instead or as well.
 	Push bool
 	Load bool
+	// PlainHTTP says the registry speaks HTTP, not HTTPS (--plain-http).
+	PlainHTTP bool
 	// Config is the builder's config from .cozyhr.yaml, as JSON.
 	Config json.RawMessage
 }

@@ -65,7 +65,7 @@ func (layerBuilder) Build(ctx context.Context, req *sdk.BuildRequest, logs io.Wr
 		repo = cfg.Registry + "/" + pathOf(repo)
 	}
 	var opts []name.Option
-	if cfg.Insecure {
+	if cfg.Insecure || req.PlainHTTP {
 		opts = append(opts, name.Insecure)
 	}
 	ref, err := name.NewTag(repo+":"+req.Tag, opts...)

@@ -325,7 +325,9 @@ type BuildRequest struct {
 	Push       bool   `protobuf:"varint,10,opt,name=push,proto3" json:"push,omitempty"`
 	Load       bool   `protobuf:"varint,11,opt,name=load,proto3" json:"load,omitempty"`
 	// The plugin's config from .cozyhr.yaml, as JSON.
-	Config        []byte `protobuf:"bytes,12,opt,name=config,proto3" json:"config,omitempty"`
+	Config []byte `protobuf:"bytes,12,opt,name=config,proto3" json:"config,omitempty"`
+	// The registry speaks plain HTTP (a local test registry).
+	PlainHttp     bool `protobuf:"varint,13,opt,name=plain_http,json=plainHttp,proto3" json:"plain_http,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -442,6 +444,13 @@ func (x *BuildRequest) GetConfig() []byte {
 		return x.Config
 	}
 	return nil
+}
+
+func (x *BuildRequest) GetPlainHttp() bool {
+	if x != nil {
+		return x.PlainHttp
+	}
+	return false
 }
 
 // A build streams log lines, then ends with one result.
@@ -602,7 +611,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\x06config\x18\x03 \x01(\fR\x06config\"O\n" +
 	"\x13PostProcessResponse\x12\x1c\n" +
 	"\tmanifests\x18\x01 \x01(\fR\tmanifests\x12\x1a\n" +
-	"\bwarnings\x18\x02 \x03(\tR\bwarnings\"\xb4\x03\n" +
+	"\bwarnings\x18\x02 \x03(\tR\bwarnings\"\xd3\x03\n" +
 	"\fBuildRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\tchart_dir\x18\x02 \x01(\tR\bchartDir\x12\x1f\n" +
@@ -622,7 +631,9 @@ const file_plugin_proto_rawDesc = "" +
 	"\x04push\x18\n" +
 	" \x01(\bR\x04push\x12\x12\n" +
 	"\x04load\x18\v \x01(\bR\x04load\x12\x16\n" +
-	"\x06config\x18\f \x01(\fR\x06config\x1a<\n" +
+	"\x06config\x18\f \x01(\fR\x06config\x12\x1d\n" +
+	"\n" +
+	"plain_http\x18\r \x01(\bR\tplainHttp\x1a<\n" +
 	"\x0eBuildArgsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"b\n" +

@@ -1,0 +1,64 @@
+package cmd
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cozyhr/cozyhr/core"
+)
+
+func newImageCmd(g *globalOptions) *cobra.Command {
+	o := core.ImageOptions{}
+	cmd := &cobra.Command{
+		Use:   "image [NAME...]",
+		Short: "Build and push the chart's images, write their digests into values.yaml (replaces make image)",
+		Long: `Build each image .cozyhr.yaml declares (or the NAMEs given) with its builder
+(buildah by default: daemonless; buildx with Docker; or an image builder plugin),
+push it, read its digest back from the registry, and write repository and
+TAG@sha256:DIGEST into values.yaml at the declared paths.
+
+values.yaml is edited in place: only the changed values differ, every comment,
+key order, quote and blank line stays. It is written once, atomically, after all
+images were pushed: a failed build leaves it untouched. --push=false only
+builds (buildah keeps the image in containers-storage; --load loads a buildx
+build into Docker) and writes nothing.`,
+		ValidArgsFunction: func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+			w, err := g.workspace(cmd, true, nil)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []string
+			for _, img := range w.Config.Images {
+				names = append(names, img.Name)
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Names = args
+			w, err := g.workspace(cmd, true, nil)
+			if err != nil {
+				return err
+			}
+			results, err := core.BuildImages(cmd.Context(), w.Config, w.Plugins, o, g.streams.ErrOut)
+			if err != nil {
+				return err
+			}
+			core.WriteImages(g.streams.Out, results)
+			var all []string
+			for _, r := range results {
+				all = append(all, r.Name+"="+r.Reference+"@"+r.Digest)
+				g.hookEnv("IMAGE_NAME", r.Name)
+				g.hookEnv("IMAGE_REF", r.Reference)
+				g.hookEnv("IMAGE_DIGEST", r.Digest)
+			}
+			g.hookEnv("IMAGES", strings.Join(all, " "))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.Push, "push", true, "push and write the digests; false only builds")
+	f.BoolVar(&o.Load, "load", false, "load the image into the local image store (buildx: docker)")
+	f.BoolVar(&o.PlainHTTP, "plain-http", false, "the registry speaks HTTP, not HTTPS (local registries)")
+	return cmd
+}

@@ -1,0 +1,47 @@
+package cmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/cozyhr/cozyhr/core"
+)
+
+func newUpdateCmd(g *globalOptions) *cobra.Command {
+	o := core.UpdateOptions{}
+	cmd := &cobra.Command{
+		Use:   "update",
+		Short: "Fetch the upstream chart, apply the patches, propagate its version (replaces make update)",
+		Long: `Fetch the chart .cozyhr.yaml's upstream names (a Helm repository, an OCI
+registry or a tarball), replace the vendored copy (default charts/<name>), apply
+every patch (default patches/*.diff and *.patch, in name order) and write the
+new version where upstream.propagate says.
+
+It is all or nothing: everything happens on a staged copy first, so a patch that
+does not apply leaves charts/ and every other file untouched, and the error names
+the patch and hunk with the command to reproduce it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w, err := g.workspace(cmd, true, nil)
+			if err != nil {
+				return err
+			}
+			res, err := core.Update(cmd.Context(), w.Config, o, g.streams.ErrOut)
+			if err != nil {
+				return err
+			}
+			core.WriteUpdate(g.streams.Out, res)
+			g.hookEnv("CHART_VERSION", res.NewVersion)
+			g.hookEnv("APP_VERSION", res.AppVersion)
+			g.hookEnv("OLD_CHART_VERSION", res.OldVersion)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Version, "version", "", "chart version or semver range, overriding upstream's")
+	f.BoolVar(&o.DryRun, "dry-run", false, "fetch and patch, report what would change, write nothing")
+	f.BoolVar(&o.PlainHTTP, "plain-http", false, "use HTTP, not HTTPS, for an OCI registry")
+	f.BoolVar(&o.InsecureSkipTLS, "insecure-skip-tls-verify", false, "skip TLS certificate checks of the chart download")
+	f.StringVar(&o.Username, "username", "", "chart repository username")
+	f.StringVar(&o.Password, "password", "", "chart repository password")
+	return cmd
+}

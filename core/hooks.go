@@ -1,0 +1,148 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/cozyhr/cozyhr/config"
+)
+
+// Stages that have hooks.
+const (
+	StageUpdate = "update"
+	StageImage  = "image"
+	StageShow   = "show"
+	StageDiff   = "diff"
+	StageApply  = "apply"
+	StageDelete = "delete"
+)
+
+// StageHooks returns the configured hooks of a stage.
+func StageHooks(cfg *config.Chart, stage string) config.StageHooks {
+	h := cfg.Hooks
+	switch stage {
+	case StageUpdate:
+		return h.Update
+	case StageImage:
+		return h.Image
+	case StageShow:
+		return h.Show
+	case StageDiff:
+		return h.Diff
+	case StageApply:
+		return h.Apply
+	case StageDelete:
+		return h.Delete
+	}
+	return config.StageHooks{}
+}
+
+// HookError is a hook that failed; its exit code becomes cozyhr's.
+type HookError struct {
+	Hook  string
+	Stage string
+	When  string
+	Code  int
+	Err   error
+}
+
+func (e *HookError) Error() string {
+	return fmt.Sprintf("hook %s (%s-%s) failed: %v", e.Hook, e.When, e.Stage, e.Err)
+}
+
+func (e *HookError) Unwrap() error { return e.Err }
+
+// HookEnv is the environment every hook gets on top of cozyhr's own:
+// CHART_DIR, RELEASE, NAMESPACE, COZYHR_STAGE and COZYHR_HOOK (pre or
+// post), plus what the stage adds (see docs/hooks.md).
+func HookEnv(cfg *config.Chart, stage string) map[string]string {
+	return map[string]string{
+		"CHART_DIR":    cfg.Dir,
+		"RELEASE":      cfg.Release.Name,
+		"NAMESPACE":    cfg.Release.Namespace,
+		"COZYHR_STAGE": stage,
+	}
+}
+
+// RunHooks runs the pre or post hooks of a stage in order, streaming their
+// output to out as "[hook NAME] line". A failing hook stops the stage
+// unless it says continueOnError.
+func RunHooks(ctx context.Context, cfg *config.Chart, stage, when string, env map[string]string, out io.Writer) error {
+	hooks := StageHooks(cfg, stage).Pre
+	if when == "post" {
+		hooks = StageHooks(cfg, stage).Post
+	}
+	for i, h := range hooks {
+		name := firstNonEmpty(h.Name, fmt.Sprintf("%s[%d]", when, i))
+		err := runHook(ctx, cfg, h, name, stage, when, env, out)
+		if err == nil {
+			continue
+		}
+		if h.ContinueOnError {
+			fmt.Fprintf(out, "[hook %s] failed, continuing (continueOnError): %v\n", name, err)
+			continue
+		}
+		return err
+	}
+	return nil
+}
+
+func runHook(ctx context.Context, cfg *config.Chart, h config.Hook, name, stage, when string, env map[string]string, out io.Writer) error {
+	full := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			full[k] = v
+		}
+	}
+	for k, v := range env {
+		full[k] = v
+	}
+	full["COZYHR_HOOK"] = when
+	// A hook's own env may refer to the others: ${CHART_DIR}/bin.
+	for _, k := range sortedKeys(h.Env) {
+		full[k] = os.Expand(h.Env[k], func(v string) string { return full[v] })
+	}
+	dir := cfg.Dir
+	if h.Dir != "" {
+		dir = h.Dir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(cfg.Dir, dir)
+		}
+	}
+	cmd := exec.CommandContext(ctx, h.Command, h.Args...)
+	cmd.Dir = dir
+	keys := make([]string, 0, len(full))
+	for k := range full {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		cmd.Env = append(cmd.Env, k+"="+full[k])
+	}
+	w := prefixLines(out, "[hook "+name+"] ")
+	cmd.Stdout, cmd.Stderr = w, w
+	fmt.Fprintf(out, "[hook %s] %s-%s: %s\n", name, when, stage, strings.Join(append([]string{h.Command}, h.Args...), " "))
+	err := cmd.Run()
+	if lp, ok := w.(*linePrefixer); ok && len(lp.partial) > 0 {
+		fmt.Fprintf(out, "%s%s\n", lp.prefix, lp.partial)
+	}
+	if err == nil {
+		return nil
+	}
+	he := &HookError{Hook: name, Stage: stage, When: when, Code: 1, Err: err}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() > 0 {
+		he.Code = exit.ExitCode()
+		he.Err = fmt.Errorf("exit code %d", he.Code)
+	} else if errors.Is(err, exec.ErrNotFound) {
+		he.Err = fmt.Errorf("%s: command not found (hooks.%s.%s)", h.Command, stage, when)
+	}
+	return he
+}

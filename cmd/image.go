@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 )
 
@@ -24,12 +25,13 @@ images were pushed: a failed build leaves it untouched. --push=false only
 builds (buildah keeps the image in containers-storage; --load loads a buildx
 build into Docker) and writes nothing.`,
 		ValidArgsFunction: func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-			w, err := g.workspace(cmd, true, nil)
+			// Not g.workspace: completing must not run hooks.
+			cfg, err := config.Load(config.LoadOptions{Dir: g.chartDir, File: g.configFile})
 			if err != nil {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
 			var names []string
-			for _, img := range w.Config.Images {
+			for _, img := range cfg.Images {
 				names = append(names, img.Name)
 			}
 			return names, cobra.ShellCompDirectiveNoFileComp

@@ -1,6 +1,7 @@
 # cozyhr's build, test and demo. `make test` is all the set-up a fresh
 # machine with Go needs: it builds kube-apiserver and etcd from the Go module
-# proxy and generates the Flux CRDs once, caching both under $(CACHE).
+# proxy and generates the Flux CRDs once, caching both under $(CACHE), and
+# installs GNU patch and buildah with apt-get when run as root on Debian.
 
 GO        ?= go
 CACHE     ?= $(or $(COZYHR_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cozyhr)
@@ -40,6 +41,7 @@ crds: ## Generate (once) the cached Flux CRDs
 	@hack/flux-crds.sh
 
 test: ## Run every test against a real kube-apiserver
+	@hack/tools.sh
 	@assets=$(ASSETS) && crds=$(CRDS) && \
 	  KUBEBUILDER_ASSETS=$$assets COZYHR_TEST_CRDS=$$crds $(GO) test -count=1 -timeout 30m ./...
 

@@ -253,6 +253,8 @@ func fileSum(t *testing.T, path string) string {
 
 func TestPluginsList(t *testing.T) {
 	plugins := pluginDir(t)
+	// Only the test's plugins: nothing from the machine's PATH.
+	t.Setenv("PATH", "/usr/bin:/bin")
 	dir := chartCopy(t, "default")
 	withPlugins(t, dir, "default", `plugins:
   postProcessors:

@@ -115,3 +115,21 @@ hooks:
 		t.Errorf("post hook saw %q, want %q", got, want)
 	}
 }
+
+// A diff that finds changes has succeeded: its post hooks run, and the
+// exit code stays 2.
+func TestDiffPostHooksRunWhenThereAreChanges(t *testing.T) {
+	ns := "hooks-diff"
+	dir := chartCopy(t, ns)
+	logFile := filepath.Join(t.TempDir(), "hooks.log")
+	writeFile(t, filepath.Join(dir, ".cozyhr.yaml"), hookConfig(ns, `  diff:
+    post:
+      - name: notify
+        command: sh
+        args: [-c, 'echo "$COZYHR_STAGE $COZYHR_HOOK" >> `+logFile+`']
+`))
+	cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 2)
+	if got := readFile(t, logFile); got != "diff post\n" {
+		t.Errorf("post hook log %q", got)
+	}
+}

@@ -51,10 +51,13 @@ type stageRun struct {
 	env  map[string]string
 }
 
-// hookedStages are the commands that run .cozyhr.yaml hooks.
-var hookedStages = map[string]bool{
-	core.StageUpdate: true, core.StageImage: true, core.StageShow: true,
-	core.StageDiff: true, core.StageApply: true, core.StageDelete: true,
+// hooked reports whether a command is a stage that runs .cozyhr.yaml hooks.
+func hooked(command string) bool {
+	switch command {
+	case core.StageUpdate, core.StageImage, core.StageShow, core.StageDiff, core.StageApply, core.StageDelete:
+		return true
+	}
+	return false
 }
 
 // newRootCmd builds the cozyhr command tree over g.
@@ -146,7 +149,7 @@ func (g *globalOptions) workspace(cmd *cobra.Command, offline bool, overrides ma
 // startStage runs the pre hooks of the command's stage, from the chart's
 // own .cozyhr.yaml (never from the environment), unless --no-hooks.
 func (g *globalOptions) startStage(cmd *cobra.Command, cfg *config.Chart) error {
-	if g.noHooks || g.stage != nil || !hookedStages[cmd.Name()] {
+	if g.noHooks || g.stage != nil || !hooked(cmd.Name()) {
 		return nil
 	}
 	g.stage = &stageRun{name: cmd.Name(), cfg: cfg, env: core.HookEnv(cfg, cmd.Name())}

@@ -33,7 +33,7 @@ const (
 )
 
 // BuiltinPostProcessors lists the names above, for cozyhr plugins list.
-var BuiltinPostProcessors = []string{BuiltinFluxPostRender, BuiltinKustomize}
+func BuiltinPostProcessors() []string { return []string{BuiltinFluxPostRender, BuiltinKustomize} }
 
 // buildPipeline makes the pipeline .cozyhr.yaml declares: Flux's
 // post-render first unless the list places it, then each post-processor
@@ -167,4 +167,4 @@ func (p *pluginPostProcessor) PostProcess(ctx context.Context, rel ReleaseInfo, 
 }
 
 // BuiltinImageBuilders are the image builders .cozyhr.yaml can name.
-var BuiltinImageBuilders = []string{BuiltinBuildah, BuiltinBuildx}
+func BuiltinImageBuilders() []string { return []string{BuiltinBuildah, BuiltinBuildx} }

@@ -47,10 +47,10 @@ func ListPlugins(ctx context.Context, cfg *config.Chart, inv PluginInventory) []
 		out = append(out, e)
 		return len(out) - 1
 	}
-	for _, name := range BuiltinPostProcessors {
+	for _, name := range BuiltinPostProcessors() {
 		add(PluginEntry{Name: name, Kinds: []string{sdk.KindPostProcessor}, Builtin: true})
 	}
-	for _, name := range BuiltinImageBuilders {
+	for _, name := range BuiltinImageBuilders() {
 		add(PluginEntry{Name: name, Kinds: []string{sdk.KindImageBuilder}, Builtin: true})
 	}
 	if cfg != nil {
@@ -102,8 +102,8 @@ func describePlugin(ctx context.Context, inv PluginInventory, spec host.Spec) Pl
 	return e
 }
 
-func isBuiltinPostProcessor(name string) bool { return contains(BuiltinPostProcessors, name) }
-func isBuiltinImageBuilder(name string) bool  { return contains(BuiltinImageBuilders, name) }
+func isBuiltinPostProcessor(name string) bool { return contains(BuiltinPostProcessors(), name) }
+func isBuiltinImageBuilder(name string) bool  { return contains(BuiltinImageBuilders(), name) }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -11,10 +11,13 @@ DEVCLUSTER_SEED=$PWD/examples/hello/flux/helmrelease.yaml
 . hack/devcluster.sh
 
 cozyhr=$PWD/bin/cozyhr
+# make build put the example plugins here.
+export COZYHR_PLUGINS_PATH=$PWD/bin/plugins
 run() { echo; echo "\$ cozyhr $*"; "$cozyhr" "$@"; }
 
 cd examples/hello
 run version
+run plugins list
 run get
 run show --show-only templates/deployment.yaml
 run diff --brief

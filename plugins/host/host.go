@@ -177,7 +177,7 @@ func (h *Host) start(ctx context.Context, spec Spec) (*process, error) {
 		logOut, level = h.opts.Debug, hclog.Warn
 	}
 	cfg := &plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
+		HandshakeConfig:  sdk.Handshake(),
 		VersionedPlugins: sdk.HostPlugins(),
 		Cmd:              exec.Command(path),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},

@@ -31,10 +31,12 @@ const ProtocolVersion = 1
 
 // Handshake is the go-plugin handshake: it keeps a plugin binary from being
 // run by hand by mistake, and tells a host that a program is a cozyhr plugin.
-var Handshake = plugin.HandshakeConfig{
-	ProtocolVersion:  ProtocolVersion,
-	MagicCookieKey:   "COZYHR_PLUGIN",
-	MagicCookieValue: "d6b0f6c2-cozyhr-plugin",
+func Handshake() plugin.HandshakeConfig {
+	return plugin.HandshakeConfig{
+		ProtocolVersion:  ProtocolVersion,
+		MagicCookieKey:   "COZYHR_PLUGIN",
+		MagicCookieValue: "d6b0f6c2-cozyhr-plugin",
+	}
 }
 
 // Names of the plugins in a go-plugin PluginSet.
@@ -126,7 +128,7 @@ type ServeConfig struct {
 // Serve runs the plugin until cozyhr stops it. Call it from main.
 func Serve(cfg ServeConfig) {
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  Handshake,
+		HandshakeConfig:  Handshake(),
 		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: PluginSet(cfg)},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage))...)

@@ -57,7 +57,7 @@ func main() {
 		v, _ = strconv.Atoi(protocol)
 	}
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  sdk.Handshake,
+		HandshakeConfig:  sdk.Handshake(),
 		VersionedPlugins: map[int]plugin.PluginSet{v: sdk.PluginSet(sdk.ServeConfig{Version: "test", PostProcessor: faulty{}})},
 		GRPCServer:       plugin.DefaultGRPCServer,
 	})

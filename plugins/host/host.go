@@ -298,6 +298,14 @@ func (p *process) call(ctx context.Context, fn func(ctx context.Context) error) 
 	if err == nil {
 		return nil
 	}
+	// gRPC sends the deadline to the plugin, whose server may cancel the
+	// stream a moment before the host's own timer fires.
+	if code := status.Code(err); code == codes.Canceled || code == codes.DeadlineExceeded {
+		select {
+		case <-callCtx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 	switch {
 	case ctx.Err() != nil:
 		p.client.Kill()

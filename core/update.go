@@ -543,19 +543,26 @@ func WriteUpdate(w io.Writer, res *UpdateResult) {
 	}
 	fmt.Fprintf(w, "%s %s in %s: %s -> %s (appVersion %s)\n", verb, res.Chart, res.Dest, from, res.NewVersion, res.AppVersion)
 	fmt.Fprintf(w, "Files: %d added, %d removed, %d changed\n", len(res.Added), len(res.Removed), len(res.Changed))
-	for _, f := range res.Added {
-		fmt.Fprintf(w, "  + %s\n", f)
-	}
-	for _, f := range res.Removed {
-		fmt.Fprintf(w, "  - %s\n", f)
-	}
-	for _, f := range res.Changed {
-		fmt.Fprintf(w, "  ~ %s\n", f)
-	}
+	listFiles(w, "+", res.Added)
+	listFiles(w, "-", res.Removed)
+	listFiles(w, "~", res.Changed)
 	for _, p := range res.Patches {
 		fmt.Fprintf(w, "Patch applied: %s\n", p)
 	}
 	for _, p := range res.Propagated {
 		fmt.Fprintf(w, "Version written to: %s\n", p)
+	}
+}
+
+// listFiles prints up to 20 files of a kind: a first vendoring adds
+// hundreds, and the counts above say how many.
+func listFiles(w io.Writer, mark string, files []string) {
+	const most = 20
+	for i, f := range files {
+		if i == most {
+			fmt.Fprintf(w, "  %s ... and %d more\n", mark, len(files)-most)
+			return
+		}
+		fmt.Fprintf(w, "  %s %s\n", mark, f)
 	}
 }

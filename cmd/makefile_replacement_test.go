@@ -1,12 +1,6 @@
 package cmd
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"io/fs"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -144,7 +138,7 @@ func TestKubeovnMakefileReplaced(t *testing.T) {
 	if out, err := unpatch.CombinedOutput(); err != nil {
 		t.Fatalf("unpatch: %v\n%s", err, out)
 	}
-	srv := serveTarball(t, "/kubeovn/kube-ovn/archive/refs/tags/v1.15.10.tar.gz", filepath.Dir(filepath.Dir(filepath.Dir(upstream))))
+	srv := serveTarball(t, "/kubeovn/kube-ovn/archive/refs/tags/v1.15.10.tar.gz", treeFiles(t, filepath.Dir(filepath.Dir(filepath.Dir(upstream)))))
 	exampleConfig(t, dir, "kubeovn", map[string]string{"https://github.com": srv.URL})
 	before := snapshot(t, vendored)
 
@@ -174,44 +168,12 @@ func TestKubeovnMakefileReplaced(t *testing.T) {
 	}
 }
 
-// serveTarball serves the tree under root as a .tar.gz at urlPath.
-func serveTarball(t *testing.T, urlPath, root string) *httptest.Server {
+// treeFiles reads every file under root, keyed by its slash path.
+func treeFiles(t *testing.T, root string) map[string]string {
 	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
-			return err
-		}
-		_, err = tw.Write(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+	files := map[string]string{}
+	for rel, content := range snapshot(t, root) {
+		files[filepath.ToSlash(rel)] = content
 	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != urlPath {
-			http.NotFound(w, r)
-			return
-		}
-		_, _ = w.Write(data)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	return files
 }

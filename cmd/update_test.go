@@ -270,9 +270,9 @@ func TestUpdateFromOCIRegistry(t *testing.T) {
 	}
 }
 
-// tarball serves a .tar.gz whose files sit under prefix, as GitHub
-// archives do.
-func tarball(t *testing.T, files map[string]string) *httptest.Server {
+// serveTarball serves files (path in the archive: content) as a .tar.gz
+// at urlPath, and 404 elsewhere.
+func serveTarball(t *testing.T, urlPath string, files map[string]string) *httptest.Server {
 	t.Helper()
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
@@ -293,7 +293,7 @@ func tarball(t *testing.T, files map[string]string) *httptest.Server {
 	}
 	data := buf.Bytes()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/archive/v2.1.0.tar.gz" {
+		if r.URL.Path != urlPath {
 			http.NotFound(w, r)
 			return
 		}
@@ -311,7 +311,7 @@ func TestUpdateFromTarball(t *testing.T) {
 		"widget-2.1.0/charts/widget/values.yaml":       "greeting: hi\n",
 		"widget-2.1.0/charts/widget/templates/cm.yaml": string(c.Templates[0].Data),
 	}
-	srv := tarball(t, files)
+	srv := serveTarball(t, "/archive/v2.1.0.tar.gz", files)
 	dir := umbrella(t, fmt.Sprintf(updateConfig, "  tarball:\n    url: "+srv.URL+"/archive/v{{ .Version }}.tar.gz\n    path: charts/widget\n    version: 2.0.0"))
 	// The configured version 2.0.0 does not exist: a clear 404.
 	r := cozyhr(t, "-C", dir, "update").expect(t, 1)

@@ -42,6 +42,7 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	testPlugins.parent = dir // the plugins built for the tests go with it
 	env, err = testenv.Start(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

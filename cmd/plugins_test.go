@@ -23,9 +23,10 @@ import (
 // testPlugins are the example plugins and the faulty test plugin, built
 // once per test binary into one directory.
 var testPlugins struct {
-	once sync.Once
-	dir  string
-	err  error
+	once   sync.Once
+	parent string
+	dir    string
+	err    error
 }
 
 // pluginDir builds the plugins (once) and puts their directory first on the
@@ -33,7 +34,7 @@ var testPlugins struct {
 func pluginDir(t *testing.T) string {
 	t.Helper()
 	testPlugins.once.Do(func() {
-		dir, err := os.MkdirTemp("", "cozyhr-plugins-")
+		dir, err := os.MkdirTemp(testPlugins.parent, "plugins-")
 		if err != nil {
 			testPlugins.err = err
 			return

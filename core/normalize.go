@@ -27,27 +27,8 @@ var (
 // a field only the server set (a default) is left out, while a field the
 // chart used to set and no longer does still shows as a removal.
 func normalizeLive(live, desired, previous map[string]any) map[string]any {
-	obj := runtime.DeepCopyJSON(live)
+	obj := runtime.DeepCopyJSON(withoutServerMetadata(live))
 	delete(obj, "status")
-	if md, ok := obj["metadata"].(map[string]any); ok {
-		for _, k := range serverMetadata {
-			delete(md, k)
-		}
-		for _, field := range []string{"annotations", "labels"} {
-			m, ok := md[field].(map[string]any)
-			if !ok {
-				continue
-			}
-			if field == "annotations" {
-				for _, k := range bookkeepingAnnotations {
-					delete(m, k)
-				}
-			}
-			if len(m) == 0 {
-				delete(md, field)
-			}
-		}
-	}
 	if desired == nil {
 		return obj
 	}
@@ -60,6 +41,49 @@ func normalizeLive(live, desired, previous map[string]any) map[string]any {
 	}
 	pruned, _ := prune(obj, keep).(map[string]any)
 	return pruned
+}
+
+// withoutServerMetadata is live without the metadata the server and Helm
+// write (uid, managedFields, Helm's release annotations); annotations or
+// labels left empty are dropped. Only metadata is copied.
+func withoutServerMetadata(live map[string]any) map[string]any {
+	md, ok := live["metadata"].(map[string]any)
+	if !ok {
+		return live
+	}
+	out := make(map[string]any, len(live))
+	for k, v := range live {
+		out[k] = v
+	}
+	meta := make(map[string]any, len(md))
+	for k, v := range md {
+		meta[k] = v
+	}
+	for _, k := range serverMetadata {
+		delete(meta, k)
+	}
+	for _, field := range []string{"annotations", "labels"} {
+		m, ok := meta[field].(map[string]any)
+		if !ok {
+			continue
+		}
+		kept := make(map[string]any, len(m))
+		for k, v := range m {
+			kept[k] = v
+		}
+		if field == "annotations" {
+			for _, k := range bookkeepingAnnotations {
+				delete(kept, k)
+			}
+		}
+		if len(kept) == 0 {
+			delete(meta, field)
+		} else {
+			meta[field] = kept
+		}
+	}
+	out["metadata"] = meta
+	return out
 }
 
 // prune keeps the parts of v that any of keep has. Maps are pruned key by
@@ -136,7 +160,9 @@ func normalizeDesired(desired, live, previous map[string]any) map[string]any {
 		stringDataToData(obj)
 	}
 	if live != nil {
-		reconcileDesired(obj, live, previous, "")
+		// Compared with what normalizeLive keeps: an empty annotations map
+		// matches a live one that holds only Helm's bookkeeping.
+		reconcileDesired(obj, withoutServerMetadata(live), previous, "")
 	} else {
 		dropNulls(obj)
 	}

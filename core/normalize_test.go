@@ -56,6 +56,7 @@ func TestNormalizeDesiredMatchesWhatTheServerStores(t *testing.T) {
 		{"empty map omitted", "spec: {selector: {}}", "spec: {}", "", "spec: {}"},
 		{"nulls dropped", "spec: {a: null, b: 1}", "spec: {b: 1}", "", "spec: {b: 1}"},
 		{"field pruned by the server", "spec: {schema: {min: 1, type: integer}}", "spec: {schema: {type: integer}}", "spec: {schema: {min: 1, type: integer}}", "spec: {schema: {type: integer}}"},
+		{"empty annotations beside Helm's", "metadata: {name: a, annotations: {}}", "metadata: {name: a, annotations: {meta.helm.sh/release-name: r}}", "", "metadata: {name: a}"},
 		{"labels removed by hand still show", "metadata: {labels: {a: b}}", "metadata: {}", "metadata: {labels: {a: b}}", "metadata: {labels: {a: b}}"},
 	}
 	for _, c := range cases {

@@ -60,8 +60,13 @@ func (addLabels) PostProcess(_ context.Context, req *sdk.PostProcessRequest) (*s
 			obj := doc.Content[0]
 			if len(cfg.Kinds) == 0 || slices.Contains(cfg.Kinds, scalar(obj, "kind")) {
 				meta := mapping(obj, "metadata")
-				merge(mapping(meta, "labels"), cfg.Labels)
-				merge(mapping(meta, "annotations"), cfg.Annotations)
+				// An empty labels: {} would be noise in the render.
+				if len(cfg.Labels) > 0 {
+					merge(mapping(meta, "labels"), cfg.Labels)
+				}
+				if len(cfg.Annotations) > 0 {
+					merge(mapping(meta, "annotations"), cfg.Annotations)
+				}
 			}
 		}
 		if err := enc.Encode(&doc); err != nil {

@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -62,7 +63,7 @@ func (buildahBuilder) Build(ctx context.Context, req *sdk.BuildRequest, logs io.
 	if req.Target != "" {
 		args = append(args, "--target", req.Target)
 	}
-	for _, k := range sortedKeys(req.BuildArgs) {
+	for _, k := range slices.Sorted(maps.Keys(req.BuildArgs)) {
 		args = append(args, "--build-arg", k+"="+req.BuildArgs[k])
 	}
 	if len(req.Platforms) == 1 {
@@ -155,7 +156,7 @@ func buildxArgs(req *sdk.BuildRequest, cfg buildxConfig, ref, metaFile string) [
 	if req.Target != "" {
 		args = append(args, "--target", req.Target)
 	}
-	for _, k := range sortedKeys(req.BuildArgs) {
+	for _, k := range slices.Sorted(maps.Keys(req.BuildArgs)) {
 		args = append(args, "--build-arg", k+"="+req.BuildArgs[k])
 	}
 	if len(req.Platforms) > 0 {
@@ -196,13 +197,4 @@ func run(ctx context.Context, logs io.Writer, name string, args ...string) error
 		return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/cozyhr/cozyhr/config"
@@ -95,18 +96,13 @@ func RunHooks(ctx context.Context, cfg *config.Chart, stage, when string, env ma
 }
 
 func runHook(ctx context.Context, cfg *config.Chart, h config.Hook, name, stage, when string, env map[string]string, out io.Writer) error {
-	full := map[string]string{}
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			full[k] = v
-		}
-	}
+	full := environ()
 	for k, v := range env {
 		full[k] = v
 	}
 	full["COZYHR_HOOK"] = when
 	// A hook's own env may refer to the others: ${CHART_DIR}/bin.
-	for _, k := range sortedKeys(h.Env) {
+	for _, k := range slices.Sorted(maps.Keys(h.Env)) {
 		full[k] = os.Expand(h.Env[k], func(v string) string { return full[v] })
 	}
 	dir := cfg.Dir
@@ -118,12 +114,7 @@ func runHook(ctx context.Context, cfg *config.Chart, h config.Hook, name, stage,
 	}
 	cmd := exec.CommandContext(ctx, h.Command, h.Args...)
 	cmd.Dir = dir
-	keys := make([]string, 0, len(full))
-	for k := range full {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(full)) {
 		cmd.Env = append(cmd.Env, k+"="+full[k])
 	}
 	w := prefixLines(out, "[hook "+name+"] ")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -117,7 +118,7 @@ func selectImages(cfg *config.Chart, names []string) ([]int, error) {
 	}
 	var out []int
 	for i, img := range cfg.Images {
-		if len(names) == 0 || contains(names, img.Name) {
+		if len(names) == 0 || slices.Contains(names, img.Name) {
 			out = append(out, i)
 		}
 	}
@@ -140,13 +141,7 @@ func selectImages(cfg *config.Chart, names []string) ([]int, error) {
 // imageTemplateData is what image fields may use: the vendored upstream
 // chart's versions (the chart's own without one) and the environment.
 func imageTemplateData(cfg *config.Chart) map[string]any {
-	env := map[string]string{}
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	data := map[string]any{"Env": env, "AppVersion": "", "ChartVersion": ""}
+	data := map[string]any{"Env": environ(), "AppVersion": "", "ChartVersion": ""}
 	chartFile := filepath.Join(cfg.Dir, "Chart.yaml")
 	if up := cfg.Upstream; up != nil {
 		if up.Dest != "" {
@@ -280,6 +275,17 @@ func imageBuilderFor(ctx context.Context, cfg *config.Chart, name, field string,
 	}
 	b, err := plugins.ImageBuilder(ctx, spec)
 	return b, configJSON, err
+}
+
+// environ is the process environment as a map.
+func environ() map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
 }
 
 // prefixLines writes each line to w with a prefix.

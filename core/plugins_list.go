@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -102,17 +103,8 @@ func describePlugin(ctx context.Context, inv PluginInventory, spec host.Spec) Pl
 	return e
 }
 
-func isBuiltinPostProcessor(name string) bool { return contains(BuiltinPostProcessors(), name) }
-func isBuiltinImageBuilder(name string) bool  { return contains(BuiltinImageBuilders(), name) }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func isBuiltinPostProcessor(name string) bool { return slices.Contains(BuiltinPostProcessors(), name) }
+func isBuiltinImageBuilder(name string) bool  { return slices.Contains(BuiltinImageBuilders(), name) }
 
 // WritePlugins prints plugin entries as a table or JSON.
 func WritePlugins(w io.Writer, entries []PluginEntry, output string) error {
@@ -135,7 +127,8 @@ func WritePlugins(w io.Writer, entries []PluginEntry, output string) error {
 			protocol = "-"
 		}
 		if e.Error != "" {
-			status = "error: " + firstLineOf(e.Error)
+			line, _, _ := strings.Cut(e.Error, "\n")
+			status = "error: " + line
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, dash(strings.Join(e.Kinds, ",")), protocol,
 			dash(e.Version), path, dash(strings.Join(e.ConfiguredAs, ",")), status)
@@ -146,13 +139,6 @@ func WritePlugins(w io.Writer, entries []PluginEntry, output string) error {
 func dash(s string) string {
 	if s == "" {
 		return "-"
-	}
-	return s
-}
-
-func firstLineOf(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
 	}
 	return s
 }

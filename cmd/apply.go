@@ -43,7 +43,9 @@ afterwards.`,
 					return fmt.Errorf("apply.timeout %q: %w", a.Timeout, err)
 				}
 			}
-			d, err := w.Desired(cmd.Context(), o.render.options(), g.debugWriter())
+			opts := o.render.options()
+			opts.ForApply = true
+			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
 			if err != nil {
 				return err
 			}

@@ -323,3 +323,35 @@ func TestPluginKilledOnInterrupt(t *testing.T) {
 	}
 	expectNoPluginProcesses(t, plugins)
 }
+
+// apply diffs what it applies: Helm's post-render reuses the post-processed
+// render when Helm renders the same stream, so a plugin runs once per apply.
+func TestApplyRunsEachPluginOnce(t *testing.T) {
+	pluginDir(t)
+	ns := "plugins-once"
+	dir := chartCopy(t, ns)
+	calls := filepath.Join(t.TempDir(), "calls")
+	withPlugins(t, dir, ns, `plugins:
+  postProcessors:
+    - name: faulty
+      config: {record: `+calls+`}
+    - name: add-labels
+      config: {labels: {team: once}}
+`)
+	r := cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	if got := readFile(t, calls); got != "post-process hello\n" {
+		t.Errorf("the plugin was called %d times in one apply:\n%s", strings.Count(got, "\n"), got)
+	}
+	if strings.Count(r.err, "Warning: faulty: faulty: passed through") != 1 {
+		t.Errorf("the plugin's warning is not shown once:\n%s", r.err)
+	}
+	var cm corev1.ConfigMap
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "hello-content"}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	if cm.Labels["team"] != "once" {
+		t.Errorf("applied labels %v lack the plugin's", cm.Labels)
+	}
+	cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 0)
+	cozyhr(t, "-C", dir, "delete").expect(t, 0)
+}

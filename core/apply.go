@@ -112,7 +112,7 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	if err != nil {
 		return nil, err
 	}
-	post := &helmPostRenderer{ctx: ctx, chain: pipeline.PostProcessors, rel: t.ReleaseInfo()}
+	post := &helmPostRenderer{ctx: ctx, chain: pipeline.PostProcessors, rel: t.ReleaseInfo(), desired: d}
 	install := !d.upgrades()
 	hs := hookSettings(t.HelmRelease, install, opts)
 

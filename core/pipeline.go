@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -37,6 +38,10 @@ type RenderOptions struct {
 	// TextOnly says the caller prints the render as text: when nothing
 	// would post-process the objects, they are then never parsed.
 	TextOnly bool
+	// ForApply keeps the render as it was before post-processing, so that
+	// Helm's post-render during apply can reuse the result instead of
+	// running every post-processor (and plugin) a second time.
+	ForApply bool
 }
 
 // Desired is the post-processed render of a chart for its target, plus the
@@ -55,6 +60,9 @@ type Desired struct {
 	Previous *release.Release
 
 	helm *action.Configuration
+	// postInput is the manifest stream post-processing started from, kept
+	// with RenderOptions.ForApply.
+	postInput []byte
 }
 
 // upgrades reports whether applying upgrades the release rather than
@@ -174,6 +182,13 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		}
 		if rendered.Hooks, err = ParseObjects(rendered.Hooks); err != nil {
 			return nil, err
+		}
+		if opts.ForApply {
+			var in bytes.Buffer
+			if err := WriteManifests(&in, rendered.Manifests); err != nil {
+				return nil, err
+			}
+			d.postInput = in.Bytes()
 		}
 		rendered.Manifests, d.Warnings, err = RunPostProcessors(ctx, pipeline.PostProcessors, t.ReleaseInfo(), rendered.Manifests)
 		if err != nil {

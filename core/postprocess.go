@@ -72,12 +72,30 @@ type helmPostRenderer struct {
 	chain    []PostProcessor
 	rel      ReleaseInfo
 	warnings []string
+	// desired, when it kept its post-processing input, answers for Helm
+	// when Helm rendered the same stream: what was diffed is then applied
+	// without running the chain (and its plugins) again.
+	desired *Desired
 }
 
 func (h *helmPostRenderer) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 	objs, err := ParseManifests(in.Bytes())
 	if err != nil {
 		return nil, err
+	}
+	if d := h.desired; d != nil && d.postInput != nil {
+		var same bytes.Buffer
+		if err := WriteManifests(&same, objs); err != nil {
+			return nil, err
+		}
+		if bytes.Equal(same.Bytes(), d.postInput) {
+			out := &bytes.Buffer{}
+			if err := WriteManifests(out, d.Rendered.Manifests); err != nil {
+				return nil, err
+			}
+			h.warnings = append(h.warnings, d.Warnings...)
+			return out, nil
+		}
 	}
 	objs, warnings, err := RunPostProcessors(h.ctx, h.chain, h.rel, objs)
 	h.warnings = append(h.warnings, warnings...)

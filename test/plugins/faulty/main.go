@@ -1,7 +1,8 @@
 // Command faulty is a post-processor plugin that misbehaves on purpose, for
 // the plugin tests. Its config picks the fault:
 //
-//	mode: ok | crash | hang | invalid | error | noisy
+//	mode: ok | crash | hang | invalid | error
+//	record: FILE   # append a line to FILE for every call
 //
 // Built with -ldflags "-X main.protocol=2" it speaks another protocol
 // version; with "-X main.noise=TEXT" it prints TEXT to stdout before the
@@ -29,10 +30,21 @@ type faulty struct{}
 
 func (faulty) PostProcess(ctx context.Context, req *sdk.PostProcessRequest) (*sdk.PostProcessResponse, error) {
 	var cfg struct {
-		Mode string `json:"mode"`
+		Mode   string `json:"mode"`
+		Record string `json:"record"`
 	}
 	if err := sdk.DecodeConfig(req.Config, &cfg); err != nil {
 		return nil, err
+	}
+	if cfg.Record != "" {
+		f, err := os.OpenFile(cfg.Record, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintln(f, "post-process", req.Release.Name)
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
 	}
 	switch cfg.Mode {
 	case "crash":

@@ -76,10 +76,6 @@ var kustomizeMu sync.Mutex
 // kustomizeObjects runs a kustomization whose only resource is the render,
 // with the HelmRelease's patches and images, in memory.
 func kustomizeObjects(objs []Object, k *helmv2.Kustomize) ([]Object, error) {
-	sources := map[string]string{}
-	for _, o := range objs {
-		sources[RefOf(o.Unstructured).Key()] = o.Source
-	}
 	var in bytes.Buffer
 	if err := WriteManifests(&in, objs); err != nil {
 		return nil, err
@@ -123,9 +119,24 @@ func kustomizeObjects(objs []Object, k *helmv2.Kustomize) ([]Object, error) {
 	}
 	for i := range result {
 		result[i].Touch()
-		result[i].Source = sources[RefOf(result[i].Unstructured).Key()]
 	}
+	restoreSources(result, objs)
 	return result, nil
+}
+
+// restoreSources gives each object that lost Helm's "# Source:" comment
+// (kustomize drops them, a plugin may) the source of the input object with
+// the same identity.
+func restoreSources(out, in []Object) {
+	sources := make(map[string]string, len(in))
+	for _, o := range in {
+		sources[RefOf(o.Unstructured).Key()] = o.Source
+	}
+	for i := range out {
+		if out[i].Source == "" {
+			out[i].Source = sources[RefOf(out[i].Unstructured).Key()]
+		}
+	}
 }
 
 func selector(s *kustomize.Selector) *kustypes.Selector {

@@ -82,15 +82,10 @@ func postProcessorFor(cfg *config.Chart, pc config.Plugin, field string, plugins
 	if plugins == nil {
 		return nil, fmt.Errorf("%s: plugins are not available here", field)
 	}
-	name := pc.Name
-	if name == "" {
-		name = pc.Path
-	}
 	return &pluginPostProcessor{
 		host:   plugins,
 		config: configJSON,
-		dir:    cfg.Dir,
-		spec: host.Spec{Name: name, Path: pc.Path, BaseDir: cfg.Dir, SHA256: pc.SHA256,
+		spec: host.Spec{Name: firstNonEmpty(pc.Name, pc.Path), Path: pc.Path, BaseDir: cfg.Dir, SHA256: pc.SHA256,
 			Timeout: timeout, Stage: "post-process", Field: field},
 	}, nil
 }
@@ -123,7 +118,6 @@ type pluginPostProcessor struct {
 	host   PluginHost
 	spec   host.Spec
 	config json.RawMessage
-	dir    string
 }
 
 func (p *pluginPostProcessor) Name() string { return p.spec.Name }
@@ -138,7 +132,7 @@ func (p *pluginPostProcessor) PostProcess(ctx context.Context, rel ReleaseInfo, 
 		return PostProcessResult{}, err
 	}
 	req := &sdk.PostProcessRequest{
-		Release:   sdk.Release{Name: rel.Name, Namespace: rel.Namespace, ChartDir: p.dir},
+		Release:   sdk.Release{Name: rel.Name, Namespace: rel.Namespace, ChartDir: p.spec.BaseDir},
 		Manifests: in.Bytes(),
 		Config:    p.config,
 	}
@@ -153,16 +147,7 @@ func (p *pluginPostProcessor) PostProcess(ctx context.Context, rel ReleaseInfo, 
 	if err != nil {
 		return PostProcessResult{}, host.Fail(pp, fmt.Errorf("returned manifests that are not valid Kubernetes YAML: %w", err))
 	}
-	// A plugin may drop Helm's "# Source:" comments; keep them by identity.
-	sources := make(map[string]string, len(objs))
-	for _, o := range objs {
-		sources[RefOf(o.Unstructured).Key()] = o.Source
-	}
-	for i := range out {
-		if out[i].Source == "" {
-			out[i].Source = sources[RefOf(out[i].Unstructured).Key()]
-		}
-	}
+	restoreSources(out, objs)
 	return PostProcessResult{Objects: out, Warnings: resp.Warnings}, nil
 }
 

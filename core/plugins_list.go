@@ -63,7 +63,7 @@ func ListPlugins(ctx context.Context, cfg *config.Chart, inv PluginInventory) []
 					out[j].ConfiguredAs = append(out[j].ConfiguredAs, at)
 					continue
 				}
-				e := describePlugin(ctx, inv, host.Spec{Name: nameOr(pc.Name, pc.Path), Path: pc.Path, BaseDir: cfg.Dir,
+				e := describePlugin(ctx, inv, host.Spec{Name: firstNonEmpty(pc.Name, pc.Path), Path: pc.Path, BaseDir: cfg.Dir,
 					SHA256: pc.SHA256, Stage: "list", Field: cfg.Source() + ": " + at})
 				j := add(e)
 				out[j].ConfiguredAs = append(out[j].ConfiguredAs, at)
@@ -79,13 +79,6 @@ func ListPlugins(ctx context.Context, cfg *config.Chart, inv PluginInventory) []
 		add(describePlugin(ctx, inv, host.Spec{Name: f.Name, Path: f.Path, Stage: "list", Field: "plugin"}))
 	}
 	return out
-}
-
-func nameOr(name, path string) string {
-	if name != "" {
-		return name
-	}
-	return path
 }
 
 func describePlugin(ctx context.Context, inv PluginInventory, spec host.Spec) PluginEntry {

@@ -1,7 +1,8 @@
 # cozyhr's build, test and demo. `make test` is all the set-up a fresh
-# machine with Go needs: it builds kube-apiserver and etcd from the Go module
-# proxy and generates the Flux CRDs once, caching both under $(CACHE), and
-# installs GNU patch and buildah with apt-get when run as root on Debian.
+# machine with Go needs: it builds kube-apiserver, etcd, helm-controller and
+# source-controller from the Go module proxy once, caching them (and the
+# CRDs the controllers ship) under $(CACHE), and installs GNU patch and
+# buildah with apt-get when run as root on Debian.
 
 GO        ?= go
 CACHE     ?= $(or $(COZYHR_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cozyhr)
@@ -16,9 +17,9 @@ export COZYHR_CACHE := $(CACHE)
 
 # Test assets: a user-provided KUBEBUILDER_ASSETS wins over the cached build.
 ASSETS = $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$$(hack/envtest-assets.sh))
-CRDS   = $$(hack/flux-crds.sh)
+FLUXDIR = $$(hack/flux-controllers.sh)
 
-.PHONY: all build proto test test-short demo envtest crds bench fmt vet clean
+.PHONY: all build proto test test-short demo envtest flux bench fmt vet clean
 
 all: build
 
@@ -37,19 +38,19 @@ proto: ## Regenerate plugins/sdk/proto from plugin.proto (needs protoc; installs
 envtest: ## Build (once) the cached kube-apiserver and etcd
 	@hack/envtest-assets.sh
 
-crds: ## Generate (once) the cached Flux CRDs
-	@hack/flux-crds.sh
+flux: ## Build (once) the cached helm-controller and source-controller, with their CRDs
+	@hack/flux-controllers.sh
 
 test: ## Run every test against a real kube-apiserver
 	@hack/tools.sh
-	@assets=$(ASSETS) && crds=$(CRDS) && \
-	  KUBEBUILDER_ASSETS=$$assets COZYHR_TEST_CRDS=$$crds $(GO) test -count=1 -timeout 30m ./...
+	@assets=$(ASSETS) && flux=$(FLUXDIR) && \
+	  KUBEBUILDER_ASSETS=$$assets COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds $(GO) test -count=1 -timeout 40m ./...
 
 demo: build ## Start a local apiserver, apply and diff examples/hello, stop
-	@KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_TEST_CRDS=$(CRDS) hack/demo.sh
+	@flux=$(FLUXDIR) && KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds FLUX=$(FLUX) hack/demo.sh
 
 bench: ## Compare cozyhr with helm template / helm upgrade on the shared charts and a 5,000-object chart
-	@KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_TEST_CRDS=$(CRDS) bench/run.sh
+	@flux=$(FLUXDIR) && KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds bench/run.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -44,7 +44,6 @@ afterwards.`,
 				}
 			}
 			opts := o.render.options()
-			opts.ForApply = true
 			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
 			if err != nil {
 				return err

@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/kube"
+	"helm.sh/helm/v4/pkg/postrenderer"
+	rcommon "helm.sh/helm/v4/pkg/release/common"
+	release "helm.sh/helm/v4/pkg/release/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -37,10 +41,12 @@ type helmSettings struct {
 	disableHooks             bool
 	disableOpenAPIValidation bool
 	force                    bool
+	takeOwnership            bool
+	cleanupOnFail            bool
 }
 
 func hookSettings(hr *helmv2.HelmRelease, install bool, opts ApplyOptions) helmSettings {
-	s := helmSettings{timeout: opts.Timeout, maxHistory: opts.MaxHistory, disableHooks: opts.DisableHooks}
+	s := helmSettings{timeout: opts.Timeout, maxHistory: opts.MaxHistory, disableHooks: opts.DisableHooks, takeOwnership: opts.TakeOwnership}
 	if hr == nil {
 		if s.timeout == 0 {
 			s.timeout = 5 * time.Minute
@@ -56,22 +62,63 @@ func hookSettings(hr *helmv2.HelmRelease, install bool, opts ApplyOptions) helmS
 	if s.maxHistory == 0 {
 		s.maxHistory = hr.GetMaxHistory()
 	}
-	if install && hr.Spec.Install != nil {
-		s.disableHooks = s.disableHooks || hr.Spec.Install.DisableHooks
-		s.disableOpenAPIValidation = hr.Spec.Install.DisableOpenAPIValidation
-	}
-	if !install && hr.Spec.Upgrade != nil {
-		s.disableHooks = s.disableHooks || hr.Spec.Upgrade.DisableHooks
-		s.disableOpenAPIValidation = hr.Spec.Upgrade.DisableOpenAPIValidation
-		s.force = hr.Spec.Upgrade.Force
+	// helm-controller takes ownership of existing objects unless told not to.
+	if install {
+		in := hr.GetInstall()
+		s.disableHooks = s.disableHooks || in.DisableHooks
+		s.disableOpenAPIValidation = in.DisableOpenAPIValidation
+		s.takeOwnership = s.takeOwnership || !in.DisableTakeOwnership
+	} else {
+		up := hr.GetUpgrade()
+		s.disableHooks = s.disableHooks || up.DisableHooks
+		s.disableOpenAPIValidation = up.DisableOpenAPIValidation
+		s.force = up.Force
+		s.takeOwnership = s.takeOwnership || !up.DisableTakeOwnership
+		s.cleanupOnFail = up.CleanupOnFail
 	}
 	return s
+}
+
+// Field managers: in Flux mode cozyhr writes as helm-controller does, so
+// that the controller's next server-side apply owns the same fields.
+const (
+	fluxFieldManager  = "helm-controller"
+	plainFieldManager = "cozyhr"
+)
+
+// useServerSideApply decides the apply method as helm-controller does:
+// a fresh install uses server-side apply unless spec.install.serverSideApply
+// is false; an upgrade follows spec.upgrade.serverSideApply, whose default
+// "auto" keeps the method the release was last written with. In plain Helm
+// mode a fresh install is client-side, as the helm v3 CLI writes it, and an
+// upgrade keeps the release's method.
+func useServerSideApply(hr *helmv2.HelmRelease, previous *release.Release, install bool) bool {
+	if install {
+		if hr == nil {
+			return false
+		}
+		if ssa := hr.GetInstall().ServerSideApply; ssa != nil {
+			return *ssa
+		}
+		return true
+	}
+	if hr != nil {
+		switch hr.GetUpgrade().ServerSideApply {
+		case helmv2.ServerSideApplyEnabled:
+			return true
+		case helmv2.ServerSideApplyDisabled:
+			return false
+		}
+	}
+	return previous != nil && previous.ApplyMethod == string(release.ApplyMethodServerSideApply)
 }
 
 // ApplyResult reports what apply did.
 type ApplyResult struct {
 	Release   *release.Release
 	Installed bool
+	// ServerSide says the release was written with server-side apply.
+	ServerSide bool
 	Suspended bool // the HelmRelease was suspended by this run
 	Resumed   bool
 	Warnings  []string
@@ -102,17 +149,13 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 
 	if prev := d.Previous; prev != nil && prev.Info != nil && prev.Info.Status.IsPending() {
 		fmt.Fprintf(log, "Release %s revision %d was left %s by an interrupted run; marking it failed to continue.\n", prev.Name, prev.Version, prev.Info.Status)
-		prev.SetStatus(release.StatusFailed, "interrupted; marked failed by cozyhr apply")
+		prev.SetStatus(rcommon.StatusFailed, "interrupted; marked failed by cozyhr apply")
 		if err := d.helm.Releases.Update(prev); err != nil {
 			return nil, w.applyFailed(t, fmt.Errorf("repair pending release %s: %w", prev.Name, err))
 		}
 	}
 
-	pipeline, err := w.pipeline()
-	if err != nil {
-		return nil, err
-	}
-	post := &helmPostRenderer{ctx: ctx, chain: pipeline.PostProcessors, rel: t.ReleaseInfo(), desired: d}
+	var err error
 	install := !d.upgrades()
 	hs := hookSettings(t.HelmRelease, install, opts)
 
@@ -140,41 +183,76 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		}
 	}
 
+	var post postrenderer.PostRenderer
+	strategy := action.PostRenderStrategy(t.ReleaseInfo().PostRenderStrategy)
+	if d.postRenderer != nil {
+		post = d.postRenderer
+	}
+	wait := kube.HookOnlyStrategy
+	if opts.Wait {
+		wait = kube.StatusWatcherStrategy
+	}
+	ssa := useServerSideApply(t.HelmRelease, d.Previous, install)
+	res.ServerSide = ssa
+	manager := plainFieldManager
+	if t.FluxMode() {
+		manager = fluxFieldManager
+	}
+	// Helm reads its field manager from a package variable.
+	kube.ManagedFieldsManager = manager
+
 	var rel *release.Release
 	started := time.Now()
 	if install {
-		install := action.NewInstall(d.helm)
-		install.ReleaseName, install.Namespace = t.ReleaseName, t.Namespace
-		install.CreateNamespace = opts.CreateNamespace
-		install.Timeout, install.Wait = hs.timeout, opts.Wait
-		install.TakeOwnership = opts.TakeOwnership
-		install.DisableHooks = hs.disableHooks
-		install.DisableOpenAPIValidation = hs.disableOpenAPIValidation
-		install.PostRenderer = post
-		install.SkipCRDs = skipCRDs
-		install.SkipSchemaValidation = w.Config.Render.SkipSchemaValidation
-		install.Replace = d.Previous != nil
-		rel, err = install.RunWithContext(ctx, d.Chart, d.Values)
+		in := action.NewInstall(d.helm)
+		in.ReleaseName, in.Namespace = t.ReleaseName, t.Namespace
+		in.CreateNamespace = opts.CreateNamespace
+		in.Timeout, in.WaitStrategy = hs.timeout, wait
+		in.WaitForJobs = opts.Wait
+		in.TakeOwnership = hs.takeOwnership
+		in.DisableHooks = hs.disableHooks
+		in.DisableOpenAPIValidation = hs.disableOpenAPIValidation
+		in.PostRenderer, in.PostRenderStrategy = post, strategy
+		in.SkipCRDs = skipCRDs
+		in.SkipSchemaValidation = w.Config.Render.SkipSchemaValidation
+		in.Replace = d.Previous != nil
+		in.ServerSideApply, in.ForceConflicts = ssa, ssa
+		var r any
+		if r, err = in.RunWithContext(ctx, d.Chart, d.Values); r != nil {
+			rel, _ = r.(*release.Release)
+		}
 		res.Installed = true
 	} else {
-		upgrade := action.NewUpgrade(d.helm)
-		upgrade.Namespace = t.Namespace
-		upgrade.Timeout, upgrade.Wait = hs.timeout, opts.Wait
-		upgrade.TakeOwnership = opts.TakeOwnership
-		upgrade.DisableHooks = hs.disableHooks
-		upgrade.DisableOpenAPIValidation = hs.disableOpenAPIValidation
-		upgrade.Force = hs.force
-		upgrade.PostRenderer = post
-		upgrade.MaxHistory = hs.maxHistory
+		up := action.NewUpgrade(d.helm)
+		up.Namespace = t.Namespace
+		up.Timeout, up.WaitStrategy = hs.timeout, wait
+		up.WaitForJobs = opts.Wait
+		up.TakeOwnership = hs.takeOwnership
+		up.DisableHooks = hs.disableHooks
+		up.DisableOpenAPIValidation = hs.disableOpenAPIValidation
+		up.ForceReplace = hs.force && !ssa
+		up.CleanupOnFail = hs.cleanupOnFail
+		up.PostRenderer, up.PostRenderStrategy = post, strategy
+		up.MaxHistory = hs.maxHistory
 		// Values are always the composed ones: never Helm's reuse of the
 		// previous release's values when none are given (helm-controller
 		// resets too), or apply would differ from what diff showed.
-		upgrade.ResetValues = true
-		upgrade.SkipCRDs = true
-		upgrade.SkipSchemaValidation = w.Config.Render.SkipSchemaValidation
-		rel, err = upgrade.RunWithContext(ctx, t.ReleaseName, d.Chart, d.Values)
+		up.ResetValues = true
+		up.SkipCRDs = true
+		up.SkipSchemaValidation = w.Config.Render.SkipSchemaValidation
+		up.ServerSideApply, up.ForceConflicts = fmt.Sprint(ssa), ssa
+		var r any
+		if r, err = up.RunWithContext(ctx, t.ReleaseName, d.Chart, d.Values); r != nil {
+			rel, _ = r.(*release.Release)
+		}
 	}
-	res.Warnings = post.warnings
+	// The render's post-process warnings, and any from a chain Helm had to
+	// run again because it rendered something else.
+	res.Warnings = slices.Clone(d.Warnings)
+	if d.postRenderer != nil {
+		res.Warnings = append(res.Warnings, d.postRenderer.takeWarnings()...)
+	}
+
 	if err != nil {
 		err = fmt.Errorf("apply release %s in namespace %s: %w", t.ReleaseName, t.Namespace, err)
 		if t.FluxMode() {
@@ -195,7 +273,11 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		if err != nil {
 			return res, err
 		}
-		if err := recordRelease(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), rel, d.Values, install, t.StorageNamespace, time.Since(started)); err != nil {
+		rec, err := w.releaseRecord(d, rel, install, time.Since(started))
+		if err == nil {
+			err = recordRelease(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), rec)
+		}
+		if err != nil {
 			return res, w.applyFailed(t, fmt.Errorf("record release in HelmRelease status: %w", err))
 		}
 	}
@@ -211,6 +293,35 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		res.Resumed = true
 	}
 	return res, nil
+}
+
+// releaseRecord gathers what the status records of this apply: the previous
+// revision as Helm left it (superseded) and the inventory.
+func (w *Workspace) releaseRecord(d *Desired, rel *release.Release, installed bool, took time.Duration) (releaseRecord, error) {
+	rec := releaseRecord{Release: rel, Values: d.Values, Installed: installed, StorageNamespace: d.Target.StorageNamespace, Took: took}
+	if !installed && d.Previous != nil {
+		prev, err := d.helm.Releases.Get(rel.Name, d.Previous.Version)
+		if err != nil {
+			return rec, fmt.Errorf("read release %s revision %d: %w", rel.Name, d.Previous.Version, err)
+		}
+		if rec.Superseded, err = asRelease(prev); err != nil {
+			return rec, err
+		}
+	}
+	var crds []Object
+	for _, f := range d.Chart.CRDObjects() {
+		objs, err := ParseManifests(f.File.Data)
+		if err != nil {
+			return rec, fmt.Errorf("%s: %w", f.Filename, err)
+		}
+		crds = append(crds, objs...)
+	}
+	mapper, err := w.Cluster.Mapper()
+	if err != nil {
+		return rec, err
+	}
+	rec.Inventory, err = releaseInventory(rel, crds, mapper)
+	return rec, err
 }
 
 // applyFailed adds what state the HelmRelease is left in and how to go on.

@@ -6,8 +6,8 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/common"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -41,7 +41,7 @@ type Cluster struct {
 	dynamic dynamic.Interface
 	mapper  meta.RESTMapper
 	client  client.Client
-	caps    *chartutil.Capabilities
+	caps    *common.Capabilities
 }
 
 // NewCluster wraps a kubeconfig getter such as genericclioptions.ConfigFlags.
@@ -130,7 +130,7 @@ func (c *Cluster) Client() (client.Client, error) {
 
 // Capabilities reads the server version and API versions once per run, for
 // .Capabilities in templates.
-func (c *Cluster) Capabilities() (*chartutil.Capabilities, error) {
+func (c *Cluster) Capabilities() (*common.Capabilities, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.caps != nil {
@@ -148,10 +148,10 @@ func (c *Cluster) Capabilities() (*chartutil.Capabilities, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discover API versions: %w", err)
 	}
-	c.caps = &chartutil.Capabilities{
-		KubeVersion: chartutil.KubeVersion{Version: v.GitVersion, Major: v.Major, Minor: v.Minor},
+	c.caps = &common.Capabilities{
+		KubeVersion: common.KubeVersion{Version: v.GitVersion, Major: v.Major, Minor: v.Minor},
 		APIVersions: versions,
-		HelmVersion: chartutil.DefaultCapabilities.HelmVersion,
+		HelmVersion: common.DefaultCapabilities.HelmVersion,
 	}
 	return c.caps, nil
 }

@@ -7,8 +7,9 @@ import (
 	"io"
 	"time"
 
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/storage/driver"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/kube"
+	"helm.sh/helm/v4/pkg/storage/driver"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -51,7 +52,11 @@ func (w *Workspace) Delete(ctx context.Context, opts DeleteOptions, log io.Write
 		return err
 	}
 	un := action.NewUninstall(cfg)
-	un.Timeout, un.Wait, un.KeepHistory, un.DisableHooks = opts.Timeout, opts.Wait, opts.KeepHistory, opts.DisableHooks
+	un.Timeout, un.KeepHistory, un.DisableHooks = opts.Timeout, opts.KeepHistory, opts.DisableHooks
+	un.WaitStrategy = kube.HookOnlyStrategy
+	if opts.Wait {
+		un.WaitStrategy = kube.StatusWatcherStrategy
+	}
 	if _, err := un.Run(t.ReleaseName); err != nil {
 		if !errors.Is(err, driver.ErrReleaseNotFound) {
 			return fmt.Errorf("uninstall release %s in namespace %s: %w", t.ReleaseName, t.StorageNamespace, err)

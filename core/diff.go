@@ -11,7 +11,7 @@ import (
 	"github.com/homeport/dyff/pkg/dyff"
 	yaml "go.yaml.in/yaml/v3"
 	"golang.org/x/sync/errgroup"
-	"helm.sh/helm/v3/pkg/releaseutil"
+	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -203,7 +203,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 				continue
 			}
 			g.Go(func() (err error) {
-				pairs[i].applied, err = reader.applyDryRun(gctx, pairs[i].desired, fieldManager(d.Target))
+				pairs[i].applied, err = reader.applyDryRun(gctx, withHelmOwnership(pairs[i].desired, d.Target), fieldManager(d.Target))
 				return err
 			})
 		}

@@ -9,17 +9,21 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/apis/kustomize"
+	"sigs.k8s.io/kustomize/api/builtins"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/provider"
+	"sigs.k8s.io/kustomize/api/resmap"
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 // FluxPostRenderer does what helm-controller's post-render does, in its
-// order: the HelmRelease's spec.postRenderers (kustomize patches and
-// images), then spec.commonMetadata labels and annotations, then the origin
-// labels (which win a key collision). Labels and annotations go to
-// metadata only, never to selectors or templates. It does nothing in plain
-// Helm mode.
+// order and through the same kustomize machinery, so that the text Helm
+// stores is the same: the HelmRelease's spec.postRenderers (kustomize
+// patches and images), then spec.commonMetadata labels and annotations,
+// then the origin labels (which win a key collision). Each step is one
+// kustomize resource-map round trip, as in helm-controller; labels and
+// annotations go to metadata only. It does nothing in plain Helm mode.
 type FluxPostRenderer struct{}
 
 // Name implements PostProcessor.
@@ -33,56 +37,96 @@ func (f FluxPostRenderer) PostProcess(_ context.Context, rel ReleaseInfo, objs [
 	if !f.AppliesTo(rel) {
 		return PostProcessResult{Objects: objs}, nil
 	}
+	var in bytes.Buffer
+	if err := WriteManifests(&in, objs); err != nil {
+		return PostProcessResult{}, err
+	}
+	data := in.Bytes()
+	var err error
 	for i, pr := range rel.PostRenderers {
 		if pr.Kustomize == nil {
 			continue
 		}
-		var err error
-		if objs, err = kustomizeObjects(objs, pr.Kustomize); err != nil {
+		if data, err = kustomizeStream(data, pr.Kustomize); err != nil {
 			return PostProcessResult{}, fmt.Errorf("spec.postRenderers[%d].kustomize: %w", i, err)
 		}
 	}
-	if cm := rel.CommonMetadata; cm != nil {
-		for i := range objs {
-			objs[i].Touch()
-			objs[i].SetLabels(mergeStrings(objs[i].GetLabels(), cm.Labels))
-			objs[i].SetAnnotations(mergeStrings(objs[i].GetAnnotations(), cm.Annotations))
+	if cm := rel.CommonMetadata; cm != nil && (cm.Labels != nil || cm.Annotations != nil) {
+		var ts []resmap.Transformer
+		if cm.Labels != nil {
+			ts = append(ts, metadataTransformer(cm.Labels, nil))
+		}
+		if cm.Annotations != nil {
+			ts = append(ts, metadataTransformer(nil, cm.Annotations))
+		}
+		if data, err = transformStream(data, ts...); err != nil {
+			return PostProcessResult{}, fmt.Errorf("spec.commonMetadata: %w", err)
 		}
 	}
 	origin := map[string]string{OriginNameLabel: rel.HelmRelease.Name, OriginNamespaceLbl: rel.HelmRelease.Namespace}
-	for i := range objs {
-		objs[i].Touch()
-		objs[i].SetLabels(mergeStrings(objs[i].GetLabels(), origin))
+	if data, err = transformStream(data, metadataTransformer(origin, nil)); err != nil {
+		return PostProcessResult{}, fmt.Errorf("origin labels: %w", err)
 	}
-	return PostProcessResult{Objects: objs}, nil
+	out, err := ParseManifests(data)
+	if err != nil {
+		return PostProcessResult{}, err
+	}
+	restoreSources(out, objs)
+	return PostProcessResult{Objects: out}, nil
 }
 
-func mergeStrings(dst, src map[string]string) map[string]string {
-	if len(src) == 0 {
-		return dst
+// metadataTransformer sets labels or annotations in metadata only.
+func metadataTransformer(labels, annotations map[string]string) resmap.Transformer {
+	if labels != nil {
+		return &builtins.LabelTransformerPlugin{Labels: labels, FieldSpecs: []kustypes.FieldSpec{{Path: "metadata/labels", CreateIfNotPresent: true}}}
 	}
-	if dst == nil {
-		dst = map[string]string{}
+	return &builtins.AnnotationsTransformerPlugin{Annotations: annotations, FieldSpecs: []kustypes.FieldSpec{{Path: "metadata/annotations", CreateIfNotPresent: true}}}
+}
+
+// transformStream loads a YAML stream into a kustomize resource map, runs
+// the transformers and writes it back.
+func transformStream(data []byte, ts ...resmap.Transformer) ([]byte, error) {
+	factory := resmap.NewFactory(provider.NewDefaultDepProvider().GetResourceFactory())
+	m, err := factory.NewResMapFromBytes(data)
+	if err != nil {
+		return nil, err
 	}
-	for k, v := range src {
-		dst[k] = v
+	for _, t := range ts {
+		if err := t.Transform(m); err != nil {
+			return nil, err
+		}
 	}
-	return dst
+	return m.AsYaml()
 }
 
 // kustomize is not safe for concurrent builds (kustomize issue 3659).
 var kustomizeMu sync.Mutex
 
-// kustomizeObjects runs a kustomization whose only resource is the render,
-// with the HelmRelease's patches and images, in memory.
+// kustomizeObjects runs a kustomization over objects (the kustomize
+// built-in post-processor).
 func kustomizeObjects(objs []Object, k *helmv2.Kustomize) ([]Object, error) {
 	var in bytes.Buffer
 	if err := WriteManifests(&in, objs); err != nil {
 		return nil, err
 	}
+	out, err := kustomizeStream(in.Bytes(), k)
+	if err != nil {
+		return nil, err
+	}
+	result, err := ParseManifests(out)
+	if err != nil {
+		return nil, err
+	}
+	restoreSources(result, objs)
+	return result, nil
+}
+
+// kustomizeStream runs a kustomization whose only resource is the stream,
+// with the HelmRelease's patches and images, in memory.
+func kustomizeStream(data []byte, k *helmv2.Kustomize) ([]byte, error) {
 	fs := filesys.MakeFsInMemory()
-	const input = "render.yaml"
-	if err := fs.WriteFile(input, in.Bytes()); err != nil {
+	const input = "helm-output.yaml"
+	if err := fs.WriteFile(input, data); err != nil {
 		return nil, err
 	}
 	kz := kustypes.Kustomization{Resources: []string{input}}
@@ -93,11 +137,11 @@ func kustomizeObjects(objs []Object, k *helmv2.Kustomize) ([]Object, error) {
 	for _, p := range k.Patches {
 		kz.Patches = append(kz.Patches, kustypes.Patch{Patch: p.Patch, Target: selector(p.Target)})
 	}
-	data, err := json.Marshal(kz)
+	kzData, err := json.Marshal(kz)
 	if err != nil {
 		return nil, err
 	}
-	if err := fs.WriteFile("kustomization.yaml", data); err != nil {
+	if err := fs.WriteFile("kustomization.yaml", kzData); err != nil {
 		return nil, err
 	}
 	kustomizeMu.Lock()
@@ -109,19 +153,7 @@ func kustomizeObjects(objs []Object, k *helmv2.Kustomize) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := resMap.AsYaml()
-	if err != nil {
-		return nil, err
-	}
-	result, err := ParseManifests(out)
-	if err != nil {
-		return nil, err
-	}
-	for i := range result {
-		result[i].Touch()
-	}
-	restoreSources(result, objs)
-	return result, nil
+	return resMap.AsYaml()
 }
 
 // restoreSources gives each object that lost Helm's "# Source:" comment

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/kube"
-	"helm.sh/helm/v3/pkg/release"
-	"helm.sh/helm/v3/pkg/storage/driver"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/kube"
+	release "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/storage/driver"
 )
 
 // helmConfig builds Helm's action configuration for the target: releases
@@ -17,12 +18,12 @@ func (w *Workspace) helmConfig(t *Target, debug io.Writer) (*action.Configuratio
 	if w.Cluster == nil {
 		return nil, errors.New("this needs a cluster; drop --offline")
 	}
-	cfg := new(action.Configuration)
-	logf := func(string, ...any) {}
+	var handler slog.Handler = slog.DiscardHandler
 	if debug != nil {
-		logf = func(format string, v ...any) { fmt.Fprintf(debug, "helm: "+format+"\n", v...) }
+		handler = slog.NewTextHandler(prefixLines(debug, "helm: "), &slog.HandlerOptions{Level: slog.LevelDebug})
 	}
-	if err := cfg.Init(w.Cluster.Getter, t.StorageNamespace, "secret", logf); err != nil {
+	cfg := action.NewConfiguration(action.ConfigurationSetLogger(handler))
+	if err := cfg.Init(w.Cluster.Getter, t.StorageNamespace, "secret"); err != nil {
 		return nil, fmt.Errorf("helm: %w", err)
 	}
 	if kc, ok := cfg.KubeClient.(*kube.Client); ok {
@@ -38,12 +39,22 @@ func (w *Workspace) helmConfig(t *Target, debug io.Writer) (*action.Configuratio
 
 // lastRelease returns the newest revision of the release, or nil.
 func lastRelease(cfg *action.Configuration, name string) (*release.Release, error) {
-	rel, err := cfg.Releases.Last(name)
+	r, err := cfg.Releases.Last(name)
 	if errors.Is(err, driver.ErrReleaseNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read release %s: %w", name, err)
+	}
+	return asRelease(r)
+}
+
+// asRelease narrows Helm 4's release interface to the chart API v2 release,
+// the only kind helm-controller supports too.
+func asRelease(r any) (*release.Release, error) {
+	rel, ok := r.(*release.Release)
+	if !ok {
+		return nil, fmt.Errorf("release of type %T: only chart API v2 releases are supported", r)
 	}
 	return rel, nil
 }

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"text/template"
 
-	"helm.sh/helm/v3/pkg/chartutil"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/plugins/host"

@@ -183,11 +183,32 @@ func (l *liveReader) applyDryRun(ctx context.Context, obj *unstructured.Unstruct
 	return out, nil
 }
 
-// fieldManager is the manager whose writes the dry-run stands for:
-// helm-controller's in Flux mode, Helm's otherwise.
+// fieldManager is the manager whose writes the dry-run stands for: the one
+// cozyhr apply writes with (helm-controller's in Flux mode).
 func fieldManager(t *Target) string {
 	if t.FluxMode() {
-		return "helm-controller"
+		return fluxFieldManager
 	}
-	return "helm"
+	return plainFieldManager
+}
+
+// withHelmOwnership is obj as Helm writes it: with the ownership label and
+// annotations Helm adds to every object of a release. A server-side dry-run
+// without them would show Helm's own metadata as removed.
+func withHelmOwnership(obj *unstructured.Unstructured, t *Target) *unstructured.Unstructured {
+	obj = obj.DeepCopy()
+	labels := obj.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels["app.kubernetes.io/managed-by"] = "Helm"
+	obj.SetLabels(labels)
+	annotations := obj.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations["meta.helm.sh/release-name"] = t.ReleaseName
+	annotations["meta.helm.sh/release-namespace"] = t.Namespace
+	obj.SetAnnotations(annotations)
+	return obj
 }

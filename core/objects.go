@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -30,6 +31,10 @@ type Object struct {
 	// head is what Helm already decoded of a document not parsed yet
 	// (Unstructured nil): enough to recognise a Secret without parsing.
 	head objectHead
+	// hook says Helm creates the object from its text alone; everything
+	// else it reads from the release manifest, where the text is followed
+	// by a newline that a "|+" block scalar at the very end keeps.
+	hook bool
 }
 
 type objectHead struct{ apiVersion, kind string }
@@ -61,12 +66,20 @@ func ParseObjects(objs []Object) ([]Object, error) {
 			continue
 		}
 		g.Go(func() error {
-			out, err := ParseManifests(objs[i].Raw)
+			text := objs[i].Raw
+			if !objs[i].hook {
+				text = append(slices.Clip(text), '\n')
+			}
+			out, err := ParseManifests(text)
 			if err != nil {
 				return fmt.Errorf("%s: %w", objs[i].Source, err)
 			}
 			for j := range out {
 				out[j].Source = objs[i].Source
+				out[j].hook = objs[i].hook
+			}
+			if len(out) == 1 && out[0].Raw != nil {
+				out[0].Raw = objs[i].Raw // the text exactly as rendered
 			}
 			parsed[i] = out
 			return nil
@@ -145,12 +158,18 @@ func ParseManifests(data []byte) ([]Object, error) {
 			}
 			continue
 		}
-		raw := bytes.TrimSpace(doc)
-		if source != "" {
-			raw = bytes.TrimSpace(stripSourceComment(raw))
-		}
-		out = append(out, Object{Unstructured: u, Source: source, Raw: append(raw, '\n')})
+		out = append(out, Object{Unstructured: u, Source: source, Raw: documentText(doc)})
 	}
+}
+
+// documentText is a document as Helm keeps it in a release manifest: what
+// follows the separator and the "# Source:" line, less the one newline
+// WriteManifests adds after it, so that parsing what WriteManifests wrote
+// gives back the same bytes.
+func documentText(doc []byte) []byte {
+	doc = stripSourceComment(doc)
+	doc = bytes.TrimSuffix(doc, []byte("\n"))
+	return append([]byte(nil), doc...)
 }
 
 func stripSourceComment(doc []byte) []byte {
@@ -165,24 +184,33 @@ func stripSourceComment(doc []byte) []byte {
 	}
 }
 
+// Text is the document as Helm prints it after its "# Source:" line: the
+// rendered text while the object is unchanged, else its YAML.
+func (o Object) Text() ([]byte, error) {
+	if o.Raw != nil {
+		return o.Raw, nil
+	}
+	data, err := yaml.Marshal(o.Object)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", RefOf(o.Unstructured), err)
+	}
+	return bytes.TrimSuffix(data, []byte("\n")), nil
+}
+
 // WriteManifests writes objects as a YAML stream in the shape helm template
 // prints, each document preceded by its source.
 func WriteManifests(w io.Writer, objs []Object) error {
 	for _, o := range objs {
-		data := o.Raw
-		if data == nil {
-			var err error
-			if data, err = yaml.Marshal(o.Object); err != nil {
-				return fmt.Errorf("marshal %s: %w", RefOf(o.Unstructured), err)
-			}
+		data, err := o.Text()
+		if err != nil {
+			return err
 		}
 		if o.Source != "" {
-			if _, err := fmt.Fprintf(w, "---\n# Source: %s\n%s", o.Source, data); err != nil {
-				return err
-			}
-			continue
+			_, err = fmt.Fprintf(w, "---\n# Source: %s\n%s\n", o.Source, data)
+		} else {
+			_, err = fmt.Fprintf(w, "---\n%s\n", data)
 		}
-		if _, err := fmt.Fprintf(w, "---\n%s", data); err != nil {
+		if err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,10 +9,12 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/common"
+	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	rcommon "helm.sh/helm/v4/pkg/release/common"
+	release "helm.sh/helm/v4/pkg/release/v1"
 	"k8s.io/apimachinery/pkg/types"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -38,10 +39,6 @@ type RenderOptions struct {
 	// TextOnly says the caller prints the render as text: when nothing
 	// would post-process the objects, they are then never parsed.
 	TextOnly bool
-	// ForApply keeps the render as it was before post-processing, so that
-	// Helm's post-render during apply can reuse the result instead of
-	// running every post-processor (and plugin) a second time.
-	ForApply bool
 }
 
 // Desired is the post-processed render of a chart for its target, plus the
@@ -60,16 +57,17 @@ type Desired struct {
 	Previous *release.Release
 
 	helm *action.Configuration
-	// postInput is the manifest stream post-processing started from, kept
-	// with RenderOptions.ForApply.
-	postInput []byte
+	// postRenderer is the chain that post-processed the render; Helm's own
+	// post-render during apply asks it again and gets the same answers.
+	// Nil when nothing post-processes this release.
+	postRenderer *postRenderer
 }
 
 // upgrades reports whether applying upgrades the release rather than
 // installing it: a release uninstalled with its history kept is installed
 // again (helm install --replace).
 func (d *Desired) upgrades() bool {
-	return d.Previous != nil && d.Previous.Info != nil && d.Previous.Info.Status != release.StatusUninstalled
+	return d.Previous != nil && d.Previous.Info != nil && d.Previous.Info.Status != rcommon.StatusUninstalled
 }
 
 // ReleaseInfo describes the target for post-processors.
@@ -80,6 +78,7 @@ func (t *Target) ReleaseInfo() ReleaseInfo {
 		info.HelmRelease = &key
 		info.PostRenderers = t.HelmRelease.Spec.PostRenderers
 		info.CommonMetadata = t.HelmRelease.Spec.CommonMetadata
+		info.PostRenderStrategy = t.HelmRelease.Spec.PostRenderStrategy
 	}
 	return info
 }
@@ -176,22 +175,21 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	if !w.Config.Render.CRDs() {
 		rendered.CRDs = nil
 	}
-	if !opts.TextOnly || pipeline.changesObjects(t.ReleaseInfo()) {
+	if rel := t.ReleaseInfo(); pipeline.changesObjects(rel) {
+		d.postRenderer = newPostRenderer(ctx, pipeline.PostProcessors, rel)
+		if rendered.Files, err = postRenderFiles(rendered.Files, rel.PostRenderStrategy, d.postRenderer.Run); err != nil {
+			return nil, err
+		}
+		d.Warnings = d.postRenderer.takeWarnings()
+	}
+	if err := rendered.Sort(); err != nil {
+		return nil, err
+	}
+	if !opts.TextOnly {
 		if rendered.Manifests, err = ParseObjects(rendered.Manifests); err != nil {
 			return nil, err
 		}
 		if rendered.Hooks, err = ParseObjects(rendered.Hooks); err != nil {
-			return nil, err
-		}
-		if opts.ForApply {
-			var in bytes.Buffer
-			if err := WriteManifests(&in, rendered.Manifests); err != nil {
-				return nil, err
-			}
-			d.postInput = in.Bytes()
-		}
-		rendered.Manifests, d.Warnings, err = RunPostProcessors(ctx, pipeline.PostProcessors, t.ReleaseInfo(), rendered.Manifests)
-		if err != nil {
 			return nil, err
 		}
 	}
@@ -199,11 +197,11 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	return d, nil
 }
 
-func offlineCapabilities(kubeVersion string, apiVersions []string) (*chartutil.Capabilities, error) {
-	caps := *chartutil.DefaultCapabilities
-	caps.APIVersions = append(chartutil.VersionSet(nil), chartutil.DefaultVersionSet...)
+func offlineCapabilities(kubeVersion string, apiVersions []string) (*common.Capabilities, error) {
+	caps := *common.DefaultCapabilities
+	caps.APIVersions = append(common.VersionSet(nil), common.DefaultVersionSet...)
 	if kubeVersion != "" {
-		kv, err := chartutil.ParseKubeVersion(kubeVersion)
+		kv, err := common.ParseKubeVersion(kubeVersion)
 		if err != nil {
 			return nil, fmt.Errorf("--kube-version %q: %w", kubeVersion, err)
 		}

@@ -6,12 +6,15 @@ import (
 	"path"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
-	"helm.sh/helm/v3/pkg/releaseutil"
+	"helm.sh/helm/v4/pkg/action"
+	ci "helm.sh/helm/v4/pkg/chart"
+	"helm.sh/helm/v4/pkg/chart/common"
+	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/engine"
+	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 	"k8s.io/client-go/rest"
 )
 
@@ -22,7 +25,7 @@ type RenderRequest struct {
 	ReleaseName  string
 	Namespace    string
 	Values       map[string]any
-	Capabilities *chartutil.Capabilities
+	Capabilities *common.Capabilities
 	// LookupConfig lets templates call lookup against the cluster; nil
 	// renders offline, where lookup returns nothing (as helm template).
 	LookupConfig *rest.Config
@@ -32,11 +35,16 @@ type RenderRequest struct {
 	SkipSchemaValidation bool
 }
 
-// Rendered is a chart's output, split as Helm splits it.
+// Rendered is a chart's output. The render stage fills Files; the
+// post-process stage runs over them as Helm's post-render does and then
+// splits them into Manifests and Hooks (Sort).
 type Rendered struct {
 	// CRDs come from the chart's crds/ directories; Helm installs them
 	// before everything else and never post-renders them.
 	CRDs []Object
+	// Files are the rendered templates by path, before Helm splits them
+	// into resources and hooks; nil once sorted.
+	Files map[string]string
 	// Manifests are the release's resources, in Helm's install order. They
 	// and Hooks may be unparsed (see ParseObjects).
 	Manifests []Object
@@ -45,13 +53,13 @@ type Rendered struct {
 	Notes string
 }
 
-// Renderer turns a chart and values into manifests.
+// Renderer turns a chart and values into rendered templates.
 type Renderer interface {
 	Render(ctx context.Context, req RenderRequest) (*Rendered, error)
 }
 
-// HelmRenderer renders with Helm's template engine, exactly as helm install
-// and helm upgrade do.
+// HelmRenderer renders with Helm v4's template engine, as helm-controller
+// (1.5 and later) and helm install and upgrade do.
 type HelmRenderer struct{}
 
 // LoadChart loads the chart in dir and checks its dependencies are vendored.
@@ -61,7 +69,11 @@ func LoadChart(dir string) (*chart.Chart, error) {
 		return nil, fmt.Errorf("load chart %s: %w", dir, err)
 	}
 	if deps := ch.Metadata.Dependencies; len(deps) > 0 {
-		if err := action.CheckDependencies(ch, deps); err != nil {
+		reqs := make([]ci.Dependency, len(deps))
+		for i, d := range deps {
+			reqs[i] = d
+		}
+		if err := action.CheckDependencies(ch, reqs); err != nil {
 			return nil, fmt.Errorf("chart %s: %w (run helm dependency build, or cozyhr update)", dir, err)
 		}
 	}
@@ -72,23 +84,23 @@ func LoadChart(dir string) (*chart.Chart, error) {
 func (HelmRenderer) Render(_ context.Context, req RenderRequest) (*Rendered, error) {
 	ch, caps := req.Chart, req.Capabilities
 	if caps == nil {
-		caps = chartutil.DefaultCapabilities
+		caps = common.DefaultCapabilities
 	}
-	if ch.Metadata.KubeVersion != "" && !chartutil.IsCompatibleRange(ch.Metadata.KubeVersion, caps.KubeVersion.String()) {
+	if ch.Metadata.KubeVersion != "" && !chartv2util.IsCompatibleRange(ch.Metadata.KubeVersion, caps.KubeVersion.String()) {
 		return nil, fmt.Errorf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s (set --kube-version when offline)", ch.Name(), ch.Metadata.KubeVersion, caps.KubeVersion.String())
 	}
 	vals := req.Values
 	if vals == nil {
 		vals = map[string]any{}
 	}
-	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
+	if err := chartv2util.ProcessDependencies(ch, vals); err != nil {
 		return nil, fmt.Errorf("chart %s dependencies: %w", ch.Name(), err)
 	}
 	revision := req.Revision
 	if revision == 0 {
 		revision = 1
 	}
-	opts := chartutil.ReleaseOptions{
+	opts := common.ReleaseOptions{
 		Name: req.ReleaseName, Namespace: req.Namespace, Revision: revision,
 		IsInstall: !req.IsUpgrade, IsUpgrade: req.IsUpgrade,
 	}
@@ -118,11 +130,8 @@ func (HelmRenderer) Render(_ context.Context, req RenderRequest) (*Rendered, err
 		}
 	}
 	out.Notes = strings.Join(notes, "\n")
+	out.Files = files
 
-	hooks, manifests, err := releaseutil.SortManifests(files, nil, releaseutil.InstallOrder)
-	if err != nil {
-		return nil, fmt.Errorf("render %s: %w", ch.Name(), err)
-	}
 	for _, crd := range ch.CRDObjects() {
 		objs, err := ParseManifests(crd.File.Data)
 		if err != nil {
@@ -133,17 +142,33 @@ func (HelmRenderer) Render(_ context.Context, req RenderRequest) (*Rendered, err
 			out.CRDs = append(out.CRDs, o)
 		}
 	}
+	return out, nil
+}
+
+// Sort splits the rendered files into resources in Helm's install order and
+// hooks, exactly as Helm does before it stores a release.
+func (r *Rendered) Sort() error {
+	if r.Files == nil {
+		return nil
+	}
+	hooks, manifests, err := releaseutil.SortManifests(r.Files, nil, releaseutil.InstallOrder)
+	if err != nil {
+		return fmt.Errorf("split rendered templates: %w", err)
+	}
 	// Manifests and hooks stay text until something needs them parsed
 	// (ParseObjects); Helm has already decoded each document's head.
+	r.Manifests = make([]Object, 0, len(manifests))
 	for _, m := range manifests {
-		o := Object{Source: m.Name, Raw: []byte(strings.TrimSpace(m.Content) + "\n")}
+		o := Object{Source: m.Name, Raw: []byte(m.Content)}
 		if m.Head != nil {
 			o.head = objectHead{apiVersion: m.Head.Version, kind: m.Head.Kind}
 		}
-		out.Manifests = append(out.Manifests, o)
+		r.Manifests = append(r.Manifests, o)
 	}
+	r.Hooks = make([]Object, 0, len(hooks))
 	for _, h := range hooks {
-		out.Hooks = append(out.Hooks, Object{Source: h.Path, Raw: []byte(strings.TrimSpace(h.Manifest) + "\n"), head: objectHead{kind: h.Kind}})
+		r.Hooks = append(r.Hooks, Object{Source: h.Path, Raw: []byte(h.Manifest), head: objectHead{kind: h.Kind}, hook: true})
 	}
-	return out, nil
+	r.Files = nil
+	return nil
 }

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/common"
 
 	"github.com/cozyhr/cozyhr/config"
 )
@@ -50,11 +50,15 @@ func BenchmarkHelmTemplate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		install := action.NewInstall(&action.Configuration{})
-		install.DryRun, install.ClientOnly, install.Replace, install.IncludeCRDs = true, true, true, true
+		install := action.NewInstall(action.NewConfiguration())
+		install.DryRunStrategy, install.Replace, install.IncludeCRDs = action.DryRunClient, true, true
 		install.ReleaseName, install.Namespace = "kubeovn", "default"
-		install.KubeVersion = &chartutil.DefaultCapabilities.KubeVersion
-		rel, err := install.Run(ch, map[string]any{})
+		install.KubeVersion = &common.DefaultCapabilities.KubeVersion
+		r, err := install.Run(ch, map[string]any{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rel, err := asRelease(r)
 		if err != nil {
 			b.Fatal(err)
 		}

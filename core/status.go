@@ -10,8 +10,8 @@ import (
 	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/cli-utils/pkg/object"
 	goyaml "go.yaml.in/yaml/v2"
-	"helm.sh/helm/v3/pkg/release"
 	chartv4 "helm.sh/helm/v4/pkg/chart/v2"
 	releasev4 "helm.sh/helm/v4/pkg/release/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -22,9 +22,8 @@ import (
 )
 
 // observation has the shape of helm-controller's release observation, whose
-// JSON encoding is hashed into the history snapshot's digest. helm-controller
-// (1.5 and later) decodes Helm's storage into Helm v4 types, so the release
-// is re-decoded into those here: their JSON differs from Helm v3's.
+// JSON encoding is hashed into the history snapshot's digest (Helm v4
+// types, as helm-controller 1.5 and later decode them).
 type observation struct {
 	Name          string           `json:"name"`
 	Version       int              `json:"version"`
@@ -39,15 +38,7 @@ type observation struct {
 
 // observe builds the observation of a stored release; test hooks are left
 // out, as helm-controller does, so that running tests changes no digest.
-func observe(rel *release.Release) (observation, error) {
-	data, err := json.Marshal(rel) // what Helm's storage holds
-	if err != nil {
-		return observation{}, err
-	}
-	var r4 releasev4.Release
-	if err := json.Unmarshal(data, &r4); err != nil {
-		return observation{}, fmt.Errorf("decode release %s as helm-controller does: %w", rel.Name, err)
-	}
+func observe(r4 *releasev4.Release) observation {
 	obs := observation{Name: r4.Name, Version: r4.Version, Manifest: r4.Manifest, Namespace: r4.Namespace}
 	if r4.Info != nil {
 		obs.Info = *r4.Info
@@ -64,7 +55,7 @@ func observe(rel *release.Release) (observation, error) {
 		}
 		obs.Hooks = append(obs.Hooks, *h)
 	}
-	return obs, nil
+	return obs
 }
 
 func isTestHook(h *releasev4.Hook) bool {
@@ -127,40 +118,65 @@ func jsonDigest(v any) (string, error) {
 	return canonicalDigest(func(w io.Writer) error { return json.NewEncoder(w).Encode(v) })
 }
 
-// recordRelease writes the HelmRelease status as helm-controller writes it
-// after its own successful install or upgrade: the release snapshot in
-// history, Released and Ready conditions, the lastAttempted* fields and
-// observed digests, failures cleared. helm-controller then recognises the
-// release as its own when the HelmRelease is resumed. The write re-reads
-// and retries on conflict, so it is never dropped.
-func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, rel *release.Release, values map[string]any, installed bool, storageNamespace string, took time.Duration) error {
-	obs, err := observe(rel)
-	if err != nil {
-		return err
-	}
+// snapshot is the history entry helm-controller records for a release.
+func snapshot(rel *releasev4.Release, action helmv2.ReleaseAction) (*helmv2.Snapshot, error) {
+	obs := observe(rel)
 	digest, err := releaseDigest(obs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfgDigest, err := configDigest(obs.Config)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	valuesDigest, err := configDigest(values)
-	if err != nil {
-		return err
-	}
-	action, reason, verb := helmv2.ReleaseActionUpgrade, helmv2.UpgradeSucceededReason, "upgrade"
-	if installed {
-		action, reason, verb = helmv2.ReleaseActionInstall, helmv2.InstallSucceededReason, "install"
-	}
-	snap := &helmv2.Snapshot{
+	return &helmv2.Snapshot{
 		APIVersion: helmv2.CurrentSnapshotAPIVersion, Digest: digest,
 		Name: obs.Name, Namespace: obs.Namespace, Version: obs.Version,
 		AppVersion: obs.ChartMetadata.AppVersion, ChartName: obs.ChartMetadata.Name, ChartVersion: obs.ChartMetadata.Version,
 		ConfigDigest:  cfgDigest,
 		FirstDeployed: metav1.NewTime(obs.Info.FirstDeployed), LastDeployed: metav1.NewTime(obs.Info.LastDeployed),
 		Deleted: metav1.NewTime(obs.Info.Deleted), Status: obs.Info.Status.String(), Action: action,
+	}, nil
+}
+
+// releaseRecord is what one install or upgrade wrote, for the status.
+type releaseRecord struct {
+	Release *releasev4.Release
+	// Superseded is the previous revision as Helm left it after an
+	// upgrade (status superseded), nil after an install.
+	Superseded       *releasev4.Release
+	Values           map[string]any
+	Installed        bool
+	StorageNamespace string
+	Took             time.Duration
+	Inventory        *helmv2.ResourceInventory
+}
+
+// recordRelease writes the HelmRelease status as helm-controller writes it
+// after its own successful install or upgrade: the release snapshot in
+// history (the previous one marked superseded, older ones trimmed), the
+// inventory, Released and Ready conditions, the lastAttempted* fields and
+// observed digests, failures cleared. helm-controller then recognises the
+// release as its own when the HelmRelease is resumed. The write re-reads
+// and retries on conflict, so it is never dropped.
+func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, rec releaseRecord) error {
+	action, reason, verb := helmv2.ReleaseActionUpgrade, helmv2.UpgradeSucceededReason, "upgrade"
+	if rec.Installed {
+		action, reason, verb = helmv2.ReleaseActionInstall, helmv2.InstallSucceededReason, "install"
+	}
+	snap, err := snapshot(rec.Release, action)
+	if err != nil {
+		return err
+	}
+	var superseded *helmv2.Snapshot
+	if rec.Superseded != nil {
+		if superseded, err = snapshot(rec.Superseded, ""); err != nil {
+			return err
+		}
+	}
+	valuesDigest, err := configDigest(rec.Values)
+	if err != nil {
+		return err
 	}
 	msg := fmt.Sprintf("Helm %s succeeded for release %s with chart %s", verb, snap.FullReleaseName(), snap.VersionedChartName())
 
@@ -170,19 +186,33 @@ func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, 
 			return err
 		}
 		st := &hr.Status
-		if installed {
-			st.History = nil
+		if rec.Installed {
+			st.ClearHistory()
+		}
+		if superseded != nil {
+			// Helm rewrote the previous revision as superseded; keep the
+			// action helm-controller recorded for it.
+			for i, s := range st.History {
+				if s.Targets(superseded.Name, superseded.Namespace, superseded.Version) {
+					superseded.Action = s.Action
+					superseded.OCIDigest = s.OCIDigest
+					superseded.SetTestHooks(s.GetTestHooks())
+					st.History[i] = superseded
+					break
+				}
+			}
 		}
 		st.History = append(helmv2.Snapshots{snap}, st.History...)
-		if max := hr.GetMaxHistory(); max > 0 && len(st.History) > max {
-			st.History = st.History[:max]
-		}
-		st.StorageNamespace = storageNamespace
+		// As helm-controller does once the release is in sync: keep the
+		// latest and the previous successful release.
+		st.History.Truncate(hr.GetTest().IgnoreFailures)
+		st.Inventory = rec.Inventory
+		st.StorageNamespace = rec.StorageNamespace
 		st.LastAttemptedReleaseAction = action
 		st.LastAttemptedRevision = snap.ChartVersion
 		st.LastAttemptedConfigDigest = valuesDigest
 		st.LastAttemptedGeneration = hr.Generation
-		st.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: took}
+		st.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: rec.Took}
 		st.ObservedGeneration = hr.Generation
 		st.Failures, st.InstallFailures, st.UpgradeFailures = 0, 0, 0
 		st.ObservedPostRenderersDigest, st.ObservedCommonMetadataDigest = "", ""
@@ -204,6 +234,37 @@ func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, 
 		apimeta.RemoveStatusCondition(&st.Conditions, "Stalled")
 		return cl.Status().Update(ctx, hr)
 	})
+}
+
+// releaseInventory lists what helm-controller records in status.inventory:
+// the release's resources (not its hooks), namespaced ones given the
+// release namespace when the manifest leaves it out, then the chart's CRDs.
+func releaseInventory(rel *releasev4.Release, crds []Object, mapper apimeta.RESTMapper) (*helmv2.ResourceInventory, error) {
+	inv := &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{}}
+	objs, err := ParseManifests([]byte(rel.Manifest))
+	if err != nil {
+		return nil, fmt.Errorf("release %s manifest: %w", rel.Name, err)
+	}
+	add := func(o Object) {
+		m := object.UnstructuredToObjMetadata(o.Unstructured)
+		inv.Entries = append(inv.Entries, helmv2.ResourceRef{ID: m.String(), Version: o.GroupVersionKind().Version})
+	}
+	for _, o := range objs {
+		if _, hook := o.GetAnnotations()[releasev4.HookAnnotation]; hook {
+			continue
+		}
+		if o.GetNamespace() == "" {
+			gvk := o.GroupVersionKind()
+			if mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err == nil && mapping.Scope.Name() == apimeta.RESTScopeNameNamespace {
+				o.SetNamespace(rel.Namespace)
+			}
+		}
+		add(o)
+	}
+	for _, o := range crds {
+		add(o)
+	}
+	return inv, nil
 }
 
 // recordFailure marks the HelmRelease as helm-controller does after a failed

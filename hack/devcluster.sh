@@ -2,7 +2,7 @@
 # kube-apiserver + etcd with the Flux CRDs) in a temporary directory, exports
 # KUBECONFIG, and stops it and removes the directory on exit. Sets $work.
 # Objects to create first may be listed in $DEVCLUSTER_SEED (YAML files).
-# Needs KUBEBUILDER_ASSETS and COZYHR_TEST_CRDS, as make sets them.
+# Needs KUBEBUILDER_ASSETS and COZYHR_TEST_CRDS (and COZYHR_FLUX for the controllers), as make sets them.
 
 work=$(mktemp -d)
 devcluster_pid=

@@ -20,7 +20,8 @@ import (
 	"github.com/cozyhr/cozyhr/core"
 )
 
-// CRDsEnv names the directory of generated Flux CRDs (hack/flux-crds.sh).
+// CRDsEnv names the directory of the CRDs the Flux controllers ship
+// (hack/flux-controllers.sh).
 const CRDsEnv = "COZYHR_TEST_CRDS"
 
 // Env is a running API server.

@@ -119,9 +119,9 @@ type ApplyResult struct {
 	Installed bool
 	// ServerSide says the release was written with server-side apply.
 	ServerSide bool
-	Suspended bool // the HelmRelease was suspended by this run
-	Resumed   bool
-	Warnings  []string
+	Suspended  bool // the HelmRelease was suspended by this run
+	Resumed    bool
+	Warnings   []string
 }
 
 // Apply installs or upgrades the release with the post-processed render.

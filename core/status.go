@@ -9,8 +9,8 @@ import (
 	"sort"
 	"time"
 
-	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/cli-utils/pkg/object"
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	goyaml "go.yaml.in/yaml/v2"
 	chartv4 "helm.sh/helm/v4/pkg/chart/v2"
 	releasev4 "helm.sh/helm/v4/pkg/release/v1"

@@ -190,11 +190,11 @@ func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, 
 			st.ClearHistory()
 		}
 		if superseded != nil {
-			// Helm rewrote the previous revision as superseded; keep the
-			// action helm-controller recorded for it.
+			// Helm rewrote the previous revision as superseded. Like
+			// helm-controller, re-observe it: new status and digest, its
+			// OCI digest and test hooks kept, its action left empty.
 			for i, s := range st.History {
 				if s.Targets(superseded.Name, superseded.Namespace, superseded.Version) {
-					superseded.Action = s.Action
 					superseded.OCIDigest = s.OCIDigest
 					superseded.SetTestHooks(s.GetTestHooks())
 					st.History[i] = superseded

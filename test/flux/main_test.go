@@ -6,6 +6,7 @@ package flux_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -395,4 +396,16 @@ func managers(t *testing.T, u *unstructured.Unstructured) []string {
 func jsonValues(t *testing.T, s string) *apiextensionsv1.JSON {
 	t.Helper()
 	return &apiextensionsv1.JSON{Raw: []byte(s)}
+}
+
+// toString prints a value for comparison, as JSON where it can.
+func toString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(data)
 }

@@ -70,3 +70,28 @@ func TestNoConfigFileFallsBackToChartName(t *testing.T) {
 	r := cozyhr(t, "-C", dir, "show", "--offline", "-s", "templates/service.yaml").expect(t, 0)
 	golden(t, "show-no-config-stderr", r.err)
 }
+
+// Platform teams commit the offline render for review: a chart whose
+// .cozyhr.yaml names its HelmRelease renders with Flux's origin labels (and
+// kyaml's formatting, as helm-controller stores it), and stderr says once
+// what of the HelmRelease could not be read.
+func TestShowOfflineRendersAsFluxForANamedHelmRelease(t *testing.T) {
+	dir := chartCopy(t, "apps")
+	writeFile(t, filepath.Join(dir, ".cozyhr.yaml"), `apiVersion: cozyhr.io/v1alpha1
+kind: Chart
+release:
+  name: hello
+  namespace: apps
+helmRelease:
+  name: hello
+  namespace: flux-apps
+values:
+  message: committed for review
+`)
+	r := cozyhr(t, "-C", dir, "show", "--offline", "-s", "templates/configmap.yaml").expect(t, 0)
+	golden(t, "show-offline-flux", r.out)
+	golden(t, "show-offline-flux-stderr", r.err)
+	if n := strings.Count(r.err, "is not read"); n != 1 {
+		t.Errorf("the offline notice is printed %d times, want once:\n%s", n, r.err)
+	}
+}

@@ -55,6 +55,13 @@ type HelmRelease struct {
 // IsEnabled reports whether cozyhr should look for a HelmRelease at all.
 func (h HelmRelease) IsEnabled() bool { return h.Enabled == nil || *h.Enabled }
 
+// IsNamed reports whether the configuration names a HelmRelease on purpose
+// (a name, or enabled: true) rather than by default: offline, only such a
+// chart is rendered as Flux would render it.
+func (h HelmRelease) IsNamed() bool {
+	return h.IsEnabled() && (h.Name != "" || h.Enabled != nil)
+}
+
 // Render configures the render stage.
 type Render struct {
 	KubeVersion          string   `mapstructure:"kubeVersion"`

@@ -124,7 +124,7 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	}
 	var hrValues map[string]any
 	var secretPaths [][]string
-	if t.FluxMode() {
+	if t.FluxMode() && !t.Offline {
 		cl, err := w.Cluster.Client()
 		if err != nil {
 			return nil, err

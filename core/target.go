@@ -6,6 +6,7 @@ import (
 	"io"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cozyhr/cozyhr/config"
@@ -32,8 +33,11 @@ type Target struct {
 	// HelmReleaseKey is the HelmRelease the chart stands for; zero in plain
 	// Helm mode by configuration.
 	HelmReleaseKey types.NamespacedName
-	// HelmRelease is the live object, nil when it does not exist.
+	// HelmRelease is the live object, nil when it does not exist. Offline
+	// it holds only the name and namespace from .cozyhr.yaml.
 	HelmRelease *helmv2.HelmRelease
+	// Offline says HelmRelease was not read from a cluster.
+	Offline bool
 }
 
 // FluxMode reports whether a live HelmRelease governs the release.
@@ -68,6 +72,15 @@ func (w *Workspace) ResolveTarget(ctx context.Context) (*Target, error) {
 		t.HelmReleaseKey.Namespace = t.Namespace
 	}
 	if w.Cluster == nil {
+		if !c.HelmRelease.IsNamed() {
+			return t, nil
+		}
+		// Offline, render as helm-controller would as far as the files
+		// say: the HelmRelease's origin labels on every object, the
+		// release identity and values from .cozyhr.yaml.
+		t.HelmRelease = &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Name: t.HelmReleaseKey.Name, Namespace: t.HelmReleaseKey.Namespace}}
+		t.Offline = true
+		w.notice("offline: HelmRelease %s is not read, so its spec.values, valuesFrom, postRenderers and commonMetadata are not applied (its origin labels are)", t.HelmReleaseKey)
 		return t, nil
 	}
 	cl, err := w.Cluster.Client()

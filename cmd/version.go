@@ -31,7 +31,7 @@ func currentVersion() VersionInfo {
 		Platform: runtime.GOOS + "/" + runtime.GOARCH, Helm: "unknown"}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range bi.Deps {
-			if dep.Path == "helm.sh/helm/v3" {
+			if dep.Path == "helm.sh/helm/v4" {
 				v.Helm = dep.Version
 			}
 		}

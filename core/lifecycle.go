@@ -11,11 +11,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	kstatus "github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -169,24 +172,51 @@ func lastHandled(obj client.Object) string {
 // ErrTimeout is returned when no controller answered in time.
 var ErrTimeout = errors.New("timed out")
 
-// waitHandled polls obj until a controller handled the request token, then
-// reports its Ready condition.
+// waitHandled polls obj until a controller handled the request token and
+// its status settled, as the flux CLI waits: kstatus Current is success,
+// Failed (Stalled) is failure; while it is in progress (a chart source not
+// ready yet, a retry pending) it keeps waiting, and a timeout reports the
+// Ready condition's last message.
 func waitHandled(ctx context.Context, cl client.Client, obj handledGetter, token string, timeout time.Duration) error {
 	key, kind := client.ObjectKeyFromObject(obj), kindOf(obj)
+	var handled bool
+	var result *kstatus.Result
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		if err := cl.Get(ctx, key, obj); err != nil {
 			return false, err
 		}
-		return lastHandled(obj) == token, nil
+		if handled = lastHandled(obj) == token; !handled {
+			return false, nil
+		}
+		data, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+		if err != nil {
+			return false, err
+		}
+		if result, err = kstatus.Compute(&unstructured.Unstructured{Object: data}); err != nil {
+			return false, err
+		}
+		return result.Status == kstatus.CurrentStatus || result.Status == kstatus.FailedStatus, nil
 	})
+	ready := apimeta.FindStatusCondition(obj.GetConditions(), "Ready")
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		if !handled {
 			return fmt.Errorf("%w after %s waiting for %s %s to be reconciled: no controller handled the request (is Flux running?)", ErrTimeout, timeout, kind, key)
 		}
-		return err
+		msg := "still in progress"
+		if ready != nil {
+			msg = ready.Message
+		}
+		return fmt.Errorf("%w after %s waiting for %s %s to become ready: %s", ErrTimeout, timeout, kind, key, msg)
 	}
-	if c := apimeta.FindStatusCondition(obj.GetConditions(), "Ready"); c != nil && c.Status == metav1.ConditionFalse {
-		return fmt.Errorf("%s %s reconciliation failed: %s", kind, key, c.Message)
+	if result.Status == kstatus.FailedStatus {
+		msg := result.Message
+		if ready != nil && ready.Status == metav1.ConditionFalse {
+			msg = ready.Message
+		}
+		return fmt.Errorf("%s %s reconciliation failed: %s", kind, key, msg)
 	}
 	return nil
 }

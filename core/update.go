@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"io/fs"
 	"net/http"
 	"os"
@@ -20,11 +21,11 @@ import (
 	"strings"
 	"text/template"
 
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/cli"
-	"helm.sh/helm/v3/pkg/registry"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/cli"
+	"helm.sh/helm/v4/pkg/registry"
 
 	"github.com/cozyhr/cozyhr/config"
 )
@@ -192,9 +193,11 @@ func pullChart(up *config.Upstream, opts UpdateOptions, dest string, log io.Writ
 	if err != nil {
 		return err
 	}
-	pull := action.NewPullWithOpts(action.WithConfig(&action.Configuration{RegistryClient: rc}))
+	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler))
+	cfg.RegistryClient = rc
+	pull := action.NewPull(action.WithConfig(cfg))
 	pull.Settings = settings
-	pull.PlainHTTP, pull.InsecureSkipTLSverify = opts.PlainHTTP, opts.InsecureSkipTLS
+	pull.PlainHTTP, pull.InsecureSkipTLSVerify = opts.PlainHTTP, opts.InsecureSkipTLS
 	pull.Username, pull.Password = opts.Username, opts.Password
 	tmp, err := os.MkdirTemp("", "cozyhr-pull-")
 	if err != nil {

@@ -2,6 +2,9 @@
 # kube-apiserver + etcd with the Flux CRDs) in a temporary directory, exports
 # KUBECONFIG, and stops it and removes the directory on exit. Sets $work.
 # Objects to create first may be listed in $DEVCLUSTER_SEED (YAML files).
+# With $DEVCLUSTER_FLUX_CHART set to a chart directory, the real
+# helm-controller and source-controller run too, and that chart is served
+# from a Helm repository on 127.0.0.1 for the seeded HelmRepository.
 # Needs KUBEBUILDER_ASSETS and COZYHR_TEST_CRDS (and COZYHR_FLUX for the controllers), as make sets them.
 
 work=$(mktemp -d)
@@ -17,7 +20,7 @@ trap stop_devcluster EXIT
 
 go build -o "$work/devcluster" ./test/devcluster
 # shellcheck disable=SC2086 # a list of files
-"$work/devcluster" "$work" ${DEVCLUSTER_SEED:-} >"$work/devcluster.out" 2>"$work/devcluster.log" &
+"$work/devcluster" ${DEVCLUSTER_FLUX_CHART:+-flux "$DEVCLUSTER_FLUX_CHART"} "$work" ${DEVCLUSTER_SEED:-} >"$work/devcluster.out" 2>"$work/devcluster.log" &
 devcluster_pid=$!
 for _ in $(seq 1 120); do
 	[[ -s $work/devcluster.out ]] && break

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gonvenience/bunt"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
@@ -35,6 +36,9 @@ type globalOptions struct {
 	noColor    bool
 	debug      bool
 	noHooks    bool
+	// plain ignores any HelmRelease: render and apply as plain Helm
+	// (cozyhr v1.6's --plain).
+	plain bool
 	// plugins is started on first use and closed when the command returns,
 	// on success, error and Ctrl-C alike.
 	plugins *host.Host
@@ -79,7 +83,7 @@ in the chart directory.`,
 	root.SetErr(g.streams.ErrOut)
 
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.chartDir, "chart-dir", "C", "", "chart directory (default: the working directory)")
+	pf.StringVarP(&g.chartDir, "chart-dir", "C", "", "chart directory (default: the working directory; --working-directory is an alias)")
 	pf.StringVar(&g.configFile, "config", "", "configuration file (default: CHART_DIR/"+config.FileName+")")
 	pf.StringVar(g.kube.KubeConfig, "kubeconfig", "", "path to the kubeconfig file")
 	pf.StringVar(g.kube.Context, "context", "", "kubeconfig context to use")
@@ -87,18 +91,23 @@ in the chart directory.`,
 	pf.BoolVar(&g.noColor, "no-color", false, "never colour output (NO_COLOR is honoured too)")
 	pf.BoolVar(&g.debug, "debug", false, "print Helm's debug log to stderr")
 	pf.BoolVar(&g.noHooks, "no-hooks", false, "skip the pre and post hooks of .cozyhr.yaml (not Helm hooks)")
+	pf.BoolVar(&g.plain, "plain", false, "ignore any HelmRelease: render and apply as plain Helm")
+	// cozyhr v1.6 called -C --working-directory; scripts still say so.
+	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "working-directory" {
+			name = "chart-dir"
+		}
+		return pflag.NormalizedName(name)
+	})
 
+	for _, c := range []*cobra.Command{newShowCmd(g), newDiffCmd(g), newApplyCmd(g), newDeleteCmd(g), newValuesCmd(g),
+		newSuspendCmd(g), newResumeCmd(g), newReconcileCmd(g)} {
+		g.nameArg(c)
+		root.AddCommand(c)
+	}
 	root.AddCommand(
-		newShowCmd(g),
-		newDiffCmd(g),
-		newApplyCmd(g),
-		newDeleteCmd(g),
-		newValuesCmd(g),
 		newGetCmd(g),
 		newListCmd(g),
-		newSuspendCmd(g),
-		newResumeCmd(g),
-		newReconcileCmd(g),
 		newVersionCmd(g),
 		newPluginsCmd(g),
 		newUpdateCmd(g),
@@ -132,7 +141,15 @@ func (g *globalOptions) workspace(cmd *cobra.Command, offline bool, overrides ma
 	if cmd.Flags().Changed("namespace") {
 		overrides["release.namespace"] = *g.kube.Namespace
 	}
-	cfg, err := config.Load(config.LoadOptions{Dir: g.chartDir, File: g.configFile, Overrides: overrides})
+	g.nameOverrides(cmd, overrides)
+	// A release named on the command line can be suspended, resumed,
+	// reconciled or deleted from anywhere, as cozyhr v1.6 allowed.
+	chartOptional := false
+	switch cmd.Name() {
+	case "suspend", "resume", "reconcile", "delete":
+		chartOptional = len(cmd.Flags().Args()) == 1
+	}
+	cfg, err := config.Load(config.LoadOptions{Dir: g.chartDir, File: g.configFile, Overrides: overrides, ChartOptional: chartOptional})
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +161,45 @@ func (g *globalOptions) workspace(cmd *cobra.Command, offline bool, overrides ma
 		w.Cluster = core.NewCluster(g.kube)
 	}
 	return w, nil
+}
+
+// nameOverrides applies the positional NAME, which names the HelmRelease
+// (and so the release, through helm-controller's naming) over .cozyhr.yaml,
+// with -n its namespace, as cozyhr v1.6 and Cozystack's package.mk use it;
+// and --plain, which ignores any HelmRelease and makes NAME the release.
+func (g *globalOptions) nameOverrides(cmd *cobra.Command, overrides map[string]any) {
+	if args := cmd.Flags().Args(); len(args) == 1 && acceptsName(cmd) {
+		overrides["release.name"] = args[0]
+		if !g.plain {
+			overrides["helmRelease.name"] = args[0]
+			overrides["helmRelease.enabled"] = true
+			if cmd.Flags().Changed("namespace") {
+				overrides["helmRelease.namespace"] = *g.kube.Namespace
+			}
+		}
+	}
+	if g.plain {
+		overrides["helmRelease.enabled"] = false
+	}
+}
+
+// acceptsName reports whether a command takes the HelmRelease NAME.
+func acceptsName(cmd *cobra.Command) bool {
+	switch cmd.Name() {
+	case "show", "diff", "apply", "delete", "suspend", "resume", "reconcile", "values":
+		return true
+	}
+	return false
+}
+
+// nameArg is the positional NAME of the commands that accept it, with
+// completion of the HelmReleases in the namespace.
+func (g *globalOptions) nameArg(cmd *cobra.Command) {
+	cmd.Use += " [NAME]"
+	cmd.Args = cobra.MaximumNArgs(1)
+	cmd.ValidArgsFunction = func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		return g.completeHelmReleases(cmd.Context(), args)
+	}
 }
 
 // startStage runs the pre hooks of the command's stage, from the chart's

@@ -30,6 +30,9 @@ type LoadOptions struct {
 	// Overrides set fields by dotted path (release.namespace), typically from
 	// command-line flags. They win over the environment and the file.
 	Overrides map[string]any
+	// ChartOptional lets Dir hold no chart: for commands that act on a
+	// release named on the command line (suspend NAME) from anywhere.
+	ChartOptional bool
 }
 
 // Load reads the chart directory's configuration, validates it against
@@ -45,7 +48,7 @@ func Load(opts LoadOptions) (*Chart, error) {
 		return nil, err
 	}
 	chartName, err := readChartName(dir)
-	if err != nil {
+	if err != nil && !(opts.ChartOptional && errors.Is(err, fs.ErrNotExist)) {
 		return nil, err
 	}
 
@@ -101,11 +104,20 @@ func Load(opts LoadOptions) (*Chart, error) {
 	return c, nil
 }
 
+// notChartError says a directory has no Chart.yaml; it is fs.ErrNotExist.
+type notChartError struct{ dir string }
+
+func (e notChartError) Error() string {
+	return e.dir + " is not a chart directory: it has no Chart.yaml; run cozyhr in a chart directory or point to one with -C DIR"
+}
+
+func (notChartError) Unwrap() error { return fs.ErrNotExist }
+
 func readChartName(dir string) (string, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("%s is not a chart directory: it has no Chart.yaml; run cozyhr in a chart directory or point to one with -C DIR", displayPath(dir))
+			return "", notChartError{dir: displayPath(dir)}
 		}
 		return "", err
 	}

@@ -256,6 +256,13 @@ func (w *Workspace) Reconcile(ctx context.Context, o ReconcileOptions, log io.Wr
 		return fmt.Errorf("HelmRelease %s/%s is suspended, so Flux would ignore the request; resume it first with: cozyhr resume", hr.Namespace, hr.Name)
 	}
 	if o.WithSource {
+		if ref := hr.Spec.ChartRef; ref != nil && ref.Kind == sourcev1.ExternalArtifactKind {
+			ns := firstNonEmpty(ref.Namespace, hr.Namespace)
+			// No controller reconciles an ExternalArtifact: its producer
+			// (an ArtifactGenerator of Flux's source-watcher, in
+			// Cozystack) rewrites it when its own sources change.
+			fmt.Fprintf(log, "◎ ExternalArtifact %s/%s is written by its generator (an ArtifactGenerator of Flux's source-watcher), which cozyhr cannot ask for a new artifact; reconcile the generator's sources with flux to refresh it. Reconciling the HelmRelease only.\n", ns, ref.Name)
+		}
 		for _, src := range chartSources(ctx, cl, hr) {
 			if err := reconcileAndWait(ctx, cl, src, false, o.Timeout, log); err != nil {
 				return err

@@ -132,7 +132,7 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		if hrValues, secretPaths, err = fluxValues(ctx, cl, t.HelmRelease); err != nil {
 			return nil, err
 		}
-		if err := mergeChartValuesFiles(ch, w.Config.Dir, t.HelmRelease.Spec.Chart); err != nil {
+		if err := mergeChartValuesFiles(ch, w.Config.Dir, chartValuesFiles(t.HelmRelease)); err != nil {
 			return nil, err
 		}
 	}
@@ -226,18 +226,55 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// mergeChartValuesFiles merges the HelmRelease's spec.chart.spec.valuesFiles,
-// in order, into the chart's defaults, as source-controller does when it
-// packages the chart: they are the lowest layer of values.
-func mergeChartValuesFiles(ch *chart.Chart, dir string, tmpl *helmv2.HelmChartTemplate) error {
-	if tmpl == nil || len(tmpl.Spec.ValuesFiles) == 0 {
+// Cozystack's ArtifactGenerator merges these values files of the chart
+// directory into the chart's values.yaml of the artifact a HelmRelease's
+// chartRef points at, and names them in this annotation (comma-separated).
+const (
+	ValuesFilesAnnotation       = "cozyhr.cozystack.io/values-files"
+	LegacyValuesFilesAnnotation = "cozypkg.cozystack.io/values-files"
+)
+
+// valuesFiles are the chart's values files the HelmRelease's chart was
+// built with, and where that list came from.
+type valuesFiles struct {
+	files []string
+	from  string
+}
+
+// chartValuesFiles reads the values-files annotation, or else
+// spec.chart.spec.valuesFiles.
+func chartValuesFiles(hr *helmv2.HelmRelease) valuesFiles {
+	for _, a := range []string{ValuesFilesAnnotation, LegacyValuesFilesAnnotation} {
+		if v, ok := hr.Annotations[a]; ok {
+			var files []string
+			for _, f := range strings.Split(v, ",") {
+				if f = strings.TrimSpace(f); f != "" {
+					files = append(files, f)
+				}
+			}
+			return valuesFiles{files: files, from: "HelmRelease annotation " + a}
+		}
+	}
+	if hr.Spec.Chart != nil {
+		return valuesFiles{files: hr.Spec.Chart.Spec.ValuesFiles, from: "HelmRelease spec.chart.spec.valuesFiles"}
+	}
+	return valuesFiles{}
+}
+
+// mergeChartValuesFiles makes the chart's defaults what the HelmRelease's
+// chart was built with: the values files merged in order, the first in
+// place of values.yaml, as source-controller (valuesFiles) and Cozystack's
+// ArtifactGenerator (the annotation) package it. They are the lowest layer
+// of values.
+func mergeChartValuesFiles(ch *chart.Chart, dir string, vf valuesFiles) error {
+	if len(vf.files) == 0 {
 		return nil
 	}
 	merged := map[string]any{}
-	for _, f := range tmpl.Spec.ValuesFiles {
+	for _, f := range vf.files {
 		v, err := readValuesFile(filepath.Join(dir, f))
 		if err != nil {
-			return fmt.Errorf("HelmRelease spec.chart.spec.valuesFiles: %w", err)
+			return fmt.Errorf("%s: %w", vf.from, err)
 		}
 		mergeValues(merged, v)
 	}

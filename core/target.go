@@ -58,8 +58,8 @@ func (w *Workspace) ResolveTarget(ctx context.Context) (*Target, error) {
 	if t.StorageNamespace == "" {
 		t.StorageNamespace = t.Namespace
 	}
-	if c.File == "" {
-		w.notice("no %s in %s: using release %q in namespace %q", config.FileName, c.Dir, t.ReleaseName, t.Namespace)
+	if c.File == "" && !c.HelmRelease.IsNamed() {
+		w.notice("no %s in %s: using release %q in namespace %q, named after the chart; give the HelmRelease's name as an argument (cozyhr show NAME -n NAMESPACE) to work on another", config.FileName, c.Dir, t.ReleaseName, t.Namespace)
 	}
 	if !c.HelmRelease.IsEnabled() {
 		return t, nil
@@ -93,6 +93,10 @@ func (w *Workspace) ResolveTarget(ctx context.Context) (*Target, error) {
 	}
 	t.HelmRelease = hr
 	if hr == nil {
+		if c.HelmRelease.IsNamed() {
+			// Named on purpose: never fall back to another release quietly.
+			return nil, fmt.Errorf("HelmRelease %s not found: create it, or add --plain to work on release %s in namespace %s as plain Helm", t.HelmReleaseKey, t.ReleaseName, t.Namespace)
+		}
 		w.notice("HelmRelease %s not found: working in plain Helm mode", t.HelmReleaseKey)
 		return t, nil
 	}

@@ -48,6 +48,7 @@ afterwards.`,
 			if err != nil {
 				return err
 			}
+			o.apply.Progress, o.apply.ProgressTTY = g.streams.ErrOut, isTerminal(g.streams.ErrOut)
 			res, err := w.Apply(cmd.Context(), d, o.apply, g.streams.Out)
 			if res != nil {
 				for _, warning := range res.Warnings {

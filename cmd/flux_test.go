@@ -106,7 +106,7 @@ func TestApplySuspendsTheHelmReleaseAndResumeHandsItBack(t *testing.T) {
 		t.Fatal("suspend did not suspend")
 	}
 	r = cozyhr(t, "-C", dir, "resume").expect(t, 0)
-	golden(t, "flux-resume", r.out)
+	golden(t, "flux-resume", r.err)
 }
 
 func TestFailedApplySaysTheHelmReleaseIsSuspended(t *testing.T) {

@@ -29,6 +29,8 @@ func (g *globalOptions) fluxClient() (client.Client, string, error) {
 
 func newGetCmd(g *globalOptions) *cobra.Command {
 	o := core.PrintOptions{}
+	var watch bool
+	var watchTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "get [NAME]",
 		Short: "Show the chart's HelmRelease, or the one named, as flux get helmreleases does",
@@ -37,6 +39,13 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 			return g.completeHelmReleases(cmd.Context(), args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if watch {
+				w, err := g.workspace(cmd, false, nil)
+				if err != nil {
+					return err
+				}
+				return w.WatchHelmRelease(cmd.Context(), g.streams.Out, watchTimeout)
+			}
 			var hr *helmv2.HelmRelease
 			if len(args) == 1 {
 				cl, ns, err := g.fluxClient()
@@ -66,6 +75,8 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, wide, json, yaml or name")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "print the HelmRelease's conditions whenever they change, until Ctrl-C")
+	cmd.Flags().DurationVar(&watchTimeout, "watch-timeout", 0, "stop watching after this long (default: never)")
 	return cmd
 }
 

@@ -143,7 +143,7 @@ func TestReconcileAndResumeTimeOutCleanlyWithoutAController(t *testing.T) {
 	create(t, &sourcev1.HelmRepository{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "charts"}, Spec: sourcev1.HelmRepositorySpec{URL: "https://charts.example.invalid"}})
 
 	r := cozyhr(t, "-C", dir, "reconcile", "--with-source", "--force", "--timeout", "1s").expect(t, 1)
-	golden(t, "reconcile-timeout", r.out)
+	golden(t, "reconcile-timeout", r.err)
 	var repo sourcev1.HelmRepository
 	if err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "charts"}, &repo); err != nil || repo.Annotations["reconcile.fluxcd.io/requestedAt"] == "" {
 		t.Errorf("--with-source did not request reconciliation of the HelmRepository: %v %v", err, repo.Annotations)
@@ -151,7 +151,7 @@ func TestReconcileAndResumeTimeOutCleanlyWithoutAController(t *testing.T) {
 
 	// Without the source, the HelmRelease itself is annotated, with forceAt.
 	r = cozyhr(t, "-C", dir, "reconcile", "--force", "--timeout", "1s").expect(t, 1)
-	golden(t, "reconcile-force-timeout", r.out)
+	golden(t, "reconcile-force-timeout", r.err)
 	hr := getHelmRelease(t, ns, "hello")
 	if at := hr.Annotations["reconcile.fluxcd.io/requestedAt"]; at == "" || hr.Annotations["reconcile.fluxcd.io/forceAt"] != at {
 		t.Errorf("reconcile --force annotations: %v", hr.Annotations)
@@ -162,7 +162,7 @@ func TestReconcileAndResumeTimeOutCleanlyWithoutAController(t *testing.T) {
 	golden(t, "reconcile-suspended", r.err)
 
 	r = cozyhr(t, "-C", dir, "resume", "--wait", "--timeout", "1s").expect(t, 1)
-	golden(t, "resume-wait-timeout", r.out)
+	golden(t, "resume-wait-timeout", r.err)
 	if getHelmRelease(t, ns, "hello").Spec.Suspend {
 		t.Error("resume left the HelmRelease suspended")
 	}

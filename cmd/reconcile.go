@@ -24,7 +24,7 @@ or HelmRepository behind it. A suspended HelmRelease is refused.`,
 			if err != nil {
 				return err
 			}
-			return w.Reconcile(cmd.Context(), o, g.streams.Out)
+			return w.Reconcile(cmd.Context(), o, g.streams.ErrOut)
 		},
 	}
 	f := cmd.Flags()

@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 
+	"github.com/go-logr/logr"
 	"github.com/gonvenience/bunt"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
@@ -101,13 +103,14 @@ in the chart directory.`,
 	})
 
 	for _, c := range []*cobra.Command{newShowCmd(g), newDiffCmd(g), newApplyCmd(g), newDeleteCmd(g), newValuesCmd(g),
-		newSuspendCmd(g), newResumeCmd(g), newReconcileCmd(g)} {
+		newSuspendCmd(g), newResumeCmd(g), newReconcileCmd(g), newHistoryCmd(g), newEventsCmd(g)} {
 		g.nameArg(c)
 		root.AddCommand(c)
 	}
 	root.AddCommand(
 		newGetCmd(g),
 		newListCmd(g),
+		newRollbackCmd(g),
 		newVersionCmd(g),
 		newPluginsCmd(g),
 		newUpdateCmd(g),
@@ -118,6 +121,9 @@ in the chart directory.`,
 
 // Execute runs cozyhr with args; main maps the error to an exit code.
 func Execute(ctx context.Context, args []string, streams IOStreams) error {
+	// controller-runtime's client complains on stderr, with a stack, unless
+	// given a logger; cozyhr reports errors itself.
+	ctrllog.SetLogger(logr.Discard())
 	g := &globalOptions{streams: streams, kube: genericclioptions.NewConfigFlags(true)}
 	defer g.closePlugins()
 	root := newRootCmd(g)
@@ -186,7 +192,7 @@ func (g *globalOptions) nameOverrides(cmd *cobra.Command, overrides map[string]a
 // acceptsName reports whether a command takes the HelmRelease NAME.
 func acceptsName(cmd *cobra.Command) bool {
 	switch cmd.Name() {
-	case "show", "diff", "apply", "delete", "suspend", "resume", "reconcile", "values":
+	case "show", "diff", "apply", "delete", "suspend", "resume", "reconcile", "values", "history", "events", "get":
 		return true
 	}
 	return false
@@ -253,6 +259,12 @@ func (g *globalOptions) debugWriter() io.Writer {
 		return g.streams.ErrOut
 	}
 	return nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // color decides whether to colour output: only on a terminal, never with

@@ -41,7 +41,7 @@ and wait until helm-controller has handled it, as flux resume does.`,
 			if err != nil {
 				return err
 			}
-			_, err = w.Resume(cmd.Context(), wait, timeout, g.streams.Out)
+			_, err = w.Resume(cmd.Context(), wait, timeout, g.streams.ErrOut)
 			return err
 		},
 	}

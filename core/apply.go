@@ -30,6 +30,11 @@ type ApplyOptions struct {
 	// MaxHistory bounds stored revisions; 0 means the HelmRelease's
 	// spec.maxHistory in Flux mode (default 5), else 10 as helm upgrade.
 	MaxHistory int
+	// Progress, when set, shows the objects Helm waits for that are not
+	// ready yet (kstatus): hook Jobs always, everything with Wait. On a
+	// terminal (ProgressTTY) it is one block redrawn in place.
+	Progress    io.Writer
+	ProgressTTY bool
 }
 
 // helmSettings are the install or upgrade settings after the HelmRelease's
@@ -201,6 +206,12 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	// Helm reads its field manager from a package variable.
 	kube.ManagedFieldsManager = manager
 
+	var view *readinessView
+	if opts.Progress != nil {
+		if view, err = w.startReadinessView(ctx, d, opts.Progress, opts.ProgressTTY, !opts.Wait); err != nil {
+			return nil, err
+		}
+	}
 	var rel *release.Release
 	started := time.Now()
 	if install {
@@ -244,6 +255,12 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		var r any
 		if r, err = up.RunWithContext(ctx, t.ReleaseName, d.Chart, d.Values); r != nil {
 			rel, _ = r.(*release.Release)
+		}
+	}
+	if view != nil {
+		pending := view.Stop(context.WithoutCancel(ctx))
+		if err != nil {
+			w.WriteNotReady(context.WithoutCancel(ctx), opts.Progress, pending)
 		}
 	}
 	// The render's post-process warnings, and any from a chain Helm had to

@@ -26,9 +26,16 @@ const (
 	clientBurst = 400
 )
 
-// TuneRESTConfig raises client-go's rate limits for cozyhr's bursty reads.
+// UserAgent names cozyhr to the API server; its first word is the field
+// manager of what cozyhr writes without naming one (Helm's release
+// storage), which is how history tells cozyhr's revisions apart.
+const UserAgent = "cozyhr"
+
+// TuneRESTConfig raises client-go's rate limits for cozyhr's bursty reads
+// and names cozyhr as the client.
 func TuneRESTConfig(c *rest.Config) *rest.Config {
 	c.QPS, c.Burst = clientQPS, clientBurst
+	c.UserAgent = UserAgent
 	return c
 }
 

@@ -177,10 +177,11 @@ var ErrTimeout = errors.New("timed out")
 // Failed (Stalled) is failure; while it is in progress (a chart source not
 // ready yet, a retry pending) it keeps waiting, and a timeout reports the
 // Ready condition's last message.
-func waitHandled(ctx context.Context, cl client.Client, obj handledGetter, token string, timeout time.Duration) error {
+func waitHandled(ctx context.Context, cl client.Client, obj handledGetter, token string, timeout time.Duration, log io.Writer) error {
 	key, kind := client.ObjectKeyFromObject(obj), kindOf(obj)
 	var handled bool
 	var result *kstatus.Result
+	lastMessage := ""
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		if err := cl.Get(ctx, key, obj); err != nil {
 			return false, err
@@ -195,7 +196,13 @@ func waitHandled(ctx context.Context, cl client.Client, obj handledGetter, token
 		if result, err = kstatus.Compute(&unstructured.Unstructured{Object: data}); err != nil {
 			return false, err
 		}
-		return result.Status == kstatus.CurrentStatus || result.Status == kstatus.FailedStatus, nil
+		settled := result.Status == kstatus.CurrentStatus || result.Status == kstatus.FailedStatus
+		// While it is in progress, say what the controller says it is doing.
+		if r := apimeta.FindStatusCondition(obj.GetConditions(), "Ready"); !settled && r != nil && r.Message != lastMessage {
+			lastMessage = r.Message
+			fmt.Fprintf(log, "◎ %s\n", r.Message)
+		}
+		return settled, nil
 	})
 	ready := apimeta.FindStatusCondition(obj.GetConditions(), "Ready")
 	if err != nil {
@@ -339,7 +346,7 @@ func reconcileAndWait(ctx context.Context, cl client.Client, obj handledGetter, 
 		return &ExitError{Code: ExitFailure, Err: err, Silent: true}
 	}
 	fmt.Fprintf(log, "◎ waiting for %s reconciliation\n", kind)
-	if err := waitHandled(ctx, cl, obj, token, timeout); err != nil {
+	if err := waitHandled(ctx, cl, obj, token, timeout, log); err != nil {
 		fmt.Fprintf(log, "✗ %v\n", err)
 		return &ExitError{Code: ExitFailure, Err: err, Silent: true}
 	}

@@ -232,6 +232,9 @@ func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, 
 			})
 		}
 		apimeta.RemoveStatusCondition(&st.Conditions, "Stalled")
+		// A new install or upgrade ends any remediation, as in helm-controller.
+		apimeta.RemoveStatusCondition(&st.Conditions, helmv2.RemediatedCondition)
+		apimeta.RemoveStatusCondition(&st.Conditions, helmv2.TestSuccessCondition)
 		return cl.Status().Update(ctx, hr)
 	})
 }

@@ -1,0 +1,34 @@
+package cmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/cozyhr/cozyhr/core"
+)
+
+func newHistoryCmd(g *globalOptions) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "List the release's revisions, and who wrote each (cozyhr or helm-controller)",
+		Long: `List the stored revisions of the chart's release, oldest first, as helm history
+does, with the program that wrote each: cozyhr, helm-controller or helm (the field
+manager that created the revision's storage Secret).`,
+		Example: `  cozyhr history
+  cozyhr history -n cozy-metallb metallb -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w, err := g.workspace(cmd, false, nil)
+			if err != nil {
+				return err
+			}
+			_, revs, err := w.History(cmd.Context(), g.debugWriter())
+			if err != nil {
+				return err
+			}
+			return core.WriteHistory(g.streams.Out, revs, output)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	return cmd
+}

@@ -1,0 +1,153 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Event is one Kubernetes event about the HelmRelease or its objects.
+type Event struct {
+	Time    time.Time
+	Type    string
+	Reason  string
+	Object  string
+	Message string
+}
+
+// Events lists the recent events of the chart's HelmRelease and of the
+// objects its release manifest holds, oldest first, as kubectl events.
+func (w *Workspace) Events(ctx context.Context, debug io.Writer) ([]Event, error) {
+	if w.Cluster == nil {
+		return nil, errors.New("events needs a cluster")
+	}
+	t, err := w.ResolveTarget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wanted := map[string]bool{} // namespace/kind/name
+	namespaces := map[string]bool{}
+	if t.HelmRelease != nil {
+		wanted[t.HelmRelease.Namespace+"/HelmRelease/"+t.HelmRelease.Name] = true
+		namespaces[t.HelmRelease.Namespace] = true
+	}
+	cfg, err := w.helmConfig(t, debug)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := lastRelease(cfg, t.ReleaseName)
+	if err != nil {
+		return nil, err
+	}
+	if rel != nil {
+		objs, err := ParseManifests([]byte(rel.Manifest))
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			ns := o.GetNamespace()
+			if ns == "" {
+				ns = t.Namespace
+			}
+			wanted[ns+"/"+o.GetKind()+"/"+o.GetName()] = true
+			namespaces[ns] = true
+		}
+	}
+	cs, err := w.clientset()
+	if err != nil {
+		return nil, err
+	}
+	var out []Event
+	for ns := range namespaces {
+		list, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("list events in namespace %s: %w", ns, err)
+		}
+		for _, e := range list.Items {
+			obj := e.InvolvedObject
+			if !wanted[ns+"/"+obj.Kind+"/"+obj.Name] {
+				continue
+			}
+			out = append(out, Event{Time: eventTime(e), Type: e.Type, Reason: e.Reason, Object: obj.Kind + "/" + obj.Name, Message: strings.TrimSpace(e.Message)})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out, nil
+}
+
+// WriteEvents prints events as kubectl events does.
+func WriteEvents(out io.Writer, events []Event, now time.Time) error {
+	if len(events) == 0 {
+		_, err := fmt.Fprintln(out, "No events found for the HelmRelease or its objects.")
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(tw, "LAST SEEN\tTYPE\tREASON\tOBJECT\tMESSAGE")
+	for _, e := range events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", duration.HumanDuration(now.Sub(e.Time)), e.Type, e.Reason, e.Object, e.Message)
+	}
+	return tw.Flush()
+}
+
+// WatchHelmRelease prints the HelmRelease's conditions whenever they change,
+// as kubectl get --watch, until ctx ends or timeout (0: no limit) passes.
+func (w *Workspace) WatchHelmRelease(ctx context.Context, out io.Writer, timeout time.Duration) error {
+	t, cl, err := w.fluxTarget(ctx)
+	if err != nil {
+		return err
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	last := ""
+	err = wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
+		hr := &helmv2.HelmRelease{}
+		if err := cl.Get(ctx, client.ObjectKeyFromObject(t.HelmRelease), hr); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		line := conditionsLine(hr)
+		if line != last {
+			last = line
+			fmt.Fprintf(out, "%s %s %s\n", time.Now().UTC().Format("15:04:05"), t.HelmReleaseKey, line)
+		}
+		return false, nil
+	})
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// conditionsLine is Ready first, then the other conditions, one line.
+func conditionsLine(hr *helmv2.HelmRelease) string {
+	conds := append([]metav1.Condition(nil), hr.Status.Conditions...)
+	sort.SliceStable(conds, func(i, j int) bool { return conds[i].Type == "Ready" && conds[j].Type != "Ready" })
+	var parts []string
+	for _, c := range conds {
+		parts = append(parts, fmt.Sprintf("%s=%s (%s) %s", c.Type, c.Status, c.Reason, c.Message))
+	}
+	if hr.Spec.Suspend {
+		parts = append(parts, "suspended")
+	}
+	if len(parts) == 0 {
+		return "no conditions yet"
+	}
+	if r := apimeta.FindStatusCondition(hr.Status.Conditions, "Ready"); r == nil {
+		parts = append([]string{"Ready=Unknown"}, parts...)
+	}
+	return strings.Join(parts, "; ")
+}

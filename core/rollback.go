@@ -1,0 +1,212 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/kube"
+	release "helm.sh/helm/v4/pkg/release/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// RollbackOptions tune rollback.
+type RollbackOptions struct {
+	// Revision to go back to; 0 means the one before the current.
+	Revision     int
+	Timeout      time.Duration
+	Wait         bool
+	DisableHooks bool
+}
+
+// RollbackResult reports what rollback did.
+type RollbackResult struct {
+	Target    *Target
+	From, To  int
+	Release   *release.Release
+	Suspended bool
+}
+
+// Rollback rolls the release back to an earlier revision with Helm 4, as
+// helm-controller's rollback does: the apply method of the revision rolled
+// back to (spec.rollback.serverSideApply, default auto), conflicts forced
+// when server-side, as field manager helm-controller in Flux mode. The
+// HelmRelease is suspended first, so that Flux does not upgrade the release
+// straight back, and its status then records the rollback as
+// helm-controller records its own.
+func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, debug io.Writer) (*RollbackResult, error) {
+	if w.Cluster == nil {
+		return nil, errors.New("rollback needs a cluster")
+	}
+	t, err := w.ResolveTarget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &RollbackResult{Target: t}
+	cfg, err := w.helmConfig(t, debug)
+	if err != nil {
+		return nil, err
+	}
+	current, err := lastRelease(cfg, t.ReleaseName)
+	if err != nil {
+		return nil, err
+	}
+	if current == nil {
+		return nil, fmt.Errorf("release %s is not installed in namespace %s: nothing to roll back", t.ReleaseName, t.StorageNamespace)
+	}
+	res.From, res.To = current.Version, opts.Revision
+	if res.To == 0 {
+		res.To = current.Version - 1
+	}
+	if res.To < 1 || res.To == current.Version {
+		return nil, fmt.Errorf("release %s has no earlier revision than %d to roll back to; see cozyhr history", t.ReleaseName, current.Version)
+	}
+	target, err := cfg.Releases.Get(t.ReleaseName, res.To)
+	if err != nil {
+		return nil, fmt.Errorf("release %s has no revision %d; see cozyhr history", t.ReleaseName, res.To)
+	}
+	to, err := asRelease(target)
+	if err != nil {
+		return nil, err
+	}
+
+	var cl client.Client
+	if t.FluxMode() {
+		if cl, err = w.Cluster.Client(); err != nil {
+			return nil, err
+		}
+		if !t.HelmRelease.Spec.Suspend {
+			if err := setSuspend(ctx, cl, t.HelmRelease, true); err != nil {
+				return nil, err
+			}
+			res.Suspended = true
+			fmt.Fprintf(log, "Suspended HelmRelease %s/%s so that Flux does not upgrade the release straight back.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
+		}
+	}
+
+	ssa := to.ApplyMethod == string(release.ApplyMethodServerSideApply)
+	force := false
+	timeout := opts.Timeout
+	if hr := t.HelmRelease; hr != nil {
+		switch hr.GetRollback().ServerSideApply {
+		case helmv2.ServerSideApplyEnabled:
+			ssa = true
+		case helmv2.ServerSideApplyDisabled:
+			ssa = false
+		}
+		force = hr.GetRollback().Force
+		if timeout == 0 {
+			timeout = hr.GetRollback().GetTimeout(hr.GetTimeout()).Duration
+		}
+	}
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	kube.ManagedFieldsManager = plainFieldManager
+	if t.FluxMode() {
+		kube.ManagedFieldsManager = fluxFieldManager
+	}
+	rb := action.NewRollback(cfg)
+	rb.Version, rb.Timeout, rb.DisableHooks = res.To, timeout, opts.DisableHooks
+	rb.WaitStrategy = kube.HookOnlyStrategy
+	if opts.Wait {
+		rb.WaitStrategy = kube.StatusWatcherStrategy
+	}
+	rb.ServerSideApply, rb.ForceConflicts = fmt.Sprint(ssa), ssa
+	rb.ForceReplace = force && !ssa
+	rb.MaxHistory = hookSettings(t.HelmRelease, false, ApplyOptions{}).maxHistory
+	if err := rb.Run(t.ReleaseName); err != nil {
+		err = fmt.Errorf("roll back release %s to revision %d: %w", t.ReleaseName, res.To, err)
+		if cl != nil {
+			if serr := recordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, nil, nil, err); serr != nil {
+				fmt.Fprintf(log, "Warning: could not record the failure in the HelmRelease status: %v\n", serr)
+			}
+		}
+		return res, w.applyFailed(t, err)
+	}
+	if res.Release, err = lastRelease(cfg, t.ReleaseName); err != nil {
+		return res, err
+	}
+	if cl != nil {
+		superseded, err := cfg.Releases.Get(t.ReleaseName, current.Version)
+		if err != nil {
+			return res, err
+		}
+		prev, err := asRelease(superseded)
+		if err != nil {
+			return res, err
+		}
+		if err := recordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, res.Release, prev, nil); err != nil {
+			return res, w.applyFailed(t, fmt.Errorf("record the rollback in the HelmRelease status: %w", err))
+		}
+	}
+	return res, nil
+}
+
+// recordRollback writes the HelmRelease status as helm-controller writes it
+// after its own rollback: the new revision and the one it replaced
+// re-observed with action rollback, Remediated True (or False with the
+// error, counting the failure), and Ready summarised from it: False, as
+// helm-controller holds any rolled-back release to be.
+func recordRollback(ctx context.Context, cl client.Client, key client.ObjectKey, to, rolledBack, replaced *release.Release, cause error) error {
+	target, err := snapshot(to, helmv2.ReleaseActionRollback)
+	if err != nil {
+		return err
+	}
+	var snaps []*helmv2.Snapshot
+	for _, r := range []*release.Release{replaced, rolledBack} {
+		if r == nil {
+			continue
+		}
+		s, err := snapshot(r, helmv2.ReleaseActionRollback)
+		if err != nil {
+			return err
+		}
+		snaps = append(snaps, s)
+	}
+	status, reason := metav1.ConditionTrue, helmv2.RollbackSucceededReason
+	msg := fmt.Sprintf("Helm rollback to previous release %s with chart %s succeeded", target.FullReleaseName(), target.VersionedChartName())
+	if cause != nil {
+		status, reason = metav1.ConditionFalse, helmv2.RollbackFailedReason
+		msg = fmt.Sprintf("Helm rollback to previous release %s with chart %s failed: %s", target.FullReleaseName(), target.VersionedChartName(), cause)
+	}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		hr := &helmv2.HelmRelease{}
+		if err := cl.Get(ctx, key, hr); err != nil {
+			return err
+		}
+		st := &hr.Status
+		for _, s := range snaps {
+			found := false
+			for i, h := range st.History {
+				if h.Targets(s.Name, s.Namespace, s.Version) {
+					s.OCIDigest = h.OCIDigest
+					s.SetTestHooks(h.GetTestHooks())
+					st.History[i] = s
+					found = true
+					break
+				}
+			}
+			if !found {
+				st.History = append(helmv2.Snapshots{s}, st.History...)
+			}
+		}
+		if cause != nil {
+			st.Failures++
+		}
+		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: helmv2.RemediatedCondition, Status: status, Reason: reason, Message: msg, ObservedGeneration: hr.Generation,
+		})
+		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: "Ready", Status: metav1.ConditionFalse, Reason: reason, Message: msg, ObservedGeneration: hr.Generation,
+		})
+		return cl.Status().Update(ctx, hr)
+	})
+}

@@ -1,0 +1,309 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	kstatus "github.com/fluxcd/cli-utils/pkg/kstatus/status"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+)
+
+// ObjectStatus is one object's readiness as kstatus computes it.
+type ObjectStatus struct {
+	Ref     Ref
+	Status  kstatus.Status
+	Message string
+	// Pods is "ready/desired" for workloads, empty otherwise.
+	Pods string
+	// Hook says Helm runs the object as a hook (a Job, usually).
+	Hook bool
+}
+
+func (s ObjectStatus) line() string {
+	l := fmt.Sprintf("%s %s: %s", s.Ref.Kind, s.Ref.Name, s.Status)
+	if s.Pods != "" {
+		l += ", pods ready " + s.Pods
+	}
+	if s.Message != "" {
+		l += ": " + s.Message
+	}
+	if s.Hook {
+		l += " (hook)"
+	}
+	return l
+}
+
+// readinessView shows, while Helm applies and waits, every object of the
+// release that is not Current yet: on a terminal one block redrawn in
+// place, else a timestamped line whenever an object's state changes. It
+// only reads; stopping it never touches the release.
+type readinessView struct {
+	out     io.Writer
+	tty     bool
+	now     func() time.Time
+	dyn     dynamic.Interface
+	mapper  meta.RESTMapper
+	objects []Object
+	// hooksOnly watches hooks alone: Helm waits for them even without --wait.
+	hooksOnly bool
+
+	mu     sync.Mutex
+	last   map[string]ObjectStatus
+	drawn  int
+	stop   chan struct{}
+	done   chan struct{}
+	period time.Duration
+}
+
+// startReadinessView begins polling the release's objects every second.
+func (w *Workspace) startReadinessView(ctx context.Context, d *Desired, out io.Writer, tty, hooksOnly bool) (*readinessView, error) {
+	dyn, err := w.Cluster.Dynamic()
+	if err != nil {
+		return nil, err
+	}
+	mapper, err := w.Cluster.Mapper()
+	if err != nil {
+		return nil, err
+	}
+	v := &readinessView{out: out, tty: tty, now: time.Now, dyn: dyn, mapper: mapper, hooksOnly: hooksOnly,
+		last: map[string]ObjectStatus{}, stop: make(chan struct{}), done: make(chan struct{}), period: time.Second}
+	for _, o := range d.Rendered.Hooks {
+		o.hook = true
+		v.objects = append(v.objects, o)
+	}
+	if !hooksOnly {
+		v.objects = append(v.objects, d.Rendered.Manifests...)
+	}
+	ns := d.Target.Namespace
+	for i := range v.objects {
+		if v.objects[i].Unstructured != nil && v.objects[i].GetNamespace() == "" {
+			v.objects[i].Unstructured = v.objects[i].DeepCopy()
+			if m, err := mapper.RESTMapping(v.objects[i].GroupVersionKind().GroupKind(), v.objects[i].GroupVersionKind().Version); err == nil && m.Scope.Name() == meta.RESTScopeNameNamespace {
+				v.objects[i].SetNamespace(ns)
+			}
+		}
+	}
+	go v.run(ctx)
+	return v, nil
+}
+
+func (v *readinessView) run(ctx context.Context) {
+	defer close(v.done)
+	t := time.NewTicker(v.period)
+	defer t.Stop()
+	for {
+		v.poll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-v.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Stop ends the polling and returns the last states of objects that are
+// not Current.
+func (v *readinessView) Stop(ctx context.Context) []ObjectStatus {
+	close(v.stop)
+	<-v.done
+	v.poll(ctx) // the final state, for the summary
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var pending []ObjectStatus
+	for _, s := range v.last {
+		if s.Status != kstatus.CurrentStatus {
+			pending = append(pending, s)
+		}
+	}
+	sort.Slice(pending, func(i, j int) bool { return pending[i].Ref.String() < pending[j].Ref.String() })
+	return pending
+}
+
+func (v *readinessView) poll(ctx context.Context) {
+	var states []ObjectStatus
+	for _, o := range v.objects {
+		if o.Unstructured == nil {
+			continue
+		}
+		s, ok := v.status(ctx, o)
+		if !ok {
+			continue
+		}
+		states = append(states, s)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.tty {
+		v.redraw(states)
+	}
+	for _, s := range states {
+		key := s.Ref.Key()
+		prev, seen := v.last[key]
+		v.last[key] = s
+		// Plain lines: changes only, and nothing about objects Helm has not
+		// created yet or that are ready the first time they are seen.
+		firstSight := !seen || prev.Status == kstatus.NotFoundStatus
+		if v.tty || s.Status == kstatus.NotFoundStatus || (seen && prev.line() == s.line()) || (firstSight && s.Status == kstatus.CurrentStatus) {
+			continue
+		}
+		fmt.Fprintf(v.out, "%s %s\n", v.now().UTC().Format("15:04:05"), s.line())
+	}
+}
+
+// redraw replaces the previous block with the objects not Current yet.
+func (v *readinessView) redraw(states []ObjectStatus) {
+	var b bytes.Buffer
+	if v.drawn > 0 {
+		fmt.Fprintf(&b, "\033[%dA\033[J", v.drawn)
+	}
+	v.drawn = 0
+	for _, s := range states {
+		if s.Status == kstatus.CurrentStatus {
+			continue
+		}
+		fmt.Fprintf(&b, "◎ %s\n", s.line())
+		v.drawn++
+	}
+	_, _ = v.out.Write(b.Bytes())
+}
+
+// status reads one object and computes its kstatus; hooks that Helm has
+// not created (or has deleted) yet are left out.
+func (v *readinessView) status(ctx context.Context, o Object) (ObjectStatus, bool) {
+	ref := RefOf(o.Unstructured)
+	s := ObjectStatus{Ref: ref, Hook: o.hook}
+	gvk := o.GroupVersionKind()
+	m, err := v.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return s, false
+	}
+	ri := v.dyn.Resource(m.Resource).Namespace(o.GetNamespace())
+	if m.Scope.Name() != meta.RESTScopeNameNamespace {
+		ri = v.dyn.Resource(m.Resource).Namespace("")
+	}
+	live, err := ri.Get(ctx, o.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		if o.hook {
+			return s, false
+		}
+		s.Status, s.Message = kstatus.NotFoundStatus, "not created yet"
+		return s, true
+	}
+	if err != nil {
+		return s, false
+	}
+	res, err := kstatus.Compute(live)
+	if err != nil {
+		s.Status, s.Message = kstatus.UnknownStatus, err.Error()
+		return s, true
+	}
+	s.Status, s.Message, s.Pods = res.Status, res.Message, podsReady(live)
+	return s, true
+}
+
+// podsReady is "ready/desired" for the workload kinds that have pods.
+func podsReady(u *unstructured.Unstructured) string {
+	switch u.GetKind() {
+	case "Deployment", "StatefulSet", "ReplicaSet":
+		want, found, _ := unstructured.NestedInt64(u.Object, "spec", "replicas")
+		if !found {
+			want = 1
+		}
+		ready, _, _ := unstructured.NestedInt64(u.Object, "status", "readyReplicas")
+		return fmt.Sprintf("%d/%d", ready, want)
+	case "DaemonSet":
+		want, _, _ := unstructured.NestedInt64(u.Object, "status", "desiredNumberScheduled")
+		ready, _, _ := unstructured.NestedInt64(u.Object, "status", "numberReady")
+		return fmt.Sprintf("%d/%d", ready, want)
+	}
+	return ""
+}
+
+// WriteNotReady explains what was not ready when a wait ended: each object
+// with kstatus's reason and its latest Warning events, and for a failed
+// hook Job the last lines its pods logged.
+func (w *Workspace) WriteNotReady(ctx context.Context, out io.Writer, pending []ObjectStatus) {
+	if len(pending) == 0 {
+		return
+	}
+	cs, err := w.clientset()
+	fmt.Fprintln(out, "Not ready:")
+	for _, s := range pending {
+		fmt.Fprintf(out, "  ✗ %s\n", s.line())
+		if err != nil {
+			continue
+		}
+		for _, e := range warningEvents(ctx, cs, s.Ref, 3) {
+			fmt.Fprintf(out, "      %s\n", e)
+		}
+		if s.Ref.Kind == "Job" && s.Status == kstatus.FailedStatus {
+			for _, l := range jobLogTail(ctx, cs, s.Ref, 10) {
+				fmt.Fprintf(out, "      | %s\n", l)
+			}
+		}
+	}
+}
+
+func (w *Workspace) clientset() (kubernetes.Interface, error) {
+	cfg, err := w.Cluster.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(cfg)
+}
+
+// warningEvents are an object's latest Warning events, newest first.
+func warningEvents(ctx context.Context, cs kubernetes.Interface, ref Ref, n int) []string {
+	sel := fmt.Sprintf("involvedObject.name=%s,involvedObject.kind=%s,type=Warning", ref.Name, ref.Kind)
+	list, err := cs.CoreV1().Events(ref.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel})
+	if err != nil {
+		return nil
+	}
+	items := list.Items
+	sort.Slice(items, func(i, j int) bool { return eventTime(items[i]).After(eventTime(items[j])) })
+	var out []string
+	for i := 0; i < len(items) && i < n; i++ {
+		out = append(out, fmt.Sprintf("Warning %s: %s", items[i].Reason, strings.TrimSpace(items[i].Message)))
+	}
+	return out
+}
+
+func eventTime(e corev1.Event) time.Time {
+	switch {
+	case !e.LastTimestamp.IsZero():
+		return e.LastTimestamp.Time
+	case !e.EventTime.IsZero():
+		return e.EventTime.Time
+	}
+	return e.CreationTimestamp.Time
+}
+
+// jobLogTail is the last lines logged by a Job's newest pod.
+func jobLogTail(ctx context.Context, cs kubernetes.Interface, ref Ref, n int64) []string {
+	pods, err := cs.CoreV1().Pods(ref.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "job-name=" + ref.Name})
+	if err != nil || len(pods.Items) == 0 {
+		return nil
+	}
+	sort.Slice(pods.Items, func(i, j int) bool {
+		return pods.Items[i].CreationTimestamp.After(pods.Items[j].CreationTimestamp.Time)
+	})
+	data, err := cs.CoreV1().Pods(ref.Namespace).GetLogs(pods.Items[0].Name, &corev1.PodLogOptions{TailLines: &n}).DoRaw(ctx)
+	if err != nil {
+		return nil
+	}
+	return strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+}

@@ -271,10 +271,17 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	}
 
 	if err != nil {
+		helmErr := err
 		err = fmt.Errorf("apply release %s in namespace %s: %w", t.ReleaseName, t.Namespace, err)
 		if t.FluxMode() {
+			f := releaseFailure{Installed: install, ReleaseName: t.ReleaseName, ReleaseNamespace: t.Namespace,
+				ChartName: d.Chart.Name(), ChartVersion: d.Chart.Metadata.Version, Values: d.Values, Err: helmErr}
+			// The revision Helm stored as failed, as helm-controller sees it written.
+			if last, lerr := lastRelease(d.helm, t.ReleaseName); lerr == nil && last != nil && (d.Previous == nil || last.Version > d.Previous.Version) {
+				f.Failed = last
+			}
 			if cl, cerr := w.Cluster.Client(); cerr == nil {
-				if serr := recordFailure(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), install, d.Chart.Metadata.Version, d.Values, err); serr != nil {
+				if serr := recordFailure(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), f); serr != nil {
 					fmt.Fprintf(log, "Warning: could not record the failure in the HelmRelease status: %v\n", serr)
 				}
 			}

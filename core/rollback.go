@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
@@ -122,32 +123,75 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 	rb.ServerSideApply, rb.ForceConflicts = fmt.Sprint(ssa), ssa
 	rb.ForceReplace = force && !ssa
 	rb.MaxHistory = hookSettings(t.HelmRelease, false, ApplyOptions{}).maxHistory
-	if err := rb.Run(t.ReleaseName); err != nil {
-		err = fmt.Errorf("roll back release %s to revision %d: %w", t.ReleaseName, res.To, err)
+	before, err := releaseStatuses(cfg, t.ReleaseName)
+	if err != nil {
+		return res, err
+	}
+	runErr := rb.Run(t.ReleaseName)
+	// What Helm wrote: the new revision and every one whose status changed
+	// (the deployed one, now superseded); helm-controller observes the same.
+	written, err := rewrittenReleases(cfg, t.ReleaseName, before)
+	if err != nil {
+		return res, err
+	}
+	if runErr != nil {
+		runErr = fmt.Errorf("roll back release %s to revision %d: %w", t.ReleaseName, res.To, runErr)
 		if cl != nil {
-			if serr := recordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, nil, nil, err); serr != nil {
+			if serr := recordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, written, runErr); serr != nil {
 				fmt.Fprintf(log, "Warning: could not record the failure in the HelmRelease status: %v\n", serr)
 			}
 		}
-		return res, w.applyFailed(t, err)
+		return res, w.applyFailed(t, runErr)
 	}
 	if res.Release, err = lastRelease(cfg, t.ReleaseName); err != nil {
 		return res, err
 	}
 	if cl != nil {
-		superseded, err := cfg.Releases.Get(t.ReleaseName, current.Version)
-		if err != nil {
-			return res, err
-		}
-		prev, err := asRelease(superseded)
-		if err != nil {
-			return res, err
-		}
-		if err := recordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, res.Release, prev, nil); err != nil {
+		if err := recordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, written, nil); err != nil {
 			return res, w.applyFailed(t, fmt.Errorf("record the rollback in the HelmRelease status: %w", err))
 		}
 	}
 	return res, nil
+}
+
+// releaseStatuses maps each stored revision to its status.
+func releaseStatuses(cfg *action.Configuration, name string) (map[int]string, error) {
+	hist, err := cfg.Releases.History(name)
+	if err != nil {
+		return nil, fmt.Errorf("read the history of release %s: %w", name, err)
+	}
+	out := map[int]string{}
+	for _, r := range hist {
+		rel, err := asRelease(r)
+		if err != nil {
+			return nil, err
+		}
+		if rel.Info != nil {
+			out[rel.Version] = rel.Info.Status.String()
+		}
+	}
+	return out, nil
+}
+
+// rewrittenReleases are the revisions that are new or changed status since
+// before, oldest first.
+func rewrittenReleases(cfg *action.Configuration, name string, before map[int]string) ([]*release.Release, error) {
+	hist, err := cfg.Releases.History(name)
+	if err != nil {
+		return nil, fmt.Errorf("read the history of release %s: %w", name, err)
+	}
+	var out []*release.Release
+	for _, r := range hist {
+		rel, err := asRelease(r)
+		if err != nil {
+			return nil, err
+		}
+		if was, ok := before[rel.Version]; !ok || (rel.Info != nil && rel.Info.Status.String() != was) {
+			out = append(out, rel)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out, nil
 }
 
 // recordRollback writes the HelmRelease status as helm-controller writes it
@@ -155,16 +199,13 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 // re-observed with action rollback, Remediated True (or False with the
 // error, counting the failure), and Ready summarised from it: False, as
 // helm-controller holds any rolled-back release to be.
-func recordRollback(ctx context.Context, cl client.Client, key client.ObjectKey, to, rolledBack, replaced *release.Release, cause error) error {
+func recordRollback(ctx context.Context, cl client.Client, key client.ObjectKey, to *release.Release, written []*release.Release, cause error) error {
 	target, err := snapshot(to, helmv2.ReleaseActionRollback)
 	if err != nil {
 		return err
 	}
 	var snaps []*helmv2.Snapshot
-	for _, r := range []*release.Release{replaced, rolledBack} {
-		if r == nil {
-			continue
-		}
+	for _, r := range written {
 		s, err := snapshot(r, helmv2.ReleaseActionRollback)
 		if err != nil {
 			return err

@@ -270,37 +270,64 @@ func releaseInventory(rel *releasev4.Release, crds []Object, mapper apimeta.REST
 	return inv, nil
 }
 
+// releaseFailure is a failed install or upgrade, for the status.
+type releaseFailure struct {
+	Installed                     bool
+	ReleaseName, ReleaseNamespace string
+	ChartName, ChartVersion       string
+	Values                        map[string]any
+	// Err is Helm's own error.
+	Err error
+	// Failed is the revision Helm stored as failed, if it got that far.
+	Failed *releasev4.Release
+}
+
 // recordFailure marks the HelmRelease as helm-controller does after a failed
-// install or upgrade: Released and Ready False with Helm's error, failures
-// counted.
-func recordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, installed bool, chartVersion string, values map[string]any, cause error) error {
-	valuesDigest, err := configDigest(values)
+// install or upgrade: the failed revision in history, Released and Ready
+// False with helm-controller's message, failures counted.
+func recordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, f releaseFailure) error {
+	valuesDigest, err := configDigest(f.Values)
 	if err != nil {
 		return err
 	}
-	action, reason := helmv2.ReleaseActionUpgrade, helmv2.UpgradeFailedReason
-	if installed {
-		action, reason = helmv2.ReleaseActionInstall, helmv2.InstallFailedReason
+	action, reason, verb := helmv2.ReleaseActionUpgrade, helmv2.UpgradeFailedReason, "upgrade"
+	if f.Installed {
+		action, reason, verb = helmv2.ReleaseActionInstall, helmv2.InstallFailedReason, "install"
 	}
+	var failed *helmv2.Snapshot
+	if f.Failed != nil {
+		if failed, err = snapshot(f.Failed, action); err != nil {
+			return err
+		}
+	}
+	msg := fmt.Sprintf("Helm %s failed for release %s/%s with chart %s@%s: %s", verb, f.ReleaseNamespace, f.ReleaseName, f.ChartName, f.ChartVersion, f.Err)
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		hr := &helmv2.HelmRelease{}
 		if err := cl.Get(ctx, key, hr); err != nil {
 			return err
 		}
 		st := &hr.Status
+		if failed != nil {
+			if f.Installed {
+				st.ClearHistory()
+			}
+			st.History = append(helmv2.Snapshots{failed}, st.History...)
+		}
 		st.LastAttemptedReleaseAction = action
-		st.LastAttemptedRevision = chartVersion
+		st.LastAttemptedRevision = f.ChartVersion
 		st.LastAttemptedConfigDigest = valuesDigest
 		st.LastAttemptedGeneration = hr.Generation
 		st.Failures++
-		if installed {
+		if f.Installed {
 			st.InstallFailures++
 		} else {
 			st.UpgradeFailures++
 		}
+		apimeta.RemoveStatusCondition(&st.Conditions, helmv2.RemediatedCondition)
+		apimeta.RemoveStatusCondition(&st.Conditions, helmv2.TestSuccessCondition)
 		for _, t := range []string{helmv2.ReleasedCondition, "Ready"} {
 			apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
-				Type: t, Status: metav1.ConditionFalse, Reason: reason, Message: cause.Error(), ObservedGeneration: hr.Generation,
+				Type: t, Status: metav1.ConditionFalse, Reason: reason, Message: msg, ObservedGeneration: hr.Generation,
 			})
 		}
 		return cl.Status().Update(ctx, hr)

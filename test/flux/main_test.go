@@ -179,6 +179,7 @@ func (c *fluxChart) helmRelease(t *testing.T, mutate func(*helmv2.HelmRelease)) 
 			Install:   &helmv2.Install{DisableWait: true, DisableHooks: true},
 			Upgrade:   &helmv2.Upgrade{DisableWait: true, DisableHooks: true},
 			Uninstall: &helmv2.Uninstall{DisableHooks: true, DisableWait: true},
+			Rollback:  &helmv2.Rollback{DisableHooks: true, DisableWait: true},
 		},
 	}
 	if mutate != nil {

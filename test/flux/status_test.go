@@ -2,6 +2,7 @@ package flux_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +10,10 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/apis/meta"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/cozyhr/cozyhr/test/testenv"
 )
 
 // TestStatusAfterApplyIsWhatHelmControllerWrites makes the same change to
@@ -101,4 +105,95 @@ func TestStatusAfterApplyIsWhatHelmControllerWrites(t *testing.T) {
 			managers(t, liveObject(t, gvk, fluxKey.Namespace, name)),
 			managers(t, liveObject(t, gvk, cozyKey.Namespace, name)))
 	}
+}
+
+// TestRollbackStatusIsWhatHelmControllerWrites: the same failed upgrade on
+// two identical releases; helm-controller remediates one by rolling back,
+// cozyhr rollback the other. Conditions, history and failure counts must
+// then be the same, field by field.
+func TestRollbackStatusIsWhatHelmControllerWrites(t *testing.T) {
+	remediate := true
+	byFlux, fluxKey := installHello(t, "rollback-by-flux", func(hr *helmv2.HelmRelease) {
+		hr.Spec.Upgrade.Remediation = &helmv2.UpgradeRemediation{Retries: 0, RemediateLastFailure: &remediate}
+	})
+	byCozyhr, cozyKey := installHello(t, "rollback-by-cozyhr", func(hr *helmv2.HelmRelease) {
+		hr.Spec.Upgrade.Remediation = &helmv2.UpgradeRemediation{Retries: 0, RemediateLastFailure: &remediate}
+	})
+	_ = byFlux
+	breakValues := func(key client.ObjectKey) {
+		hr := &helmv2.HelmRelease{}
+		if err := env.Client.Get(context.Background(), key, hr); err != nil {
+			t.Fatal(err)
+		}
+		patch := client.MergeFrom(hr.DeepCopy())
+		hr.Spec.Values = jsonValues(t, `{"replicas": "not-a-number"}`)
+		if err := env.Client.Patch(context.Background(), hr, patch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cozyhr(t, "-C", byCozyhr.Dir, "suspend").expect(t, 0)
+	breakValues(cozyKey)
+	cozyhr(t, "-C", byCozyhr.Dir, "apply").expect(t, 1)
+	cozyhr(t, "-C", byCozyhr.Dir, "rollback").expect(t, 0)
+
+	breakValues(fluxKey)
+	fluxHR := &helmv2.HelmRelease{}
+	err := testenv.WaitFor(context.Background(), 40*time.Second, func(ctx context.Context) (bool, error) {
+		if err := env.Client.Get(ctx, fluxKey, fluxHR); err != nil {
+			return false, err
+		}
+		c := apimeta.FindStatusCondition(fluxHR.Status.Conditions, helmv2.RemediatedCondition)
+		return c != nil && c.Status == metav1.ConditionTrue, nil
+	})
+	if err != nil {
+		t.Fatalf("helm-controller did not roll back: %v\n%+v", err, fluxHR.Status.Conditions)
+	}
+	cozyHR := &helmv2.HelmRelease{}
+	if err := env.Client.Get(context.Background(), cozyKey, cozyHR); err != nil {
+		t.Fatal(err)
+	}
+	same := func(field string, flux, cozy any) {
+		t.Helper()
+		f, c := strings.ReplaceAll(toString(flux), fluxKey.Namespace, "NS"), strings.ReplaceAll(toString(cozy), cozyKey.Namespace, "NS")
+		if f != c {
+			t.Errorf("%s differs:\nhelm-controller: %s\ncozyhr:          %s", field, f, c)
+		}
+	}
+	fs, cs := fluxHR.Status, cozyHR.Status
+	for _, cond := range []string{meta.ReadyCondition, helmv2.ReleasedCondition, helmv2.RemediatedCondition} {
+		f, c := apimeta.FindStatusCondition(fs.Conditions, cond), apimeta.FindStatusCondition(cs.Conditions, cond)
+		if f == nil || c == nil {
+			t.Errorf("condition %s: helm-controller %v, cozyhr %v", cond, f, c)
+			continue
+		}
+		same(cond+".status", f.Status, c.Status)
+		same(cond+".reason", f.Reason, c.Reason)
+		// Helm's own error text differs by request; compare its start.
+		fm, cm := f.Message, c.Message
+		if cond == helmv2.ReleasedCondition {
+			fm, cm = firstWords(fm, 4), firstWords(cm, 4)
+		}
+		same(cond+".message", fm, cm)
+	}
+	history := func(h helmv2.Snapshots) string {
+		var out []string
+		for _, s := range h {
+			out = append(out, fmt.Sprintf("v%d %s %s %s", s.Version, s.Status, s.Action, s.ConfigDigest))
+		}
+		return strings.Join(out, "\n")
+	}
+	same("history", history(fs.History), history(cs.History))
+	same("failures", []int64{fs.Failures, fs.UpgradeFailures}, []int64{cs.Failures, cs.UpgradeFailures})
+	same("lastAttemptedReleaseAction", fs.LastAttemptedReleaseAction, cs.LastAttemptedReleaseAction)
+	if rel := storedRelease(t, cozyKey.Namespace, "hello"); rel.ApplyMethod != storedRelease(t, fluxKey.Namespace, "hello").ApplyMethod {
+		t.Errorf("rollback apply method %q differs from helm-controller's", rel.ApplyMethod)
+	}
+}
+
+func firstWords(s string, n int) string {
+	f := strings.Fields(s)
+	if len(f) > n {
+		f = f[:n]
+	}
+	return strings.Join(f, " ")
 }

@@ -17,8 +17,13 @@ type applyOptions struct {
 func newApplyCmd(g *globalOptions) *cobra.Command {
 	o := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "apply",
-		Short: "Install or upgrade the release in the cluster (replaces make apply)",
+		Use: "apply",
+		Example: `  cozyhr apply                       # helm upgrade --install; suspends the HelmRelease first
+  cozyhr apply --resume              # ...and hands it back to Flux afterwards
+  cozyhr apply --wait --timeout 5m   # wait until every object is ready, showing what is not
+  cozyhr -n cozy-system apply metallb --plain`,
+		SuggestFor: []string{"upgrade", "install"},
+		Short:      "Install or upgrade the release in the cluster (replaces make apply)",
 		Long: `Install or upgrade the Helm release with the same render and post-processing
 that show and diff use. When the chart's HelmRelease exists it is suspended
 first so that Flux does not race the apply; --resume hands it back to Flux
@@ -43,13 +48,13 @@ afterwards.`,
 					return fmt.Errorf("apply.timeout %q: %w", a.Timeout, err)
 				}
 			}
-			opts := o.render.options()
+			opts := o.render.options(g.streams.In)
 			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
 			if err != nil {
 				return err
 			}
 			o.apply.Progress, o.apply.ProgressTTY = g.streams.ErrOut, isTerminal(g.streams.ErrOut)
-			res, err := w.Apply(cmd.Context(), d, o.apply, g.streams.Out)
+			res, err := w.Apply(cmd.Context(), d, o.apply, g.streams.ErrOut)
 			if res != nil {
 				for _, warning := range res.Warnings {
 					fmt.Fprintln(g.streams.ErrOut, "Warning:", warning)
@@ -63,12 +68,12 @@ afterwards.`,
 				verb = "installed"
 			}
 			rel := res.Release
-			fmt.Fprintf(g.streams.Out, "Release %s %s in namespace %s: revision %d, %s.\n", rel.Name, verb, rel.Namespace, rel.Version, rel.Info.Status)
+			fmt.Fprintf(g.streams.ErrOut, "Release %s %s in namespace %s: revision %d, %s.\n", rel.Name, verb, rel.Namespace, rel.Version, rel.Info.Status)
 			switch {
 			case res.Resumed:
-				fmt.Fprintf(g.streams.Out, "Resumed HelmRelease %s: Flux manages the release again.\n", d.Target.HelmReleaseKey)
+				fmt.Fprintf(g.streams.ErrOut, "Resumed HelmRelease %s: Flux manages the release again.\n", d.Target.HelmReleaseKey)
 			case d.Target.FluxMode():
-				fmt.Fprintf(g.streams.Out, "HelmRelease %s stays suspended; run cozyhr resume to hand it back to Flux.\n", d.Target.HelmReleaseKey)
+				fmt.Fprintf(g.streams.ErrOut, "HelmRelease %s stays suspended; run cozyhr resume to hand it back to Flux.\n", d.Target.HelmReleaseKey)
 			}
 			return nil
 		},

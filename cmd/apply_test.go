@@ -34,9 +34,9 @@ func TestApplyRepairsAReleaseLeftPendingByAnInterruptedRun(t *testing.T) {
 	}
 
 	r := cozyhr(t, "-C", dir, "apply", "--set", "replicas=2").expect(t, 0)
-	golden(t, "apply-repairs-pending", r.out)
+	golden(t, "apply-repairs-pending", r.err)
 	cozyhr(t, "-C", dir, "diff", "--set", "replicas=2", "--exit-code").expect(t, 0)
-	if last, err := cfg.Releases.Last("hello"); err != nil || last.Info.Status != release.StatusDeployed || !strings.Contains(r.out, "revision 2") {
+	if last, err := cfg.Releases.Last("hello"); err != nil || last.Info.Status != release.StatusDeployed || !strings.Contains(r.err, "revision 2") {
 		t.Fatalf("release after repair: %+v, %v", last.Info, err)
 	}
 }

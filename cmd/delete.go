@@ -11,8 +11,11 @@ import (
 func newDeleteCmd(g *globalOptions) *cobra.Command {
 	o := core.DeleteOptions{}
 	cmd := &cobra.Command{
-		Use:   "delete",
-		Short: "Uninstall the release, and delete its HelmRelease unless kept",
+		Use: "delete",
+		Example: `  cozyhr delete                      # uninstall, then delete the HelmRelease
+  cozyhr delete --keep-helmrelease   # uninstall, keep the HelmRelease suspended`,
+		SuggestFor: []string{"uninstall"},
+		Short:      "Uninstall the release, and delete its HelmRelease unless kept",
 		Long: `Uninstall the Helm release itself, so that no object is orphaned. When the
 chart's HelmRelease exists it is suspended first, then deleted unless
 --keep-helmrelease (it then stays suspended).`,
@@ -22,7 +25,7 @@ chart's HelmRelease exists it is suspended first, then deleted unless
 			if err != nil {
 				return err
 			}
-			return w.Delete(cmd.Context(), o, g.streams.Out, g.debugWriter())
+			return w.Delete(cmd.Context(), o, g.streams.ErrOut, g.debugWriter())
 		},
 	}
 	f := cmd.Flags()

@@ -23,7 +23,11 @@ type diffOptions struct {
 func newDiffCmd(g *globalOptions) *cobra.Command {
 	o := &diffOptions{}
 	cmd := &cobra.Command{
-		Use:   "diff",
+		Use: "diff",
+		Example: `  cozyhr diff                        # what apply would change in the live objects
+  cozyhr diff --set replicas=3 --exit-code
+  cozyhr diff --server-side          # against a server-side apply dry-run
+  cozyhr diff -o yaml --kind Deployment`,
 		Short: "Show what apply would change in the live objects (replaces make diff)",
 		Long: `Compare the rendered, post-processed chart with the LIVE objects in the cluster,
 field by field (dyff). Server defaults and Helm/Flux bookkeeping are ignored;
@@ -57,7 +61,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 				}
 				o.diff.Ignore = append(o.diff.Ignore, rule)
 			}
-			d, err := w.Desired(cmd.Context(), o.render.options(), g.debugWriter())
+			d, err := w.Desired(cmd.Context(), o.render.options(g.streams.In), g.debugWriter())
 			if err != nil {
 				return err
 			}
@@ -73,6 +77,8 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 			switch output {
 			case "json":
 				err = res.WriteJSON(g.streams.Out)
+			case "yaml":
+				err = res.WriteYAML(g.streams.Out)
 			case "brief":
 				err = res.WriteBrief(g.streams.Out)
 			case "unified":
@@ -84,7 +90,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 			if err != nil {
 				return err
 			}
-			if o.showIgnored && output != "json" {
+			if o.showIgnored && output != "json" && output != "yaml" {
 				if err := res.WriteIgnored(g.streams.Out); err != nil {
 					return err
 				}
@@ -104,7 +110,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	f.BoolVar(&o.diff.ServerSide, "server-side", false, "compare with a server-side apply dry-run of each object")
 	f.StringArrayVar(&o.ignore, "ignore", nil, "hide a field: [KIND[/NAME]=]/json/pointer (repeatable)")
 	f.BoolVar(&o.showIgnored, "show-ignored", false, "list the differences that ignore rules hid")
-	f.StringVarP(&o.output, "output", "o", "dyff", "output format: dyff, brief, json or unified")
+	f.StringVarP(&o.output, "output", "o", "dyff", "output format: dyff, brief, json, yaml or unified")
 	f.BoolVar(&o.brief, "brief", false, "only count changes per kind (-o brief)")
 	f.BoolVar(&o.unified, "unified", false, "classic unified diff of each object's YAML (-o unified)")
 	f.StringSliceVar(&o.diff.Kinds, "kind", nil, "only objects of these kinds (repeatable or comma-separated)")

@@ -15,13 +15,13 @@ import (
 func TestApplyThenDiffShowsNoChanges(t *testing.T) {
 	dir := chartCopy(t, "diff-clean")
 	r := cozyhr(t, "-C", dir, "apply").expect(t, 0)
-	golden(t, "apply-install", r.out)
+	golden(t, "apply-install", r.err)
 
 	r = cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 0)
 	golden(t, "diff-no-changes", r.out)
 
 	r = cozyhr(t, "-C", dir, "apply").expect(t, 0)
-	golden(t, "apply-upgrade", r.out)
+	golden(t, "apply-upgrade", r.err)
 }
 
 func TestDiffShowsExactlyAChangedValue(t *testing.T) {

@@ -54,7 +54,7 @@ func TestCRDPolicies(t *testing.T) {
 	r = cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 2)
 	golden(t, "crd-policy-replace-diff", r.out)
 	r = cozyhr(t, "-C", dir, "apply").expect(t, 0)
-	golden(t, "crd-policy-replace-apply", r.out)
+	golden(t, "crd-policy-replace-apply", r.err)
 	var live apiextensionsv1.CustomResourceDefinition
 	if err := env.Client.Get(context.Background(), types.NamespacedName{Name: "sprockets.demo.cozyhr.io"}, &live); err != nil {
 		t.Fatal(err)

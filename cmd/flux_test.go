@@ -66,7 +66,7 @@ func TestApplySuspendsTheHelmReleaseAndResumeHandsItBack(t *testing.T) {
 	createHelmRelease(t, "flux-apply", "hello", `{"replicas":2}`)
 
 	r := cozyhr(t, "-C", dir, "apply").expect(t, 0)
-	golden(t, "flux-apply", r.out)
+	golden(t, "flux-apply", r.err)
 	hr := getHelmRelease(t, "flux-apply", "hello")
 	if !hr.Spec.Suspend {
 		t.Fatal("apply did not suspend the HelmRelease")
@@ -96,7 +96,7 @@ func TestApplySuspendsTheHelmReleaseAndResumeHandsItBack(t *testing.T) {
 	cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 0)
 
 	r = cozyhr(t, "-C", dir, "apply", "--resume").expect(t, 0)
-	golden(t, "flux-apply-resume", r.out)
+	golden(t, "flux-apply-resume", r.err)
 	if getHelmRelease(t, "flux-apply", "hello").Spec.Suspend {
 		t.Fatal("--resume left the HelmRelease suspended")
 	}
@@ -124,8 +124,8 @@ func TestFailedApplySaysTheHelmReleaseIsSuspended(t *testing.T) {
 	}
 	// The next run repairs: the failed release is upgraded.
 	r = cozyhr(t, "-C", dir, "apply").expect(t, 0)
-	if !strings.Contains(r.out, "revision 2, deployed") {
-		t.Fatalf("second apply did not repair the failed release:\n%s", r.out)
+	if !strings.Contains(r.err, "revision 2, deployed") {
+		t.Fatalf("second apply did not repair the failed release:\n%s", r.err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 )
 
@@ -32,7 +33,10 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 	var watch bool
 	var watchTimeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "get [NAME]",
+		Use: "get [NAME]",
+		Example: `  cozyhr get                         # the chart's HelmRelease
+  cozyhr get metallb -o yaml         # one HelmRelease, as itself
+  cozyhr get --watch                 # its conditions as they change`,
 		Short: "Show the chart's HelmRelease, or the one named, as flux get helmreleases does",
 		Args:  cobra.MaximumNArgs(1),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
@@ -48,9 +52,19 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 			}
 			var hr *helmv2.HelmRelease
 			if len(args) == 1 {
+				o.Single = true
 				cl, ns, err := g.fluxClient()
 				if err != nil {
 					return err
+				}
+				// In a chart directory, NAME is looked up where the chart's
+				// HelmRelease lives, unless -n says otherwise.
+				if !cmd.Flags().Changed("namespace") {
+					if w, err := g.workspace(cmd, true, nil); err == nil {
+						if chartNS := firstNonEmptyString(w.Config.HelmRelease.Namespace, w.Config.Release.Namespace); chartNS != "" {
+							ns = chartNS
+						}
+					}
 				}
 				hr = &helmv2.HelmRelease{}
 				if err := cl.Get(cmd.Context(), client.ObjectKey{Namespace: ns, Name: args[0]}, hr); err != nil {
@@ -84,7 +98,9 @@ func newListCmd(g *globalOptions) *cobra.Command {
 	o := core.PrintOptions{}
 	var selector string
 	cmd := &cobra.Command{
-		Use:     "list",
+		Use: "list",
+		Example: `  cozyhr list -A
+  cozyhr list -l team=platform -o wide`,
 		Aliases: []string{"ls"},
 		Short:   "List HelmReleases in the namespace, or in all namespaces with -A",
 		Args:    cobra.NoArgs,
@@ -120,6 +136,14 @@ func (g *globalOptions) completeHelmReleases(ctx context.Context, args []string)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
+	// In a chart directory, the chart's namespace, without -n.
+	if *g.kube.Namespace == "" {
+		if cfg, err := config.Load(config.LoadOptions{Dir: g.chartDir, File: g.configFile}); err == nil {
+			if chartNS := firstNonEmptyString(cfg.HelmRelease.Namespace, cfg.Release.Namespace); chartNS != "" {
+				ns = chartNS
+			}
+		}
+	}
 	items, err := core.ListHelmReleases(ctx, cl, ns, "")
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
@@ -129,4 +153,13 @@ func (g *globalOptions) completeHelmReleases(ctx context.Context, args []string)
 		names = append(names, hr.Name)
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+func firstNonEmptyString(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -12,7 +12,9 @@ import (
 func newImageCmd(g *globalOptions) *cobra.Command {
 	o := core.ImageOptions{}
 	cmd := &cobra.Command{
-		Use:   "image [NAME...]",
+		Use: "image [NAME...]",
+		Example: `  cozyhr image                       # build and push every image, write digests into values.yaml
+  cozyhr image controller --push=false`,
 		Short: "Build and push the chart's images, write their digests into values.yaml (replaces make image)",
 		Long: `Build each image .cozyhr.yaml declares (or the NAMEs given) with its builder
 (buildah by default: daemonless; buildx with Docker; or an image builder plugin),

@@ -178,7 +178,7 @@ func TestCozyhrV16Invocations(t *testing.T) {
 	// cozyhr -n cozy-system -C packages/system/X apply X --plain: plain Helm,
 	// release X, whatever HelmRelease exists.
 	r := cozyhr(t, "-n", "cozy-system", "--working-directory", dir, "apply", "hello", "--plain").expect(t, 0)
-	if !strings.Contains(r.out, "Release hello installed in namespace cozy-system") {
+	if !strings.Contains(r.err, "Release hello installed in namespace cozy-system") {
 		t.Errorf("apply --plain:\n%s%s", r.out, r.err)
 	}
 	shown := cozyhr(t, "-n", "cozy-system", "-C", dir, "show", "hello", "--plain", "-s", "templates/configmap.yaml").expect(t, 0)

@@ -16,14 +16,17 @@ type pluginsListOptions struct {
 
 func newPluginsCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "plugins",
+		Use: "plugins",
+		Example: `  cozyhr plugins list
+  cozyhr plugins list -o json`,
 		Short: "Inspect post-processor and image builder plugins",
 		Args:  cobra.NoArgs,
 	}
 	o := &pluginsListOptions{}
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List built-ins and the plugins found, with their protocol versions",
+		Use:     "list",
+		Example: `  cozyhr plugins list -o json`,
+		Short:   "List built-ins and the plugins found, with their protocol versions",
 		Long: `List the built-in post-processors and image builders, the plugins the chart's
 .cozyhr.yaml names, and every cozyhr-plugin-NAME on the plugin search path
 ($COZYHR_PLUGINS_PATH, ~/.config/cozyhr/plugins, $PATH). Each plugin is

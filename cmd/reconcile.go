@@ -11,7 +11,10 @@ import (
 func newReconcileCmd(g *globalOptions) *cobra.Command {
 	o := core.ReconcileOptions{}
 	cmd := &cobra.Command{
-		Use:   "reconcile",
+		Use: "reconcile",
+		Example: `  cozyhr reconcile
+  cozyhr reconcile --with-source     # fetch the chart again first
+  cozyhr reconcile metallb -n cozy-metallb --force`,
 		Short: "Ask Flux to reconcile the chart's HelmRelease now and wait for the outcome",
 		Long: `Set reconcile.fluxcd.io/requestedAt on the chart's HelmRelease, as flux reconcile
 does, and wait until helm-controller has handled it (status.lastHandledReconcileAt).

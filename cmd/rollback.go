@@ -38,7 +38,7 @@ HelmRelease to let Flux bring the release back to its spec.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.streams.Out, "Rolled release %s back from revision %d to %d: now revision %d.\n", res.Target.ReleaseName, res.From, res.To, res.Release.Version)
+			fmt.Fprintf(g.streams.ErrOut, "Rolled release %s back from revision %d to %d: now revision %d.\n", res.Target.ReleaseName, res.From, res.To, res.Release.Version)
 			if res.Target.FluxMode() {
 				fmt.Fprintf(g.streams.ErrOut, "HelmRelease %s stays suspended; cozyhr resume hands it back to Flux, which upgrades to its spec again.\n", res.Target.HelmReleaseKey)
 			}

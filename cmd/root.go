@@ -96,8 +96,11 @@ in the chart directory.`,
 	pf.BoolVar(&g.plain, "plain", false, "ignore any HelmRelease: render and apply as plain Helm")
 	// cozyhr v1.6 called -C --working-directory; scripts still say so.
 	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-		if name == "working-directory" {
+		switch name {
+		case "working-directory":
 			name = "chart-dir"
+		case "kube-context": // helm's name
+			name = "context"
 		}
 		return pflag.NormalizedName(name)
 	})
@@ -116,6 +119,7 @@ in the chart directory.`,
 		newUpdateCmd(g),
 		newImageCmd(g),
 	)
+	g.registerCompletions(root)
 	return root
 }
 

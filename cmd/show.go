@@ -18,8 +18,13 @@ type showOptions struct {
 func newShowCmd(g *globalOptions) *cobra.Command {
 	o := &showOptions{}
 	cmd := &cobra.Command{
-		Use:   "show",
-		Short: "Render the chart as Flux would install it (replaces make show)",
+		Use: "show",
+		Example: `  cozyhr show                                  # render as Flux would, with the cluster's capabilities
+  cozyhr show -n cozy-metallb metallb          # for HelmRelease metallb (Cozystack's package.mk)
+  cozyhr show --offline --kube-version 1.33.0  # no cluster, like helm template
+  cozyhr show -s 'templates/*.yaml' -o json`,
+		SuggestFor: []string{"template"},
+		Short:      "Render the chart as Flux would install it (replaces make show)",
 		Long: `Render the chart with the values Flux would use (the live HelmRelease's values,
 then .cozyhr.yaml's, then -f and --set), post-processed as helm-controller does.
 Capabilities and lookups come from the cluster unless --offline.
@@ -34,7 +39,7 @@ Secret data is masked unless --show-secrets.`,
 				return err
 			}
 			o.show.SkipHooks = w.Config.Render.SkipHooks
-			opts := o.render.options()
+			opts := o.render.options(g.streams.In)
 			opts.TextOnly = o.show.Output != "json"
 			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
 			if err != nil {

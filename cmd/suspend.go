@@ -9,7 +9,9 @@ import (
 
 func newSuspendCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "suspend",
+		Use: "suspend",
+		Example: `  cozyhr suspend
+  cozyhr suspend -n cozy-metallb metallb`,
 		Short: "Suspend the chart's HelmRelease so that Flux leaves the release alone",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -21,7 +23,7 @@ func newSuspendCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.streams.Out, "Suspended HelmRelease %s.\n", t.HelmReleaseKey)
+			fmt.Fprintf(g.streams.ErrOut, "Suspended HelmRelease %s.\n", t.HelmReleaseKey)
 			return nil
 		},
 	}
@@ -31,7 +33,9 @@ func newResumeCmd(g *globalOptions) *cobra.Command {
 	var wait bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "resume",
+		Use: "resume",
+		Example: `  cozyhr resume
+  cozyhr resume --wait --timeout 2m`,
 		Short: "Resume the chart's HelmRelease: hand the release back to Flux",
 		Long: `Unsuspend the chart's HelmRelease. With --wait, also request a reconciliation
 and wait until helm-controller has handled it, as flux resume does.`,

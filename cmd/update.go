@@ -9,8 +9,11 @@ import (
 func newUpdateCmd(g *globalOptions) *cobra.Command {
 	o := core.UpdateOptions{}
 	cmd := &cobra.Command{
-		Use:   "update",
-		Short: "Fetch the upstream chart, apply the patches, propagate its version (replaces make update)",
+		Use: "update",
+		Example: `  cozyhr update                      # fetch upstream into charts/, apply patches/
+  cozyhr update --version 1.15.11 --dry-run`,
+		SuggestFor: []string{"pull"},
+		Short:      "Fetch the upstream chart, apply the patches, propagate its version (replaces make update)",
 		Long: `Fetch the chart .cozyhr.yaml's upstream names (a Helm repository, an OCI
 registry or a tarball), replace the vendored copy (default charts/<name>), apply
 every patch (default patches/*.diff and *.patch, in name order) and write the

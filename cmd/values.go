@@ -9,8 +9,11 @@ import (
 func newValuesCmd(g *globalOptions) *cobra.Command {
 	var render renderFlags
 	var showSecrets, all bool
+	var output string
 	cmd := &cobra.Command{
-		Use:   "values",
+		Use: "values",
+		Example: `  cozyhr values                      # the values the chart is rendered with
+  cozyhr values --all -o json        # with the chart's defaults`,
 		Short: "Print the values the chart is rendered with, composed as Flux composes them",
 		Long: `Print the composed values: the HelmRelease's spec.valuesFrom and spec.values
 (as helm-controller composes them), then .cozyhr.yaml's values, -f and --set.
@@ -22,17 +25,18 @@ Values that came from Secrets are masked unless --show-secrets.`,
 			if err != nil {
 				return err
 			}
-			opts := render.options()
+			opts := render.options(g.streams.In)
 			opts.TextOnly = true
 			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
 			if err != nil {
 				return err
 			}
-			return core.WriteValues(g.streams.Out, d, all, showSecrets)
+			return core.WriteValues(g.streams.Out, d, all, showSecrets, output)
 		},
 	}
 	render.add(cmd.Flags())
 	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "print values that came from Secrets")
 	cmd.Flags().BoolVar(&all, "all", false, "include the chart's default values")
+	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
 	return cmd
 }

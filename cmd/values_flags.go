@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"io"
+
 	"github.com/spf13/pflag"
 
 	"github.com/cozyhr/cozyhr/core"
@@ -8,9 +10,12 @@ import (
 
 // addValueFlags registers Helm's value flags.
 func addValueFlags(fs *pflag.FlagSet, v *core.ValueOverrides) {
-	fs.StringArrayVarP(&v.Files, "values", "f", nil, "values file applied after the HelmRelease and .cozyhr.yaml values (repeatable)")
+	fs.StringArrayVarP(&v.Files, "values", "f", nil, "values file applied after the HelmRelease and .cozyhr.yaml values (repeatable; - reads stdin, an http(s) URL is fetched)")
+	fs.StringArrayVar(&v.JSONValues, "set-json", nil, "set JSON values on the command line (key1=jsonval1,key2=jsonval2)")
 	fs.StringArrayVar(&v.Values, "set", nil, "set values on the command line, applied last (key1=val1,key2=val2)")
 	fs.StringArrayVar(&v.StringValues, "set-string", nil, "set STRING values on the command line, applied last")
+	fs.StringArrayVar(&v.FileValues, "set-file", nil, "set values from files (key1=path1,key2=path2)")
+	fs.StringArrayVar(&v.LiteralValues, "set-literal", nil, "set a literal STRING value on the command line")
 }
 
 // renderFlags are the flags of every command that renders.
@@ -26,6 +31,8 @@ func (r *renderFlags) add(fs *pflag.FlagSet) {
 	fs.StringSliceVarP(&r.apiVersions, "api-versions", "a", nil, "extra API versions for .Capabilities when offline")
 }
 
-func (r *renderFlags) options() core.RenderOptions {
-	return core.RenderOptions{Values: r.values, KubeVersion: r.kubeVersion, APIVersions: r.apiVersions}
+func (r *renderFlags) options(stdin io.Reader) core.RenderOptions {
+	values := r.values
+	values.Stdin = stdin
+	return core.RenderOptions{Values: values, KubeVersion: r.kubeVersion, APIVersions: r.apiVersions}
 }

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Set at link time by the Makefile (-X); read-only afterwards.
@@ -35,6 +36,24 @@ func currentVersion() VersionInfo {
 				v.Helm = dep.Version
 			}
 		}
+		// A plain go build (or go install) carries no -X values, but Go
+		// records the module version and the VCS state itself.
+		if v.Version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v.Version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && v.Commit == "unknown":
+				v.Commit = s.Value
+				if len(v.Commit) > 12 {
+					v.Commit = v.Commit[:12]
+				}
+			case s.Key == "vcs.time" && v.BuildDate == "unknown":
+				v.BuildDate = s.Value
+			case s.Key == "vcs.modified" && s.Value == "true" && v.Version == "dev":
+				v.Version = "dev-dirty"
+			}
+		}
 	}
 	return v
 }
@@ -42,7 +61,9 @@ func currentVersion() VersionInfo {
 func newVersionCmd(g *globalOptions) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "version",
+		Use: "version",
+		Example: `  cozyhr version
+  cozyhr version -o yaml`,
 		Short: "Print the version of cozyhr",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
@@ -55,11 +76,18 @@ func newVersionCmd(g *globalOptions) *cobra.Command {
 				enc := json.NewEncoder(g.streams.Out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(v)
+			case "yaml":
+				data, err := sigsyaml.Marshal(v)
+				if err != nil {
+					return err
+				}
+				_, err = g.streams.Out.Write(data)
+				return err
 			default:
-				return fmt.Errorf("unknown output format %q: use text or json", output)
+				return fmt.Errorf("unknown output format %q: use text, json or yaml", output)
 			}
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
 	return cmd
 }

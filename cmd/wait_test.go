@@ -158,7 +158,7 @@ func TestHistoryAndRollback(t *testing.T) {
 
 	cozyhr(t, "-C", dir, "resume").expect(t, 0)
 	r := cozyhr(t, "-C", dir, "rollback").expect(t, 0)
-	if !strings.Contains(r.out, "back from revision 2 to 1: now revision 3") || !strings.Contains(r.err, "Suspended HelmRelease "+ns+"/hello") {
+	if !strings.Contains(r.err, "back from revision 2 to 1: now revision 3") || !strings.Contains(r.err, "Suspended HelmRelease "+ns+"/hello") {
 		t.Errorf("rollback output:\n%s%s", r.out, r.err)
 	}
 	hr := getHelmRelease(t, ns, "hello")

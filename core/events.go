@@ -11,6 +11,7 @@ import (
 	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
@@ -117,7 +118,10 @@ func (w *Workspace) WatchHelmRelease(ctx context.Context, out io.Writer, timeout
 	err = wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
 		hr := &helmv2.HelmRelease{}
 		if err := cl.Get(ctx, client.ObjectKeyFromObject(t.HelmRelease), hr); err != nil {
-			return false, client.IgnoreNotFound(err)
+			if ctx.Err() != nil || apierrors.IsNotFound(err) {
+				return false, nil // the watch ends, or the object comes back
+			}
+			return false, err
 		}
 		line := conditionsLine(hr)
 		if line != last {
@@ -126,8 +130,8 @@ func (w *Workspace) WatchHelmRelease(ctx context.Context, out io.Writer, timeout
 		}
 		return false, nil
 	})
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return nil
+	if ctx.Err() != nil {
+		return nil // Ctrl-C or the watch timeout: the normal end
 	}
 	return err
 }

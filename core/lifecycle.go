@@ -69,6 +69,9 @@ type PrintOptions struct {
 	Output        string
 	AllNamespaces bool
 	Now           time.Time
+	// Single prints one HelmRelease as itself with json and yaml, as
+	// kubectl get NAME does, rather than as a List.
+	Single bool
 }
 
 // WriteHelmReleases prints HelmReleases as flux get helmreleases does.
@@ -111,10 +114,13 @@ func WriteHelmReleases(out io.Writer, items []helmv2.HelmRelease, o PrintOptions
 		}
 		return nil
 	case "json", "yaml":
-		list := map[string]any{"apiVersion": "v1", "kind": "List", "items": items}
+		var list any = map[string]any{"apiVersion": "v1", "kind": "List", "items": items}
 		for i := range items {
 			items[i].APIVersion, items[i].Kind = helmv2.GroupVersion.String(), helmv2.HelmReleaseKind
 			items[i].ManagedFields = nil
+		}
+		if o.Single && len(items) == 1 {
+			list = items[0]
 		}
 		if o.Output == "json" {
 			enc := json.NewEncoder(out)
@@ -298,7 +304,7 @@ func (w *Workspace) Resume(ctx context.Context, wait bool, timeout time.Duration
 	if err := setSuspend(ctx, cl, t.HelmRelease, false); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "► resumed HelmRelease %s\n", t.HelmReleaseKey)
+	fmt.Fprintf(log, "Resumed HelmRelease %s.\n", t.HelmReleaseKey)
 	if !wait {
 		return t, nil
 	}

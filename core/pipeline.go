@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -285,7 +286,7 @@ func mergeChartValuesFiles(ch *chart.Chart, dir string, vf valuesFiles) error {
 // WriteValues prints the composed values as YAML, masking the values that
 // came from Secrets unless showSecrets. With all, the chart's defaults are
 // coalesced in, as helm get values --all does.
-func WriteValues(out io.Writer, d *Desired, all, showSecrets bool) error {
+func WriteValues(out io.Writer, d *Desired, all, showSecrets bool, format string) error {
 	vals := deepCopyMap(d.Values)
 	if all {
 		merged, err := chartutil.CoalesceValues(d.Chart, vals)
@@ -299,12 +300,20 @@ func WriteValues(out io.Writer, d *Desired, all, showSecrets bool) error {
 			maskPath(vals, p)
 		}
 	}
-	data, err := sigsyaml.Marshal(vals)
-	if err != nil {
+	switch format {
+	case "", "yaml":
+		data, err := sigsyaml.Marshal(vals)
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(data)
 		return err
+	case "json":
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(vals)
 	}
-	_, err = out.Write(data)
-	return err
+	return fmt.Errorf("unknown output format %q: use yaml or json", format)
 }
 
 func maskPath(m map[string]any, path []string) {

@@ -199,6 +199,20 @@ func jsonObject(r Ref) JSONObject {
 	return JSONObject{APIVersion: apiVersion, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
 }
 
+// WriteYAML prints the JSONReport as YAML.
+func (r *DiffResult) WriteYAML(out io.Writer) error {
+	var b bytes.Buffer
+	if err := r.WriteJSON(&b); err != nil {
+		return err
+	}
+	data, err := sigsyaml.JSONToYAML(b.Bytes())
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(data)
+	return err
+}
+
 // WriteJSON prints the JSONReport.
 func (r *DiffResult) WriteJSON(out io.Writer) error {
 	add, change, remove := r.Counts()

@@ -1,19 +1,31 @@
 package core
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"helm.sh/helm/v4/pkg/strvals"
 	"sigs.k8s.io/yaml"
 )
 
-// ValueOverrides are the user's values on the command line, applied last.
+// ValueOverrides are the user's values on the command line, applied last,
+// in helm's order: -f, --set-json, --set, --set-string, --set-file,
+// --set-literal.
 type ValueOverrides struct {
-	Files        []string // -f, in order
-	Values       []string // --set
-	StringValues []string // --set-string
+	Files         []string // -f, in order: a path, - for Stdin, or an http(s) URL
+	JSONValues    []string // --set-json
+	Values        []string // --set
+	StringValues  []string // --set-string
+	FileValues    []string // --set-file key=path
+	LiteralValues []string // --set-literal
+	// Stdin is read for -f -.
+	Stdin io.Reader
 }
 
 // ComposeValues merges, lowest first: the HelmRelease's values, the
@@ -35,11 +47,16 @@ func ComposeValues(helmReleaseValues map[string]any, chartDir string, configFile
 	}
 	mergeValues(out, deepCopyMap(inline))
 	for _, f := range o.Files {
-		v, err := readValuesFile(f)
+		v, err := readValuesSource(f, o.Stdin)
 		if err != nil {
 			return nil, fmt.Errorf("-f: %w", err)
 		}
 		mergeValues(out, v)
+	}
+	for _, s := range o.JSONValues {
+		if err := strvals.ParseJSON(s, out); err != nil {
+			return nil, fmt.Errorf("--set-json %q: %w", s, err)
+		}
 	}
 	for _, s := range o.Values {
 		if err := strvals.ParseInto(s, out); err != nil {
@@ -51,7 +68,61 @@ func ComposeValues(helmReleaseValues map[string]any, chartDir string, configFile
 			return nil, fmt.Errorf("--set-string %q: %w", s, err)
 		}
 	}
+	for _, s := range o.FileValues {
+		read := func(rs []rune) (any, error) {
+			data, err := os.ReadFile(string(rs))
+			return string(data), err
+		}
+		if err := strvals.ParseIntoFile(s, out, read); err != nil {
+			return nil, fmt.Errorf("--set-file %q: %w", s, err)
+		}
+	}
+	for _, s := range o.LiteralValues {
+		if err := strvals.ParseLiteralInto(s, out); err != nil {
+			return nil, fmt.Errorf("--set-literal %q: %w", s, err)
+		}
+	}
 	return out, nil
+}
+
+// readValuesSource reads -f: a file, - for stdin, or an http(s) URL.
+func readValuesSource(src string, stdin io.Reader) (map[string]any, error) {
+	var data []byte
+	var err error
+	switch {
+	case src == "-":
+		if stdin == nil {
+			return nil, errors.New("-f -: no standard input")
+		}
+		data, err = io.ReadAll(io.LimitReader(stdin, maxValuesSize+1))
+	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
+		data, err = fetchValues(src)
+	default:
+		return readValuesFile(src)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	if len(data) > maxValuesSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB; values files that big are refused", src, maxValuesSize>>20)
+	}
+	return parseValues(src, data)
+}
+
+// maxValuesSize bounds a values file read from stdin or a URL.
+const maxValuesSize = 64 << 20
+
+func fetchValues(url string) ([]byte, error) {
+	c := &http.Client{Timeout: 30 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxValuesSize+1))
 }
 
 func readValuesFile(path string) (map[string]any, error) {
@@ -59,9 +130,13 @@ func readValuesFile(path string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseValues(path, data)
+}
+
+func parseValues(name string, data []byte) (map[string]any, error) {
 	v := map[string]any{}
 	if err := yaml.Unmarshal(data, &v); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return v, nil
 }

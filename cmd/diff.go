@@ -22,6 +22,7 @@ type diffOptions struct {
 
 func newDiffCmd(g *globalOptions) *cobra.Command {
 	o := &diffOptions{}
+	var noGroup bool
 	cmd := &cobra.Command{
 		Use: "diff",
 		Example: `  cozyhr diff                        # what apply would change in the live objects
@@ -85,7 +86,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 				err = res.WriteUnified(g.streams.Out, contextLines)
 			default:
 				g.color()
-				err = res.WriteHuman(g.streams.Out, core.HumanOptions{ContextLines: contextLines})
+				err = res.WriteHuman(g.streams.Out, core.HumanOptions{ContextLines: contextLines, NoGroup: noGroup})
 			}
 			if err != nil {
 				return err
@@ -104,6 +105,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	f := cmd.Flags()
 	o.render.add(f)
 	f.BoolVar(&o.diff.ShowSecrets, "show-secrets", false, "print Secret data instead of masking it")
+	f.BoolVar(&noGroup, "no-group", false, "print each changed object on its own, even when several change the same way")
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit with 2 when there are changes (like helm diff --detailed-exitcode)")
 	f.BoolVar(&o.exitCode, "detailed-exitcode", false, "alias of --exit-code")
 	f.IntVarP(&o.contextLines, "context-lines", "U", 3, "lines of context around changes (multi-line strings, --unified)")

@@ -139,4 +139,7 @@ func TestDiffWhenFluxAdoptsAPlainRelease(t *testing.T) {
 	createHelmRelease(t, "flux-adopt", "hello", `{"replicas":2}`)
 	r := cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 2)
 	golden(t, "diff-flux-adoption", r.out)
+	// The same change on several objects is printed once; --no-group shows each.
+	r = cozyhr(t, "-C", dir, "diff", "--no-group").expect(t, 0)
+	golden(t, "diff-flux-adoption-no-group", r.out)
 }

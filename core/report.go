@@ -21,13 +21,42 @@ type HumanOptions struct {
 	ContextLines int
 	// Colorizer styles the output; nil is dyff's default (bunt) styling.
 	Colorizer dyff.Colorizer
+	// NoGroup prints every changed object on its own, even when several
+	// change in exactly the same way.
+	NoGroup bool
 }
+
+// groupListed is how many objects a grouped change names before counting.
+const groupListed = 8
 
 // WriteHuman prints the differences as a dyff report per object and a
 // summary line.
 func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
+	// Render each change's body first: objects whose bodies are identical
+	// (adopting a release shows the same two Flux labels on every object)
+	// are printed once, with the list of objects, so real changes stand out.
+	bodies := make([]string, len(r.Changes))
+	for i, c := range r.Changes {
+		if c.Action != ActionChange {
+			continue
+		}
+		body, err := changeBody(c, o)
+		if err != nil {
+			return err
+		}
+		bodies[i] = body
+	}
+	members := map[string][]int{}
+	if !o.NoGroup {
+		for i, c := range r.Changes {
+			if c.Action == ActionChange {
+				members[bodies[i]] = append(members[bodies[i]], i)
+			}
+		}
+	}
 	var b bytes.Buffer
-	for _, c := range r.Changes {
+	printed := map[string]bool{}
+	for i, c := range r.Changes {
 		switch c.Action {
 		case ActionAdd:
 			fmt.Fprintf(&b, "+ %s will be created", c.Ref)
@@ -40,29 +69,26 @@ func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
 			fmt.Fprintf(&b, "- %s will be deleted\n", c.Ref)
 			writeIndentedYAML(&b, c.Object, "    - ")
 		case ActionChange:
-			fmt.Fprintf(&b, "~ %s will be changed\n", c.Ref)
-			var rb bytes.Buffer
-			hr := &dyff.HumanReport{
-				Report: *c.Report, OmitHeader: true, NoTableStyle: true, Indent: 2,
-				MultilineContextLines: max(o.ContextLines, 1), Colorizer: o.Colorizer,
-				DoNotInspectCerts: true,
+			group := members[bodies[i]]
+			if len(group) < 2 {
+				fmt.Fprintf(&b, "~ %s will be changed\n", c.Ref)
+				b.WriteString(bodies[i])
+				break
 			}
-			if err := hr.WriteReport(&rb); err != nil {
-				return err
+			if printed[bodies[i]] {
+				continue
 			}
-			// dyff separates paths with runs of blank lines; one is enough.
-			blank := false
-			for _, line := range strings.Split(strings.Trim(rb.String(), "\n"), "\n") {
-				if strings.TrimSpace(line) == "" {
-					blank = true
-					continue
+			printed[bodies[i]] = true
+			var names []string
+			for j, m := range group {
+				if j == groupListed {
+					names = append(names, fmt.Sprintf("and %d more", len(group)-groupListed))
+					break
 				}
-				if blank {
-					b.WriteString("\n")
-					blank = false
-				}
-				b.WriteString("    " + line + "\n")
+				names = append(names, r.Changes[m].Ref.String())
 			}
+			fmt.Fprintf(&b, "~ %d objects will be changed the same way (--no-group shows each): %s\n", len(group), strings.Join(names, ", "))
+			b.WriteString(bodies[i])
 		}
 		b.WriteString("\n")
 	}
@@ -70,6 +96,34 @@ func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
 		return err
 	}
 	return r.writeSummary(out)
+}
+
+// changeBody is a changed object's dyff report, indented under its header.
+func changeBody(c ObjectDiff, o HumanOptions) (string, error) {
+	var rb bytes.Buffer
+	hr := &dyff.HumanReport{
+		Report: *c.Report, OmitHeader: true, NoTableStyle: true, Indent: 2,
+		MultilineContextLines: max(o.ContextLines, 1), Colorizer: o.Colorizer,
+		DoNotInspectCerts: true,
+	}
+	if err := hr.WriteReport(&rb); err != nil {
+		return "", err
+	}
+	// dyff separates paths with runs of blank lines; one is enough.
+	var b strings.Builder
+	blank := false
+	for _, line := range strings.Split(strings.Trim(rb.String(), "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			blank = true
+			continue
+		}
+		if blank {
+			b.WriteString("\n")
+			blank = false
+		}
+		b.WriteString("    " + line + "\n")
+	}
+	return b.String(), nil
 }
 
 func writeIndentedYAML(b *bytes.Buffer, obj map[string]any, prefix string) {

@@ -23,8 +23,8 @@ FLUXDIR = $$(hack/flux-controllers.sh)
 
 all: build
 
-build: ## Build bin/cozyhr and the example plugins into bin/plugins
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/cozyhr ./cmd/cozyhr
+build: ## Build bin/cozyhr (static: no cgo) and the example plugins into bin/plugins
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/cozyhr ./cmd/cozyhr
 	@for p in plugins/examples/*/; do \
 	  $(GO) build -trimpath -o bin/plugins/cozyhr-plugin-$$(basename $$p) ./$$p || exit 1; done
 

@@ -83,10 +83,9 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 			case "brief":
 				err = res.WriteBrief(g.streams.Out)
 			case "unified":
-				err = res.WriteUnified(g.streams.Out, contextLines)
+				err = res.WriteUnified(g.streams.Out, contextLines, g.color())
 			default:
-				g.color()
-				err = res.WriteHuman(g.streams.Out, core.HumanOptions{ContextLines: contextLines, NoGroup: noGroup})
+				err = res.WriteHuman(g.streams.Out, core.HumanOptions{ContextLines: contextLines, NoGroup: noGroup, Color: g.color()})
 			}
 			if err != nil {
 				return err

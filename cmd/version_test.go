@@ -36,3 +36,18 @@ func TestUnknownFlagIsAnError(t *testing.T) {
 	r := cozyhr(t, "diff", "--no-such-flag").expect(t, 1)
 	golden(t, "unknown-flag", r.err)
 }
+
+func TestCleanErrorTidiesHelmsMultiErrors(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"one error inline", "apply release x: 1 error occurred:\n\t* namespaces \"x\" not found\n\n", `apply release x: namespaces "x" not found`},
+		{"several as a list", "apply: 2 errors occurred:\n\t* a\n\t* b\n\n", "apply: \n  - a\n  - b"},
+		{"plain errors untouched", "plain error", "plain error"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := cleanError(c.in); got != c.want {
+				t.Errorf("cleanError(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}

@@ -31,6 +31,9 @@ type Object struct {
 	// head is what Helm already decoded of a document not parsed yet
 	// (Unstructured nil): enough to recognise a Secret without parsing.
 	head objectHead
+	// printedWithPrevious says the previous object's text already holds
+	// this one (documents of one crds/ file, printed whole).
+	printedWithPrevious bool
 	// hook says Helm creates the object from its text alone; everything
 	// else it reads from the release manifest, where the text is followed
 	// by a newline that a "|+" block scalar at the very end keeps.
@@ -201,6 +204,9 @@ func (o Object) Text() ([]byte, error) {
 // prints, each document preceded by its source.
 func WriteManifests(w io.Writer, objs []Object) error {
 	for _, o := range objs {
+		if o.printedWithPrevious {
+			continue
+		}
 		data, err := o.Text()
 		if err != nil {
 			return err

@@ -137,8 +137,14 @@ func (HelmRenderer) Render(_ context.Context, req RenderRequest) (*Rendered, err
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", crd.Filename, err)
 		}
-		for _, o := range objs {
+		// helm template prints a crds/ file whole, once, as it is on disk.
+		for i, o := range objs {
 			o.Source = crd.Filename
+			if i == 0 {
+				o.Raw = crd.File.Data
+			} else {
+				o.Raw, o.printedWithPrevious = nil, true
+			}
 			out.CRDs = append(out.CRDs, o)
 		}
 	}

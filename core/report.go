@@ -24,6 +24,25 @@ type HumanOptions struct {
 	// NoGroup prints every changed object on its own, even when several
 	// change in exactly the same way.
 	NoGroup bool
+	// Color styles the object headers (green add, yellow change, red delete).
+	Color bool
+}
+
+// ANSI styles for headers and unified diffs on a terminal.
+const (
+	ansiGreen  = "\033[32m"
+	ansiYellow = "\033[33m"
+	ansiRed    = "\033[31m"
+	ansiCyan   = "\033[36m"
+	ansiReset  = "\033[0m"
+)
+
+// paint wraps s in an ANSI style when on is set.
+func paint(on bool, style, s string) string {
+	if !on {
+		return s
+	}
+	return style + s + ansiReset
 }
 
 // groupListed is how many objects a grouped change names before counting.
@@ -59,19 +78,19 @@ func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
 	for i, c := range r.Changes {
 		switch c.Action {
 		case ActionAdd:
-			fmt.Fprintf(&b, "+ %s will be created", c.Ref)
+			header := fmt.Sprintf("+ %s will be created", c.Ref)
 			if c.Note != "" {
-				fmt.Fprintf(&b, " (%s)", c.Note)
+				header += fmt.Sprintf(" (%s)", c.Note)
 			}
-			b.WriteString("\n")
+			b.WriteString(paint(o.Color, ansiGreen, header) + "\n")
 			writeIndentedYAML(&b, c.Object, "    + ")
 		case ActionRemove:
-			fmt.Fprintf(&b, "- %s will be deleted\n", c.Ref)
+			b.WriteString(paint(o.Color, ansiRed, fmt.Sprintf("- %s will be deleted", c.Ref)) + "\n")
 			writeIndentedYAML(&b, c.Object, "    - ")
 		case ActionChange:
 			group := members[bodies[i]]
 			if len(group) < 2 {
-				fmt.Fprintf(&b, "~ %s will be changed\n", c.Ref)
+				b.WriteString(paint(o.Color, ansiYellow, fmt.Sprintf("~ %s will be changed", c.Ref)) + "\n")
 				b.WriteString(bodies[i])
 				break
 			}
@@ -87,7 +106,7 @@ func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
 				}
 				names = append(names, r.Changes[m].Ref.String())
 			}
-			fmt.Fprintf(&b, "~ %d objects will be changed the same way (--no-group shows each): %s\n", len(group), strings.Join(names, ", "))
+			b.WriteString(paint(o.Color, ansiYellow, fmt.Sprintf("~ %d objects will be changed the same way (--no-group shows each): %s", len(group), strings.Join(names, ", "))) + "\n")
 			b.WriteString(bodies[i])
 		}
 		b.WriteString("\n")
@@ -109,10 +128,12 @@ func changeBody(c ObjectDiff, o HumanOptions) (string, error) {
 	if err := hr.WriteReport(&rb); err != nil {
 		return "", err
 	}
-	// dyff separates paths with runs of blank lines; one is enough.
+	// dyff separates paths with runs of blank lines; one is enough. It also
+	// prints "[N lines unchanged)]" with a stray parenthesis.
+	text := strings.ReplaceAll(rb.String(), "unchanged)]", "unchanged]")
 	var b strings.Builder
 	blank := false
-	for _, line := range strings.Split(strings.Trim(rb.String(), "\n"), "\n") {
+	for _, line := range strings.Split(strings.Trim(text, "\n"), "\n") {
 		if strings.TrimSpace(line) == "" {
 			blank = true
 			continue
@@ -317,7 +338,7 @@ func nodeValue(n *yaml.Node) any {
 }
 
 // WriteUnified prints a classic unified diff of each object's YAML.
-func (r *DiffResult) WriteUnified(out io.Writer, contextLines int) error {
+func (r *DiffResult) WriteUnified(out io.Writer, contextLines int, color bool) error {
 	var b bytes.Buffer
 	for _, c := range r.Changes {
 		var from, to map[string]any
@@ -336,7 +357,23 @@ func (r *DiffResult) WriteUnified(out io.Writer, contextLines int) error {
 		if err != nil {
 			return err
 		}
-		b.WriteString(text)
+		if !color {
+			b.WriteString(text)
+			continue
+		}
+		for _, line := range strings.SplitAfter(text, "\n") {
+			switch {
+			case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
+				line = paint(true, "\033[1m", strings.TrimSuffix(line, "\n")) + "\n"
+			case strings.HasPrefix(line, "@@"):
+				line = paint(true, ansiCyan, strings.TrimSuffix(line, "\n")) + "\n"
+			case strings.HasPrefix(line, "+"):
+				line = paint(true, ansiGreen, strings.TrimSuffix(line, "\n")) + "\n"
+			case strings.HasPrefix(line, "-"):
+				line = paint(true, ansiRed, strings.TrimSuffix(line, "\n")) + "\n"
+			}
+			b.WriteString(line)
+		}
 	}
 	if _, err := out.Write(b.Bytes()); err != nil {
 		return err

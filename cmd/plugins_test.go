@@ -355,3 +355,44 @@ func TestApplyRunsEachPluginOnce(t *testing.T) {
 	cozyhr(t, "-C", dir, "diff", "--exit-code").expect(t, 0)
 	cozyhr(t, "-C", dir, "delete").expect(t, 0)
 }
+
+// TestPluginDiesWithCozyhrOnSIGKILL: no Close can run when cozyhr is
+// killed outright; the kernel ends the plugin with it.
+func TestPluginDiesWithCozyhrOnSIGKILL(t *testing.T) {
+	plugins := pluginDir(t)
+	bin := filepath.Join(t.TempDir(), "cozyhr")
+	if err := goBuild(bin, "./cmd/cozyhr", ""); err != nil {
+		t.Fatal(err)
+	}
+	dir := chartCopy(t, "default")
+	withPlugins(t, dir, "default", `plugins:
+  postProcessors:
+    - name: faulty
+      timeout: 5m
+      config: {mode: hang}
+`)
+	cmd := exec.Command(bin, "-C", dir, "show", "--offline")
+	cmd.Stdout, cmd.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(pluginProcesses(plugins)) == 0 {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatal("the plugin never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	deadline = time.Now().Add(10 * time.Second)
+	for len(pluginProcesses(plugins)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("plugin processes outlived a SIGKILLed cozyhr: %v", pluginProcesses(plugins))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

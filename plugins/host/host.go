@@ -176,10 +176,12 @@ func (h *Host) start(ctx context.Context, spec Spec) (*process, error) {
 	if h.opts.Debug != nil {
 		logOut, level = h.opts.Debug, hclog.Warn
 	}
+	cmd := exec.Command(path)
+	dieWithParent(cmd)
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake(),
 		VersionedPlugins: sdk.HostPlugins(),
-		Cmd:              exec.Command(path),
+		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		StartTimeout:     startTimeout(spec.Timeout),
 		Stderr:           stderr,

@@ -70,7 +70,14 @@ func hooked(command string) bool {
 
 // newRootCmd builds the cozyhr command tree over g.
 func newRootCmd(g *globalOptions) *cobra.Command {
-	g.kube.WrapConfigFn = func(c *rest.Config) *rest.Config { return core.TuneRESTConfig(c) }
+	// API warnings (deprecations, unknown fields) print as "Warning: …"
+	// lines, once each, as kubectl prints them; not as klog lines.
+	warnings := rest.NewWarningWriter(g.streams.ErrOut, rest.WarningWriterOptions{Deduplicate: true})
+	g.kube.WrapConfigFn = func(c *rest.Config) *rest.Config {
+		c = core.TuneRESTConfig(c)
+		c.WarningHandler = warnings
+		return c
+	}
 
 	root := &cobra.Command{
 		Use:   "cozyhr",

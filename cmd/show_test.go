@@ -1,11 +1,16 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/cozyhr/cozyhr/core"
 )
 
 func TestShowOfflineRendersLikeHelmTemplate(t *testing.T) {
@@ -93,5 +98,48 @@ values:
 	golden(t, "show-offline-flux-stderr", r.err)
 	if n := strings.Count(r.err, "is not read"); n != 1 {
 		t.Errorf("the offline notice is printed %d times, want once:\n%s", n, r.err)
+	}
+}
+
+// Masked output must never be accepted by an apply: the mask is not base64,
+// so the API server refuses the Secret (a server dry run here); and a
+// Secret with no data is not counted as masked.
+func TestMaskedSecretsCannotBeApplied(t *testing.T) {
+	dir := chartCopy(t, "masked-apply")
+	writeFile(t, filepath.Join(dir, "templates", "secret-string.yaml"), `apiVersion: v1
+kind: Secret
+metadata:
+  name: string-data
+stringData:
+  token: plain
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: empty
+`)
+	if err := env.CreateNamespace(context.Background(), "masked-apply"); err != nil {
+		t.Fatal(err)
+	}
+	r := cozyhr(t, "-C", dir, "show", "--offline").expect(t, 0)
+	if strings.Contains(r.out, "plain") || strings.Contains(r.out, "s3cret") {
+		t.Fatalf("show printed Secret data:\n%s", r.out)
+	}
+	if !strings.Contains(r.err, "data of 2 Secret(s) masked") {
+		t.Errorf("show should count the two Secrets with data, not the empty one:\n%s", r.err)
+	}
+	objs, err := core.ParseManifests([]byte(r.out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if o.GetKind() != "Secret" || o.GetName() == "empty" {
+			continue
+		}
+		o.SetNamespace("masked-apply")
+		err := env.Client.Create(context.Background(), o.Unstructured, client.DryRunAll)
+		if err == nil {
+			t.Errorf("the API server accepted masked Secret %s", o.GetName())
+		}
 	}
 }

@@ -66,7 +66,9 @@ func WriteShow(out io.Writer, d *Desired, o ShowOptions) (int, error) {
 					obj = parsed[0]
 				}
 				cp := obj.DeepCopy()
-				maskAll(cp.Object)
+				if !maskForShow(cp.Object) {
+					continue
+				}
 				objs[i] = Object{Unstructured: cp, Source: obj.Source}
 				masked++
 			}
@@ -99,4 +101,26 @@ func matchTemplate(chartName, source, pattern string) bool {
 		}
 	}
 	return false
+}
+
+// maskForShow replaces every value of a Secret with a mask that the API
+// server refuses (it is not base64), so that masked output piped to
+// kubectl apply fails instead of storing the mask: stringData moves into
+// data for that. It reports whether the Secret had any data to mask.
+func maskForShow(obj map[string]any) bool {
+	data, _ := obj[secretDataKey].(map[string]any)
+	strData, _ := obj["stringData"].(map[string]any)
+	if len(data) == 0 && len(strData) == 0 {
+		return false
+	}
+	masked := make(map[string]any, len(data)+len(strData))
+	for k := range data {
+		masked[k] = maskedValue
+	}
+	for k := range strData {
+		masked[k] = maskedValue
+	}
+	obj[secretDataKey] = masked
+	delete(obj, "stringData")
+	return true
 }

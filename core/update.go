@@ -52,6 +52,9 @@ type UpdateResult struct {
 	Removed    []string
 	Changed    []string
 	Patches    []string
+	// Fuzzy lists patch's own lines for hunks that applied only with fuzz
+	// or at an offset: the patch is stale and worth refreshing.
+	Fuzzy []string
 	// Propagated lists the files written from the new version.
 	Propagated []string
 	DryRun     bool
@@ -136,12 +139,18 @@ func Update(ctx context.Context, cfg *config.Chart, opts UpdateOptions, log io.W
 	}
 	for _, p := range patches {
 		rel, _ := filepath.Rel(cfg.Dir, p)
-		if out, err := applyPatch(ctx, root, p, strip); err != nil {
+		out, err := applyPatch(ctx, root, p, strip)
+		if err != nil {
 			keep = true
 			return nil, &PatchError{Patch: rel, Output: out, KeptDir: root,
 				Command: fmt.Sprintf("cd %s && patch -p%d < %s", root, strip, p)}
 		}
 		res.Patches = append(res.Patches, rel)
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "with fuzz") || strings.Contains(line, "offset") {
+				res.Fuzzy = append(res.Fuzzy, rel+": "+strings.TrimSpace(line))
+			}
+		}
 	}
 
 	writes, err := propagate(cfg, up.Propagate, newChart.Metadata.Version, newChart.Metadata.AppVersion)
@@ -371,11 +380,42 @@ func applyPatch(ctx context.Context, root, patchFile string, strip int) (string,
 	if _, err := exec.LookPath("patch"); err != nil {
 		return "", fmt.Errorf("applying %s needs GNU patch: apt-get install patch", patchFile)
 	}
+	before, err := patchLeftovers(root)
+	if err != nil {
+		return "", err
+	}
 	cmd := exec.CommandContext(ctx, "patch", fmt.Sprintf("-p%d", strip), "--batch", "--forward",
 		"--no-backup-if-mismatch", "--reject-file=-", "-i", patchFile)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
+	// Nothing but the patched files may change: no backups or rejects left.
+	after, lerr := patchLeftovers(root)
+	if lerr != nil {
+		return string(out), lerr
+	}
+	for f := range after {
+		if !before[f] {
+			if rerr := os.Remove(f); rerr != nil {
+				return string(out), rerr
+			}
+		}
+	}
 	return string(out), err
+}
+
+// patchLeftovers lists the .orig and .rej files under root.
+func patchLeftovers(root string) (map[string]bool, error) {
+	found := map[string]bool{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".orig") || strings.HasSuffix(p, ".rej")) {
+			found[p] = true
+		}
+		return nil
+	})
+	return found, err
 }
 
 type fileWrite struct {
@@ -551,6 +591,9 @@ func WriteUpdate(w io.Writer, res *UpdateResult) {
 	listFiles(w, "~", res.Changed)
 	for _, p := range res.Patches {
 		fmt.Fprintf(w, "Patch applied: %s\n", p)
+	}
+	for _, f := range res.Fuzzy {
+		fmt.Fprintf(w, "Warning: patch did not apply exactly, refresh it: %s\n", f)
 	}
 	for _, p := range res.Propagated {
 		fmt.Fprintf(w, "Version written to: %s\n", p)

@@ -19,7 +19,7 @@ export COZYHR_CACHE := $(CACHE)
 ASSETS = $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$$(hack/envtest-assets.sh))
 FLUXDIR = $$(hack/flux-controllers.sh)
 
-.PHONY: all build proto test test-short demo envtest flux bench fmt vet clean
+.PHONY: all build proto test test-short demo envtest flux fuzz bench fmt vet clean
 
 all: build
 
@@ -45,6 +45,10 @@ test: ## Run every test against a real kube-apiserver
 	@hack/tools.sh
 	@assets=$(ASSETS) && flux=$(FLUXDIR) && \
 	  KUBEBUILDER_ASSETS=$$assets COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds $(GO) test -count=1 -timeout 40m ./...
+	@hack/fuzz.sh
+
+fuzz: ## Run every fuzz target longer: make fuzz FUZZTIME=5m
+	@hack/fuzz.sh
 
 demo: build ## Start a local apiserver, apply and diff examples/hello, stop
 	@flux=$(FLUXDIR) && KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds FLUX=$(FLUX) hack/demo.sh

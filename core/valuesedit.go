@@ -23,6 +23,12 @@ func EditYAML(src []byte, set []PathValue) ([]byte, error) {
 		if out, err = editOne(out, pv); err != nil {
 			return nil, fmt.Errorf("%s: %w", pv.Path, err)
 		}
+		// The last guard of "nothing is lost": an edit that would leave
+		// the file unreadable is refused, never written.
+		var check any
+		if err := yaml.Unmarshal(out, &check); err != nil {
+			return nil, fmt.Errorf("%s: setting it in place would break the file's YAML (%v); set it by hand", pv.Path, err)
+		}
 	}
 	return out, nil
 }
@@ -47,6 +53,10 @@ func editOne(src []byte, pv PathValue) ([]byte, error) {
 	for i, key := range keys {
 		if node.Kind != yaml.MappingNode {
 			return nil, fmt.Errorf("line %d: %s is not a mapping", node.Line, strings.Join(keys[:i], "."))
+		}
+		if node.Style&yaml.FlowStyle != 0 {
+			// Editing inside {…} byte by byte is not safe; say so.
+			return nil, fmt.Errorf("line %d: a flow mapping ({…}); write it as a block mapping (one key per line) first", node.Line)
 		}
 		var next *yaml.Node
 		for j := 0; j+1 < len(node.Content); j += 2 {

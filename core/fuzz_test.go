@@ -1,0 +1,71 @@
+package core
+
+import (
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The values.yaml editor must never panic, and when it succeeds the result
+// must still be YAML holding the value it set.
+func FuzzEditYAML(f *testing.F) {
+	f.Add([]byte("# comment\nimage:\n  tag: \"1.0\" # pinned\n"), "image.tag", "v1.2.3@sha256:abc")
+	f.Add([]byte("a: yes\nb:\n  - x\n"), "a", "no")
+	f.Add([]byte("x: |\n  block\n"), "x", "y")
+	f.Add([]byte("m: {a: 1}\n"), "m.a", "2")
+	f.Add([]byte(""), "new.key", "value")
+	f.Fuzz(func(t *testing.T, src []byte, path, value string) {
+		if path == "" || strings.Contains(path, "..") || strings.HasPrefix(path, ".") || strings.HasSuffix(path, ".") {
+			return
+		}
+		var before any
+		if yaml.Unmarshal(src, &before) != nil {
+			return
+		}
+		out, err := EditYAML(src, []PathValue{{Path: path, Value: value}})
+		if err != nil {
+			return
+		}
+		var after any
+		if err := yaml.Unmarshal(out, &after); err != nil {
+			t.Fatalf("edit of %q at %s produced invalid YAML: %v\n%s", src, path, err, out)
+		}
+	})
+}
+
+// Ignore-rule flags and JSON pointers: errors, never panics.
+func FuzzParseIgnoreFlag(f *testing.F) {
+	for _, s := range []string{"/spec/replicas", "Deployment/web=/spec/replicas", "Secret=/data/a~1b", "=/x", "Kind/=", "/a~2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rule, err := ParseIgnoreFlag(s)
+		if err != nil {
+			return
+		}
+		for _, p := range rule.Paths {
+			if tokens, err := parsePointer(p); err == nil {
+				obj := map[string]any{"spec": map[string]any{"replicas": 1}, "data": map[string]any{"a/b": "x"}}
+				removePointer(obj, tokens)
+			}
+		}
+	})
+}
+
+// --set, --set-string, --set-json and --set-literal parse as helm's do:
+// errors, never panics.
+func FuzzSetValues(f *testing.F) {
+	for _, s := range []string{"a=b", "a.b[0].c=1", "a={x,y}", "=x", "a[", `a={"b":1}`, "a\\.b=c", "a[1000000]=x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		// Helm refuses huge list indexes itself; keep the fuzzer's memory small.
+		if strings.Contains(s, "[") && len(s) > 64 {
+			return
+		}
+		for _, o := range []ValueOverrides{{Values: []string{s}}, {StringValues: []string{s}}, {JSONValues: []string{s}}, {LiteralValues: []string{s}}} {
+			_, _ = ComposeValues(nil, "", nil, nil, o)
+		}
+	})
+}

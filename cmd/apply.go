@@ -48,6 +48,11 @@ afterwards.`,
 					return fmt.Errorf("apply.timeout %q: %w", a.Timeout, err)
 				}
 			}
+			lock, err := g.lockRelease(cmd, w, "apply")
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 			opts := o.render.options(g.streams.In)
 			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
 			if err != nil {

@@ -25,6 +25,11 @@ chart's HelmRelease exists it is suspended first, then deleted unless
 			if err != nil {
 				return err
 			}
+			lock, err := g.lockRelease(cmd, w, "delete")
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 			return w.Delete(cmd.Context(), o, g.streams.ErrOut, g.debugWriter())
 		},
 	}

@@ -396,3 +396,61 @@ func TestPluginDiesWithCozyhrOnSIGKILL(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestTwoAppliesAtOnce: a second apply of a release another process is
+// applying refuses at once, naming the holder; with --wait-for-lock it runs
+// once the first lets go.
+func TestTwoAppliesAtOnce(t *testing.T) {
+	plugins := pluginDir(t)
+	bin := filepath.Join(t.TempDir(), "cozyhr")
+	if err := goBuild(bin, "./cmd/cozyhr", ""); err != nil {
+		t.Fatal(err)
+	}
+	const ns = "two-applies"
+	slow := chartCopy(t, ns)
+	withPlugins(t, slow, ns, `plugins:
+  postProcessors:
+    - name: faulty
+      timeout: 5m
+      config: {mode: hang}
+`)
+	first := exec.Command(bin, "--kubeconfig", env.Kubeconfig, "-C", slow, "apply")
+	var firstErr bytes.Buffer
+	first.Stdout, first.Stderr = &bytes.Buffer{}, &firstErr
+	first.Env = append(os.Environ(), "COZYHR_PLUGINS_PATH="+plugins)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = first.Process.Kill() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(pluginProcesses(plugins)) == 0 { // the first holds the lock while its plugin hangs
+		if time.Now().After(deadline) {
+			t.Fatalf("the first apply never reached its plugin:\n%s", firstErr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	other := chartCopy(t, ns)
+	r := cozyhr(t, "-C", other, "apply").expect(t, 1)
+	for _, want := range []string{"release is locked by", "cozyhr apply", "--wait-for-lock", "cozyhr unlock"} {
+		if !strings.Contains(r.err, want) {
+			t.Errorf("the refusal lacks %q:\n%s", want, r.err)
+		}
+	}
+	waited := asyncCozyhr(t, "-C", other, "--wait-for-lock", "apply")
+	time.Sleep(2 * time.Second)
+	if err := first.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	select {
+	case r := <-waited:
+		r.expect(t, 0)
+		if !strings.Contains(r.err, "waiting for the lock") || !strings.Contains(r.err, "revision 1, deployed") {
+			t.Errorf("--wait-for-lock:\n%s", r.err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("--wait-for-lock never got the lock")
+	}
+	expectNoPluginProcesses(t, plugins)
+}

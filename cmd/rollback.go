@@ -34,6 +34,11 @@ HelmRelease to let Flux bring the release back to its spec.`,
 			if err != nil {
 				return err
 			}
+			lock, err := g.lockRelease(cmd, w, "rollback")
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 			res, err := w.Rollback(cmd.Context(), o, g.streams.ErrOut, g.debugWriter())
 			if err != nil {
 				return err

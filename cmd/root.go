@@ -40,6 +40,9 @@ type globalOptions struct {
 	noColor    bool
 	debug      bool
 	noHooks    bool
+	// waitForLock waits for another run's lock on the release instead of
+	// refusing at once.
+	waitForLock bool
 	// plain ignores any HelmRelease: render and apply as plain Helm
 	// (cozyhr v1.6's --plain).
 	plain bool
@@ -103,6 +106,7 @@ in the chart directory.`,
 	pf.BoolVar(&g.debug, "debug", false, "print Helm's debug log to stderr")
 	pf.BoolVar(&g.noHooks, "no-hooks", false, "skip the pre and post hooks of .cozyhr.yaml (not Helm hooks)")
 	pf.BoolVar(&g.plain, "plain", false, "ignore any HelmRelease: render and apply as plain Helm")
+	pf.BoolVar(&g.waitForLock, "wait-for-lock", false, "apply, delete and rollback: wait while another run holds the release's lock")
 	// cozyhr v1.6 called -C --working-directory; scripts still say so.
 	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		switch name {
@@ -123,6 +127,7 @@ in the chart directory.`,
 		newGetCmd(g),
 		newListCmd(g),
 		newRollbackCmd(g),
+		newUnlockCmd(g),
 		newVersionCmd(g),
 		newPluginsCmd(g),
 		newUpdateCmd(g),
@@ -213,6 +218,11 @@ func (g *globalOptions) workspace(cmd *cobra.Command, offline bool, overrides ma
 	return w, nil
 }
 
+// lockRelease takes the release's lock for the commands that write it.
+func (g *globalOptions) lockRelease(cmd *cobra.Command, w *core.Workspace, command string) (*core.ReleaseLock, error) {
+	return w.Lock(cmd.Context(), command, g.waitForLock, func(msg string) { fmt.Fprintln(g.streams.ErrOut, "cozyhr:", msg) })
+}
+
 // nameOverrides applies the positional NAME, which names the HelmRelease
 // (and so the release, through helm-controller's naming) over .cozyhr.yaml,
 // with -n its namespace, as cozyhr v1.6 and Cozystack's package.mk use it;
@@ -236,7 +246,7 @@ func (g *globalOptions) nameOverrides(cmd *cobra.Command, overrides map[string]a
 // acceptsName reports whether a command takes the HelmRelease NAME.
 func acceptsName(cmd *cobra.Command) bool {
 	switch cmd.Name() {
-	case "show", "diff", "apply", "delete", "suspend", "resume", "reconcile", "values", "history", "events", "get":
+	case "show", "diff", "apply", "delete", "suspend", "resume", "reconcile", "values", "history", "events", "get", "unlock":
 		return true
 	}
 	return false

@@ -23,6 +23,9 @@ type Workspace struct {
 	Pipeline *Pipeline
 	// Plugins starts the plugins .cozyhr.yaml names; nil when none may run.
 	Plugins PluginHost
+
+	// target is resolved once per run, so its notices print once.
+	target *Target
 }
 
 // Target is the resolved identity of the release a command acts on.
@@ -46,6 +49,20 @@ func (t *Target) FluxMode() bool { return t.HelmRelease != nil }
 // ResolveTarget fills what the configuration leaves open from the cluster:
 // the kubeconfig namespace, and whether the HelmRelease exists.
 func (w *Workspace) ResolveTarget(ctx context.Context) (*Target, error) {
+	if w.target != nil {
+		cp := *w.target
+		return &cp, nil
+	}
+	t, err := w.resolveTarget(ctx)
+	if err == nil {
+		w.target = t
+		cp := *t
+		t = &cp
+	}
+	return t, err
+}
+
+func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 	c := w.Config
 	t := &Target{ReleaseName: c.Release.Name, Namespace: c.Release.Namespace}
 	if t.Namespace == "" {

@@ -1,0 +1,229 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Lock timing: a holder renews its Lease well within its duration, so a
+// lock whose holder died (SIGKILL, a lost laptop) frees itself in seconds.
+const (
+	lockDuration = 30 * time.Second
+	lockRenew    = 10 * time.Second
+)
+
+// ErrLocked is returned when another run holds the release's lock.
+var ErrLocked = errors.New("locked")
+
+// ReleaseLock is a held lock on one release: a Lease beside the release's
+// storage, renewed while the run lasts.
+type ReleaseLock struct {
+	cl     client.Client
+	key    client.ObjectKey
+	stop   chan struct{}
+	done   chan struct{}
+	Holder string
+	// createNamespace lets apply create a missing storage namespace;
+	// noNamespace says it was missing, so there is no Lease to hold.
+	createNamespace, noNamespace bool
+}
+
+// LockName is the Lease that locks a release.
+func LockName(release string) string { return "cozyhr-lock-" + release }
+
+func lockHolder(command string) string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s@%s pid %d: cozyhr %s", name, host, os.Getpid(), command)
+}
+
+// Lock takes the release's lock for command (apply, delete, rollback) so
+// that two runs never write the same release at once. A lock held by a
+// live run is refused at once, naming its holder; with wait it is waited
+// for until ctx ends. An expired lock (its holder stopped renewing it) is
+// taken over.
+func (w *Workspace) Lock(ctx context.Context, command string, wait bool, log func(string)) (*ReleaseLock, error) {
+	if w.Cluster == nil {
+		return nil, errors.New("needs a cluster")
+	}
+	t, err := w.ResolveTarget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := w.Cluster.Client()
+	if err != nil {
+		return nil, err
+	}
+	l := &ReleaseLock{cl: cl, key: client.ObjectKey{Namespace: t.StorageNamespace, Name: LockName(t.ReleaseName)}, Holder: lockHolder(command),
+		createNamespace: command == "apply"}
+	said := false
+	for {
+		err := l.acquire(ctx)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrLocked) || !wait {
+			return nil, err
+		}
+		if !said && log != nil {
+			log(fmt.Sprintf("waiting for the lock on release %s: %v", t.ReleaseName, errors.Unwrap(err)))
+			said = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for the lock on release %s: %w", t.ReleaseName, ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
+	if l.noNamespace {
+		return nil, nil
+	}
+	l.stop, l.done = make(chan struct{}), make(chan struct{})
+	go l.renew()
+	return l, nil
+}
+
+// heldError says who holds the lock and what to do.
+type heldError struct {
+	key    client.ObjectKey
+	holder string
+	since  time.Time
+}
+
+func (e *heldError) Error() string {
+	return fmt.Sprintf("release is locked by %s since %s; wait for it with --wait-for-lock, or, if that run is gone, break the lock with: cozyhr unlock -n %s (Lease %s)",
+		e.holder, e.since.UTC().Format(time.RFC3339), e.key.Namespace, e.key)
+}
+
+func (e *heldError) Unwrap() error { return ErrLocked }
+
+func (l *ReleaseLock) acquire(ctx context.Context) error {
+	now := metav1.NewMicroTime(time.Now())
+	lease := &coordinationv1.Lease{}
+	err := l.cl.Get(ctx, l.key, lease)
+	if apierrors.IsNotFound(err) {
+		lease = &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Name: l.key.Name, Namespace: l.key.Namespace, Labels: map[string]string{"app.kubernetes.io/managed-by": "cozyhr"}},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: &l.Holder, LeaseDurationSeconds: ptr.To(int32(lockDuration / time.Second)),
+				AcquireTime: &now, RenewTime: &now},
+		}
+		err = l.cl.Create(ctx, lease)
+		if apierrors.IsAlreadyExists(err) {
+			return l.acquire(ctx)
+		}
+		if apierrors.IsNotFound(err) && l.createNamespace {
+			// A first install: the release's namespace is made as apply
+			// would make it, to hold the lock from the start.
+			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: l.key.Namespace}}
+			if cerr := l.cl.Create(ctx, ns); cerr != nil && !apierrors.IsAlreadyExists(cerr) {
+				return fmt.Errorf("lock release: create namespace %s: %w", l.key.Namespace, cerr)
+			}
+			l.createNamespace = false
+			return l.acquire(ctx)
+		}
+		if apierrors.IsNotFound(err) {
+			l.noNamespace = true // nothing of the release exists to guard
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("lock release: create Lease %s: %w", l.key, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("lock release: read Lease %s: %w", l.key, err)
+	}
+	if s := lease.Spec; s.RenewTime != nil && s.LeaseDurationSeconds != nil &&
+		time.Since(s.RenewTime.Time) < time.Duration(*s.LeaseDurationSeconds)*time.Second {
+		holder, since := ptr.Deref(s.HolderIdentity, "another run"), s.RenewTime.Time
+		if s.AcquireTime != nil {
+			since = s.AcquireTime.Time
+		}
+		return fmt.Errorf("%w", &heldError{key: l.key, holder: holder, since: since})
+	}
+	// Expired: its holder stopped renewing it. The update fails on a
+	// conflict if another run takes it over first.
+	lease.Spec.HolderIdentity, lease.Spec.AcquireTime, lease.Spec.RenewTime = &l.Holder, &now, &now
+	lease.Spec.LeaseDurationSeconds = ptr.To(int32(lockDuration / time.Second))
+	if err := l.cl.Update(ctx, lease); err != nil {
+		if apierrors.IsConflict(err) {
+			return l.acquire(ctx)
+		}
+		return fmt.Errorf("lock release: take over Lease %s: %w", l.key, err)
+	}
+	return nil
+}
+
+func (l *ReleaseLock) renew() {
+	defer close(l.done)
+	t := time.NewTicker(lockRenew)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			lease := &coordinationv1.Lease{}
+			if err := l.cl.Get(ctx, l.key, lease); err == nil && ptr.Deref(lease.Spec.HolderIdentity, "") == l.Holder {
+				now := metav1.NewMicroTime(time.Now())
+				lease.Spec.RenewTime = &now
+				_ = l.cl.Update(ctx, lease)
+			}
+			cancel()
+		}
+	}
+}
+
+// Release gives the lock up; it works after Ctrl-C too.
+func (l *ReleaseLock) Release() {
+	if l == nil {
+		return
+	}
+	close(l.stop)
+	<-l.done
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	lease := &coordinationv1.Lease{}
+	if err := l.cl.Get(ctx, l.key, lease); err == nil && ptr.Deref(lease.Spec.HolderIdentity, "") == l.Holder {
+		_ = l.cl.Delete(ctx, lease, client.Preconditions{ResourceVersion: &lease.ResourceVersion})
+	}
+}
+
+// Unlock breaks the release's lock, whoever holds it, and says who did.
+func (w *Workspace) Unlock(ctx context.Context) (string, error) {
+	t, err := w.ResolveTarget(ctx)
+	if err != nil {
+		return "", err
+	}
+	cl, err := w.Cluster.Client()
+	if err != nil {
+		return "", err
+	}
+	lease := &coordinationv1.Lease{}
+	key := client.ObjectKey{Namespace: t.StorageNamespace, Name: LockName(t.ReleaseName)}
+	if err := cl.Get(ctx, key, lease); err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", nil
+		}
+		return "", err
+	}
+	if err := client.IgnoreNotFound(cl.Delete(ctx, lease)); err != nil {
+		return "", fmt.Errorf("delete Lease %s: %w", key, err)
+	}
+	return ptr.Deref(lease.Spec.HolderIdentity, "unknown"), nil
+}

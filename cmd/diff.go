@@ -121,17 +121,21 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 
 func (o *diffOptions) format() (string, error) {
 	out := o.output
-	if o.brief {
+	switch {
+	case o.brief && o.unified:
+		return "", fmt.Errorf("--brief and --unified are two output formats; give one (or -o brief|unified)")
+	case (o.brief || o.unified) && out != "dyff" && out != "":
+		return "", fmt.Errorf("--brief/--unified and -o %s are two output formats; give one", out)
+	case o.brief:
 		out = "brief"
-	}
-	if o.unified {
+	case o.unified:
 		out = "unified"
 	}
 	switch out {
 	case "dyff", "human", "":
 		return "dyff", nil
-	case "brief", "json", "unified":
+	case "brief", "json", "yaml", "unified":
 		return out, nil
 	}
-	return "", fmt.Errorf("unknown output format %q: use dyff, brief, json or unified", o.output)
+	return "", fmt.Errorf("unknown output format %q: use dyff, brief, json, yaml or unified", o.output)
 }

@@ -43,7 +43,7 @@ func TestDiffOutputFormats(t *testing.T) {
 	r = cozyhr(t, append(change, "--kind", "Deployment")...).expect(t, 0)
 	golden(t, "diff-kind-filter", r.out)
 
-	r = cozyhr(t, "-C", dir, "diff", "-o", "yaml").expect(t, 1)
+	r = cozyhr(t, "-C", dir, "diff", "-o", "xml").expect(t, 1)
 	golden(t, "diff-bad-output", r.err)
 }
 

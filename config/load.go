@@ -35,6 +35,9 @@ type LoadOptions struct {
 	ChartOptional bool
 }
 
+// MaxFileSize bounds .cozyhr.yaml: configuration, not data.
+const MaxFileSize = 1 << 20
+
 // Load reads the chart directory's configuration, validates it against
 // schemas/cozyhr.schema.json, overlays COZYHR_* environment variables and
 // the overrides, and fills defaults that need no cluster.
@@ -63,6 +66,11 @@ func Load(opts LoadOptions) (*Chart, error) {
 
 	raw := map[string]any{"apiVersion": APIVersion, "kind": Kind}
 	var root *yaml.Node
+	if fi, err := os.Stat(file); err == nil && fi.Size() > MaxFileSize {
+		return nil, &Error{File: display, Errors: []FieldError{{
+			Message: fmt.Sprintf("the file is %d KiB; cozyhr reads at most %d KiB", fi.Size()>>10, MaxFileSize>>10),
+			Hint:    "keep large values in a values file (valuesFiles:), not in .cozyhr.yaml"}}}
+	}
 	data, err := os.ReadFile(file)
 	switch {
 	case err == nil:

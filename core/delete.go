@@ -69,6 +69,12 @@ func (w *Workspace) Delete(ctx context.Context, opts DeleteOptions, log io.Write
 		return nil
 	}
 	if opts.KeepHelmRelease {
+		// The HelmRelease stays; its status must not go on saying the
+		// release is installed.
+		msg := fmt.Sprintf("Helm uninstall succeeded for release %s/%s (by cozyhr delete --keep-helmrelease)", t.Namespace, t.ReleaseName)
+		if err := recordUninstall(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), msg); err != nil {
+			fmt.Fprintf(log, "Warning: could not record the uninstall in the HelmRelease status: %v\n", err)
+		}
 		fmt.Fprintf(log, "Kept HelmRelease %s/%s, suspended: resume it to let Flux install the release again. Deleting it while suspended is safe now: the release is already uninstalled.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
 		return nil
 	}

@@ -147,6 +147,9 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		Chart: ch, ReleaseName: t.ReleaseName, Namespace: t.Namespace, Values: vals,
 		SkipSchemaValidation: w.Config.Render.SkipSchemaValidation,
 	}
+	if w.Cluster != nil && (opts.KubeVersion != "" || len(opts.APIVersions) > 0) {
+		return nil, fmt.Errorf("--kube-version and --api-versions set .Capabilities only with --offline; against a cluster its own versions are used (drop them, or add --offline)")
+	}
 	if w.Cluster != nil {
 		if req.Capabilities, err = w.Cluster.Capabilities(); err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -68,6 +69,9 @@ func LoadChart(dir string) (*chart.Chart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load chart %s: %w", dir, err)
 	}
+	// cozyhr's own file is not part of the chart (.Files, helm package:
+	// add .cozyhr.yaml to .helmignore for the latter).
+	ch.Files = slices.DeleteFunc(ch.Files, func(f *common.File) bool { return f.Name == ".cozyhr.yaml" })
 	if deps := ch.Metadata.Dependencies; len(deps) > 0 {
 		reqs := make([]ci.Dependency, len(deps))
 		for i, d := range deps {

@@ -333,3 +333,27 @@ func recordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, 
 		return cl.Status().Update(ctx, hr)
 	})
 }
+
+// recordUninstall marks the HelmRelease's release as uninstalled: Released
+// and Ready False with reason UninstallSucceeded, no inventory.
+func recordUninstall(ctx context.Context, cl client.Client, key client.ObjectKey, msg string) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		hr := &helmv2.HelmRelease{}
+		if err := cl.Get(ctx, key, hr); err != nil {
+			return err
+		}
+		st := &hr.Status
+		st.Inventory = nil
+		for _, s := range st.History {
+			if s.Status == "deployed" {
+				s.Status = "uninstalled"
+			}
+		}
+		for _, t := range []string{helmv2.ReleasedCondition, "Ready"} {
+			apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
+				Type: t, Status: metav1.ConditionFalse, Reason: helmv2.UninstallSucceededReason, Message: msg, ObservedGeneration: hr.Generation,
+			})
+		}
+		return cl.Status().Update(ctx, hr)
+	})
+}

@@ -59,6 +59,9 @@ func ComposeValues(helmReleaseValues map[string]any, chartDir string, configFile
 		}
 	}
 	for _, s := range o.Values {
+		if strings.HasPrefix(strings.TrimSpace(s), "=") {
+			return nil, fmt.Errorf("--set %q: no key before =; write --set key=value", s)
+		}
 		if err := strvals.ParseInto(s, out); err != nil {
 			return nil, fmt.Errorf("--set %q: %w", s, err)
 		}
@@ -126,6 +129,9 @@ func fetchValues(url string) ([]byte, error) {
 }
 
 func readValuesFile(path string) (map[string]any, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > maxValuesSize {
+		return nil, fmt.Errorf("%s: %d MiB is larger than the %d MiB cozyhr reads as a values file", path, fi.Size()>>20, maxValuesSize>>20)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

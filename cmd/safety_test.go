@@ -1,0 +1,73 @@
+package cmd
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+)
+
+// Bad or conflicting input gets a clear error, before anything changes.
+func TestConflictingAndOversizedInputIsRefused(t *testing.T) {
+	dir := chartCopy(t, "bad-input")
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"--brief with --unified", []string{"diff", "--brief", "--unified"}, "--brief and --unified are two output formats"},
+		{"--brief with -o json", []string{"diff", "--brief", "-o", "json"}, "two output formats"},
+		{"--kube-version against a cluster", []string{"show", "--kube-version", "1.30.0"}, "only with --offline"},
+		{"--set with no key", []string{"show", "--offline", "--set", "=x"}, "no key before ="},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := cozyhr(t, append([]string{"-C", dir}, c.args...)...).expect(t, 1)
+			if !strings.Contains(r.err, c.want) {
+				t.Errorf("error lacks %q:\n%s", c.want, r.err)
+			}
+		})
+	}
+	t.Run("a huge .cozyhr.yaml", func(t *testing.T) {
+		big := "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nvalues:\n  blob: \"" + strings.Repeat("x", 2<<20) + "\"\n"
+		if err := os.WriteFile(filepath.Join(dir, ".cozyhr.yaml"), []byte(big), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := cozyhr(t, "-C", dir, "show", "--offline").expect(t, 1)
+		if !strings.Contains(r.err, "cozyhr reads at most 1024 KiB") {
+			t.Errorf("oversized config:\n%s", r.err)
+		}
+	})
+}
+
+// diff -o yaml is the JSON report as YAML.
+func TestDiffYAMLReport(t *testing.T) {
+	dir := chartCopy(t, "diff-yaml")
+	r := cozyhr(t, "-C", dir, "diff", "-o", "yaml").expect(t, 0)
+	if !strings.Contains(r.out, "kind: DiffReport") || !strings.Contains(r.out, "action: add") {
+		t.Errorf("diff -o yaml:\n%s", r.out)
+	}
+}
+
+// delete --keep-helmrelease leaves a HelmRelease whose status says the
+// release was uninstalled, not that it is installed.
+func TestKeptHelmReleaseSaysUninstalled(t *testing.T) {
+	const ns = "keep-status"
+	dir := chartCopy(t, ns)
+	createHelmRelease(t, ns, "hello", `{}`)
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	cozyhr(t, "-C", dir, "delete", "--keep-helmrelease").expect(t, 0)
+	hr := getHelmRelease(t, ns, "hello")
+	for _, c := range []string{"Ready", helmv2.ReleasedCondition} {
+		cond := apimeta.FindStatusCondition(hr.Status.Conditions, c)
+		if cond == nil || cond.Status != "False" || cond.Reason != helmv2.UninstallSucceededReason {
+			t.Errorf("%s after delete --keep-helmrelease: %+v", c, cond)
+		}
+	}
+	if hr.Status.Inventory != nil {
+		t.Errorf("inventory kept: %+v", hr.Status.Inventory)
+	}
+}

@@ -274,9 +274,10 @@ func TestPluginsList(t *testing.T) {
 	expectNoPluginProcesses(t, plugins)
 }
 
-// TestPluginKilledOnInterrupt runs the real binary, as a user would, and
-// presses Ctrl-C while a plugin hangs.
-func TestPluginKilledOnInterrupt(t *testing.T) {
+// hangingPluginRun starts the real binary on a chart whose plugin hangs,
+// and returns once the plugin is running.
+func hangingPluginRun(t *testing.T) (*exec.Cmd, *bytes.Buffer, string) {
+	t.Helper()
 	plugins := pluginDir(t)
 	bin := filepath.Join(t.TempDir(), "cozyhr")
 	if err := goBuild(bin, "./cmd/cozyhr", ""); err != nil {
@@ -303,6 +304,14 @@ func TestPluginKilledOnInterrupt(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return cmd, &stderr, plugins
+}
+
+// TestPluginKilledOnInterrupt runs the real binary, as a user would, and
+// presses Ctrl-C while a plugin hangs.
+func TestPluginKilledOnInterrupt(t *testing.T) {
+	cmd, stderrBuf, plugins := hangingPluginRun(t)
+	stderr := stderrBuf
 	time.Sleep(200 * time.Millisecond) // let the call reach the plugin
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -359,36 +368,12 @@ func TestApplyRunsEachPluginOnce(t *testing.T) {
 // TestPluginDiesWithCozyhrOnSIGKILL: no Close can run when cozyhr is
 // killed outright; the kernel ends the plugin with it.
 func TestPluginDiesWithCozyhrOnSIGKILL(t *testing.T) {
-	plugins := pluginDir(t)
-	bin := filepath.Join(t.TempDir(), "cozyhr")
-	if err := goBuild(bin, "./cmd/cozyhr", ""); err != nil {
-		t.Fatal(err)
-	}
-	dir := chartCopy(t, "default")
-	withPlugins(t, dir, "default", `plugins:
-  postProcessors:
-    - name: faulty
-      timeout: 5m
-      config: {mode: hang}
-`)
-	cmd := exec.Command(bin, "-C", dir, "show", "--offline")
-	cmd.Stdout, cmd.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for len(pluginProcesses(plugins)) == 0 {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatal("the plugin never started")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, _, plugins := hangingPluginRun(t)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	deadline = time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for len(pluginProcesses(plugins)) > 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("plugin processes outlived a SIGKILLed cozyhr: %v", pluginProcesses(plugins))

@@ -8,8 +8,9 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/cozyhr/cozyhr/test/testenv"
 )
 
 // sharedCharts is where the real umbrella charts live beside the repository;
@@ -36,7 +37,7 @@ func TestSharedChartsApplyThenDiffClean(t *testing.T) {
 	// ingress-nginx issues its webhook certificates with cert-manager, whose
 	// CRDs the cozystack cert-manager chart splits into another chart.
 	for _, kind := range []string{"Certificate", "Issuer"} {
-		if err := env.Client.Create(ctx, stubCRD("cert-manager.io", kind)); err != nil && !strings.Contains(err.Error(), "already exists") {
+		if err := env.Client.Create(ctx, testenv.StubCRD("cert-manager.io", kind)); err != nil && !strings.Contains(err.Error(), "already exists") {
 			t.Fatal(err)
 		}
 	}
@@ -64,26 +65,5 @@ func TestSharedChartsApplyThenDiffClean(t *testing.T) {
 			}
 			cozyhr(t, append(args, "delete", "--disable-hooks", "--timeout", "1m")...).expect(t, 0)
 		})
-	}
-}
-
-// stubCRD serves a kind with an open schema, standing in for a CRD that
-// another chart installs.
-func stubCRD(group, kind string) *apiextensionsv1.CustomResourceDefinition {
-	plural := strings.ToLower(kind) + "s"
-	open := true
-	return &apiextensionsv1.CustomResourceDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: plural + "." + group},
-		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
-			Group: group,
-			Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: kind, Plural: plural, ListKind: kind + "List", Singular: strings.ToLower(kind)},
-			Scope: apiextensionsv1.NamespaceScoped,
-			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
-				Name: "v1", Served: true, Storage: true,
-				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
-					Type: "object", XPreserveUnknownFields: &open,
-				}},
-			}},
-		},
 	}
 }

@@ -356,30 +356,9 @@ func clusterPrerequisites(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, kind := range []string{"Certificate", "Issuer"} {
-		if err := env.Client.Create(ctx, stubCRD("cert-manager.io", kind)); err != nil && !strings.Contains(err.Error(), "already exists") {
+		if err := env.Client.Create(ctx, testenv.StubCRD("cert-manager.io", kind)); err != nil && !strings.Contains(err.Error(), "already exists") {
 			t.Fatal(err)
 		}
-	}
-}
-
-// stubCRD serves a kind with an open schema, standing in for a CRD that
-// another chart installs.
-func stubCRD(group, kind string) *apiextensionsv1.CustomResourceDefinition {
-	plural := strings.ToLower(kind) + "s"
-	open := true
-	return &apiextensionsv1.CustomResourceDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: plural + "." + group},
-		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
-			Group: group,
-			Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: kind, Plural: plural, ListKind: kind + "List", Singular: strings.ToLower(kind)},
-			Scope: apiextensionsv1.NamespaceScoped,
-			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
-				Name: "v1", Served: true, Storage: true,
-				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
-					Type: "object", XPreserveUnknownFields: &open,
-				}},
-			}},
-		},
 	}
 }
 

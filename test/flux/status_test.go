@@ -48,13 +48,7 @@ func TestStatusAfterApplyIsWhatHelmControllerWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	same := func(field string, flux, cozy any) {
-		t.Helper()
-		f, c := strings.ReplaceAll(toString(flux), fluxKey.Namespace, "NS"), strings.ReplaceAll(toString(cozy), cozyKey.Namespace, "NS")
-		if f != c {
-			t.Errorf("%s differs:\nhelm-controller: %s\ncozyhr:          %s", field, f, c)
-		}
-	}
+	same := comparer(t, fluxKey.Namespace, cozyKey.Namespace)
 	fs, cs := fluxHR.Status, cozyHR.Status
 	for _, cond := range []string{meta.ReadyCondition, helmv2.ReleasedCondition} {
 		f, c := apimeta.FindStatusCondition(fs.Conditions, cond), apimeta.FindStatusCondition(cs.Conditions, cond)
@@ -152,13 +146,7 @@ func TestRollbackStatusIsWhatHelmControllerWrites(t *testing.T) {
 	if err := env.Client.Get(context.Background(), cozyKey, cozyHR); err != nil {
 		t.Fatal(err)
 	}
-	same := func(field string, flux, cozy any) {
-		t.Helper()
-		f, c := strings.ReplaceAll(toString(flux), fluxKey.Namespace, "NS"), strings.ReplaceAll(toString(cozy), cozyKey.Namespace, "NS")
-		if f != c {
-			t.Errorf("%s differs:\nhelm-controller: %s\ncozyhr:          %s", field, f, c)
-		}
-	}
+	same := comparer(t, fluxKey.Namespace, cozyKey.Namespace)
 	fs, cs := fluxHR.Status, cozyHR.Status
 	for _, cond := range []string{meta.ReadyCondition, helmv2.ReleasedCondition, helmv2.RemediatedCondition} {
 		f, c := apimeta.FindStatusCondition(fs.Conditions, cond), apimeta.FindStatusCondition(cs.Conditions, cond)
@@ -196,4 +184,16 @@ func firstWords(s string, n int) string {
 		f = f[:n]
 	}
 	return strings.Join(f, " ")
+}
+
+// comparer compares a field of helm-controller's result with cozyhr's,
+// each release's namespace read as NS.
+func comparer(t *testing.T, fluxNS, cozyNS string) func(field string, flux, cozy any) {
+	return func(field string, flux, cozy any) {
+		t.Helper()
+		f, c := strings.ReplaceAll(toString(flux), fluxNS, "NS"), strings.ReplaceAll(toString(cozy), cozyNS, "NS")
+		if f != c {
+			t.Errorf("%s differs:\nhelm-controller: %s\ncozyhr:          %s", field, f, c)
+		}
+	}
 }

@@ -281,7 +281,9 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 				f.Failed = last
 			}
 			if cl, cerr := w.Cluster.Client(); cerr == nil {
-				if serr := recordFailure(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), f); serr != nil {
+				wctx, cancel := statusContext(ctx)
+				defer cancel()
+				if serr := recordFailure(wctx, cl, client.ObjectKeyFromObject(t.HelmRelease), f); serr != nil {
 					fmt.Fprintf(log, "Warning: could not record the failure in the HelmRelease status: %v\n", serr)
 				}
 			}
@@ -299,7 +301,9 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		}
 		rec, err := w.releaseRecord(d, rel, install, time.Since(started))
 		if err == nil {
-			err = recordRelease(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), rec)
+			wctx, cancel := statusContext(ctx)
+			defer cancel()
+			err = recordRelease(wctx, cl, client.ObjectKeyFromObject(t.HelmRelease), rec)
 		}
 		if err != nil {
 			return res, w.applyFailed(t, fmt.Errorf("record release in HelmRelease status: %w", err))
@@ -346,6 +350,12 @@ func (w *Workspace) releaseRecord(d *Desired, rel *release.Release, installed bo
 	}
 	rec.Inventory, err = releaseInventory(rel, crds, mapper)
 	return rec, err
+}
+
+// statusContext outlives a Ctrl-C by a few seconds, so that the status
+// records what Helm did (or failed to do) rather than nothing.
+func statusContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
 // applyFailed adds what state the HelmRelease is left in and how to go on.

@@ -166,6 +166,13 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		if d.Previous != nil {
 			req.IsUpgrade, req.Revision = d.upgrades(), d.Previous.Version+1
 		}
+		// Say first what an interrupted run left, and how it is repaired.
+		if p := d.Previous; p != nil && p.Info != nil && p.Info.Status.IsPending() {
+			w.notice("release %s revision %d is %s, left by an interrupted run or one still running; cozyhr apply repairs it once no run holds the lock", t.ReleaseName, p.Version, p.Info.Status)
+		}
+		if t.FluxMode() && t.HelmRelease.Spec.Suspend {
+			w.notice("HelmRelease %s is suspended: Flux leaves the release alone until cozyhr resume", t.HelmReleaseKey)
+		}
 	} else {
 		if req.Capabilities, err = offlineCapabilities(firstNonEmpty(opts.KubeVersion, w.Config.Render.KubeVersion), append(w.Config.Render.APIVersions, opts.APIVersions...)); err != nil {
 			return nil, err

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/cozyhr/cozyhr/config"
@@ -142,6 +143,9 @@ func Execute(ctx context.Context, args []string, streams IOStreams) error {
 	// controller-runtime's client complains on stderr, with a stack, unless
 	// given a logger; cozyhr reports errors itself.
 	ctrllog.SetLogger(logr.Discard())
+	// client-go's klog lines ("memcache.go: Couldn't get …") are noise next
+	// to cozyhr's own errors; --debug shows Helm's log instead.
+	klog.SetLogger(logr.Discard())
 	g := &globalOptions{streams: streams, kube: genericclioptions.NewConfigFlags(true)}
 	defer g.closePlugins()
 	root := newRootCmd(g)

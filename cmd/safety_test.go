@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +10,8 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/cozyhr/cozyhr/core"
 )
 
 // Bad or conflicting input gets a clear error, before anything changes.
@@ -70,4 +74,50 @@ func TestKeptHelmReleaseSaysUninstalled(t *testing.T) {
 	if hr.Status.Inventory != nil {
 		t.Errorf("inventory kept: %+v", hr.Status.Inventory)
 	}
+}
+
+// The vague messages users met, each now saying what, where and what to do.
+func TestClearMessagesForCommonMistakes(t *testing.T) {
+	dir := chartCopy(t, "clear-messages")
+	list := filepath.Join(t.TempDir(), "list.yaml")
+	writeFile(t, list, "- a\n- b\n")
+	garbage := filepath.Join(t.TempDir(), "kubeconfig")
+	writeFile(t, garbage, "garbage\n")
+	run := func(kubeconfig string, args ...string) result {
+		var out, errOut bytes.Buffer
+		if kubeconfig != "" {
+			args = append([]string{"--kubeconfig", kubeconfig}, args...)
+		}
+		err := Execute(context.Background(), args, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+		return result{out: out.String(), err: errOut.String(), code: core.ExitCode(err)}
+	}
+	cases := []struct {
+		name       string
+		kubeconfig string
+		args       []string
+		want       string
+	}{
+		{"a list as values file", env.Kubeconfig, []string{"-C", dir, "show", "--offline", "-f", list}, "holds a list at its top; a values file is a mapping"},
+		{"-C pointing at Chart.yaml", env.Kubeconfig, []string{"-C", filepath.Join(dir, "Chart.yaml"), "show", "--offline"}, "-C takes the chart directory, not a file: try -C"},
+		{"a garbage kubeconfig", garbage, []string{"-C", dir, "show"}, "is not readable as a kubeconfig file"},
+		{"no kubeconfig at all", "", []string{"-C", dir, "show"}, "no kubeconfig found"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.kubeconfig == "" {
+				t.Setenv("KUBECONFIG", "")
+				t.Setenv("HOME", t.TempDir())
+			}
+			r := run(c.kubeconfig, c.args...)
+			if r.code != 1 || !strings.Contains(r.err, c.want) {
+				t.Errorf("exit %d, stderr lacks %q:\n%s", r.code, c.want, r.err)
+			}
+			if strings.Contains(r.err, "memcache.go") || strings.Contains(r.err, "localhost:8080") {
+				t.Errorf("klog noise or a default server in the message:\n%s", r.err)
+			}
+		})
+	}
+	writeFile(t, filepath.Join(dir, ".cozyhr.yaml"), "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nplugins:\n  postProcessors:\n    - name: x\n      sha256: \"xyz\"\nupstream:\n  helm: {repo: a, chart: b}\n  oci: {url: oci://x}\n")
+	r := cozyhr(t, "-C", dir, "show", "--offline").expect(t, 1)
+	golden(t, "config-clear-messages", r.err)
 }

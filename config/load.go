@@ -50,6 +50,9 @@ func Load(opts LoadOptions) (*Chart, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("-C takes the chart directory, not a file: try -C %s", displayPath(filepath.Dir(dir)))
+	}
 	chartName, err := readChartName(dir)
 	if err != nil && !(opts.ChartOptional && errors.Is(err, fs.ErrNotExist)) {
 		return nil, err
@@ -263,6 +266,9 @@ func describe(schema *schemaDoc, display string, root *yaml.Node, sources map[st
 		fe := FieldError{Field: field, Message: v.message, Hint: "see .cozyhr.yaml.example or schemas/cozyhr.schema.json"}
 		if d := schema.description(v.path); v.described && d != "" {
 			fe.Hint = "want " + strings.TrimSuffix(lowerFirst(d), ".")
+		}
+		if alts := schema.alternatives(v.path); v.alternatives && len(alts) > 0 {
+			fe.Hint = "set exactly one of: " + strings.Join(alts, ", ")
 		}
 		if src, ok := sources[strings.Join(v.path, ".")]; ok {
 			fe.Source = src

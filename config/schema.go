@@ -52,6 +52,23 @@ type violation struct {
 	unknown []string // unknown property names, for additionalProperties
 	// described asks for the field's schema description as the hint.
 	described bool
+	// alternatives marks a oneOf: the hint lists them.
+	alternatives bool
+}
+
+// alternatives lists the keys a oneOf at path chooses between.
+func (s *schemaDoc) alternatives(path []string) []string {
+	n := s.node(path)
+	one, _ := n["oneOf"].([]any)
+	var out []string
+	for _, alt := range one {
+		m, _ := alt.(map[string]any)
+		req, _ := m["required"].([]any)
+		for _, r := range req {
+			out = append(out, fmt.Sprint(r))
+		}
+	}
+	return out
 }
 
 func (s *schemaDoc) validate(instance any) []violation {
@@ -78,6 +95,14 @@ func (s *schemaDoc) validate(instance any) []violation {
 		switch k := e.ErrorKind.(type) {
 		case *kind.AdditionalProperties:
 			v.unknown = k.Properties
+		case *kind.OneOf:
+			// "'oneOf' failed, subschemas 0, 2 matched" says nothing useful.
+			if len(k.Subschemas) > 1 {
+				v.message = "only one of its alternatives may be set"
+			} else {
+				v.message = "one of its alternatives must be set"
+			}
+			v.alternatives = true
 		case *kind.Pattern:
 			// A regular expression helps nobody; the field's description
 			// (used as the hint) says what is expected.

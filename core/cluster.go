@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -72,6 +73,15 @@ func (c *Cluster) RESTConfig() (*rest.Config, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.rest == nil {
+		raw, err := c.Getter.ToRawKubeConfigLoader().RawConfig()
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig is not readable as a kubeconfig file (%v): check the file --kubeconfig or KUBECONFIG names, or render with --offline", err)
+		}
+		if len(raw.Contexts) == 0 && len(raw.Clusters) == 0 {
+			if f, ok := c.Getter.(*genericclioptions.ConfigFlags); !ok || f.APIServer == nil || *f.APIServer == "" {
+				return nil, errors.New("no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig, or render without a cluster with --offline")
+			}
+		}
 		cfg, err := c.Getter.ToRESTConfig()
 		if err != nil {
 			return nil, fmt.Errorf("kubeconfig: %w", err)

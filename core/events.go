@@ -15,7 +15,6 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -115,25 +114,30 @@ func (w *Workspace) WatchHelmRelease(ctx context.Context, out io.Writer, timeout
 		defer cancel()
 	}
 	last := ""
-	err = wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		// Each read gets its own deadline: the watch's end must not turn
+		// into an error half-way through a request.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		hr := &helmv2.HelmRelease{}
-		if err := cl.Get(ctx, client.ObjectKeyFromObject(t.HelmRelease), hr); err != nil {
-			if ctx.Err() != nil || apierrors.IsNotFound(err) {
-				return false, nil // the watch ends, or the object comes back
+		err := cl.Get(rctx, client.ObjectKeyFromObject(t.HelmRelease), hr)
+		cancel()
+		switch {
+		case err == nil:
+			if line := conditionsLine(hr); line != last {
+				last = line
+				fmt.Fprintf(out, "%s %s %s\n", time.Now().UTC().Format("15:04:05"), t.HelmReleaseKey, line)
 			}
-			return false, err
+		case !apierrors.IsNotFound(err):
+			return err
 		}
-		line := conditionsLine(hr)
-		if line != last {
-			last = line
-			fmt.Fprintf(out, "%s %s %s\n", time.Now().UTC().Format("15:04:05"), t.HelmReleaseKey, line)
+		select {
+		case <-ctx.Done():
+			return nil // Ctrl-C or the watch timeout: the normal end
+		case <-tick.C:
 		}
-		return false, nil
-	})
-	if ctx.Err() != nil {
-		return nil // Ctrl-C or the watch timeout: the normal end
 	}
-	return err
 }
 
 // conditionsLine is Ready first, then the other conditions, one line.

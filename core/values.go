@@ -140,11 +140,28 @@ func readValuesFile(path string) (map[string]any, error) {
 }
 
 func parseValues(name string, data []byte) (map[string]any, error) {
-	v := map[string]any{}
-	if err := yaml.Unmarshal(data, &v); err != nil {
+	var doc any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return v, nil
+	switch v := doc.(type) {
+	case nil:
+		return map[string]any{}, nil
+	case map[string]any:
+		return v, nil
+	default:
+		return nil, fmt.Errorf("%s holds a %s at its top; a values file is a mapping (key: value lines)", name, yamlKind(v))
+	}
+}
+
+func yamlKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "list"
+	case string:
+		return "string"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // mergeValues merges src into dst: nested maps merge, anything else in src

@@ -121,3 +121,18 @@ func TestClearMessagesForCommonMistakes(t *testing.T) {
 	r := cozyhr(t, "-C", dir, "show", "--offline").expect(t, 1)
 	golden(t, "config-clear-messages", r.err)
 }
+
+// A plugin path that is not executable is named with the fix, not
+// "fork/exec …: permission denied".
+func TestNonExecutablePluginIsNamed(t *testing.T) {
+	dir := chartCopy(t, "plugin-noexec")
+	if err := os.MkdirAll(filepath.Join(dir, "tools"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "tools", "my-plugin"), "not a binary\n")
+	withPlugins(t, dir, "plugin-noexec", "plugins:\n  postProcessors:\n    - path: tools/my-plugin\n")
+	r := cozyhr(t, "-C", dir, "show", "--offline").expect(t, 1)
+	if !strings.Contains(r.err, "is not an executable file") || !strings.Contains(r.err, "chmod +x") {
+		t.Errorf("stderr:\n%s", r.err)
+	}
+}

@@ -115,6 +115,11 @@ func (buildxBuilder) Build(ctx context.Context, req *sdk.BuildRequest, logs io.W
 	if _, err := exec.LookPath("docker"); err != nil {
 		return nil, fmt.Errorf("the buildx builder needs docker with buildx; without Docker use builder: buildah")
 	}
+	// Without the buildx plugin, docker reads "buildx build -f" as its own
+	// flags and says "unknown shorthand flag: 'f'".
+	if err := exec.CommandContext(ctx, "docker", "buildx", "version").Run(); err != nil {
+		return nil, fmt.Errorf("the buildx builder needs docker's buildx plugin (docker buildx version failed: %v); install it, or use builder: buildah", err)
+	}
 	meta, err := os.MkdirTemp("", "cozyhr-buildx-")
 	if err != nil {
 		return nil, err

@@ -122,6 +122,9 @@ func (h *Host) Find(spec Spec) (string, error) {
 		if _, err := os.Stat(p); err != nil {
 			return "", fmt.Errorf("%s.path: %w", spec.Field, err)
 		}
+		if !isExecutable(p) {
+			return "", fmt.Errorf("%s.path: %s is not an executable file; build the plugin there, or chmod +x %s", spec.Field, p, p)
+		}
 		return p, nil
 	}
 	for _, dir := range h.opts.Dirs {

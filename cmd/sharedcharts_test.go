@@ -4,13 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/cozyhr/cozyhr/test/testenv"
 )
 
 // sharedCharts is where the real umbrella charts live beside the repository;
@@ -24,22 +18,9 @@ func TestSharedChartsApplyThenDiffClean(t *testing.T) {
 	if _, err := os.Stat(sharedCharts); err != nil {
 		t.Skipf("no shared charts at %s", sharedCharts)
 	}
-	// kubeovn's templates look up a control-plane Node.
 	ctx := context.Background()
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "control-plane-0", Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""}}}
-	if err := env.Client.Create(ctx, node); err != nil && !strings.Contains(err.Error(), "already exists") {
+	if err := env.SharedChartPrerequisites(ctx); err != nil {
 		t.Fatal(err)
-	}
-	node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.0.2.10"}}
-	if err := env.Client.Status().Update(ctx, node); err != nil {
-		t.Fatal(err)
-	}
-	// ingress-nginx issues its webhook certificates with cert-manager, whose
-	// CRDs the cozystack cert-manager chart splits into another chart.
-	for _, kind := range []string{"Certificate", "Issuer"} {
-		if err := env.Client.Create(ctx, testenv.StubCRD("cert-manager.io", kind)); err != nil && !strings.Contains(err.Error(), "already exists") {
-			t.Fatal(err)
-		}
 	}
 	// ingress-nginx creates cert-manager Certificates: it runs before
 	// cert-manager, whose admission webhook would otherwise be called for

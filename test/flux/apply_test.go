@@ -115,15 +115,7 @@ func TestApplyKeepsTheApplyMethodHelmControllerChose(t *testing.T) {
 
 			cozyhr(t, "-C", c.Dir, "resume", "--wait").expect(t, 0)
 			// A values change makes helm-controller upgrade.
-			hr := &helmv2.HelmRelease{}
-			if err := env.Client.Get(context.Background(), key, hr); err != nil {
-				t.Fatal(err)
-			}
-			patch := client.MergeFrom(hr.DeepCopy())
-			hr.Spec.Values = jsonValues(t, `{"message": "changed in the HelmRelease"}`)
-			if err := env.Client.Patch(context.Background(), hr, patch); err != nil {
-				t.Fatal(err)
-			}
+			setValues(t, key, `{"message": "changed in the HelmRelease"}`)
 			waitReady(t, key, 2*time.Minute)
 			rel = storedRelease(t, tc.ns, "hello")
 			if rel.Version != 3 || rel.ApplyMethod != tc.method {

@@ -69,16 +69,7 @@ func TestReconcileWithSourceFetchesTheNewChart(t *testing.T) {
 func TestResumeAndReconcileReportTheControllersFailure(t *testing.T) {
 	c, key := installHello(t, "failing-upgrade", nil)
 	cozyhr(t, "-C", c.Dir, "suspend").expect(t, 0)
-	hr := &helmv2.HelmRelease{}
-	ctx := context.Background()
-	if err := env.Client.Get(ctx, key, hr); err != nil {
-		t.Fatal(err)
-	}
-	patch := client.MergeFrom(hr.DeepCopy())
-	hr.Spec.Values = jsonValues(t, `{"replicas": "not-a-number"}`)
-	if err := env.Client.Patch(ctx, hr, patch); err != nil {
-		t.Fatal(err)
-	}
+	setValues(t, key, `{"replicas": "not-a-number"}`)
 	r := cozyhr(t, "-C", c.Dir, "resume", "--wait", "--timeout", "1m").expect(t, 1)
 	if !strings.Contains(r.out+r.err, "✗ HelmRelease "+key.String()+" reconciliation failed") || !strings.Contains(r.out+r.err, "Helm upgrade failed") {
 		t.Errorf("resume --wait does not report helm-controller's failure:\n%s%s", r.out, r.err)

@@ -342,23 +342,11 @@ func deleteAndWait(t *testing.T, key client.ObjectKey) {
 var sharedCharts = filepath.Join("..", "..", "..", "shared", "charts")
 
 // clusterPrerequisites creates what a real cluster would already have for
-// the shared charts: a control-plane Node (kubeovn looks it up) and
-// cert-manager's kinds (ingress-nginx issues its webhook certificate).
+// the shared charts.
 func clusterPrerequisites(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "control-plane-0", Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""}}}
-	if err := env.Client.Create(ctx, node); err != nil && !strings.Contains(err.Error(), "already exists") {
+	if err := env.SharedChartPrerequisites(context.Background()); err != nil {
 		t.Fatal(err)
-	}
-	node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.0.2.10"}}
-	if err := env.Client.Status().Update(ctx, node); err != nil {
-		t.Fatal(err)
-	}
-	for _, kind := range []string{"Certificate", "Issuer"} {
-		if err := env.Client.Create(ctx, testenv.StubCRD("cert-manager.io", kind)); err != nil && !strings.Contains(err.Error(), "already exists") {
-			t.Fatal(err)
-		}
 	}
 }
 
@@ -388,4 +376,18 @@ func toString(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(data)
+}
+
+// setValues replaces the HelmRelease's spec.values with JSON text.
+func setValues(t *testing.T, key client.ObjectKey, values string) {
+	t.Helper()
+	hr := &helmv2.HelmRelease{}
+	if err := env.Client.Get(context.Background(), key, hr); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(hr.DeepCopy())
+	hr.Spec.Values = jsonValues(t, values)
+	if err := env.Client.Patch(context.Background(), hr, patch); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/fluxcd/pkg/apis/meta"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/cozyhr/cozyhr/test/testenv"
 )
@@ -26,22 +25,12 @@ func TestStatusAfterApplyIsWhatHelmControllerWrites(t *testing.T) {
 	byCozyhr, cozyKey := installHello(t, "status-by-cozyhr", nil)
 	_ = byFlux
 
-	setValues := func(key client.ObjectKey) {
-		hr := &helmv2.HelmRelease{}
-		if err := env.Client.Get(context.Background(), key, hr); err != nil {
-			t.Fatal(err)
-		}
-		patch := client.MergeFrom(hr.DeepCopy())
-		hr.Spec.Values = jsonValues(t, `{"message": "the same change", "replicas": 2}`)
-		if err := env.Client.Patch(context.Background(), hr, patch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	const change = `{"message": "the same change", "replicas": 2}`
 	// cozyhr's side: suspended first so that helm-controller stays out.
 	cozyhr(t, "-C", byCozyhr.Dir, "suspend").expect(t, 0)
-	setValues(cozyKey)
+	setValues(t, cozyKey, change)
 	cozyhr(t, "-C", byCozyhr.Dir, "apply").expect(t, 0)
-	setValues(fluxKey)
+	setValues(t, fluxKey, change)
 	fluxHR := waitReady(t, fluxKey, 2*time.Minute)
 	cozyHR := &helmv2.HelmRelease{}
 	if err := env.Client.Get(context.Background(), cozyKey, cozyHR); err != nil {
@@ -114,23 +103,13 @@ func TestRollbackStatusIsWhatHelmControllerWrites(t *testing.T) {
 		hr.Spec.Upgrade.Remediation = &helmv2.UpgradeRemediation{Retries: 0, RemediateLastFailure: &remediate}
 	})
 	_ = byFlux
-	breakValues := func(key client.ObjectKey) {
-		hr := &helmv2.HelmRelease{}
-		if err := env.Client.Get(context.Background(), key, hr); err != nil {
-			t.Fatal(err)
-		}
-		patch := client.MergeFrom(hr.DeepCopy())
-		hr.Spec.Values = jsonValues(t, `{"replicas": "not-a-number"}`)
-		if err := env.Client.Patch(context.Background(), hr, patch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	const broken = `{"replicas": "not-a-number"}`
 	cozyhr(t, "-C", byCozyhr.Dir, "suspend").expect(t, 0)
-	breakValues(cozyKey)
+	setValues(t, cozyKey, broken)
 	cozyhr(t, "-C", byCozyhr.Dir, "apply").expect(t, 1)
 	cozyhr(t, "-C", byCozyhr.Dir, "rollback").expect(t, 0)
 
-	breakValues(fluxKey)
+	setValues(t, fluxKey, broken)
 	fluxHR := &helmv2.HelmRelease{}
 	err := testenv.WaitFor(context.Background(), 40*time.Second, func(ctx context.Context) (bool, error) {
 		if err := env.Client.Get(ctx, fluxKey, fluxHR); err != nil {

@@ -86,6 +86,28 @@ func Start(kubeconfigDir string) (*Env, error) {
 	return env, nil
 }
 
+// SharedChartPrerequisites creates what a real cluster already has for the
+// shared umbrella charts: a control-plane Node (kubeovn's templates look it
+// up) and cert-manager's kinds (ingress-nginx issues its webhook
+// certificate with them; the cozystack cert-manager chart splits its CRDs
+// into another chart).
+func (e *Env) SharedChartPrerequisites(ctx context.Context) error {
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "control-plane-0", Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""}}}
+	if err := e.Client.Create(ctx, node); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.0.2.10"}}
+	if err := e.Client.Status().Update(ctx, node); err != nil {
+		return err
+	}
+	for _, kind := range []string{"Certificate", "Issuer"} {
+		if err := e.Client.Create(ctx, StubCRD("cert-manager.io", kind)); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+	}
+	return nil
+}
+
 // StubCRD serves a kind with an open schema, standing in for a CRD that
 // another chart installs (cert-manager's, for ingress-nginx).
 func StubCRD(group, kind string) *apiextensionsv1.CustomResourceDefinition {

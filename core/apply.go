@@ -91,6 +91,15 @@ const (
 	plainFieldManager = "cozyhr"
 )
 
+// fieldManager is the field manager cozyhr writes with, and the one a
+// server-side diff's dry-run stands for: helm-controller's in Flux mode.
+func fieldManager(t *Target) string {
+	if t.FluxMode() {
+		return fluxFieldManager
+	}
+	return plainFieldManager
+}
+
 // useServerSideApply decides the apply method as helm-controller does:
 // a fresh install uses server-side apply unless spec.install.serverSideApply
 // is false; an upgrade follows spec.upgrade.serverSideApply, whose default
@@ -199,12 +208,8 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	}
 	ssa := useServerSideApply(t.HelmRelease, d.Previous, install)
 	res.ServerSide = ssa
-	manager := plainFieldManager
-	if t.FluxMode() {
-		manager = fluxFieldManager
-	}
 	// Helm reads its field manager from a package variable.
-	kube.ManagedFieldsManager = manager
+	kube.ManagedFieldsManager = fieldManager(t)
 
 	var view *readinessView
 	if opts.Progress != nil {

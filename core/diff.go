@@ -96,18 +96,9 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	if w.Cluster == nil {
 		return nil, fmt.Errorf("diff compares with live objects and needs a cluster; drop --offline")
 	}
-	dyn, err := w.Cluster.Dynamic()
+	reader, err := w.liveReader(d.Target, opts.Parallelism)
 	if err != nil {
 		return nil, err
-	}
-	mapper, err := w.Cluster.Mapper()
-	if err != nil {
-		return nil, err
-	}
-	reader := &liveReader{dyn: dyn, mapper: mapper, namespace: d.Target.Namespace, parallelism: opts.Parallelism}
-	if info := d.Target.ReleaseInfo(); info.HelmRelease != nil {
-		// Objects Flux installed carry its origin labels: list only those.
-		reader.selector = OriginNameLabel + "=" + info.HelmRelease.Name + "," + OriginNamespaceLbl + "=" + info.HelmRelease.Namespace
 	}
 
 	previous := map[string]*unstructured.Unstructured{}

@@ -27,6 +27,25 @@ type liveReader struct {
 	parallelism int
 }
 
+// liveReader reads the target's live objects: one LIST per kind and
+// namespace, in Flux mode only the objects carrying its origin labels.
+func (w *Workspace) liveReader(t *Target, parallelism int) (*liveReader, error) {
+	dyn, err := w.Cluster.Dynamic()
+	if err != nil {
+		return nil, err
+	}
+	mapper, err := w.Cluster.Mapper()
+	if err != nil {
+		return nil, err
+	}
+	reader := &liveReader{dyn: dyn, mapper: mapper, namespace: t.Namespace, parallelism: parallelism}
+	if info := t.ReleaseInfo(); info.HelmRelease != nil {
+		// Objects Flux installed carry its origin labels: list only those.
+		reader.selector = OriginNameLabel + "=" + info.HelmRelease.Name + "," + OriginNamespaceLbl + "=" + info.HelmRelease.Namespace
+	}
+	return reader, nil
+}
+
 // liveState is what readAll found.
 type liveState struct {
 	objects map[string]*unstructured.Unstructured // by Ref.Key()
@@ -181,15 +200,6 @@ func (l *liveReader) applyDryRun(ctx context.Context, obj *unstructured.Unstruct
 		return nil, fmt.Errorf("server-side apply dry-run of %s: %w", RefOf(obj), err)
 	}
 	return out, nil
-}
-
-// fieldManager is the manager whose writes the dry-run stands for: the one
-// cozyhr apply writes with (helm-controller's in Flux mode).
-func fieldManager(t *Target) string {
-	if t.FluxMode() {
-		return fluxFieldManager
-	}
-	return plainFieldManager
 }
 
 // withHelmOwnership is obj as Helm writes it: with the ownership label and

@@ -12,11 +12,8 @@ import (
 
 	kstatus "github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -50,14 +47,14 @@ func (s ObjectStatus) line() string {
 // place, else a timestamped line whenever an object's state changes. It
 // only reads; stopping it never touches the release.
 type readinessView struct {
-	out     io.Writer
-	tty     bool
-	now     func() time.Time
-	dyn     dynamic.Interface
-	mapper  meta.RESTMapper
-	objects []Object
-	// hooksOnly watches hooks alone: Helm waits for them even without --wait.
-	hooksOnly bool
+	out    io.Writer
+	tty    bool
+	now    func() time.Time
+	reader *liveReader
+	// objects are the release's objects, namespaces defaulted as Helm
+	// applies them; hooks holds the keys of those Helm runs as hooks.
+	objects []*unstructured.Unstructured
+	hooks   map[string]bool
 
 	mu     sync.Mutex
 	last   map[string]ObjectStatus
@@ -67,33 +64,31 @@ type readinessView struct {
 	period time.Duration
 }
 
-// startReadinessView begins polling the release's objects every second.
+// startReadinessView begins polling the release's objects every second;
+// with hooksOnly just the hooks, which Helm waits for even without --wait.
 func (w *Workspace) startReadinessView(ctx context.Context, d *Desired, out io.Writer, tty, hooksOnly bool) (*readinessView, error) {
-	dyn, err := w.Cluster.Dynamic()
+	reader, err := w.liveReader(d.Target, 0)
 	if err != nil {
 		return nil, err
 	}
-	mapper, err := w.Cluster.Mapper()
-	if err != nil {
-		return nil, err
-	}
-	v := &readinessView{out: out, tty: tty, now: time.Now, dyn: dyn, mapper: mapper, hooksOnly: hooksOnly,
+	v := &readinessView{out: out, tty: tty, now: time.Now, reader: reader, hooks: map[string]bool{},
 		last: map[string]ObjectStatus{}, stop: make(chan struct{}), done: make(chan struct{}), period: time.Second}
-	for _, o := range d.Rendered.Hooks {
-		o.hook = true
-		v.objects = append(v.objects, o)
-	}
-	if !hooksOnly {
-		v.objects = append(v.objects, d.Rendered.Manifests...)
-	}
-	ns := d.Target.Namespace
-	for i := range v.objects {
-		if v.objects[i].Unstructured != nil && v.objects[i].GetNamespace() == "" {
-			v.objects[i].Unstructured = v.objects[i].DeepCopy()
-			if m, err := mapper.RESTMapping(v.objects[i].GroupVersionKind().GroupKind(), v.objects[i].GroupVersionKind().Version); err == nil && m.Scope.Name() == meta.RESTScopeNameNamespace {
-				v.objects[i].SetNamespace(ns)
+	add := func(objs []Object, hook bool) {
+		for _, o := range objs {
+			if o.Unstructured == nil {
+				continue
+			}
+			u := o.DeepCopy()
+			reader.defaultNamespace(u)
+			v.objects = append(v.objects, u)
+			if hook {
+				v.hooks[RefOf(u).Key()] = true
 			}
 		}
+	}
+	add(d.Rendered.Hooks, true)
+	if !hooksOnly {
+		add(d.Rendered.Manifests, false)
 	}
 	go v.run(ctx)
 	return v, nil
@@ -134,16 +129,15 @@ func (v *readinessView) Stop(ctx context.Context) []ObjectStatus {
 }
 
 func (v *readinessView) poll(ctx context.Context) {
+	live, err := v.reader.readAll(ctx, v.objects)
+	if err != nil {
+		return // a passing read error; the next tick tries again
+	}
 	var states []ObjectStatus
 	for _, o := range v.objects {
-		if o.Unstructured == nil {
-			continue
+		if s, ok := v.status(o, live.objects[RefOf(o).Key()]); ok {
+			states = append(states, s)
 		}
-		s, ok := v.status(ctx, o)
-		if !ok {
-			continue
-		}
-		states = append(states, s)
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -181,30 +175,17 @@ func (v *readinessView) redraw(states []ObjectStatus) {
 	_, _ = v.out.Write(b.Bytes())
 }
 
-// status reads one object and computes its kstatus; hooks that Helm has
-// not created (or has deleted) yet are left out.
-func (v *readinessView) status(ctx context.Context, o Object) (ObjectStatus, bool) {
-	ref := RefOf(o.Unstructured)
-	s := ObjectStatus{Ref: ref, Hook: o.hook}
-	gvk := o.GroupVersionKind()
-	m, err := v.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		return s, false
-	}
-	ri := v.dyn.Resource(m.Resource).Namespace(o.GetNamespace())
-	if m.Scope.Name() != meta.RESTScopeNameNamespace {
-		ri = v.dyn.Resource(m.Resource).Namespace("")
-	}
-	live, err := ri.Get(ctx, o.GetName(), metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		if o.hook {
+// status computes an object's kstatus from its live state; hooks that
+// Helm has not created (or has deleted) yet are left out.
+func (v *readinessView) status(o, live *unstructured.Unstructured) (ObjectStatus, bool) {
+	ref := RefOf(o)
+	s := ObjectStatus{Ref: ref, Hook: v.hooks[ref.Key()]}
+	if live == nil {
+		if s.Hook {
 			return s, false
 		}
 		s.Status, s.Message = kstatus.NotFoundStatus, "not created yet"
 		return s, true
-	}
-	if err != nil {
-		return s, false
 	}
 	res, err := kstatus.Compute(live)
 	if err != nil {

@@ -110,10 +110,7 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 	if timeout == 0 {
 		timeout = 5 * time.Minute
 	}
-	kube.ManagedFieldsManager = plainFieldManager
-	if t.FluxMode() {
-		kube.ManagedFieldsManager = fluxFieldManager
-	}
+	kube.ManagedFieldsManager = fieldManager(t)
 	rb := action.NewRollback(cfg)
 	rb.Version, rb.Timeout, rb.DisableHooks = res.To, timeout, opts.DisableHooks
 	rb.WaitStrategy = kube.HookOnlyStrategy
@@ -225,17 +222,7 @@ func recordRollback(ctx context.Context, cl client.Client, key client.ObjectKey,
 		}
 		st := &hr.Status
 		for _, s := range snaps {
-			found := false
-			for i, h := range st.History {
-				if h.Targets(s.Name, s.Namespace, s.Version) {
-					s.OCIDigest = h.OCIDigest
-					s.SetTestHooks(h.GetTestHooks())
-					st.History[i] = s
-					found = true
-					break
-				}
-			}
-			if !found {
+			if !replaceSnapshot(st.History, s) {
 				st.History = append(helmv2.Snapshots{s}, st.History...)
 			}
 		}

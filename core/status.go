@@ -139,6 +139,21 @@ func snapshot(rel *releasev4.Release, action helmv2.ReleaseAction) (*helmv2.Snap
 	}, nil
 }
 
+// replaceSnapshot puts a re-observed revision in place of its entry in
+// history, keeping what only helm-controller knew of it (OCI digest, test
+// hooks), as helm-controller does; it reports whether the entry was there.
+func replaceSnapshot(history helmv2.Snapshots, s *helmv2.Snapshot) bool {
+	for i, h := range history {
+		if h.Targets(s.Name, s.Namespace, s.Version) {
+			s.OCIDigest = h.OCIDigest
+			s.SetTestHooks(h.GetTestHooks())
+			history[i] = s
+			return true
+		}
+	}
+	return false
+}
+
 // releaseRecord is what one install or upgrade wrote, for the status.
 type releaseRecord struct {
 	Release *releasev4.Release
@@ -191,16 +206,8 @@ func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, 
 		}
 		if superseded != nil {
 			// Helm rewrote the previous revision as superseded. Like
-			// helm-controller, re-observe it: new status and digest, its
-			// OCI digest and test hooks kept, its action left empty.
-			for i, s := range st.History {
-				if s.Targets(superseded.Name, superseded.Namespace, superseded.Version) {
-					superseded.OCIDigest = s.OCIDigest
-					superseded.SetTestHooks(s.GetTestHooks())
-					st.History[i] = superseded
-					break
-				}
-			}
+			// helm-controller, re-observe it, its action left empty.
+			replaceSnapshot(st.History, superseded)
 		}
 		st.History = append(helmv2.Snapshots{snap}, st.History...)
 		// As helm-controller does once the release is in sync: keep the

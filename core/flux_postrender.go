@@ -71,7 +71,6 @@ func (f FluxPostRenderer) PostProcess(_ context.Context, rel ReleaseInfo, objs [
 	if err != nil {
 		return PostProcessResult{}, err
 	}
-	restoreSources(out, objs)
 	return PostProcessResult{Objects: out}, nil
 }
 
@@ -113,12 +112,7 @@ func kustomizeObjects(objs []Object, k *helmv2.Kustomize) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	result, err := ParseManifests(out)
-	if err != nil {
-		return nil, err
-	}
-	restoreSources(result, objs)
-	return result, nil
+	return ParseManifests(out)
 }
 
 // kustomizeStream runs a kustomization whose only resource is the stream,
@@ -154,21 +148,6 @@ func kustomizeStream(data []byte, k *helmv2.Kustomize) ([]byte, error) {
 		return nil, err
 	}
 	return resMap.AsYaml()
-}
-
-// restoreSources gives each object that lost Helm's "# Source:" comment
-// (kustomize drops them, a plugin may) the source of the input object with
-// the same identity.
-func restoreSources(out, in []Object) {
-	sources := make(map[string]string, len(in))
-	for _, o := range in {
-		sources[RefOf(o.Unstructured).Key()] = o.Source
-	}
-	for i := range out {
-		if out[i].Source == "" {
-			out[i].Source = sources[RefOf(out[i].Unstructured).Key()]
-		}
-	}
 }
 
 func selector(s *kustomize.Selector) *kustypes.Selector {

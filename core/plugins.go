@@ -147,7 +147,6 @@ func (p *pluginPostProcessor) PostProcess(ctx context.Context, rel ReleaseInfo, 
 	if err != nil {
 		return PostProcessResult{}, host.Fail(pp, fmt.Errorf("returned manifests that are not valid Kubernetes YAML: %w", err))
 	}
-	restoreSources(out, objs)
 	return PostProcessResult{Objects: out, Warnings: resp.Warnings}, nil
 }
 

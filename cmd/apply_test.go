@@ -8,6 +8,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/utils/ptr"
 )
 
 // An apply killed mid-way leaves Helm's release pending-upgrade, which plain
@@ -51,7 +52,7 @@ func TestHelmV3CanUpgradeAndRollBackWhatCozyhrWrote(t *testing.T) {
 
 	flags := genericclioptions.NewConfigFlags(true)
 	flags.KubeConfig = &env.Kubeconfig
-	flags.Namespace = ptrTo(ns)
+	flags.Namespace = ptr.To(ns)
 	cfg := new(action.Configuration)
 	if err := cfg.Init(flags, ns, "secret", t.Logf); err != nil {
 		t.Fatal(err)
@@ -82,5 +83,3 @@ func TestHelmV3CanUpgradeAndRollBackWhatCozyhrWrote(t *testing.T) {
 	cozyhr(t, "-C", dir, "diff", "--set", "replicas=2", "--exit-code").expect(t, 0)
 	cozyhr(t, "-C", dir, "apply", "--set", "replicas=4").expect(t, 0)
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -57,15 +58,7 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				// In a chart directory, NAME is looked up where the chart's
-				// HelmRelease lives, unless -n says otherwise.
-				if !cmd.Flags().Changed("namespace") {
-					if w, err := g.workspace(cmd, true, nil); err == nil {
-						if chartNS := firstNonEmptyString(w.Config.HelmRelease.Namespace, w.Config.Release.Namespace); chartNS != "" {
-							ns = chartNS
-						}
-					}
-				}
+				ns = g.chartNamespace(ns)
 				hr = &helmv2.HelmRelease{}
 				if err := cl.Get(cmd.Context(), client.ObjectKey{Namespace: ns, Name: args[0]}, hr); err != nil {
 					return fmt.Errorf("get HelmRelease %s/%s: %w", ns, args[0], err)
@@ -136,15 +129,7 @@ func (g *globalOptions) completeHelmReleases(ctx context.Context, args []string)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
-	// In a chart directory, the chart's namespace, without -n.
-	if *g.kube.Namespace == "" {
-		if cfg, err := config.Load(config.LoadOptions{Dir: g.chartDir, File: g.configFile}); err == nil {
-			if chartNS := firstNonEmptyString(cfg.HelmRelease.Namespace, cfg.Release.Namespace); chartNS != "" {
-				ns = chartNS
-			}
-		}
-	}
-	items, err := core.ListHelmReleases(ctx, cl, ns, "")
+	items, err := core.ListHelmReleases(ctx, cl, g.chartNamespace(ns), "")
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
@@ -155,11 +140,15 @@ func (g *globalOptions) completeHelmReleases(ctx context.Context, args []string)
 	return names, cobra.ShellCompDirectiveNoFileComp
 }
 
-func firstNonEmptyString(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
+// chartNamespace is where HelmRelease names are looked up without -n: in
+// a chart directory the chart's HelmRelease namespace, else ns.
+func (g *globalOptions) chartNamespace(ns string) string {
+	if *g.kube.Namespace != "" {
+		return ns
 	}
-	return ""
+	cfg, err := config.Load(config.LoadOptions{Dir: g.chartDir, File: g.configFile})
+	if err != nil {
+		return ns
+	}
+	return cmp.Or(cfg.HelmRelease.Namespace, cfg.Release.Namespace, ns)
 }

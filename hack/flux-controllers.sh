@@ -37,42 +37,24 @@ wrapper() {
 	(cd "$dir" && go mod tidy >&2)
 }
 
-build_helm_controller() {
-	if [[ -z ${FORCE:-} && -x $OUT/helm-controller && -s $OUT/crds/helm.toolkit.fluxcd.io_helmreleases.yaml ]]; then
+# build NAME VERSION REPLACES... builds github.com/fluxcd/NAME at VERSION
+# into $OUT/NAME and copies its CRDs, unless a previous run did.
+build() {
+	local name=$1 version=$2
+	shift 2
+	if [[ -z ${FORCE:-} && -x $OUT/$name && -e $OUT/crds/.$name ]]; then
 		return
 	fi
-	log "building helm-controller $HC_VERSION (a few minutes on 2 cores, once)"
-	local dir=$WORK/helm-controller
-	# helm-controller pins helm to a Flux fork (github.com/fluxcd/helm/v4
-	# v4.2.4-flux.1) that the proxy does not serve; upstream v4.2.4 is the
-	# release it forks.
-	wrapper "$dir" github.com/fluxcd/helm-controller "$HC_VERSION" \
-		"github.com/fluxcd/helm-controller/api => github.com/fluxcd/helm-controller/api $HC_VERSION" \
-		"github.com/fluxcd/pkg/chartutil => github.com/fluxcd/pkg/chartutil v1.27.1" \
-		"github.com/opencontainers/go-digest => github.com/opencontainers/go-digest v1.0.1-0.20231025023718-d50d2fec9c98" \
-		"sigs.k8s.io/kustomize/api => sigs.k8s.io/kustomize/api v0.21.1" \
-		"sigs.k8s.io/kustomize/kyaml => sigs.k8s.io/kustomize/kyaml v0.21.1" \
-		"helm.sh/helm/v4 => helm.sh/helm/v4 v4.2.4"
-	(cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$OUT/helm-controller.tmp" github.com/fluxcd/helm-controller)
-	mv "$OUT/helm-controller.tmp" "$OUT/helm-controller"
-	copy_crds "$dir" github.com/fluxcd/helm-controller "$HC_VERSION"
+	log "building $name $version (a few minutes on 2 cores, once)"
+	local dir=$WORK/$name mod=github.com/fluxcd/$name
+	wrapper "$dir" "$mod" "$version" "$mod/api => $mod/api $version" "$@"
+	(cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$OUT/$name.tmp" "$mod")
+	mv "$OUT/$name.tmp" "$OUT/$name"
+	copy_crds "$dir" "$mod"
+	touch "$OUT/crds/.$name"
 }
 
-build_source_controller() {
-	if [[ -z ${FORCE:-} && -x $OUT/source-controller && -s $OUT/crds/source.toolkit.fluxcd.io_helmrepositories.yaml ]]; then
-		return
-	fi
-	log "building source-controller $SC_VERSION (a few minutes on 2 cores, once)"
-	local dir=$WORK/source-controller
-	wrapper "$dir" github.com/fluxcd/source-controller "$SC_VERSION" \
-		"github.com/fluxcd/source-controller/api => github.com/fluxcd/source-controller/api $SC_VERSION" \
-		"github.com/opencontainers/go-digest => github.com/opencontainers/go-digest v1.0.1-0.20220411205349-bde1400a84be"
-	(cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$OUT/source-controller.tmp" github.com/fluxcd/source-controller)
-	mv "$OUT/source-controller.tmp" "$OUT/source-controller"
-	copy_crds "$dir" github.com/fluxcd/source-controller "$SC_VERSION"
-}
-
-# copy_crds DIR MODULE VERSION copies the CRDs the controller ships.
+# copy_crds DIR MODULE copies the CRDs the controller ships.
 copy_crds() {
 	local src
 	src=$(cd "$1" && go list -m -f '{{.Dir}}' "$2")/config/crd/bases
@@ -84,6 +66,15 @@ copy_crds() {
 # Serialise concurrent runs (make test and make demo started together).
 exec 9>"$CACHE/flux/.lock"
 flock 9
-build_helm_controller
-build_source_controller
+# helm-controller pins helm to a Flux fork (github.com/fluxcd/helm/v4
+# v4.2.4-flux.1) that the proxy does not serve; upstream v4.2.4 is the
+# release it forks.
+build helm-controller "$HC_VERSION" \
+	"github.com/fluxcd/pkg/chartutil => github.com/fluxcd/pkg/chartutil v1.27.1" \
+	"github.com/opencontainers/go-digest => github.com/opencontainers/go-digest v1.0.1-0.20231025023718-d50d2fec9c98" \
+	"sigs.k8s.io/kustomize/api => sigs.k8s.io/kustomize/api v0.21.1" \
+	"sigs.k8s.io/kustomize/kyaml => sigs.k8s.io/kustomize/kyaml v0.21.1" \
+	"helm.sh/helm/v4 => helm.sh/helm/v4 v4.2.4"
+build source-controller "$SC_VERSION" \
+	"github.com/opencontainers/go-digest => github.com/opencontainers/go-digest v1.0.1-0.20220411205349-bde1400a84be"
 echo "$OUT"

@@ -38,9 +38,11 @@ type globalOptions struct {
 	chartDir   string
 	configFile string
 	kube       *genericclioptions.ConfigFlags
-	noColor    bool
-	debug      bool
-	noHooks    bool
+	// timeouts bounds each API request (--request-timeout).
+	timeouts *core.RequestTimeouts
+	noColor  bool
+	debug    bool
+	noHooks  bool
 	// waitForLock waits for another run's lock on the release instead of
 	// refusing at once.
 	waitForLock bool
@@ -80,7 +82,7 @@ func newRootCmd(g *globalOptions) *cobra.Command {
 	g.kube.WrapConfigFn = func(c *rest.Config) *rest.Config {
 		c = core.TuneRESTConfig(c)
 		c.WarningHandler = warnings
-		return c
+		return g.timeouts.Wrap(c)
 	}
 
 	root := &cobra.Command{
@@ -107,6 +109,7 @@ in the chart directory.`,
 	pf.BoolVar(&g.debug, "debug", false, "print Helm's debug log to stderr")
 	pf.BoolVar(&g.noHooks, "no-hooks", false, "skip the pre and post hooks of .cozyhr.yaml (not Helm hooks)")
 	pf.BoolVar(&g.plain, "plain", false, "ignore any HelmRelease: render and apply as plain Helm")
+	pf.DurationVar(&g.timeouts.Read, "request-timeout", core.DefaultRequestTimeout, "how long to wait for the API server to answer a read, as kubectl's flag (writes wait at least 45s; 0 waits forever)")
 	pf.BoolVar(&g.waitForLock, "wait-for-lock", false, "apply, delete and rollback: wait while another run holds the release's lock")
 	// cozyhr v1.6 called -C --working-directory; scripts still say so.
 	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
@@ -146,12 +149,14 @@ func Execute(ctx context.Context, args []string, streams IOStreams) error {
 	// client-go's klog lines ("memcache.go: Couldn't get …") are noise next
 	// to cozyhr's own errors; --debug shows Helm's log instead.
 	klog.SetLogger(logr.Discard())
-	g := &globalOptions{streams: streams, kube: genericclioptions.NewConfigFlags(true)}
+	g := &globalOptions{streams: streams, kube: genericclioptions.NewConfigFlags(true), timeouts: &core.RequestTimeouts{}}
 	defer g.closePlugins()
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	err = g.finishStage(ctx, err)
+	// Whatever a library made of a server that did not answer, say that.
+	err = g.timeouts.Explain(err)
 	if err != nil {
 		if ee, ok := err.(*core.ExitError); !ok || !ee.Silent {
 			fmt.Fprintf(streams.ErrOut, "Error: %s\n", cleanError(err.Error()))

@@ -3,9 +3,12 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
@@ -134,5 +137,56 @@ func TestNonExecutablePluginIsNamed(t *testing.T) {
 	r := cozyhr(t, "-C", dir, "show", "--offline").expect(t, 1)
 	if !strings.Contains(r.err, "is not an executable file") || !strings.Contains(r.err, "chmod +x") {
 		t.Errorf("stderr:\n%s", r.err)
+	}
+}
+
+// A server that accepts connections and never answers, as a SIGSTOPped
+// kube-apiserver does, gives one clear error once --request-timeout has
+// passed, for reads and writes alike, and not a minute of retries.
+func TestFrozenAPIServerIsOneClearError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	writeFile(t, kubeconfig, fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: frozen, cluster: {server: "https://%s", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: frozen, context: {cluster: frozen, user: u}}]
+current-context: frozen
+`, ln.Addr()))
+	dir := chartCopy(t, "frozen")
+	for _, command := range [][]string{{"diff"}, {"show"}, {"apply"}, {"get"}, {"suspend", "hello"}} {
+		t.Run(command[0], func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			args := append([]string{"--kubeconfig", kubeconfig, "--request-timeout", "1s", "-C", dir}, command...)
+			err := Execute(context.Background(), args, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+			want := "Error: the API server https://" + ln.Addr().String() + " did not answer within 1s"
+			if core.ExitCode(err) != 1 || !strings.HasPrefix(errOut.String(), want) || strings.Count(errOut.String(), "\n") != 1 {
+				t.Errorf("exit %d, stderr is not the one line %q…:\n%s", core.ExitCode(err), want, errOut.String())
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -188,5 +190,27 @@ current-context: frozen
 				t.Errorf("exit %d, stderr is not the one line %q…:\n%s", core.ExitCode(err), want, errOut.String())
 			}
 		})
+	}
+}
+
+// Ctrl-C during a long render ends show at once, with nothing printed:
+// Helm's engine takes no context, so cozyhr stops waiting for it.
+func TestCtrlCEndsALongRender(t *testing.T) {
+	dir := chartCopy(t, "slow-render")
+	writeFile(t, filepath.Join(dir, "templates", "slow.yaml"), `{{- $n := 0 }}
+{{- range until 20000 }}{{ range until 1000 }}{{ $n = add1 $n }}{{ end }}{{ end }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: slow
+data:
+  n: "{{ $n }}"
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	var out, errOut bytes.Buffer
+	err := Execute(ctx, []string{"-C", dir, "show", "--offline"}, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	if !errors.Is(err, context.Canceled) || out.Len() > 0 {
+		t.Errorf("show went on after Ctrl-C: err %v, %d bytes printed\n%s", err, out.Len(), errOut.String())
 	}
 }

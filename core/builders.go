@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/cozyhr/cozyhr/plugins/host"
 	"github.com/cozyhr/cozyhr/plugins/sdk"
 )
 
@@ -197,6 +198,7 @@ func registryDigest(ctx context.Context, ref string, plainHTTP bool) (string, er
 // run streams a command's output to logs; its error names the command.
 func run(ctx context.Context, logs io.Writer, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
+	host.DieWithParent(cmd)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
 // Stages that have hooks.
@@ -113,6 +114,7 @@ func runHook(ctx context.Context, cfg *config.Chart, h config.Hook, name, stage,
 		}
 	}
 	cmd := exec.CommandContext(ctx, h.Command, h.Args...)
+	host.DieWithParent(cmd)
 	cmd.Dir = dir
 	for _, k := range slices.Sorted(maps.Keys(full)) {
 		cmd.Env = append(cmd.Env, k+"="+full[k])

@@ -85,7 +85,7 @@ func LoadChart(dir string) (*chart.Chart, error) {
 }
 
 // Render implements Renderer.
-func (HelmRenderer) Render(_ context.Context, req RenderRequest) (*Rendered, error) {
+func (HelmRenderer) Render(ctx context.Context, req RenderRequest) (*Rendered, error) {
 	ch, caps := req.Chart, req.Capabilities
 	if caps == nil {
 		caps = common.DefaultCapabilities
@@ -113,12 +113,7 @@ func (HelmRenderer) Render(_ context.Context, req RenderRequest) (*Rendered, err
 		return nil, fmt.Errorf("chart %s values: %w", ch.Name(), err)
 	}
 
-	var files map[string]string
-	if req.LookupConfig != nil {
-		files, err = engine.New(req.LookupConfig).Render(ch, top)
-	} else {
-		files, err = engine.Render(ch, top)
-	}
+	files, err := renderTemplates(ctx, ch, top, req.LookupConfig)
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", ch.Name(), err)
 	}
@@ -181,4 +176,30 @@ func (r *Rendered) Sort() error {
 	}
 	r.Files = nil
 	return nil
+}
+
+// renderTemplates runs Helm's engine, which takes no context, so that
+// Ctrl-C still ends a long render at once: the command returns and the
+// process exits while the abandoned render is still running.
+func renderTemplates(ctx context.Context, ch *chart.Chart, top common.Values, lookup *rest.Config) (map[string]string, error) {
+	type result struct {
+		files map[string]string
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		if lookup != nil {
+			r.files, r.err = engine.New(lookup).Render(ch, top)
+		} else {
+			r.files, r.err = engine.Render(ch, top)
+		}
+		done <- r
+	}()
+	select {
+	case r := <-done:
+		return r.files, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -28,6 +28,7 @@ import (
 	"helm.sh/helm/v4/pkg/registry"
 
 	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
 // UpdateOptions are the flags of cozyhr update.
@@ -387,6 +388,7 @@ func applyPatch(ctx context.Context, root, patchFile string, strip int) (string,
 	cmd := exec.CommandContext(ctx, "patch", fmt.Sprintf("-p%d", strip), "--batch", "--forward",
 		"--no-backup-if-mismatch", "--reject-file=-", "-i", patchFile)
 	cmd.Dir = root
+	host.DieWithParent(cmd)
 	out, err := cmd.CombinedOutput()
 	// Nothing but the patched files may change: no backups or rejects left.
 	after, lerr := patchLeftovers(root)

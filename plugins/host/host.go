@@ -180,7 +180,7 @@ func (h *Host) start(ctx context.Context, spec Spec) (*process, error) {
 		logOut, level = h.opts.Debug, hclog.Warn
 	}
 	cmd := exec.Command(path)
-	dieWithParent(cmd)
+	DieWithParent(cmd)
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake(),
 		VersionedPlugins: sdk.HostPlugins(),

@@ -5,8 +5,8 @@ import (
 	"syscall"
 )
 
-// dieWithParent has the kernel kill the plugin when cozyhr dies, even by
-// SIGKILL, when no Close can run.
-func dieWithParent(cmd *exec.Cmd) {
+// DieWithParent has the kernel kill a child (a plugin, a hook, a build, a
+// patch) when cozyhr dies, even by SIGKILL, when no Close can run.
+func DieWithParent(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

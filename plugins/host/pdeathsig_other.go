@@ -4,6 +4,6 @@ package host
 
 import "os/exec"
 
-// dieWithParent: only Linux has a parent-death signal; elsewhere plugins
+// DieWithParent: only Linux has a parent-death signal; elsewhere children
 // end when cozyhr closes them.
-func dieWithParent(*exec.Cmd) {}
+func DieWithParent(*exec.Cmd) {}

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -282,13 +283,20 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 			f := releaseFailure{Installed: install, ReleaseName: t.ReleaseName, ReleaseNamespace: t.Namespace,
 				ChartName: d.Chart.Name(), ChartVersion: d.Chart.Metadata.Version, Values: d.Values, Err: helmErr}
 			// The revision Helm stored as failed, as helm-controller sees it written.
-			if last, lerr := lastRelease(d.helm, t.ReleaseName); lerr == nil && last != nil && (d.Previous == nil || last.Version > d.Previous.Version) {
+			if d.Previous != nil {
+				f.Previous = d.Previous.Version
+			}
+			// The status is written from the release as it is now, re-read.
+			if last, lerr := lastRelease(d.helm, t.ReleaseName); lerr == nil && last != nil && last.Version > f.Previous && last.Info != nil && last.Info.Status != rcommon.StatusDeployed {
 				f.Failed = last
 			}
 			if cl, cerr := w.Cluster.Client(); cerr == nil {
 				wctx, cancel := statusContext(ctx)
 				defer cancel()
-				if serr := recordFailure(wctx, cl, client.ObjectKeyFromObject(t.HelmRelease), f); serr != nil {
+				serr := recordFailure(wctx, cl, client.ObjectKeyFromObject(t.HelmRelease), f)
+				if stale := (*staleRecordError)(nil); errors.As(serr, &stale) {
+					fmt.Fprintf(log, "Note: this run's failure is not recorded in the HelmRelease status: %v\n", stale)
+				} else if serr != nil {
 					fmt.Fprintf(log, "Warning: could not record the failure in the HelmRelease status: %v\n", serr)
 				}
 			}
@@ -309,6 +317,10 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 			wctx, cancel := statusContext(ctx)
 			defer cancel()
 			err = recordRelease(wctx, cl, client.ObjectKeyFromObject(t.HelmRelease), rec)
+		}
+		if stale := (*staleRecordError)(nil); errors.As(err, &stale) {
+			fmt.Fprintf(log, "Note: revision %d is not recorded in the HelmRelease status: %v\n", rel.Version, stale)
+			err = nil
 		}
 		if err != nil {
 			return res, w.applyFailed(t, fmt.Errorf("record release in HelmRelease status: %w", err))

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -34,6 +37,8 @@ type ReleaseLock struct {
 	stop   chan struct{}
 	done   chan struct{}
 	Holder string
+	// log tells the user what the lock does on their behalf.
+	log func(string)
 	// createNamespace lets apply create a missing storage namespace;
 	// noNamespace says it was missing, so there is no Lease to hold.
 	createNamespace, noNamespace bool
@@ -41,6 +46,22 @@ type ReleaseLock struct {
 
 // LockName is the Lease that locks a release.
 func LockName(release string) string { return "cozyhr-lock-" + release }
+
+// holderPID finds this machine's process in a holder identity.
+var holderPID = regexp.MustCompile(`^[^@]*@(\S+) pid (\d+):`)
+
+// holderGone reports a holder that ran on this machine and has ended, by
+// SIGKILL or a crash, without giving its lock up: its lock is taken over
+// at once instead of after it expires.
+func holderGone(holder string) bool {
+	m := holderPID.FindStringSubmatch(holder)
+	if m == nil {
+		return false
+	}
+	host, _ := os.Hostname()
+	pid, err := strconv.Atoi(m[2])
+	return err == nil && m[1] == host && pid != os.Getpid() && processGone(pid)
+}
 
 func lockHolder(command string) string {
 	name := "unknown"
@@ -69,7 +90,7 @@ func (w *Workspace) Lock(ctx context.Context, command string, wait bool, log fun
 		return nil, err
 	}
 	l := &ReleaseLock{cl: cl, key: client.ObjectKey{Namespace: t.StorageNamespace, Name: LockName(t.ReleaseName)}, Holder: lockHolder(command),
-		createNamespace: command == "apply"}
+		createNamespace: command == "apply", log: log}
 	said := false
 	for {
 		err := l.acquire(ctx)
@@ -148,15 +169,23 @@ func (l *ReleaseLock) acquire(ctx context.Context) error {
 		return fmt.Errorf("lock release: read Lease %s: %w", l.key, err)
 	}
 	if s := lease.Spec; s.RenewTime != nil && s.LeaseDurationSeconds != nil &&
-		time.Since(s.RenewTime.Time) < time.Duration(*s.LeaseDurationSeconds)*time.Second {
+		time.Since(s.RenewTime.Time) < time.Duration(*s.LeaseDurationSeconds)*time.Second &&
+		!holderGone(ptr.Deref(s.HolderIdentity, "")) {
 		holder, since := ptr.Deref(s.HolderIdentity, "another run"), s.RenewTime.Time
 		if s.AcquireTime != nil {
 			since = s.AcquireTime.Time
 		}
 		return fmt.Errorf("%w", &heldError{key: l.key, holder: holder, since: since})
 	}
-	// Expired: its holder stopped renewing it. The update fails on a
-	// conflict if another run takes it over first.
+	// Expired, or its holder was killed on this machine. The update fails
+	// on a conflict if another run takes it over first.
+	if prev := ptr.Deref(lease.Spec.HolderIdentity, ""); prev != "" && l.log != nil {
+		why := "which stopped renewing it"
+		if holderGone(prev) {
+			why = "which is no longer running"
+		}
+		l.log(fmt.Sprintf("taking over the lock on release %s from %s, %s", strings.TrimPrefix(l.key.Name, LockName("")), prev, why))
+	}
 	lease.Spec.HolderIdentity, lease.Spec.AcquireTime, lease.Spec.RenewTime = &l.Holder, &now, &now
 	lease.Spec.LeaseDurationSeconds = ptr.To(int32(lockDuration / time.Second))
 	if err := l.cl.Update(ctx, lease); err != nil {

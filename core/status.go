@@ -201,6 +201,9 @@ func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, 
 			return err
 		}
 		st := &hr.Status
+		if newer := newerRecorded(st.History, snap.Name, snap.Namespace, snap.Version); newer != nil {
+			return &staleRecordError{newer: newer}
+		}
 		if rec.Installed {
 			st.ClearHistory()
 		}
@@ -287,6 +290,26 @@ type releaseFailure struct {
 	Err error
 	// Failed is the revision Helm stored as failed, if it got that far.
 	Failed *releasev4.Release
+	// Previous is the revision the run started from, 0 for none.
+	Previous int
+}
+
+// newerRecorded is a revision of the release in history newer than
+// version: another writer (a run that won a race, helm-controller) has
+// recorded its outcome since, and its record stands.
+func newerRecorded(history helmv2.Snapshots, name, namespace string, version int) *helmv2.Snapshot {
+	latest := history.Latest()
+	if latest == nil || latest.Name != name || latest.Namespace != namespace || latest.Version <= version {
+		return nil
+	}
+	return latest
+}
+
+// staleRecordError says why this run's outcome was not recorded.
+type staleRecordError struct{ newer *helmv2.Snapshot }
+
+func (e *staleRecordError) Error() string {
+	return fmt.Sprintf("the HelmRelease already records the newer revision %d (%s), written by another run; its record is kept", e.newer.Version, e.newer.Status)
 }
 
 // recordFailure marks the HelmRelease as helm-controller does after a failed
@@ -314,6 +337,15 @@ func recordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, 
 			return err
 		}
 		st := &hr.Status
+		// The revision this run wrote, or, if Helm failed before storing
+		// one, the one it started from.
+		version := f.Previous
+		if failed != nil {
+			version = failed.Version
+		}
+		if newer := newerRecorded(st.History, f.ReleaseName, f.ReleaseNamespace, version); newer != nil {
+			return &staleRecordError{newer: newer}
+		}
 		if failed != nil {
 			if f.Installed {
 				st.ClearHistory()

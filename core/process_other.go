@@ -1,0 +1,6 @@
+//go:build !unix
+
+package core
+
+// processGone cannot tell elsewhere; the lock then waits out its expiry.
+func processGone(int) bool { return false }

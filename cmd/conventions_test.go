@@ -10,14 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/cozyhr/cozyhr/core"
 )
 
 // Every command's help shows examples, as helm's and kubectl's do.
 func TestEveryCommandHasExamples(t *testing.T) {
-	g := &globalOptions{streams: IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, kube: genericclioptions.NewConfigFlags(true)}
+	g := newGlobalOptions(IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
 	root := newRootCmd(g)
 	for _, c := range root.Commands() {
 		if c.Name() == "help" || c.Name() == "completion" {

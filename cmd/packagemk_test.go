@@ -104,10 +104,7 @@ func TestCozystackPackageMkRunsUnchanged(t *testing.T) {
 	}
 	root := t.TempDir()
 	dir := cozystackChart(t, root)
-	bin := filepath.Join(t.TempDir(), "cozyhr")
-	if err := goBuild(bin, "./cmd/cozyhr", ""); err != nil {
-		t.Fatal(err)
-	}
+	bin := cozyhrBinary(t)
 	hr := cozystackHelmRelease(t, "cozy-hello")
 
 	shown := runMake(t, bin, dir, "show")

@@ -279,10 +279,7 @@ func TestPluginsList(t *testing.T) {
 func hangingPluginRun(t *testing.T) (*exec.Cmd, *bytes.Buffer, string) {
 	t.Helper()
 	plugins := pluginDir(t)
-	bin := filepath.Join(t.TempDir(), "cozyhr")
-	if err := goBuild(bin, "./cmd/cozyhr", ""); err != nil {
-		t.Fatal(err)
-	}
+	bin := cozyhrBinary(t)
 	dir := chartCopy(t, "default")
 	withPlugins(t, dir, "default", `plugins:
   postProcessors:
@@ -387,10 +384,7 @@ func TestPluginDiesWithCozyhrOnSIGKILL(t *testing.T) {
 // once the first lets go.
 func TestTwoAppliesAtOnce(t *testing.T) {
 	plugins := pluginDir(t)
-	bin := filepath.Join(t.TempDir(), "cozyhr")
-	if err := goBuild(bin, "./cmd/cozyhr", ""); err != nil {
-		t.Fatal(err)
-	}
+	bin := cozyhrBinary(t)
 	const ns = "two-applies"
 	slow := chartCopy(t, ns)
 	withPlugins(t, slow, ns, `plugins:

@@ -74,6 +74,10 @@ func hooked(command string) bool {
 	return false
 }
 
+func newGlobalOptions(streams IOStreams) *globalOptions {
+	return &globalOptions{streams: streams, kube: genericclioptions.NewConfigFlags(true), timeouts: &core.RequestTimeouts{}}
+}
+
 // newRootCmd builds the cozyhr command tree over g.
 func newRootCmd(g *globalOptions) *cobra.Command {
 	// API warnings (deprecations, unknown fields) print as "Warning: …"
@@ -149,7 +153,7 @@ func Execute(ctx context.Context, args []string, streams IOStreams) error {
 	// client-go's klog lines ("memcache.go: Couldn't get …") are noise next
 	// to cozyhr's own errors; --debug shows Helm's log instead.
 	klog.SetLogger(logr.Discard())
-	g := &globalOptions{streams: streams, kube: genericclioptions.NewConfigFlags(true), timeouts: &core.RequestTimeouts{}}
+	g := newGlobalOptions(streams)
 	defer g.closePlugins()
 	root := newRootCmd(g)
 	root.SetArgs(args)

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -82,5 +84,58 @@ func TestNotAChartDirectory(t *testing.T) {
 	_, err := Load(LoadOptions{Dir: t.TempDir()})
 	if err == nil {
 		t.Fatal("want an error for a directory without Chart.yaml")
+	}
+}
+
+// Anchors and merge keys decode as YAML defines them; duplicate keys and
+// alias bombs are errors with a line.
+func TestAnchorsMergeKeysAndDuplicates(t *testing.T) {
+	c, err := Load(LoadOptions{Dir: chartDir(t, `apiVersion: cozyhr.io/v1alpha1
+kind: Chart
+values:
+  base: &base {x: 1, y: 2}
+  over:
+    <<: *base
+    y: 3
+  list: [*base]
+`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	over, _ := c.Values["over"].(map[string]any)
+	if over["x"] != 1 || over["y"] != 3 {
+		t.Errorf("merged mapping %v, want x 1 (merged) and y 3 (its own)", over)
+	}
+	_, err = Load(LoadOptions{Dir: chartDir(t, "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease: {name: a}\nrelease: {name: b}\n")})
+	if err == nil || !strings.Contains(err.Error(), `.cozyhr.yaml:4: key "release" is already defined at line 3`) {
+		t.Errorf("duplicate key: %v", err)
+	}
+	bomb := "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nvalues:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+	for i := 1; i < 9; i++ {
+		bomb += fmt.Sprintf("  a%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", "))
+	}
+	if _, err = Load(LoadOptions{Dir: chartDir(t, bomb)}); err == nil || !strings.Contains(err.Error(), "aliases expand to too many values") {
+		t.Errorf("alias bomb: %v", err)
+	}
+}
+
+// A config at the size limit with a large values block loads in linear time.
+func BenchmarkLoadLargeConfig(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nvalues:\n  big:\n")
+	for i := 0; sb.Len() < 1000<<10; i++ {
+		fmt.Fprintf(&sb, "    key%d: value%d\n", i, i)
+	}
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: big\nversion: 0.1.0\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Load(LoadOptions{Dir: dir}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -159,9 +159,9 @@ func parseYAML(display string, data []byte) (*yaml.Node, map[string]any, error) 
 	if len(root.Content) == 0 {
 		return nil, nil, &Error{File: display, Errors: []FieldError{{Message: "the file is empty", Hint: "start it with apiVersion: " + APIVersion + " and kind: " + Kind + " (see .cozyhr.yaml.example)"}}}
 	}
-	var v any
-	if err := root.Decode(&v); err != nil {
-		return nil, nil, &Error{File: display, Errors: []FieldError{{Message: err.Error()}}}
+	v, err := (&nodeDecoder{budget: maxDecodedNodes}).value(root.Content[0], 0)
+	if err != nil {
+		return nil, nil, &Error{File: display, Errors: []FieldError{*err}}
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -399,4 +399,112 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// Bounds on alias expansion, against YAML "billion laughs": a config is at
+// most 1 MiB, far fewer nodes than this once its aliases are expanded.
+const (
+	maxAliasDepth   = 64
+	maxDecodedNodes = 4 << 20
+)
+
+// nodeDecoder turns a parsed node into plain values. yaml.v3's Node.Decode
+// checks duplicate keys pairwise, which made a config with a large values
+// block take seconds; this checks them with a map.
+type nodeDecoder struct{ budget int }
+
+func (d *nodeDecoder) value(n *yaml.Node, depth int) (any, *FieldError) {
+	if d.budget--; d.budget < 0 {
+		return nil, &FieldError{Line: n.Line, Message: "aliases expand to too many values", Hint: "write the values out, or use fewer aliases"}
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return d.value(n.Content[0], depth)
+	case yaml.AliasNode:
+		if depth >= maxAliasDepth {
+			return nil, &FieldError{Line: n.Line, Message: "aliases nest too deeply", Hint: "write the values out"}
+		}
+		return d.value(n.Alias, depth+1)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := d.value(c, depth)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		out := make(map[string]any, len(n.Content)/2)
+		lines := make(map[string]int, len(n.Content)/2)
+		var merged []map[string]any
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" {
+				m, err := d.mergeSources(val, depth)
+				if err != nil {
+					return nil, err
+				}
+				merged = append(merged, m...)
+				continue
+			}
+			kv, err := d.value(k, depth)
+			if err != nil {
+				return nil, err
+			}
+			key := fmt.Sprint(kv)
+			if kv == nil {
+				key = "null"
+			}
+			if first, dup := lines[key]; dup {
+				return nil, &FieldError{Line: k.Line, Message: fmt.Sprintf("key %q is already defined at line %d", key, first), Hint: "remove one of them"}
+			}
+			lines[key] = k.Line
+			if out[key], err = d.value(val, depth); err != nil {
+				return nil, err
+			}
+		}
+		// Explicit keys win over merged ones; earlier merge sources win.
+		for _, m := range merged {
+			for k, v := range m {
+				if _, ok := out[k]; !ok {
+					out[k] = v
+				}
+			}
+		}
+		return out, nil
+	default:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, &FieldError{Line: n.Line, Message: err.Error()}
+		}
+		return v, nil
+	}
+}
+
+// mergeSources are the mappings a "<<" key merges: one, or a list.
+func (d *nodeDecoder) mergeSources(n *yaml.Node, depth int) ([]map[string]any, *FieldError) {
+	v, err := d.value(n, depth)
+	if err != nil {
+		return nil, err
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		return []map[string]any{t}, nil
+	case []any:
+		var out []map[string]any
+		for _, e := range t {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, &FieldError{Line: n.Line, Message: "a merge key (<<) takes mappings", Hint: "merge only anchors of mappings"}
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	return nil, &FieldError{Line: n.Line, Message: "a merge key (<<) takes a mapping or a list of mappings", Hint: "merge only anchors of mappings"}
 }

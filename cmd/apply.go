@@ -73,6 +73,7 @@ afterwards.`,
 				verb = "installed"
 			}
 			rel := res.Release
+			g.outcome.result = fmt.Sprintf("%s, revision %d", verb, rel.Version)
 			fmt.Fprintf(g.streams.ErrOut, "Release %s %s in namespace %s: revision %d, %s.\n", rel.Name, verb, rel.Namespace, rel.Version, rel.Info.Status)
 			switch {
 			case res.Resumed:

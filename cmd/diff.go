@@ -70,6 +70,10 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 			if err != nil {
 				return err
 			}
+			g.outcome.result = "no changes"
+			if add, change, remove := res.Counts(); add+change+remove > 0 {
+				g.outcome.result = fmt.Sprintf("%d to add, %d to change, %d to delete", add, change, remove)
+			}
 			// The flag, when set, already overrode diff.context.
 			contextLines := w.Config.Diff.Context
 			if contextLines == 0 {

@@ -17,7 +17,7 @@ import (
 // fluxClient connects without needing a chart directory, for commands that
 // name HelmReleases directly.
 func (g *globalOptions) fluxClient() (client.Client, string, error) {
-	cluster := core.NewCluster(g.kube)
+	cluster := g.cluster()
 	cl, err := cluster.Client()
 	if err != nil {
 		return nil, "", err

@@ -3,6 +3,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -55,6 +56,16 @@ type globalOptions struct {
 	// stage is the hooked stage this run is in, once its pre hooks ran;
 	// its post hooks run when the command succeeds.
 	stage *stageRun
+	// sel selects several charts (-C…, -R, -L); charts are the ones chosen
+	// when there are several, each then run on its own with chartDir set.
+	sel    chartSelection
+	charts []string
+	// shared is what a run over many charts shares with each chart's run;
+	// nil otherwise.
+	shared *sharedRun
+	// outcome is what a chart's run reports for the summary of a run over
+	// many.
+	outcome chartOutcome
 }
 
 // stageRun is a stage whose post hooks are due; commands add to env what
@@ -104,7 +115,8 @@ in the chart directory.`,
 	root.SetErr(g.streams.ErrOut)
 
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.chartDir, "chart-dir", "C", "", "chart directory (default: the working directory; --working-directory is an alias)")
+	pf.StringArrayVarP(&g.sel.dirs, "chart-dir", "C", nil, "chart directory (default: the working directory; --working-directory is an alias); repeat it, or give a glob, for several charts")
+	g.sel.addFlags(pf)
 	pf.StringVar(&g.configFile, "config", "", "configuration file (default: CHART_DIR/"+config.FileName+")")
 	pf.StringVar(g.kube.KubeConfig, "kubeconfig", "", "path to the kubeconfig file")
 	pf.StringVar(g.kube.Context, "context", "", "kubeconfig context to use")
@@ -142,6 +154,12 @@ in the chart directory.`,
 		newImageCmd(g),
 	)
 	g.registerCompletions(root)
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return g.selectCharts(cmd) }
+	for _, c := range root.Commands() {
+		if manyCharts(c) {
+			g.overManyCharts(c)
+		}
+	}
 	return root
 }
 
@@ -155,6 +173,12 @@ func Execute(ctx context.Context, args []string, streams IOStreams) error {
 	klog.SetLogger(logr.Discard())
 	g := newGlobalOptions(streams)
 	defer g.closePlugins()
+	return g.execute(ctx, args)
+}
+
+// execute runs one command line with g: the whole run, or one chart's part
+// of a run over many.
+func (g *globalOptions) execute(ctx context.Context, args []string) error {
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -163,7 +187,7 @@ func Execute(ctx context.Context, args []string, streams IOStreams) error {
 	err = g.timeouts.Explain(err)
 	if err != nil {
 		if ee, ok := err.(*core.ExitError); !ok || !ee.Silent {
-			fmt.Fprintf(streams.ErrOut, "Error: %s\n", cleanError(err.Error()))
+			fmt.Fprintf(g.streams.ErrOut, "Error: %s\n", cleanError(err.Error()))
 		}
 	}
 	return err
@@ -225,8 +249,12 @@ func (g *globalOptions) workspace(cmd *cobra.Command, offline bool, overrides ma
 	if err := g.startStage(cmd, cfg); err != nil {
 		return nil, err
 	}
+	g.outcome.release = cmp.Or(cfg.Release.Namespace, "(default)") + "/" + cfg.Release.Name
 	if !offline {
-		w.Cluster = core.NewCluster(g.kube)
+		w.Cluster = g.cluster()
+		if cfg.Release.Namespace == "" {
+			g.outcome.release = w.Cluster.DefaultNamespace() + "/" + cfg.Release.Name
+		}
 	}
 	return w, nil
 }
@@ -305,8 +333,19 @@ func (g *globalOptions) finishStage(ctx context.Context, err error) error {
 	return err
 }
 
+// cluster is the run's connection; one for every chart of a run over many.
+func (g *globalOptions) cluster() *core.Cluster {
+	if g.shared != nil {
+		return g.shared.cluster
+	}
+	return core.NewCluster(g.kube)
+}
+
 // pluginHost is the run's plugin host, made on first use.
 func (g *globalOptions) pluginHost() *host.Host {
+	if g.shared != nil {
+		return g.shared.plugins
+	}
 	if g.plugins == nil {
 		g.plugins = host.New(host.Options{Debug: g.debugWriter()})
 	}
@@ -338,6 +377,9 @@ func isTerminal(w io.Writer) bool {
 // NO_COLOR or --no-color. dyff styles through bunt, whose setting is global
 // to the process; it is set here, once per command run.
 func (g *globalOptions) color() bool {
+	if g.shared != nil {
+		return g.shared.color
+	}
 	on := false
 	if f, ok := g.streams.Out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		on = os.Getenv("NO_COLOR") == "" && !g.noColor

@@ -29,6 +29,12 @@ type Chart struct {
 	Images      []Image        `mapstructure:"images"`
 	Hooks       Hooks          `mapstructure:"hooks"`
 	Plugins     Plugins        `mapstructure:"plugins"`
+	// Labels select the chart among many (-L); they are not Kubernetes labels.
+	Labels map[string]string `mapstructure:"labels"`
+	// DependsOn names the HelmReleases ([namespace/]name), or in plain mode
+	// the releases, that a run over many charts applies before this one, on
+	// top of the HelmRelease's own spec.dependsOn.
+	DependsOn []string `mapstructure:"dependsOn"`
 
 	// Dir is the absolute chart directory.
 	Dir string `mapstructure:"-"`

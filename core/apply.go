@@ -210,7 +210,8 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	ssa := useServerSideApply(t.HelmRelease, d.Previous, install)
 	res.ServerSide = ssa
 	// Helm reads its field manager from a package variable.
-	kube.ManagedFieldsManager = fieldManager(t)
+	leave := w.Cluster.applies.enter(fieldManager(t), func(m string) { kube.ManagedFieldsManager = m })
+	defer leave()
 
 	var view *readinessView
 	if opts.Progress != nil {

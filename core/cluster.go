@@ -50,6 +50,40 @@ type Cluster struct {
 	mapper  meta.RESTMapper
 	client  client.Client
 	caps    *common.Capabilities
+
+	// applies lets applies that share Helm's field manager run together.
+	applies fieldManagerGate
+}
+
+// fieldManagerGate: Helm reads the field manager it writes with from one
+// package variable, so when charts are applied in parallel, applies with
+// another field manager (plain mode beside Flux mode) wait their turn.
+type fieldManagerGate struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	manager string
+	active  int
+}
+
+// enter waits until manager may be set, sets it, and returns the release.
+func (g *fieldManagerGate) enter(manager string, set func(string)) (leave func()) {
+	g.mu.Lock()
+	if g.cond == nil {
+		g.cond = sync.NewCond(&g.mu)
+	}
+	for g.active > 0 && g.manager != manager {
+		g.cond.Wait()
+	}
+	g.manager = manager
+	g.active++
+	set(manager)
+	g.mu.Unlock()
+	return func() {
+		g.mu.Lock()
+		g.active--
+		g.cond.Broadcast()
+		g.mu.Unlock()
+	}
 }
 
 // NewCluster wraps a kubeconfig getter such as genericclioptions.ConfigFlags.

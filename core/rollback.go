@@ -110,7 +110,8 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 	if timeout == 0 {
 		timeout = 5 * time.Minute
 	}
-	kube.ManagedFieldsManager = fieldManager(t)
+	leave := w.Cluster.applies.enter(fieldManager(t), func(m string) { kube.ManagedFieldsManager = m })
+	defer leave()
 	rb := action.NewRollback(cfg)
 	rb.Version, rb.Timeout, rb.DisableHooks = res.To, timeout, opts.DisableHooks
 	rb.WaitStrategy = kube.HookOnlyStrategy

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"github.com/cozyhr/cozyhr/core"
 )
 

@@ -246,5 +246,4 @@ func orDash(s string) string {
 	return s
 }
 
-
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }

@@ -233,4 +233,3 @@ func TestManyChartsCtrlC(t *testing.T) {
 		}
 	}
 }
-

@@ -70,6 +70,8 @@ type sharedRun struct {
 	plugins *host.Host
 	color   bool
 	stdin   []byte
+	// timeouts is the parent's: the shared cluster's requests record there.
+	timeouts *core.RequestTimeouts
 }
 
 // chartOutcome is what a chart's run reports for the summary.
@@ -242,7 +244,7 @@ func (b *lastLineBuffer) Bytes() []byte {
 // when any chart failed, else 2 when any diff --exit-code found changes.
 func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 	ctx := cmd.Context()
-	g.shared = &sharedRun{cluster: core.NewCluster(g.kube), plugins: g.pluginHost(), color: g.color()}
+	g.shared = &sharedRun{cluster: core.NewCluster(g.kube), plugins: g.pluginHost(), color: g.color(), timeouts: g.timeouts}
 	base := chartArgs(cmd)
 	if slices.Contains(base, "--values=-") || slices.Contains(base, "--set-file=-") {
 		data, err := io.ReadAll(g.streams.In)
@@ -280,7 +282,7 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 	outcomes, err := core.RunBatch(ctx, jobs, opts, func(ctx context.Context, i int) error {
 		r := runs[i]
 		cg := newGlobalOptions(IOStreams{In: bytes.NewReader(g.shared.stdin), Out: &r.out, ErrOut: &r.errOut})
-		cg.shared, cg.timeouts = g.shared, g.timeouts
+		cg.shared = g.shared
 		err := cg.execute(ctx, append(slices.Clone(base), "--chart-dir="+r.dir))
 		r.outcome = cg.outcome
 		return err

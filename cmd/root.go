@@ -184,7 +184,11 @@ func (g *globalOptions) execute(ctx context.Context, args []string) error {
 	err := root.ExecuteContext(ctx)
 	err = g.finishStage(ctx, err)
 	// Whatever a library made of a server that did not answer, say that.
-	err = g.timeouts.Explain(err)
+	timeouts := g.timeouts
+	if g.shared != nil {
+		timeouts = g.shared.timeouts
+	}
+	err = timeouts.Explain(err)
 	if err != nil {
 		if ee, ok := err.(*core.ExitError); !ok || !ee.Silent {
 			fmt.Fprintf(g.streams.ErrOut, "Error: %s\n", cleanError(err.Error()))

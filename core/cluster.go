@@ -74,9 +74,12 @@ func (g *fieldManagerGate) enter(manager string, set func(string)) (leave func()
 	for g.active > 0 && g.manager != manager {
 		g.cond.Wait()
 	}
-	g.manager = manager
+	if g.active == 0 {
+		// Only when no apply is reading it: the others use the same.
+		g.manager = manager
+		set(manager)
+	}
 	g.active++
-	set(manager)
 	g.mu.Unlock()
 	return func() {
 		g.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -270,6 +271,7 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 				jobs[i] = w.BatchJob(ctx, dir)
 			}
 		}
+		jobs[i].Weight = treeSize(dir)
 	}
 	opts := core.BatchOptions{Concurrency: g.sel.concurrency, FailFast: g.sel.failFast, Ordered: ordered, Reverse: cmd.Name() == "delete"}
 	order, err := core.BatchOrder(jobs, opts)
@@ -297,4 +299,18 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 		return err
 	}
 	return p.summary(outcomes)
+}
+
+// treeSize is the bytes of the files under dir, a chart's cost estimate.
+func treeSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

@@ -20,6 +20,10 @@ type BatchJob struct {
 	// DependsOn are keys of jobs that must succeed first; keys of charts
 	// outside the run are ignored, as they are not this run's to apply.
 	DependsOn []string
+	// Weight estimates the job's cost (its chart's size): of the jobs that
+	// may start, the heaviest starts first, so that the longest job does
+	// not start last and leave the other CPUs idle at the end.
+	Weight int64
 }
 
 // BatchOptions tune RunBatch.
@@ -149,10 +153,14 @@ func RunBatch(ctx context.Context, jobs []BatchJob, opts BatchOptions, run func(
 	concurrency := max(opts.Concurrency, 1)
 	stopReason := ""
 
-	// startable is the next waiting job, by rank, whose dependencies all
-	// succeeded; skipping dependants of failures on the way.
+	// Heaviest first among the jobs that may start; otherwise in order.
+	byWeight := slices.Clone(order)
+	slices.SortStableFunc(byWeight, func(a, b int) int { return cmp.Compare(jobs[b].Weight, jobs[a].Weight) })
+
+	// startable is the next waiting job whose dependencies all succeeded;
+	// skipping dependants of failures on the way.
 	startable := func() (int, bool) {
-		for _, i := range order {
+		for _, i := range byWeight {
 			if state[i] != 0 {
 				continue
 			}

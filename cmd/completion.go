@@ -78,7 +78,7 @@ func (g *globalOptions) registerCompletions(root *cobra.Command) {
 
 // templatePaths lists the chart's templates as -s takes them.
 func (g *globalOptions) templatePaths() []string {
-	cfg, err := config.Load(config.LoadOptions{Dir: g.chartDir, File: g.configFile})
+	cfg, err := config.Load(config.LoadOptions{Dir: g.dir(), File: g.configFile})
 	if err != nil {
 		return nil
 	}
@@ -99,7 +99,7 @@ func (g *globalOptions) templatePaths() []string {
 
 // renderedKinds lists the kinds an offline render of the chart produces.
 func (g *globalOptions) renderedKinds(ctx context.Context) []string {
-	cfg, err := config.Load(config.LoadOptions{Dir: g.chartDir, File: g.configFile})
+	cfg, err := config.Load(config.LoadOptions{Dir: g.dir(), File: g.configFile})
 	if err != nil {
 		return nil
 	}

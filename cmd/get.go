@@ -146,7 +146,7 @@ func (g *globalOptions) chartNamespace(ns string) string {
 	if *g.kube.Namespace != "" {
 		return ns
 	}
-	cfg, err := config.Load(config.LoadOptions{Dir: g.chartDir, File: g.configFile})
+	cfg, err := config.Load(config.LoadOptions{Dir: g.dir(), File: g.configFile})
 	if err != nil {
 		return ns
 	}

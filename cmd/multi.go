@@ -51,7 +51,7 @@ func isSelectionFlag(name string) bool {
 
 // many reports whether the flags ask for a set of charts rather than one.
 func (s *chartSelection) many() bool {
-	return len(s.recursive) > 0 || s.selector != "" || len(s.dirs) > 1 ||
+	return len(s.recursive) > 0 || s.selector != "" || len(s.uniqueDirs()) > 1 ||
 		slices.ContainsFunc(s.dirs, func(d string) bool { return strings.ContainsAny(d, "*?[") })
 }
 
@@ -86,8 +86,8 @@ type chartOutcome struct {
 func (g *globalOptions) selectCharts(cmd *cobra.Command) error {
 	s := &g.sel
 	if !s.many() {
-		if len(s.dirs) == 1 {
-			g.chartDir = s.dirs[0]
+		if dirs := s.uniqueDirs(); len(dirs) == 1 {
+			g.chartDir = dirs[0]
 		}
 		if s.all {
 			return fmt.Errorf("--all goes with -R DIR: it adds the charts there without a %s", config.FileName)
@@ -155,6 +155,27 @@ func (g *globalOptions) selectCharts(cmd *cobra.Command) error {
 		}
 	}
 	return nil
+}
+
+// dir is the one chart directory given, also before selectCharts ran (as
+// in shell completion).
+func (g *globalOptions) dir() string {
+	if dirs := g.sel.uniqueDirs(); g.chartDir == "" && len(dirs) == 1 {
+		return dirs[0]
+	}
+	return g.chartDir
+}
+
+// uniqueDirs are the -C values without repeats (shell completion parses
+// the flags twice, and a repeated directory is still one chart).
+func (s *chartSelection) uniqueDirs() []string {
+	var out []string
+	for _, d := range s.dirs {
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // displayPath is a chart directory as the user would type it.

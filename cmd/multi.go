@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/cozyhr/cozyhr/config"
@@ -268,7 +269,7 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 	ctx := cmd.Context()
 	g.shared = &sharedRun{cluster: core.NewCluster(g.kube), plugins: g.pluginHost(), color: g.color(), timeouts: g.timeouts}
 	base := chartArgs(cmd)
-	if slices.Contains(base, "--values=-") || slices.Contains(base, "--set-file=-") {
+	if slices.Contains(base, "--values=-") {
 		data, err := io.ReadAll(g.streams.In)
 		if err != nil {
 			return fmt.Errorf("read stdin: %w", err)
@@ -283,17 +284,26 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 	runs := make([]*chartRun, len(g.charts))
 	jobs := make([]core.BatchJob, len(g.charts))
 	ordered := cmd.Name() == "apply" || cmd.Name() == "delete"
+	// What each chart depends on is read from its HelmRelease: one GET
+	// each, several at once, for a remote API server's round trips.
+	var eg errgroup.Group
+	eg.SetLimit(8)
 	for i, dir := range g.charts {
 		runs[i] = &chartRun{dir: dir}
-		jobs[i] = core.BatchJob{Name: dir}
-		if ordered && !offline {
-			if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil {
-				w := &core.Workspace{Config: cfg, Cluster: g.shared.cluster, Notices: io.Discard}
-				jobs[i] = w.BatchJob(ctx, dir)
+		eg.Go(func() error {
+			job := core.BatchJob{Name: dir}
+			if ordered && !offline {
+				if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil {
+					w := &core.Workspace{Config: cfg, Cluster: g.shared.cluster, Notices: io.Discard}
+					job = w.BatchJob(ctx, dir)
+				}
 			}
-		}
-		jobs[i].Weight = treeSize(dir)
+			job.Weight = treeSize(dir)
+			jobs[i] = job
+			return nil
+		})
 	}
+	_ = eg.Wait()
 	opts := core.BatchOptions{Concurrency: g.sel.concurrency, FailFast: g.sel.failFast, Ordered: ordered, Reverse: cmd.Name() == "delete"}
 	order, err := core.BatchOrder(jobs, opts)
 	if err != nil {

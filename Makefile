@@ -47,7 +47,7 @@ test: ## Run every test against a real kube-apiserver
 	  KUBEBUILDER_ASSETS=$$assets COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds $(GO) test -count=1 -timeout 40m ./...
 	@hack/fuzz.sh
 
-fuzz: ## Run every fuzz target longer: make fuzz FUZZTIME=5m
+fuzz: ## Run every fuzz target longer: make fuzz FUZZTIME=200000x (a count; a duration such as 5m works too)
 	@hack/fuzz.sh
 
 demo: build ## Start a local apiserver, apply and diff examples/hello, stop

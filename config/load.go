@@ -159,7 +159,7 @@ func parseYAML(display string, data []byte) (*yaml.Node, map[string]any, error) 
 	if len(root.Content) == 0 {
 		return nil, nil, &Error{File: display, Errors: []FieldError{{Message: "the file is empty", Hint: "start it with apiVersion: " + APIVersion + " and kind: " + Kind + " (see .cozyhr.yaml.example)"}}}
 	}
-	v, err := (&nodeDecoder{budget: maxDecodedNodes}).value(root.Content[0], 0)
+	v, err := (&nodeDecoder{budget: expansionBudget(&root)}).value(root.Content[0], 0)
 	if err != nil {
 		return nil, nil, &Error{File: display, Errors: []FieldError{*err}}
 	}
@@ -401,12 +401,29 @@ func lowerFirst(s string) string {
 	return strings.ToLower(s[:1]) + s[1:]
 }
 
-// Bounds on alias expansion, against YAML "billion laughs": a config is at
-// most 1 MiB, far fewer nodes than this once its aliases are expanded.
+// Bounds on alias expansion, against YAML "billion laughs": aliases may
+// expand a file to a few times its own nodes, as anchors for shared
+// settings do, never to millions.
 const (
-	maxAliasDepth   = 64
-	maxDecodedNodes = 4 << 20
+	maxAliasDepth    = 64
+	aliasExpansion   = 16
+	minDecodedBudget = 10000
 )
+
+// expansionBudget is how many values the file may decode to: its own
+// nodes, aliases not followed, times aliasExpansion.
+func expansionBudget(root *yaml.Node) int {
+	n := 0
+	var count func(*yaml.Node)
+	count = func(x *yaml.Node) {
+		n++
+		for _, c := range x.Content {
+			count(c)
+		}
+	}
+	count(root)
+	return max(n*aliasExpansion, minDecodedBudget)
+}
 
 // nodeDecoder turns a parsed node into plain values. yaml.v3's Node.Decode
 // checks duplicate keys pairwise, which made a config with a large values

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs each fuzz target for FUZZTIME (default 5s): the config loader, the
-# values.yaml editor, ignore-rule pointers and --set parsing. The seed
-# corpora (and any failing inputs committed under testdata/fuzz) also run
-# as plain tests in every go test.
+# Runs each fuzz target for FUZZTIME (default 4000x, an execution count):
+# the config loader, the values.yaml editor, ignore-rule pointers and --set
+# parsing. The seed corpora (and any failing inputs committed under
+# testdata/fuzz) also run as plain tests in every go test. A count, not a
+# duration: Go 1.26's fuzz coordinator can fail a duration run with a bare
+# "context deadline exceeded" as it ends (golang/go#75804, fixed in 1.27).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FUZZTIME=${FUZZTIME:-5s}
+FUZZTIME=${FUZZTIME:-4000x}
 export GOTOOLCHAIN=local
 for target in ./config:FuzzLoad ./core:FuzzEditYAML ./core:FuzzParseIgnoreFlag ./core:FuzzSetValues; do
 	pkg=${target%%:*} name=${target##*:}

@@ -143,28 +143,36 @@ func TestInterruptedApply(t *testing.T) {
 		reached func(ns, stderr string) bool
 		// stores says Helm has stored the new revision by then.
 		stores bool
+		// left is what Ctrl-C says is left.
+		left string
 	}{
 		{
 			name:    "pre-apply hook",
 			config:  "hooks:\n  apply:\n    pre:\n      - {name: slow, command: sleep, args: [\"731\"]}\n",
 			reached: func(string, string) bool { return len(processesWith("sleep", "731")) > 0 },
+			left:    "nothing was written",
 		},
 		{
 			name:    "post-processor plugin",
 			config:  "plugins:\n  postProcessors:\n    - {name: faulty, timeout: 5m, config: {mode: hang}}\n",
 			reached: func(string, string) bool { return len(pluginProcesses(plugins)) > 0 },
+			// The first apply suspended the HelmRelease; this one took the
+			// lock and was rendering.
+			left: "release hello is at revision 1, deployed; HelmRelease %NS%/hello is suspended (cozyhr resume hands it back to Flux)",
 		},
 		{
 			name:    "Helm waiting for the objects",
 			args:    []string{"--wait", "--timeout", "5m"},
 			reached: func(ns, _ string) bool { return strings.HasPrefix(latestStored(t, ns, "hello").status, "pending-") },
 			stores:  true,
+			left:    "release hello is at revision 2, failed; HelmRelease %NS%/hello is suspended (cozyhr resume hands it back to Flux); the next cozyhr apply repairs a pending or failed release",
 		},
 	}
 	for i, phase := range phases {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 			t.Run(phase.name+"/"+sig.String(), func(t *testing.T) {
 				ns := "interrupt-" + string(rune('a'+i)) + "-" + map[syscall.Signal]string{syscall.SIGINT: "int", syscall.SIGKILL: "kill"}[sig]
+				phase.left = strings.ReplaceAll(phase.left, "%NS%", ns)
 				dir := chartCopy(t, ns)
 				createHelmRelease(t, ns, "hello", `{}`)
 				cozyhr(t, "-C", dir, "apply").expect(t, 0)
@@ -200,8 +208,8 @@ func TestInterruptedApply(t *testing.T) {
 				stored := latestStored(t, ns, "hello")
 				switch {
 				case sig == syscall.SIGINT:
-					if code != 130 || !strings.Contains(stderr.String(), "cozyhr: interrupted;") {
-						t.Errorf("Ctrl-C: exit %d (%v), want 130 and the one line on what is left:\n%s", code, err, stderr.String())
+					if code != 130 || !strings.Contains(stderr.String(), "cozyhr: interrupted: "+phase.left) {
+						t.Errorf("Ctrl-C: exit %d (%v), want 130 and the one line on what is left (%q):\n%s", code, err, phase.left, stderr.String())
 					}
 					if leaseExists(t, ns, "hello") {
 						t.Errorf("Ctrl-C left the release's lock held")

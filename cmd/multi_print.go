@@ -177,7 +177,7 @@ func (p *manyPrinter) result(i int, o core.BatchOutcome) string {
 	case !o.Ran():
 		return "skipped: " + o.Skipped
 	case o.Err != nil && !core.IsChanges(o.Err):
-		if errors.Is(o.Err, context.Canceled) {
+		if errors.Is(o.Err, context.Canceled) || core.ExitCode(o.Err) == core.ExitInterrupted {
 			return "interrupted"
 		}
 		msg, _, _ := strings.Cut(cleanError(p.g.timeouts.Explain(o.Err).Error()), "\n")
@@ -221,7 +221,7 @@ func (p *manyPrinter) summary(outcomes []core.BatchOutcome) error {
 		return err
 	}
 	if p.ctx.Err() != nil {
-		return fmt.Errorf("%d of %d charts done: %w", len(outcomes)-skipped, len(outcomes), p.ctx.Err())
+		return &core.InterruptedError{State: fmt.Sprintf("%d of %d charts started; the summary above says how each ended", len(outcomes)-skipped, len(outcomes)), Err: p.ctx.Err()}
 	}
 	if len(failed) > 0 {
 		msg := fmt.Sprintf("%d of %d charts failed: %s", len(failed), len(outcomes), strings.Join(failed, ", "))

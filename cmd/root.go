@@ -5,11 +5,13 @@ package cmd
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/gonvenience/bunt"
@@ -66,6 +68,9 @@ type globalOptions struct {
 	// outcome is what a chart's run reports for the summary of a run over
 	// many.
 	outcome chartOutcome
+	// writing is the workspace of a command that took the release's lock
+	// to write it: after Ctrl-C, its state is reported.
+	writing *core.Workspace
 }
 
 // stageRun is a stage whose post hooks are due; commands add to env what
@@ -183,6 +188,9 @@ func (g *globalOptions) execute(ctx context.Context, args []string) error {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	err = g.finishStage(ctx, err)
+	if err != nil && ctx.Err() != nil {
+		return g.interrupted(ctx, err)
+	}
 	// Whatever a library made of a server that did not answer, say that.
 	timeouts := g.timeouts
 	if g.shared != nil {
@@ -263,8 +271,27 @@ func (g *globalOptions) workspace(cmd *cobra.Command, offline bool, overrides ma
 	return w, nil
 }
 
+// interrupted reports a run ended by Ctrl-C in one line: what the release
+// and its HelmRelease are now, when this run may have written them, read
+// afresh with a short grace.
+func (g *globalOptions) interrupted(ctx context.Context, err error) error {
+	state := "nothing was written"
+	var ie *core.InterruptedError
+	switch {
+	case errors.As(err, &ie):
+		state = ie.State
+	case g.writing != nil:
+		grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		state = g.writing.ReleaseState(grace) + "; the next cozyhr apply repairs a pending or failed release"
+	}
+	fmt.Fprintf(g.streams.ErrOut, "cozyhr: interrupted: %s\n", state)
+	return &core.ExitError{Code: core.ExitInterrupted, Err: err, Silent: true}
+}
+
 // lockRelease takes the release's lock for the commands that write it.
 func (g *globalOptions) lockRelease(cmd *cobra.Command, w *core.Workspace, command string) (*core.ReleaseLock, error) {
+	g.writing = w
 	return w.Lock(cmd.Context(), command, g.waitForLock, func(msg string) { fmt.Fprintln(g.streams.ErrOut, "cozyhr:", msg) })
 }
 

@@ -43,3 +43,16 @@ func ExitCode(err error) int {
 	}
 	return ExitFailure
 }
+
+// ExitInterrupted is 128+SIGINT, as shells report a Ctrl-C.
+const ExitInterrupted = 130
+
+// InterruptedError is a run ended by Ctrl-C; State says, in one line, what
+// it left behind.
+type InterruptedError struct {
+	State string
+	Err   error
+}
+
+func (e *InterruptedError) Error() string { return e.Err.Error() }
+func (e *InterruptedError) Unwrap() error { return e.Err }

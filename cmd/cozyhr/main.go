@@ -3,7 +3,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,13 +15,8 @@ func main() {
 	// Ctrl-C cancels the context: Helm then marks an in-flight release
 	// failed instead of leaving it pending, and the next apply repairs it.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After Ctrl-C, Execute says in one line what was left and exits 130.
 	err := cmd.Execute(ctx, os.Args[1:], cmd.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
-	interrupted := ctx.Err() != nil
 	stop()
-	if interrupted && err != nil {
-		// 128+SIGINT, as shells report it.
-		fmt.Fprintln(os.Stderr, "cozyhr: interrupted; nothing more was done. A release left pending or failed is repaired by the next cozyhr apply; a suspended HelmRelease stays suspended until cozyhr resume.")
-		os.Exit(130)
-	}
 	os.Exit(core.ExitCode(err))
 }

@@ -1,0 +1,49 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cozyhr/cozyhr/core"
+)
+
+// The printer holds each chart's output until every chart before it has
+// ended, so output never interleaves and keeps the run's order; on a
+// terminal the progress block is erased before output and drawn again.
+func TestManyPrinterKeepsOrderAndErasesProgress(t *testing.T) {
+	var out, errOut bytes.Buffer
+	g := newGlobalOptions(IOStreams{Out: &out, ErrOut: &errOut})
+	runs := []*chartRun{{dir: "a"}, {dir: "b"}, {dir: "c"}}
+	for _, r := range runs {
+		r.out.WriteString("output of " + r.dir + "\n")
+		_, _ = r.errOut.Write([]byte("working on " + r.dir + "\n"))
+	}
+	p := &manyPrinter{g: g, ctx: context.Background(), runs: runs, order: []int{0, 1, 2}, ended: make([]bool, 3),
+		running: map[int]time.Time{}, tty: true, stopped: make(chan struct{})}
+	p.started(0)
+	p.started(1)
+	p.redraw()
+	if got := strings.Count(errOut.String(), "  … "); got != 2 {
+		t.Errorf("progress block shows %d charts, want 2:\n%q", got, errOut.String())
+	}
+	// b ends first: nothing is printed until a has ended.
+	p.finished(1, core.BatchOutcome{Took: time.Second})
+	if out.Len() != 0 {
+		t.Fatalf("b printed before a ended:\n%s", out.String())
+	}
+	p.started(2)
+	p.finished(0, core.BatchOutcome{Err: errors.New("boom"), Took: time.Second})
+	p.finished(2, core.BatchOutcome{Took: time.Second})
+	close(p.stopped)
+	if want := "==> a <==\noutput of a\n\n==> b <==\noutput of b\n\n==> c <==\noutput of c\n\n"; out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+	// Each redraw first erases the lines it drew: never more than drawn.
+	if erased, drawn := strings.Count(errOut.String(), "\x1b[1A\x1b[2K"), strings.Count(errOut.String(), "  … "); erased != drawn || p.drawn != 0 {
+		t.Errorf("erased %d progress lines of %d drawn, %d left on screen", erased, drawn, p.drawn)
+	}
+}

@@ -34,9 +34,9 @@ type chartSelection struct {
 }
 
 func (s *chartSelection) addFlags(pf *pflag.FlagSet) {
-	pf.StringArrayVarP(&s.recursive, "recursive", "R", nil, "work on every chart below this directory: each with a Chart.yaml and a "+config.FileName+" (repeatable)")
+	pf.StringArrayVarP(&s.recursive, "recursive", "R", nil, "work on every chart below `DIR`: each directory with a Chart.yaml and a "+config.FileName+" (repeatable)")
 	pf.BoolVar(&s.all, "all", false, "with -R: also charts without a "+config.FileName)
-	pf.StringVarP(&s.selector, "chart-selector", "L", "", "only charts whose "+config.FileName+" labels match this selector (tier=system,team!=db); without -C or -R, searches the working directory")
+	pf.StringVarP(&s.selector, "chart-selector", "L", "", "only charts whose "+config.FileName+" labels match this `SELECTOR` (tier=system,team!=db); without -C or -R, searches the working directory")
 	pf.IntVar(&s.concurrency, "concurrency", runtime.NumCPU(), "with several charts: how many run at once")
 	pf.BoolVar(&s.failFast, "fail-fast", false, "with several charts: start no more once one failed")
 }

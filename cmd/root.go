@@ -120,7 +120,7 @@ in the chart directory.`,
 	root.SetErr(g.streams.ErrOut)
 
 	pf := root.PersistentFlags()
-	pf.StringArrayVarP(&g.sel.dirs, "chart-dir", "C", nil, "chart directory (default: the working directory; --working-directory is an alias); repeat it, or give a glob, for several charts")
+	pf.StringArrayVarP(&g.sel.dirs, "chart-dir", "C", nil, "work on the chart in `DIR` (default: the working directory; --working-directory is an alias); repeat it, or give a glob, for several charts")
 	g.sel.addFlags(pf)
 	pf.StringVar(&g.configFile, "config", "", "configuration file (default: CHART_DIR/"+config.FileName+")")
 	pf.StringVar(g.kube.KubeConfig, "kubeconfig", "", "path to the kubeconfig file")

@@ -3,11 +3,25 @@
 package core
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"os"
 	"syscall"
 )
 
-// processGone reports whether no process pid runs on this machine.
+// processGone reports whether process pid has ended on this machine: it
+// does not exist, or it is a zombie, killed but not yet reaped by its
+// parent (Linux shows that state in /proc).
 func processGone(pid int) bool {
-	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+	if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+		return true
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (command) state ...: the command may hold spaces and parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -113,7 +114,10 @@ func (r *timeoutTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	server := req.URL.Scheme + "://" + req.URL.Host
 	resp, err := r.next.RoundTrip(req.WithContext(ctx))
 	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded && req.Context().Err() == nil {
+		// The transport's own timeouts (TLS handshake, dial) may fire
+		// first, at the same length: the server did not answer either way.
+		var ne net.Error
+		if (ctx.Err() == context.DeadlineExceeded || errors.As(err, &ne) && ne.Timeout()) && req.Context().Err() == nil {
 			r.t.record(server, d, err)
 		}
 		cancel()

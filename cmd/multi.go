@@ -305,14 +305,13 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 	}
 	_ = eg.Wait()
 	opts := core.BatchOptions{Concurrency: g.sel.concurrency, FailFast: g.sel.failFast, Ordered: ordered, Reverse: cmd.Name() == "delete"}
-	order, err := core.BatchOrder(jobs, opts)
+	batch, err := core.PlanBatch(jobs, opts)
 	if err != nil {
 		return err
 	}
-	p := newManyPrinter(g, cmd, runs, order)
-	opts.Started, opts.Finished = p.started, p.finished
+	p := newManyPrinter(g, cmd, runs, batch.Order)
 	p.start()
-	outcomes, err := core.RunBatch(ctx, jobs, opts, func(ctx context.Context, i int) error {
+	outcomes := batch.Run(ctx, p, func(ctx context.Context, i int) error {
 		r := runs[i]
 		cg := newGlobalOptions(IOStreams{In: bytes.NewReader(g.shared.stdin), Out: &r.out, ErrOut: &r.errOut})
 		cg.shared = g.shared
@@ -326,9 +325,6 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 		}
 	}
 	p.stop()
-	if err != nil {
-		return err
-	}
 	return p.summary(outcomes)
 }
 

@@ -87,7 +87,8 @@ func (p *manyPrinter) stop() {
 	}
 }
 
-func (p *manyPrinter) started(i int) {
+// Started implements core.BatchProgress.
+func (p *manyPrinter) Started(i int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.running[i] = time.Now()
@@ -96,7 +97,8 @@ func (p *manyPrinter) started(i int) {
 	}
 }
 
-func (p *manyPrinter) finished(i int, o core.BatchOutcome) {
+// Finished implements core.BatchProgress.
+func (p *manyPrinter) Finished(i int, o core.BatchOutcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.running, i)

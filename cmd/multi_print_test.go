@@ -24,20 +24,20 @@ func TestManyPrinterKeepsOrderAndErasesProgress(t *testing.T) {
 	}
 	p := &manyPrinter{g: g, ctx: context.Background(), runs: runs, order: []int{0, 1, 2}, ended: make([]bool, 3),
 		running: map[int]time.Time{}, tty: true, stopped: make(chan struct{})}
-	p.started(0)
-	p.started(1)
+	p.Started(0)
+	p.Started(1)
 	p.redraw()
 	if got := strings.Count(errOut.String(), "  … "); got != 2 {
 		t.Errorf("progress block shows %d charts, want 2:\n%q", got, errOut.String())
 	}
 	// b ends first: nothing is printed until a has ended.
-	p.finished(1, core.BatchOutcome{Took: time.Second})
+	p.Finished(1, core.BatchOutcome{Took: time.Second})
 	if out.Len() != 0 {
 		t.Fatalf("b printed before a ended:\n%s", out.String())
 	}
-	p.started(2)
-	p.finished(0, core.BatchOutcome{Err: errors.New("boom"), Took: time.Second})
-	p.finished(2, core.BatchOutcome{Took: time.Second})
+	p.Started(2)
+	p.Finished(0, core.BatchOutcome{Err: errors.New("boom"), Took: time.Second})
+	p.Finished(2, core.BatchOutcome{Took: time.Second})
 	close(p.stopped)
 	if want := "==> a <==\noutput of a\n\n==> b <==\noutput of b\n\n==> c <==\noutput of c\n\n"; out.String() != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)

@@ -34,9 +34,13 @@ type BatchOptions struct {
 	FailFast bool
 	// Ordered honours DependsOn; Reverse runs dependants first (delete).
 	Ordered, Reverse bool
-	// Started and Finished report progress; calls never overlap.
-	Started  func(i int)
-	Finished func(i int, o BatchOutcome)
+}
+
+// BatchProgress hears of each job as it starts and ends; calls never
+// overlap.
+type BatchProgress interface {
+	Started(i int)
+	Finished(i int, o BatchOutcome)
 }
 
 // BatchOutcome is how one job ended.
@@ -50,30 +54,38 @@ type BatchOutcome struct {
 // Ran reports whether the job ran.
 func (o BatchOutcome) Ran() bool { return o.Skipped == "" }
 
-// BatchOrder is the order jobs start in and are reported in: dependencies
-// first (dependants first with Reverse), the given order otherwise. A
-// cycle is an error that names it.
-func BatchOrder(jobs []BatchJob, opts BatchOptions) ([]int, error) {
-	deps, _ := batchGraph(jobs, opts)
+// Batch is a planned run over many charts: the jobs, what each waits for,
+// and the order they are reported in.
+type Batch struct {
+	jobs []BatchJob
+	opts BatchOptions
+	// deps lists, per job, the jobs it waits for.
+	deps [][]int
+	// Order is the order jobs are reported in: dependencies first
+	// (dependants first with Reverse), the given order otherwise.
+	Order []int
+}
+
+// PlanBatch orders the jobs; a dependency cycle is an error that names it.
+func PlanBatch(jobs []BatchJob, opts BatchOptions) (*Batch, error) {
+	b := &Batch{jobs: jobs, opts: opts, deps: batchDeps(jobs, opts)}
 	n := len(jobs)
 	remaining := make([]int, n)
 	dependants := make([][]int, n)
-	for i, ds := range deps {
+	var ready []int
+	for i, ds := range b.deps {
 		remaining[i] = len(ds)
 		for _, d := range ds {
 			dependants[d] = append(dependants[d], i)
 		}
-	}
-	var order, ready []int
-	for i := range n {
-		if remaining[i] == 0 {
+		if len(ds) == 0 {
 			ready = append(ready, i)
 		}
 	}
 	for len(ready) > 0 {
 		i := ready[0]
 		ready = ready[1:]
-		order = append(order, i)
+		b.Order = append(b.Order, i)
 		for _, d := range dependants[i] {
 			if remaining[d]--; remaining[d] == 0 {
 				ready = append(ready, d)
@@ -81,7 +93,7 @@ func BatchOrder(jobs []BatchJob, opts BatchOptions) ([]int, error) {
 			}
 		}
 	}
-	if len(order) < n {
+	if len(b.Order) < n {
 		var cycle []string
 		for i := range n {
 			if remaining[i] > 0 {
@@ -90,17 +102,16 @@ func BatchOrder(jobs []BatchJob, opts BatchOptions) ([]int, error) {
 		}
 		return nil, fmt.Errorf("these charts depend on each other in a cycle, so none can be applied first: %s; break it in spec.dependsOn or .cozyhr.yaml dependsOn", strings.Join(cycle, ", "))
 	}
-	return order, nil
+	return b, nil
 }
 
-// batchGraph lists, per job, the jobs it waits for.
-func batchGraph(jobs []BatchJob, opts BatchOptions) (deps [][]int, byKey map[string]int) {
-	n := len(jobs)
-	deps = make([][]int, n)
+// batchDeps lists, per job, the jobs it waits for.
+func batchDeps(jobs []BatchJob, opts BatchOptions) [][]int {
+	deps := make([][]int, len(jobs))
 	if !opts.Ordered {
-		return deps, nil
+		return deps
 	}
-	byKey = make(map[string]int, n)
+	byKey := make(map[string]int, len(jobs))
 	for i, j := range jobs {
 		if j.Key != "" {
 			byKey[j.Key] = i
@@ -112,147 +123,124 @@ func batchGraph(jobs []BatchJob, opts BatchOptions) (deps [][]int, byKey map[str
 			if !ok || d == i {
 				continue
 			}
+			waiter, first := i, d
 			if opts.Reverse {
-				if !slices.Contains(deps[d], i) {
-					deps[d] = append(deps[d], i)
-				}
-			} else if !slices.Contains(deps[i], d) {
-				deps[i] = append(deps[i], d)
+				waiter, first = d, i
+			}
+			if !slices.Contains(deps[waiter], first) {
+				deps[waiter] = append(deps[waiter], first)
 			}
 		}
 	}
-	return deps, byKey
+	return deps
 }
 
-// RunBatch runs every job with run, at most Concurrency at once, each only
-// after the jobs it depends on succeeded. A job whose dependency failed or
-// was skipped is skipped, saying which; so are jobs not started when ctx
-// ends or, with FailFast, once one failed.
-func RunBatch(ctx context.Context, jobs []BatchJob, opts BatchOptions, run func(ctx context.Context, i int) error) ([]BatchOutcome, error) {
-	order, err := BatchOrder(jobs, opts)
-	if err != nil {
-		return nil, err
-	}
-	deps, _ := batchGraph(jobs, opts)
+// Run runs every job with run, at most Concurrency at once, each only after
+// the jobs it depends on succeeded. A job whose dependency failed or was
+// skipped is skipped, saying which; so are jobs not started when ctx ends
+// or, with FailFast, once one failed.
+func (b *Batch) Run(ctx context.Context, progress BatchProgress, run func(ctx context.Context, i int) error) []BatchOutcome {
+	jobs, opts := b.jobs, b.opts
 	n := len(jobs)
 	outcomes := make([]BatchOutcome, n)
-	state := make([]int, n) // 0 waiting, 1 running, 2 ended
-	var mu sync.Mutex       // serialises Started and Finished
-	report := func(f func()) {
+	const (
+		waiting = iota
+		running
+		ended
+	)
+	state := make([]int, n)
+	var mu sync.Mutex // serialises the progress calls
+	end := func(i int, o BatchOutcome) {
+		state[i], outcomes[i] = ended, o
 		mu.Lock()
 		defer mu.Unlock()
-		f()
+		if progress != nil {
+			progress.Finished(i, o)
+		}
 	}
-	type result struct {
-		i   int
-		err error
-		d   time.Duration
-	}
-	results := make(chan result)
-	running, ended := 0, 0
-	concurrency := max(opts.Concurrency, 1)
-	stopReason := ""
+	failed := func(i int) bool { o := outcomes[i]; return !o.Ran() || o.Err != nil && !IsChanges(o.Err) }
 
-	// Heaviest first among the jobs that may start; otherwise in order.
-	byWeight := slices.Clone(order)
-	slices.SortStableFunc(byWeight, func(a, b int) int { return cmp.Compare(jobs[b].Weight, jobs[a].Weight) })
-
-	// startable is the next waiting job whose dependencies all succeeded;
-	// skipping dependants of failures on the way.
-	startable := func() (int, bool) {
-		for _, i := range byWeight {
-			if state[i] != 0 {
+	// skipBlocked skips every waiting job whose dependency failed or was
+	// skipped, in order, so that a chain of dependants is skipped at once.
+	skipBlocked := func() {
+		for _, i := range b.Order {
+			if state[i] != waiting {
 				continue
 			}
-			ok := true
-			for _, d := range deps[i] {
-				if state[d] != 2 {
-					ok = false
-					break
-				}
-				if o := outcomes[d]; (o.Err != nil && !IsChanges(o.Err)) || !o.Ran() {
-					why := "failed"
-					if !o.Ran() {
+			for _, d := range b.deps[i] {
+				if state[d] == ended && failed(d) {
+					why, verb := "failed", "needs"
+					if !outcomes[d].Ran() {
 						why = "was skipped"
 					}
-					verb := "needs"
 					if opts.Reverse {
 						verb = "is needed by"
 					}
-					state[i], ended = 2, ended+1
-					outcomes[i] = BatchOutcome{Skipped: fmt.Sprintf("%s %s, which %s", verb, jobs[d].Name, why)}
-					report(func() {
-						if opts.Finished != nil {
-							opts.Finished(i, outcomes[i])
-						}
-					})
-					return -1, true // state changed: look again from the start
+					end(i, BatchOutcome{Skipped: fmt.Sprintf("%s %s, which %s", verb, jobs[d].Name, why)})
+					break
 				}
 			}
-			if ok {
+		}
+	}
+	// Heaviest first among the jobs that may start; otherwise in order.
+	byWeight := slices.Clone(b.Order)
+	slices.SortStableFunc(byWeight, func(x, y int) int { return cmp.Compare(jobs[y].Weight, jobs[x].Weight) })
+	startable := func() (int, bool) {
+		for _, i := range byWeight {
+			if state[i] == waiting && !slices.ContainsFunc(b.deps[i], func(d int) bool { return state[d] != ended }) {
 				return i, true
 			}
 		}
 		return 0, false
 	}
 
-	for ended < n {
-		for stopReason == "" && running < concurrency {
+	type result struct {
+		i   int
+		err error
+		d   time.Duration
+	}
+	results := make(chan result)
+	active := 0
+	stopReason := ""
+	for {
+		skipBlocked()
+		for stopReason == "" && active < max(opts.Concurrency, 1) {
 			if ctx.Err() != nil {
 				stopReason = "not started: interrupted"
 				break
 			}
-			i, found := startable()
-			if !found {
+			i, ok := startable()
+			if !ok {
 				break
 			}
-			if i < 0 {
-				continue
+			state[i], active = running, active+1
+			if progress != nil {
+				mu.Lock()
+				progress.Started(i)
+				mu.Unlock()
 			}
-			state[i], running = 1, running+1
-			report(func() {
-				if opts.Started != nil {
-					opts.Started(i)
-				}
-			})
-			go func(i int) {
+			go func() {
 				start := time.Now()
 				err := run(ctx, i)
 				results <- result{i: i, err: err, d: time.Since(start)}
-			}(i)
+			}()
 		}
-		if running == 0 {
-			// Nothing runs and nothing can start: the rest never will.
-			if stopReason == "" {
-				stopReason = "not started"
-			}
-			for _, i := range order {
-				if state[i] == 0 {
-					state[i], ended = 2, ended+1
-					outcomes[i] = BatchOutcome{Skipped: stopReason}
-					report(func() {
-						if opts.Finished != nil {
-							opts.Finished(i, outcomes[i])
-						}
-					})
-				}
-			}
-			break
+		if active == 0 {
+			break // nothing runs and nothing more can start
 		}
 		r := <-results
-		running--
-		state[r.i], ended = 2, ended+1
-		outcomes[r.i] = BatchOutcome{Err: r.err, Took: r.d}
+		active--
 		if r.err != nil && opts.FailFast && stopReason == "" && !IsChanges(r.err) {
 			stopReason = "not started: --fail-fast after " + jobs[r.i].Name + " failed"
 		}
-		report(func() {
-			if opts.Finished != nil {
-				opts.Finished(r.i, outcomes[r.i])
-			}
-		})
+		end(r.i, BatchOutcome{Err: r.err, Took: r.d})
 	}
-	return outcomes, nil
+	for _, i := range b.Order {
+		if state[i] == waiting {
+			end(i, BatchOutcome{Skipped: cmp.Or(stopReason, "not started")})
+		}
+	}
+	return outcomes
 }
 
 // IsChanges reports an error that only says diff found changes.

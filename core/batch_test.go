@@ -35,22 +35,22 @@ func names(js []BatchJob, idx []int) []string {
 
 func TestBatchOrder(t *testing.T) {
 	js := jobs("web<api", "api<db", "db", "lonely", "child<outside")
-	order, err := BatchOrder(js, BatchOptions{Ordered: true})
+	b, err := PlanBatch(js, BatchOptions{Ordered: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(js, order), []string{"db", "api", "web", "lonely", "child"}; !slices.Equal(got, want) {
+	if got, want := names(js, b.Order), []string{"db", "api", "web", "lonely", "child"}; !slices.Equal(got, want) {
 		t.Errorf("order %v, want %v", got, want)
 	}
-	order, _ = BatchOrder(js, BatchOptions{Ordered: true, Reverse: true})
-	if got := names(js, order); slices.Index(got, "web") > slices.Index(got, "api") || slices.Index(got, "api") > slices.Index(got, "db") {
+	b, _ = PlanBatch(js, BatchOptions{Ordered: true, Reverse: true})
+	if got := names(js, b.Order); slices.Index(got, "web") > slices.Index(got, "api") || slices.Index(got, "api") > slices.Index(got, "db") {
 		t.Errorf("reverse order %v puts a dependency before its dependant", got)
 	}
-	order, _ = BatchOrder(js, BatchOptions{})
-	if got := names(js, order); !slices.Equal(got, []string{"web", "api", "db", "lonely", "child"}) {
+	b, _ = PlanBatch(js, BatchOptions{})
+	if got := names(js, b.Order); !slices.Equal(got, []string{"web", "api", "db", "lonely", "child"}) {
 		t.Errorf("unordered %v is not the given order", got)
 	}
-	_, err = BatchOrder(jobs("a<c", "b<a", "c<b", "d"), BatchOptions{Ordered: true})
+	_, err = PlanBatch(jobs("a<c", "b<a", "c<b", "d"), BatchOptions{Ordered: true})
 	if err == nil || !strings.Contains(err.Error(), "cycle") || strings.Contains(err.Error(), "d (") {
 		t.Errorf("cycle: %v", err)
 	}
@@ -60,7 +60,7 @@ func TestRunBatchSkipsDependantsOfFailures(t *testing.T) {
 	js := jobs("db", "api<db", "web<api", "broken", "child<broken", "grandchild<child", "lonely")
 	var mu sync.Mutex
 	var ran []string
-	outcomes, err := RunBatch(context.Background(), js, BatchOptions{Ordered: true, Concurrency: 3}, func(_ context.Context, i int) error {
+	outcomes, err := runBatch(t, context.Background(), js, BatchOptions{Ordered: true, Concurrency: 3}, func(_ context.Context, i int) error {
 		mu.Lock()
 		ran = append(ran, js[i].Name)
 		mu.Unlock()
@@ -100,7 +100,7 @@ func TestRunBatchBoundsConcurrency(t *testing.T) {
 			release <- struct{}{}
 		}
 	}()
-	_, err := RunBatch(context.Background(), js, BatchOptions{Concurrency: 3}, func(context.Context, int) error {
+	_, err := runBatch(t, context.Background(), js, BatchOptions{Concurrency: 3}, func(context.Context, int) error {
 		n := now.Add(1)
 		for {
 			p := peak.Load()
@@ -122,7 +122,7 @@ func TestRunBatchBoundsConcurrency(t *testing.T) {
 
 func TestRunBatchFailFastAndCancel(t *testing.T) {
 	js := jobs("a", "b", "c", "d")
-	outcomes, _ := RunBatch(context.Background(), js, BatchOptions{Concurrency: 1, FailFast: true}, func(_ context.Context, i int) error {
+	outcomes, _ := runBatch(t, context.Background(), js, BatchOptions{Concurrency: 1, FailFast: true}, func(_ context.Context, i int) error {
 		if i == 1 {
 			return errors.New("boom")
 		}
@@ -132,7 +132,7 @@ func TestRunBatchFailFastAndCancel(t *testing.T) {
 		t.Errorf("fail-fast: %+v", outcomes)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	outcomes, _ = RunBatch(ctx, js, BatchOptions{Concurrency: 1}, func(ctx context.Context, i int) error {
+	outcomes, _ = runBatch(t, ctx, js, BatchOptions{Concurrency: 1}, func(ctx context.Context, i int) error {
 		if i == 0 {
 			cancel()
 			return ctx.Err()
@@ -149,7 +149,7 @@ func TestRunBatchFailFastAndCancel(t *testing.T) {
 // A diff that found changes is not a failure: its dependants still run.
 func TestRunBatchChangesAreNotFailures(t *testing.T) {
 	js := jobs("a", "b<a")
-	outcomes, _ := RunBatch(context.Background(), js, BatchOptions{Ordered: true, FailFast: true}, func(_ context.Context, i int) error {
+	outcomes, _ := runBatch(t, context.Background(), js, BatchOptions{Ordered: true, FailFast: true}, func(_ context.Context, i int) error {
 		if i == 0 {
 			return ErrChangesFound
 		}
@@ -158,4 +158,13 @@ func TestRunBatchChangesAreNotFailures(t *testing.T) {
 	if !outcomes[1].Ran() {
 		t.Errorf("b was skipped after a found changes: %+v", outcomes[1])
 	}
+}
+
+func runBatch(t *testing.T, ctx context.Context, js []BatchJob, opts BatchOptions, run func(context.Context, int) error) ([]BatchOutcome, error) {
+	t.Helper()
+	b, err := PlanBatch(js, opts)
+	if err != nil {
+		return nil, err
+	}
+	return b.Run(ctx, nil, run), nil
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -168,23 +169,26 @@ func (l *ReleaseLock) acquire(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("lock release: read Lease %s: %w", l.key, err)
 	}
-	if s := lease.Spec; s.RenewTime != nil && s.LeaseDurationSeconds != nil &&
-		time.Since(s.RenewTime.Time) < time.Duration(*s.LeaseDurationSeconds)*time.Second &&
-		!holderGone(ptr.Deref(s.HolderIdentity, "")) {
-		holder, since := ptr.Deref(s.HolderIdentity, "another run"), s.RenewTime.Time
+	s := lease.Spec
+	holder := ptr.Deref(s.HolderIdentity, "")
+	gone := holderGone(holder)
+	live := s.RenewTime != nil && s.LeaseDurationSeconds != nil &&
+		time.Since(s.RenewTime.Time) < time.Duration(*s.LeaseDurationSeconds)*time.Second
+	if live && !gone {
+		since := s.RenewTime.Time
 		if s.AcquireTime != nil {
 			since = s.AcquireTime.Time
 		}
-		return fmt.Errorf("%w", &heldError{key: l.key, holder: holder, since: since})
+		return &heldError{key: l.key, holder: cmp.Or(holder, "another run"), since: since}
 	}
 	// Expired, or its holder was killed on this machine. The update fails
 	// on a conflict if another run takes it over first.
-	if prev := ptr.Deref(lease.Spec.HolderIdentity, ""); prev != "" && l.log != nil {
+	if holder != "" && l.log != nil {
 		why := "which stopped renewing it"
-		if holderGone(prev) {
+		if gone {
 			why = "which is no longer running"
 		}
-		l.log(fmt.Sprintf("taking over the lock on release %s from %s, %s", strings.TrimPrefix(l.key.Name, LockName("")), prev, why))
+		l.log(fmt.Sprintf("taking over the lock on release %s from %s, %s", strings.TrimPrefix(l.key.Name, LockName("")), holder, why))
 	}
 	lease.Spec.HolderIdentity, lease.Spec.AcquireTime, lease.Spec.RenewTime = &l.Holder, &now, &now
 	lease.Spec.LeaseDurationSeconds = ptr.To(int32(lockDuration / time.Second))

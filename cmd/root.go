@@ -261,12 +261,15 @@ func (g *globalOptions) workspace(cmd *cobra.Command, offline bool, overrides ma
 	if err := g.startStage(cmd, cfg); err != nil {
 		return nil, err
 	}
-	g.outcome.release = cmp.Or(cfg.Release.Namespace, "(default)") + "/" + cfg.Release.Name
 	if !offline {
 		w.Cluster = g.cluster()
-		if cfg.Release.Namespace == "" {
-			g.outcome.release = w.Cluster.DefaultNamespace() + "/" + cfg.Release.Name
+	}
+	if g.shared != nil { // one chart of many: the summary names its release
+		ns := cfg.Release.Namespace
+		if ns == "" && w.Cluster != nil {
+			ns = w.Cluster.DefaultNamespace()
 		}
+		g.outcome.release = cmp.Or(ns, "(default)") + "/" + cfg.Release.Name
 	}
 	return w, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -75,10 +76,7 @@ func latestStored(t *testing.T, ns, name string) storedRelease {
 	}
 	var latest storedRelease
 	for _, s := range secrets.Items {
-		var v int
-		for _, c := range s.Labels["version"] {
-			v = v*10 + int(c-'0')
-		}
+		v, _ := strconv.Atoi(s.Labels["version"])
 		if v > latest.version {
 			latest = storedRelease{version: v, status: s.Labels["status"]}
 		}
@@ -145,6 +143,9 @@ func TestInterruptedApply(t *testing.T) {
 		stores bool
 		// left is what Ctrl-C says is left.
 		left string
+		// locked says the run holds the release's lock by then: it is
+		// taken after the pre-apply hooks, when the release is written.
+		locked bool
 	}{
 		{
 			name:    "pre-apply hook",
@@ -156,6 +157,7 @@ func TestInterruptedApply(t *testing.T) {
 			name:    "post-processor plugin",
 			config:  "plugins:\n  postProcessors:\n    - {name: faulty, timeout: 5m, config: {mode: hang}}\n",
 			reached: func(string, string) bool { return len(pluginProcesses(plugins)) > 0 },
+			locked:  true,
 			// The first apply suspended the HelmRelease; this one took the
 			// lock and was rendering.
 			left: "release hello is at revision 1, deployed; HelmRelease %NS%/hello is suspended (cozyhr resume hands it back to Flux)",
@@ -165,6 +167,7 @@ func TestInterruptedApply(t *testing.T) {
 			args:    []string{"--wait", "--timeout", "5m"},
 			reached: func(ns, _ string) bool { return strings.HasPrefix(latestStored(t, ns, "hello").status, "pending-") },
 			stores:  true,
+			locked:  true,
 			left:    "release hello is at revision 2, failed; HelmRelease %NS%/hello is suspended (cozyhr resume hands it back to Flux); the next cozyhr apply repairs a pending or failed release",
 		},
 	}
@@ -242,7 +245,7 @@ func TestInterruptedApply(t *testing.T) {
 				// over at once, since its holder is gone.
 				withPlugins(t, dir, ns, "")
 				r := cozyhr(t, "-C", dir, "apply", "--set", "message=changed").expect(t, 0)
-				if sig == syscall.SIGKILL && !strings.Contains(r.err, "which is no longer running") && leaseWasLeft(phase.name) {
+				if sig == syscall.SIGKILL && !strings.Contains(r.err, "which is no longer running") && phase.locked {
 					t.Errorf("the next apply does not say it took over the dead run's lock:\n%s", r.err)
 				}
 				if after := latestStored(t, ns, "hello"); after.status != "deployed" || after.version <= stored.version {
@@ -259,10 +262,6 @@ func TestInterruptedApply(t *testing.T) {
 		}
 	}
 }
-
-// leaseWasLeft: the lock is taken after the pre-apply hooks, when the
-// release is about to be written; a run killed in its hook held none.
-func leaseWasLeft(phase string) bool { return phase != "pre-apply hook" }
 
 // TestALoserNeverOverwritesANewerSuccess: a run whose lock was broken
 // under it (cozyhr unlock while it still ran) fails after another run

@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/cozyhr/cozyhr/core"
 )
 
 func TestShowOfflineRendersLikeHelmTemplate(t *testing.T) {
@@ -128,7 +127,7 @@ metadata:
 	if !strings.Contains(r.err, "data of 2 Secret(s) masked") {
 		t.Errorf("show should count the two Secrets with data, not the empty one:\n%s", r.err)
 	}
-	objs, err := core.ParseManifests([]byte(r.out))
+	objs, err := manifest.ParseManifests([]byte(r.out))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
@@ -354,9 +355,9 @@ func (w *Workspace) releaseRecord(d *Desired, rel *release.Release, installed bo
 			return rec, err
 		}
 	}
-	var crds []Object
+	var crds []manifest.Object
 	for _, f := range d.Chart.CRDObjects() {
-		objs, err := ParseManifests(f.File.Data)
+		objs, err := manifest.ParseManifests(f.File.Data)
 		if err != nil {
 			return rec, fmt.Errorf("%s: %w", f.Filename, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -45,7 +46,7 @@ func (w *Workspace) crdPolicy(t *Target, upgrade bool) string {
 
 // applyCRDs creates (and with CreateReplace, updates) the chart's CRDs and
 // waits until they are served, before Helm installs objects of their kinds.
-func applyCRDs(ctx context.Context, cl client.Client, policy string, crds []Object) (int, error) {
+func applyCRDs(ctx context.Context, cl client.Client, policy string, crds []manifest.Object) (int, error) {
 	if policy == CRDsSkip || len(crds) == 0 {
 		return 0, nil
 	}

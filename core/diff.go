@@ -2,11 +2,11 @@ package core
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"reflect"
 	"sort"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/gonvenience/ytbx"
 	"github.com/homeport/dyff/pkg/dyff"
 	yaml "go.yaml.in/yaml/v3"
@@ -47,7 +47,7 @@ type DiffOptions struct {
 
 // ObjectDiff is the difference for one object.
 type ObjectDiff struct {
-	Ref    Ref
+	Ref    manifest.Ref
 	Action Action
 	// Note explains an unusual case, such as a kind the server does not serve.
 	Note string
@@ -103,17 +103,17 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 
 	previous := map[string]*unstructured.Unstructured{}
 	if d.Previous != nil {
-		var docs []Object
+		var docs []manifest.Object
 		for _, doc := range releaseutil.SplitManifests(d.Previous.Manifest) {
-			docs = append(docs, Object{Source: "release " + d.Previous.Name, Raw: []byte(doc)})
+			docs = append(docs, manifest.Object{Source: "release " + d.Previous.Name, Raw: []byte(doc)})
 		}
-		objs, err := ParseObjects(docs)
+		objs, err := manifest.ParseObjects(docs)
 		if err != nil {
 			return nil, fmt.Errorf("release %s manifest: %w", d.Previous.Name, err)
 		}
 		for _, o := range objs {
 			reader.defaultNamespace(o.Unstructured)
-			previous[RefOf(o.Unstructured).Key()] = o.Unstructured
+			previous[manifest.RefOf(o.Unstructured).Key()] = o.Unstructured
 		}
 	}
 
@@ -133,7 +133,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	for _, o := range d.Rendered.Manifests {
 		desired = append(desired, o.DeepCopy())
 	}
-	for _, o := range append(append([]Object(nil), d.Rendered.CRDs...), d.Rendered.Manifests...) {
+	for _, o := range append(append([]manifest.Object(nil), d.Rendered.CRDs...), d.Rendered.Manifests...) {
 		if o.GetKind() == "CustomResourceDefinition" {
 			group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
 			kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
@@ -141,11 +141,11 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 	}
 
-	keep, err := objectFilter(opts.Kinds, opts.LabelSelector)
+	keep, err := manifest.Filter(opts.Kinds, opts.LabelSelector)
 	if err != nil {
 		return nil, err
 	}
-	desired = filterObjects(desired, keep)
+	desired = manifest.FilterObjects(desired, keep)
 	rules := append(helmReleaseIgnoreRules(d.Target.HelmRelease), opts.Ignore...)
 
 	type pair struct {
@@ -156,7 +156,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	seen := map[string]bool{}
 	for i, obj := range desired {
 		reader.defaultNamespace(obj)
-		seen[RefOf(obj).Key()] = true
+		seen[manifest.RefOf(obj).Key()] = true
 		pairs[i].desired = obj
 	}
 	var removedRefs []*unstructured.Unstructured
@@ -173,7 +173,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		return nil, err
 	}
 	for i := range pairs {
-		ref := RefOf(pairs[i].desired)
+		ref := manifest.RefOf(pairs[i].desired)
 		pairs[i].live = state.objects[ref.Key()]
 		if state.unknown[ref.GroupKind()] {
 			if crdKinds[ref.GroupKind()] {
@@ -184,7 +184,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 	}
 	for i, obj := range removedRefs {
-		removedLive[i] = state.objects[RefOf(obj).Key()]
+		removedLive[i] = state.objects[manifest.RefOf(obj).Key()]
 	}
 	if opts.ServerSide {
 		g, gctx := errgroup.WithContext(ctx)
@@ -204,15 +204,15 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	}
 
 	for _, p := range pairs {
-		ref := RefOf(p.desired)
+		ref := manifest.RefOf(p.desired)
 		var prev map[string]any
 		if po := previous[ref.Key()]; po != nil {
 			prev = po.Object
 		}
 		want := normalizeDesired(p.desired.Object, liveObject(p.live), prev)
 		if p.live == nil {
-			if !opts.ShowSecrets && isSecret(p.desired) {
-				maskAll(want)
+			if !opts.ShowSecrets && manifest.IsSecret(p.desired) {
+				manifest.MaskAll(want)
 			}
 			res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionAdd, Note: p.note, Object: want})
 			continue
@@ -228,8 +228,8 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 			return nil, err
 		}
 		res.Ignored = append(res.Ignored, hidden...)
-		if !opts.ShowSecrets && isSecret(p.desired) {
-			maskPair(have, want)
+		if !opts.ShowSecrets && manifest.IsSecret(p.desired) {
+			manifest.MaskPair(have, want)
 		}
 		// Most objects are unchanged: skip dyff's YAML round trip for them.
 		if reflect.DeepEqual(have, want) {
@@ -252,11 +252,11 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 		// Show the object as the chart last rendered it: the live copy's
 		// server-assigned fields (clusterIP, defaults) say nothing useful.
-		have := normalizeLive(live.Object, previous[RefOf(live).Key()].Object, nil)
-		if !opts.ShowSecrets && isSecret(live) {
-			maskAll(have)
+		have := normalizeLive(live.Object, previous[manifest.RefOf(live).Key()].Object, nil)
+		if !opts.ShowSecrets && manifest.IsSecret(live) {
+			manifest.MaskAll(have)
 		}
-		res.Changes = append(res.Changes, ObjectDiff{Ref: RefOf(live), Action: ActionRemove, Object: have})
+		res.Changes = append(res.Changes, ObjectDiff{Ref: manifest.RefOf(live), Action: ActionRemove, Object: have})
 	}
 	sort.SliceStable(res.Changes, func(i, j int) bool {
 		a, b := res.Changes[i].Ref, res.Changes[j].Ref
@@ -279,7 +279,7 @@ func liveObject(u *unstructured.Unstructured) map[string]any {
 }
 
 // compare diffs two objects structurally with dyff.
-func compare(ref Ref, from, to map[string]any) (*dyff.Report, error) {
+func compare(ref manifest.Ref, from, to map[string]any) (*dyff.Report, error) {
 	fromNode, err := toYAMLNode(from)
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", ref, err)
@@ -309,67 +309,4 @@ func toYAMLNode(obj map[string]any) (*yaml.Node, error) {
 		return nil, err
 	}
 	return &n, nil
-}
-
-func isSecret(u *unstructured.Unstructured) bool {
-	gvk := u.GroupVersionKind()
-	return gvk.Group == "" && gvk.Kind == "Secret"
-}
-
-// Placeholders for masked Secret values: equal values read the same, and a
-// changed value shows as a change without revealing either side.
-const (
-	maskedValue   = "(masked)"
-	maskedOld     = "(masked, old value)"
-	maskedNew     = "(masked, new value)"
-	secretDataKey = "data"
-)
-
-func maskAll(obj map[string]any) {
-	for _, field := range []string{secretDataKey, "stringData"} {
-		if m, ok := obj[field].(map[string]any); ok {
-			for k := range m {
-				m[k] = maskedValue
-			}
-		}
-	}
-}
-
-func maskPair(live, desired map[string]any) {
-	ld, _ := live[secretDataKey].(map[string]any)
-	dd, _ := desired[secretDataKey].(map[string]any)
-	for k, dv := range dd {
-		lv, ok := ld[k]
-		switch {
-		case ok && fmt.Sprint(lv) == fmt.Sprint(dv):
-			ld[k], dd[k] = maskedValue, maskedValue
-		case ok:
-			ld[k], dd[k] = maskedOld, maskedNew
-		default:
-			dd[k] = maskedValue
-		}
-	}
-	for k := range ld {
-		if _, ok := dd[k]; !ok {
-			ld[k] = maskedValue
-		}
-	}
-}
-
-// stringDataToData folds stringData into data as the API server does, so
-// that a rendered Secret compares with the stored one.
-func stringDataToData(obj map[string]any) {
-	sd, ok := obj["stringData"].(map[string]any)
-	if !ok {
-		return
-	}
-	data, _ := obj[secretDataKey].(map[string]any)
-	if data == nil {
-		data = map[string]any{}
-	}
-	for k, v := range sd {
-		data[k] = base64.StdEncoding.EncodeToString([]byte(fmt.Sprint(v)))
-	}
-	obj[secretDataKey] = data
-	delete(obj, "stringData")
 }

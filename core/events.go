@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -52,7 +53,7 @@ func (w *Workspace) Events(ctx context.Context, debug io.Writer) ([]Event, error
 		return nil, err
 	}
 	if rel != nil {
-		objs, err := ParseManifests([]byte(rel.Manifest))
+		objs, err := manifest.ParseManifests([]byte(rel.Manifest))
 		if err != nil {
 			return nil, err
 		}

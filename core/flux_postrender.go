@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/apis/kustomize"
 	"sigs.k8s.io/kustomize/api/builtins"
@@ -33,12 +34,12 @@ func (FluxPostRenderer) Name() string { return "flux-post-render" }
 func (FluxPostRenderer) AppliesTo(rel ReleaseInfo) bool { return rel.HelmRelease != nil }
 
 // PostProcess implements PostProcessor.
-func (f FluxPostRenderer) PostProcess(_ context.Context, rel ReleaseInfo, objs []Object) (PostProcessResult, error) {
+func (f FluxPostRenderer) PostProcess(_ context.Context, rel ReleaseInfo, objs []manifest.Object) (PostProcessResult, error) {
 	if !f.AppliesTo(rel) {
 		return PostProcessResult{Objects: objs}, nil
 	}
 	var in bytes.Buffer
-	if err := WriteManifests(&in, objs); err != nil {
+	if err := manifest.WriteManifests(&in, objs); err != nil {
 		return PostProcessResult{}, err
 	}
 	data := in.Bytes()
@@ -67,7 +68,7 @@ func (f FluxPostRenderer) PostProcess(_ context.Context, rel ReleaseInfo, objs [
 	if data, err = transformStream(data, metadataTransformer(origin, nil)); err != nil {
 		return PostProcessResult{}, fmt.Errorf("origin labels: %w", err)
 	}
-	out, err := ParseManifests(data)
+	out, err := manifest.ParseManifests(data)
 	if err != nil {
 		return PostProcessResult{}, err
 	}
@@ -103,16 +104,16 @@ var kustomizeMu sync.Mutex
 
 // kustomizeObjects runs a kustomization over objects (the kustomize
 // built-in post-processor).
-func kustomizeObjects(objs []Object, k *helmv2.Kustomize) ([]Object, error) {
+func kustomizeObjects(objs []manifest.Object, k *helmv2.Kustomize) ([]manifest.Object, error) {
 	var in bytes.Buffer
-	if err := WriteManifests(&in, objs); err != nil {
+	if err := manifest.WriteManifests(&in, objs); err != nil {
 		return nil, err
 	}
 	out, err := kustomizeStream(in.Bytes(), k)
 	if err != nil {
 		return nil, err
 	}
-	return ParseManifests(out)
+	return manifest.ParseManifests(out)
 }
 
 // kustomizeStream runs a kustomization whose only resource is the stream,

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/manifest"
 )
 
 // IgnoreRule hides fields, as JSON pointers (RFC 6901), of the objects its
@@ -33,7 +34,7 @@ type IgnoreTarget struct {
 
 // IgnoredField is one hidden difference, reported by --show-ignored.
 type IgnoredField struct {
-	Ref    Ref
+	Ref    manifest.Ref
 	Path   string
 	Source string
 }
@@ -147,7 +148,7 @@ func applyIgnoreRules(rules []IgnoreRule, obj *unstructured.Unstructured, live, 
 			lv, lok := removePointer(live, tokens)
 			dv, dok := removePointer(desired, tokens)
 			if (lok || dok) && (lok != dok || !reflect.DeepEqual(lv, dv)) {
-				hidden = append(hidden, IgnoredField{Ref: RefOf(obj), Path: p, Source: r.Source})
+				hidden = append(hidden, IgnoredField{Ref: manifest.RefOf(obj), Path: p, Source: r.Source})
 			}
 		}
 	}

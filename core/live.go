@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -95,7 +96,7 @@ func (l *liveReader) readAll(ctx context.Context, objs []*unstructured.Unstructu
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("map %s: %w", RefOf(obj), err)
+			return nil, fmt.Errorf("map %s: %w", manifest.RefOf(obj), err)
 		}
 		ns := ""
 		if m.Scope.Name() == meta.RESTScopeNameNamespace {
@@ -114,7 +115,7 @@ func (l *liveReader) readAll(ctx context.Context, objs []*unstructured.Unstructu
 	var mu sync.Mutex
 	found := func(u *unstructured.Unstructured) {
 		mu.Lock()
-		state.objects[RefOf(u).Key()] = u
+		state.objects[manifest.RefOf(u).Key()] = u
 		mu.Unlock()
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -171,7 +172,7 @@ func (l *liveReader) get(ctx context.Context, ri dynamic.ResourceInterface, obj 
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("get %s: %w", RefOf(obj), err)
+		return fmt.Errorf("get %s: %w", manifest.RefOf(obj), err)
 	}
 	found(live)
 	return nil
@@ -183,7 +184,7 @@ func (l *liveReader) applyDryRun(ctx context.Context, obj *unstructured.Unstruct
 	gvk := obj.GroupVersionKind()
 	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
-		return nil, fmt.Errorf("map %s: %w", RefOf(obj), err)
+		return nil, fmt.Errorf("map %s: %w", manifest.RefOf(obj), err)
 	}
 	ns := ""
 	if m.Scope.Name() == meta.RESTScopeNameNamespace {
@@ -197,7 +198,7 @@ func (l *liveReader) applyDryRun(ctx context.Context, obj *unstructured.Unstruct
 	out, err := l.resource(&batch{resource: m.Resource, namespace: ns}).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
 		metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: manager, Force: &force})
 	if err != nil {
-		return nil, fmt.Errorf("server-side apply dry-run of %s: %w", RefOf(obj), err)
+		return nil, fmt.Errorf("server-side apply dry-run of %s: %w", manifest.RefOf(obj), err)
 	}
 	return out, nil
 }

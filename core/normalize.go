@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -36,7 +37,7 @@ func normalizeLive(live, desired, previous map[string]any) map[string]any {
 	keep = append(keep, desired)
 	if previous != nil {
 		prev := runtime.DeepCopyJSON(previous)
-		stringDataToData(prev)
+		manifest.StringDataToData(prev)
 		keep = append(keep, prev)
 	}
 	pruned, _ := prune(obj, keep).(map[string]any)
@@ -157,7 +158,7 @@ func prune(v any, keep []any) any {
 func normalizeDesired(desired, live, previous map[string]any) map[string]any {
 	obj := runtime.DeepCopyJSON(desired)
 	if obj["kind"] == "Secret" && obj["apiVersion"] == "v1" {
-		stringDataToData(obj)
+		manifest.StringDataToData(obj)
 	}
 	if live != nil {
 		// Compared with what normalizeLive keeps: an empty annotations map

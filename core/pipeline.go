@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -197,10 +198,10 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		return nil, err
 	}
 	if !opts.TextOnly {
-		if rendered.Manifests, err = ParseObjects(rendered.Manifests); err != nil {
+		if rendered.Manifests, err = manifest.ParseObjects(rendered.Manifests); err != nil {
 			return nil, err
 		}
-		if rendered.Hooks, err = ParseObjects(rendered.Hooks); err != nil {
+		if rendered.Hooks, err = manifest.ParseObjects(rendered.Hooks); err != nil {
 			return nil, err
 		}
 	}
@@ -307,7 +308,7 @@ func WriteValues(out io.Writer, d *Desired, all, showSecrets bool, format string
 	}
 	if !showSecrets {
 		for _, p := range d.SecretValuePaths {
-			maskPath(vals, p)
+			manifest.MaskPath(vals, p)
 		}
 	}
 	switch format {
@@ -324,23 +325,4 @@ func WriteValues(out io.Writer, d *Desired, all, showSecrets bool, format string
 		return enc.Encode(vals)
 	}
 	return fmt.Errorf("unknown output format %q: use yaml or json", format)
-}
-
-func maskPath(m map[string]any, path []string) {
-	for i, k := range path {
-		v, ok := m[k]
-		if !ok {
-			return
-		}
-		if i == len(path)-1 {
-			m[k] = maskedValue
-			return
-		}
-		next, ok := v.(map[string]any)
-		if !ok {
-			m[k] = maskedValue
-			return
-		}
-		m = next
-	}
 }

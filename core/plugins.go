@@ -10,6 +10,7 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
 	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/plugins/host"
 	"github.com/cozyhr/cozyhr/plugins/sdk"
 )
@@ -107,7 +108,7 @@ type kustomizePostProcessor struct{ spec *helmv2.Kustomize }
 
 func (kustomizePostProcessor) Name() string { return BuiltinKustomize }
 
-func (k kustomizePostProcessor) PostProcess(_ context.Context, _ ReleaseInfo, objs []Object) (PostProcessResult, error) {
+func (k kustomizePostProcessor) PostProcess(_ context.Context, _ ReleaseInfo, objs []manifest.Object) (PostProcessResult, error) {
 	out, err := kustomizeObjects(objs, k.spec)
 	return PostProcessResult{Objects: out}, err
 }
@@ -122,13 +123,13 @@ type pluginPostProcessor struct {
 
 func (p *pluginPostProcessor) Name() string { return p.spec.Name }
 
-func (p *pluginPostProcessor) PostProcess(ctx context.Context, rel ReleaseInfo, objs []Object) (PostProcessResult, error) {
+func (p *pluginPostProcessor) PostProcess(ctx context.Context, rel ReleaseInfo, objs []manifest.Object) (PostProcessResult, error) {
 	pp, err := p.host.PostProcessor(ctx, p.spec)
 	if err != nil {
 		return PostProcessResult{}, err
 	}
 	var in bytes.Buffer
-	if err := WriteManifests(&in, objs); err != nil {
+	if err := manifest.WriteManifests(&in, objs); err != nil {
 		return PostProcessResult{}, err
 	}
 	req := &sdk.PostProcessRequest{
@@ -143,7 +144,7 @@ func (p *pluginPostProcessor) PostProcess(ctx context.Context, rel ReleaseInfo, 
 	if err != nil {
 		return PostProcessResult{}, err
 	}
-	out, err := ParseManifests(resp.Manifests)
+	out, err := manifest.ParseManifests(resp.Manifests)
 	if err != nil {
 		return PostProcessResult{}, host.Fail(pp, fmt.Errorf("returned manifests that are not valid Kubernetes YAML: %w", err))
 	}

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
@@ -42,7 +43,7 @@ type ReleaseInfo struct {
 // implement it alike.
 type PostProcessor interface {
 	Name() string
-	PostProcess(ctx context.Context, rel ReleaseInfo, objs []Object) (PostProcessResult, error)
+	PostProcess(ctx context.Context, rel ReleaseInfo, objs []manifest.Object) (PostProcessResult, error)
 }
 
 // Selective is implemented by post-processors that do nothing for some
@@ -55,12 +56,12 @@ type Selective interface {
 
 // PostProcessResult is a post-processor's output.
 type PostProcessResult struct {
-	Objects  []Object
+	Objects  []manifest.Object
 	Warnings []string
 }
 
 // RunPostProcessors runs each processor in order over the whole stream.
-func RunPostProcessors(ctx context.Context, pps []PostProcessor, rel ReleaseInfo, objs []Object) ([]Object, []string, error) {
+func RunPostProcessors(ctx context.Context, pps []PostProcessor, rel ReleaseInfo, objs []manifest.Object) ([]manifest.Object, []string, error) {
 	var warnings []string
 	for _, pp := range pps {
 		res, err := pp.PostProcess(ctx, rel, objs)
@@ -104,7 +105,7 @@ func (p *postRenderer) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 	if ok {
 		return bytes.NewBuffer(slices.Clone(answer)), nil
 	}
-	objs, err := ParseManifests(in.Bytes())
+	objs, err := manifest.ParseManifests(in.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("post-render input: %w", err)
 	}
@@ -113,7 +114,7 @@ func (p *postRenderer) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 		return nil, err
 	}
 	var out bytes.Buffer
-	if err := WriteManifests(&out, objs); err != nil {
+	if err := manifest.WriteManifests(&out, objs); err != nil {
 		return nil, err
 	}
 	p.mu.Lock()

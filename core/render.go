@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	"helm.sh/helm/v4/pkg/action"
 	ci "helm.sh/helm/v4/pkg/chart"
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -42,15 +43,15 @@ type RenderRequest struct {
 type Rendered struct {
 	// CRDs come from the chart's crds/ directories; Helm installs them
 	// before everything else and never post-renders them.
-	CRDs []Object
+	CRDs []manifest.Object
 	// Files are the rendered templates by path, before Helm splits them
 	// into resources and hooks; nil once sorted.
 	Files map[string]string
 	// Manifests are the release's resources, in Helm's install order. They
 	// and Hooks may be unparsed (see ParseObjects).
-	Manifests []Object
+	Manifests []manifest.Object
 	// Hooks are resources with helm.sh/hook annotations.
-	Hooks []Object
+	Hooks []manifest.Object
 	Notes string
 }
 
@@ -132,7 +133,7 @@ func (HelmRenderer) Render(ctx context.Context, req RenderRequest) (*Rendered, e
 	out.Files = files
 
 	for _, crd := range ch.CRDObjects() {
-		objs, err := ParseManifests(crd.File.Data)
+		objs, err := manifest.ParseManifests(crd.File.Data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", crd.Filename, err)
 		}
@@ -142,7 +143,7 @@ func (HelmRenderer) Render(ctx context.Context, req RenderRequest) (*Rendered, e
 			if i == 0 {
 				o.Raw = crd.File.Data
 			} else {
-				o.Raw, o.printedWithPrevious = nil, true
+				o.Raw, o.InPrevious = nil, true
 			}
 			out.CRDs = append(out.CRDs, o)
 		}
@@ -162,17 +163,17 @@ func (r *Rendered) Sort() error {
 	}
 	// Manifests and hooks stay text until something needs them parsed
 	// (ParseObjects); Helm has already decoded each document's head.
-	r.Manifests = make([]Object, 0, len(manifests))
+	r.Manifests = make([]manifest.Object, 0, len(manifests))
 	for _, m := range manifests {
-		o := Object{Source: m.Name, Raw: []byte(m.Content)}
+		o := manifest.Object{Source: m.Name, Raw: []byte(m.Content)}
 		if m.Head != nil {
-			o.head = objectHead{apiVersion: m.Head.Version, kind: m.Head.Kind}
+			o.Head = manifest.Head{APIVersion: m.Head.Version, Kind: m.Head.Kind}
 		}
 		r.Manifests = append(r.Manifests, o)
 	}
-	r.Hooks = make([]Object, 0, len(hooks))
+	r.Hooks = make([]manifest.Object, 0, len(hooks))
 	for _, h := range hooks {
-		r.Hooks = append(r.Hooks, Object{Source: h.Path, Raw: []byte(h.Manifest), head: objectHead{kind: h.Kind}, hook: true})
+		r.Hooks = append(r.Hooks, manifest.Object{Source: h.Path, Raw: []byte(h.Manifest), Head: manifest.Head{Kind: h.Kind}, Hook: true})
 	}
 	r.Files = nil
 	return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/homeport/dyff/pkg/dyff"
 	"github.com/pmezard/go-difflib/difflib"
 	yaml "go.yaml.in/yaml/v3"
@@ -266,7 +267,7 @@ type JSONIgnored struct {
 	Source string `json:"source"`
 }
 
-func jsonObject(r Ref) JSONObject {
+func jsonObject(r manifest.Ref) JSONObject {
 	apiVersion := r.Version
 	if r.Group != "" {
 		apiVersion = r.Group + "/" + r.Version

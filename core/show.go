@@ -6,6 +6,8 @@ import (
 	"io"
 	"path"
 	"strings"
+
+	"github.com/cozyhr/cozyhr/core/manifest"
 )
 
 // ShowOptions tune how the desired state is printed.
@@ -23,14 +25,14 @@ type ShowOptions struct {
 // helm template --include-crds does. Secret data is masked unless asked for.
 // It returns how many Secrets were masked.
 func WriteShow(out io.Writer, d *Desired, o ShowOptions) (int, error) {
-	var objs []Object
+	var objs []manifest.Object
 	objs = append(objs, d.Rendered.CRDs...)
 	objs = append(objs, d.Rendered.Manifests...)
 	if !o.SkipHooks {
 		objs = append(objs, d.Rendered.Hooks...)
 	}
 	if len(o.ShowOnly) > 0 {
-		var kept []Object
+		var kept []manifest.Object
 		matched := make([]bool, len(o.ShowOnly))
 		for _, obj := range objs {
 			for i, pattern := range o.ShowOnly {
@@ -50,33 +52,33 @@ func WriteShow(out io.Writer, d *Desired, o ShowOptions) (int, error) {
 	}
 	if o.Output == "json" {
 		var err error
-		if objs, err = ParseObjects(objs); err != nil {
+		if objs, err = manifest.ParseObjects(objs); err != nil {
 			return 0, err
 		}
 	}
 	masked := 0
 	if !o.ShowSecrets {
 		for i, obj := range objs {
-			if isSecretObject(obj) {
+			if manifest.IsSecretObject(obj) {
 				if !obj.Parsed() {
-					parsed, err := ParseObjects([]Object{obj})
+					parsed, err := manifest.ParseObjects([]manifest.Object{obj})
 					if err != nil || len(parsed) != 1 {
 						return 0, fmt.Errorf("%s: %v", obj.Source, err)
 					}
 					obj = parsed[0]
 				}
 				cp := obj.DeepCopy()
-				if !maskForShow(cp.Object) {
+				if !manifest.MaskForShow(cp.Object) {
 					continue
 				}
-				objs[i] = Object{Unstructured: cp, Source: obj.Source}
+				objs[i] = manifest.Object{Unstructured: cp, Source: obj.Source}
 				masked++
 			}
 		}
 	}
 	switch o.Output {
 	case "", "yaml":
-		return masked, WriteManifests(out, objs)
+		return masked, manifest.WriteManifests(out, objs)
 	case "json":
 		items := make([]any, len(objs))
 		for i, obj := range objs {
@@ -101,26 +103,4 @@ func matchTemplate(chartName, source, pattern string) bool {
 		}
 	}
 	return false
-}
-
-// maskForShow replaces every value of a Secret with a mask that the API
-// server refuses (it is not base64), so that masked output piped to
-// kubectl apply fails instead of storing the mask: stringData moves into
-// data for that. It reports whether the Secret had any data to mask.
-func maskForShow(obj map[string]any) bool {
-	data, _ := obj[secretDataKey].(map[string]any)
-	strData, _ := obj["stringData"].(map[string]any)
-	if len(data) == 0 && len(strData) == 0 {
-		return false
-	}
-	masked := make(map[string]any, len(data)+len(strData))
-	for k := range data {
-		masked[k] = maskedValue
-	}
-	for k := range strData {
-		masked[k] = maskedValue
-	}
-	obj[secretDataKey] = masked
-	delete(obj, "stringData")
-	return true
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/fluxcd/cli-utils/pkg/object"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	goyaml "go.yaml.in/yaml/v2"
@@ -253,13 +254,13 @@ func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, 
 // releaseInventory lists what helm-controller records in status.inventory:
 // the release's resources (not its hooks), namespaced ones given the
 // release namespace when the manifest leaves it out, then the chart's CRDs.
-func releaseInventory(rel *releasev4.Release, crds []Object, mapper apimeta.RESTMapper) (*helmv2.ResourceInventory, error) {
+func releaseInventory(rel *releasev4.Release, crds []manifest.Object, mapper apimeta.RESTMapper) (*helmv2.ResourceInventory, error) {
 	inv := &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{}}
-	objs, err := ParseManifests([]byte(rel.Manifest))
+	objs, err := manifest.ParseManifests([]byte(rel.Manifest))
 	if err != nil {
 		return nil, fmt.Errorf("release %s manifest: %w", rel.Name, err)
 	}
-	add := func(o Object) {
+	add := func(o manifest.Object) {
 		m := object.UnstructuredToObjMetadata(o.Unstructured)
 		inv.Entries = append(inv.Entries, helmv2.ResourceRef{ID: m.String(), Version: o.GroupVersionKind().Version})
 	}

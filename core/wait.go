@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/manifest"
 	kstatus "github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,7 +20,7 @@ import (
 
 // ObjectStatus is one object's readiness as kstatus computes it.
 type ObjectStatus struct {
-	Ref     Ref
+	Ref     manifest.Ref
 	Status  kstatus.Status
 	Message string
 	// Pods is "ready/desired" for workloads, empty otherwise.
@@ -73,7 +74,7 @@ func (w *Workspace) startReadinessView(ctx context.Context, d *Desired, out io.W
 	}
 	v := &readinessView{out: out, tty: tty, now: time.Now, reader: reader, hooks: map[string]bool{},
 		last: map[string]ObjectStatus{}, stop: make(chan struct{}), done: make(chan struct{}), period: time.Second}
-	add := func(objs []Object, hook bool) {
+	add := func(objs []manifest.Object, hook bool) {
 		for _, o := range objs {
 			if o.Unstructured == nil {
 				continue
@@ -82,7 +83,7 @@ func (w *Workspace) startReadinessView(ctx context.Context, d *Desired, out io.W
 			reader.defaultNamespace(u)
 			v.objects = append(v.objects, u)
 			if hook {
-				v.hooks[RefOf(u).Key()] = true
+				v.hooks[manifest.RefOf(u).Key()] = true
 			}
 		}
 	}
@@ -135,7 +136,7 @@ func (v *readinessView) poll(ctx context.Context) {
 	}
 	var states []ObjectStatus
 	for _, o := range v.objects {
-		if s, ok := v.status(o, live.objects[RefOf(o).Key()]); ok {
+		if s, ok := v.status(o, live.objects[manifest.RefOf(o).Key()]); ok {
 			states = append(states, s)
 		}
 	}
@@ -178,7 +179,7 @@ func (v *readinessView) redraw(states []ObjectStatus) {
 // status computes an object's kstatus from its live state; hooks that
 // Helm has not created (or has deleted) yet are left out.
 func (v *readinessView) status(o, live *unstructured.Unstructured) (ObjectStatus, bool) {
-	ref := RefOf(o)
+	ref := manifest.RefOf(o)
 	s := ObjectStatus{Ref: ref, Hook: v.hooks[ref.Key()]}
 	if live == nil {
 		if s.Hook {
@@ -248,7 +249,7 @@ func (w *Workspace) clientset() (kubernetes.Interface, error) {
 }
 
 // warningEvents are an object's latest Warning events, newest first.
-func warningEvents(ctx context.Context, cs kubernetes.Interface, ref Ref, n int) []string {
+func warningEvents(ctx context.Context, cs kubernetes.Interface, ref manifest.Ref, n int) []string {
 	sel := fmt.Sprintf("involvedObject.name=%s,involvedObject.kind=%s,type=Warning", ref.Name, ref.Kind)
 	list, err := cs.CoreV1().Events(ref.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel})
 	if err != nil {
@@ -274,7 +275,7 @@ func eventTime(e corev1.Event) time.Time {
 }
 
 // jobLogTail is the last lines logged by a Job's newest pod.
-func jobLogTail(ctx context.Context, cs kubernetes.Interface, ref Ref, n int64) []string {
+func jobLogTail(ctx context.Context, cs kubernetes.Interface, ref manifest.Ref, n int64) []string {
 	pods, err := cs.CoreV1().Pods(ref.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "job-name=" + ref.Name})
 	if err != nil || len(pods.Items) == 0 {
 		return nil

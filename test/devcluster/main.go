@@ -29,7 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/test/testenv"
 )
 
@@ -115,7 +115,7 @@ func seed(ctx context.Context, env *testenv.Env, file, repoURL string) error {
 	if err != nil {
 		return err
 	}
-	objs, err := core.ParseManifests(data)
+	objs, err := manifest.ParseManifests(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
@@ -126,7 +126,7 @@ func seed(ctx context.Context, env *testenv.Env, file, repoURL string) error {
 			}
 		}
 		if err := env.Client.Create(ctx, o.Unstructured); err != nil {
-			return fmt.Errorf("%s: create %s: %w", file, core.RefOf(o.Unstructured), err)
+			return fmt.Errorf("%s: create %s: %w", file, manifest.RefOf(o.Unstructured), err)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package core
+package manifest
 
 import (
 	"fmt"
@@ -8,14 +8,14 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 )
 
-// objectFilter keeps objects of the given kinds (case-insensitive, any of)
+// Filter keeps objects of the given kinds (case-insensitive, any of)
 // that match the label selector; empty arguments keep everything.
-func objectFilter(kinds []string, selector string) (func(*unstructured.Unstructured) bool, error) {
+func Filter(kinds []string, selector string) (func(*unstructured.Unstructured) bool, error) {
 	sel := labels.Everything()
 	if selector != "" {
 		var err error
 		if sel, err = labels.Parse(selector); err != nil {
-			return nil, fmt.Errorf("-l %q: %w", selector, err)
+			return nil, fmt.Errorf("label selector %q: %w", selector, err)
 		}
 	}
 	want := map[string]bool{}
@@ -34,7 +34,8 @@ func objectFilter(kinds []string, selector string) (func(*unstructured.Unstructu
 	}, nil
 }
 
-func filterObjects(objs []*unstructured.Unstructured, keep func(*unstructured.Unstructured) bool) []*unstructured.Unstructured {
+// FilterObjects keeps the objects keep accepts, in place.
+func FilterObjects(objs []*unstructured.Unstructured, keep func(*unstructured.Unstructured) bool) []*unstructured.Unstructured {
 	out := objs[:0]
 	for _, o := range objs {
 		if keep(o) {

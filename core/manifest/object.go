@@ -1,4 +1,4 @@
-package core
+package manifest
 
 import (
 	"bufio"
@@ -28,19 +28,20 @@ type Object struct {
 	// calling Touch).
 	Raw []byte
 
-	// head is what Helm already decoded of a document not parsed yet
+	// Head is what Helm already decoded of a document not parsed yet
 	// (Unstructured nil): enough to recognise a Secret without parsing.
-	head objectHead
-	// printedWithPrevious says the previous object's text already holds
-	// this one (documents of one crds/ file, printed whole).
-	printedWithPrevious bool
-	// hook says Helm creates the object from its text alone; everything
+	Head Head
+	// InPrevious says the previous object's text already holds this one
+	// (documents of one crds/ file, printed whole).
+	InPrevious bool
+	// Hook says Helm creates the object from its text alone; everything
 	// else it reads from the release manifest, where the text is followed
 	// by a newline that a "|+" block scalar at the very end keeps.
-	hook bool
+	Hook bool
 }
 
-type objectHead struct{ apiVersion, kind string }
+// Head is the apiVersion and kind of a document not parsed yet.
+type Head struct{ APIVersion, Kind string }
 
 // Touch marks the object as changed since it was rendered.
 func (o *Object) Touch() { o.Raw = nil }
@@ -48,12 +49,12 @@ func (o *Object) Touch() { o.Raw = nil }
 // Parsed reports whether the object has been decoded.
 func (o *Object) Parsed() bool { return o.Unstructured != nil }
 
-// isSecretObject recognises a Secret, parsed or not.
-func isSecretObject(o Object) bool {
+// IsSecretObject recognises a Secret, parsed or not.
+func IsSecretObject(o Object) bool {
 	if o.Unstructured != nil {
-		return isSecret(o.Unstructured)
+		return IsSecret(o.Unstructured)
 	}
-	return o.head.kind == "Secret" && (o.head.apiVersion == "v1" || o.head.apiVersion == "")
+	return o.Head.Kind == "Secret" && (o.Head.APIVersion == "v1" || o.Head.APIVersion == "")
 }
 
 // ParseObjects decodes the objects not parsed yet, in parallel (a List
@@ -70,7 +71,7 @@ func ParseObjects(objs []Object) ([]Object, error) {
 		}
 		g.Go(func() error {
 			text := objs[i].Raw
-			if !objs[i].hook {
+			if !objs[i].Hook {
 				text = append(slices.Clip(text), '\n')
 			}
 			out, err := ParseManifests(text)
@@ -79,7 +80,7 @@ func ParseObjects(objs []Object) ([]Object, error) {
 			}
 			for j := range out {
 				out[j].Source = objs[i].Source
-				out[j].hook = objs[i].hook
+				out[j].Hook = objs[i].Hook
 			}
 			if len(out) == 1 && out[0].Raw != nil {
 				out[0].Raw = objs[i].Raw // the text exactly as rendered
@@ -204,7 +205,7 @@ func (o Object) Text() ([]byte, error) {
 // prints, each document preceded by its source.
 func WriteManifests(w io.Writer, objs []Object) error {
 	for _, o := range objs {
-		if o.printedWithPrevious {
+		if o.InPrevious {
 			continue
 		}
 		data, err := o.Text()

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -199,41 +197,10 @@ func (g *globalOptions) execute(ctx context.Context, args []string) error {
 	err = timeouts.Explain(err)
 	if err != nil {
 		if ee, ok := err.(*core.ExitError); !ok || !ee.Silent {
-			fmt.Fprintf(g.streams.ErrOut, "Error: %s\n", cleanError(err.Error()))
+			fmt.Fprintf(g.streams.ErrOut, "Error: %s\n", userMessage(err))
 		}
 	}
 	return err
-}
-
-// multiErrorHead is how go-multierror (used by Helm) opens its message.
-var multiErrorHead = regexp.MustCompile(`(\d+) errors? occurred:\n`)
-
-// cleanError tidies Helm's multi-errors ("1 error occurred:\n\t* x\n\n")
-// into one line, or a short list, and drops trailing blank lines.
-func cleanError(msg string) string {
-	for {
-		loc := multiErrorHead.FindStringSubmatchIndex(msg)
-		if loc == nil {
-			break
-		}
-		rest := msg[loc[1]:]
-		var items []string
-		for strings.HasPrefix(rest, "\t* ") {
-			line, tail, _ := strings.Cut(rest[3:], "\n")
-			items = append(items, line)
-			rest = tail
-		}
-		rest = strings.TrimLeft(rest, "\n")
-		joined := strings.Join(items, "; ")
-		if len(items) > 1 {
-			joined = "\n  - " + strings.Join(items, "\n  - ")
-		}
-		if rest != "" {
-			joined += "\n" + rest
-		}
-		msg = msg[:loc[0]] + joined
-	}
-	return strings.TrimRight(msg, "\n\t ")
 }
 
 // workspace loads the chart configuration, with overrides from the flags

@@ -6,10 +6,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/values"
 )
 
 // addValueFlags registers Helm's value flags.
-func addValueFlags(fs *pflag.FlagSet, v *core.ValueOverrides) {
+func addValueFlags(fs *pflag.FlagSet, v *values.Overrides) {
 	fs.StringArrayVarP(&v.Files, "values", "f", nil, "values file applied after the HelmRelease and .cozyhr.yaml values (repeatable; - reads stdin, an http(s) URL is fetched)")
 	fs.StringArrayVar(&v.JSONValues, "set-json", nil, "set JSON values on the command line (key1=jsonval1,key2=jsonval2)")
 	fs.StringArrayVar(&v.Values, "set", nil, "set values on the command line, applied last (key1=val1,key2=val2)")
@@ -20,7 +21,7 @@ func addValueFlags(fs *pflag.FlagSet, v *core.ValueOverrides) {
 
 // renderFlags are the flags of every command that renders.
 type renderFlags struct {
-	values      core.ValueOverrides
+	values      values.Overrides
 	kubeVersion string
 	apiVersions []string
 }

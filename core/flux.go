@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cozyhr/cozyhr/core/values"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/strvals"
 	corev1 "k8s.io/api/core/v1"
@@ -137,13 +138,13 @@ func fluxValues(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease) (
 		if ref.Kind == "Secret" {
 			secretPaths = append(secretPaths, leafPaths(parsed, nil)...)
 		}
-		mergeValues(result, parsed)
+		values.Merge(result, parsed)
 	}
 	spec, err := helmReleaseValues(hr)
 	if err != nil {
 		return nil, nil, err
 	}
-	mergeValues(result, spec)
+	values.Merge(result, spec)
 	return result, secretPaths, nil
 }
 

@@ -55,17 +55,3 @@ func FuzzParseIgnoreFlag(f *testing.F) {
 
 // --set, --set-string, --set-json and --set-literal parse as helm's do:
 // errors, never panics.
-func FuzzSetValues(f *testing.F) {
-	for _, s := range []string{"a=b", "a.b[0].c=1", "a={x,y}", "=x", "a[", `a={"b":1}`, "a\\.b=c", "a[1000000]=x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		// Helm refuses huge list indexes itself; keep the fuzzer's memory small.
-		if strings.Contains(s, "[") && len(s) > 64 {
-			return
-		}
-		for _, o := range []ValueOverrides{{Values: []string{s}}, {StringValues: []string{s}}, {JSONValues: []string{s}}, {LiteralValues: []string{s}}} {
-			_, _ = ComposeValues(nil, "", nil, nil, o)
-		}
-	})
-}

@@ -46,19 +46,3 @@ func TestParseIgnoreFlag(t *testing.T) {
 		t.Error("a pointer without a leading / was accepted")
 	}
 }
-
-func TestComposeValuesOrder(t *testing.T) {
-	got, err := ComposeValues(
-		map[string]any{"a": 1, "m": map[string]any{"x": 1, "y": 1}, "l": []any{1, 2}},
-		t.TempDir(), nil,
-		map[string]any{"m": map[string]any{"y": 2}, "l": []any{3}},
-		ValueOverrides{Values: []string{"a=4"}, StringValues: []string{"s=5"}},
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]any{"a": int64(4), "m": map[string]any{"x": 1, "y": 2}, "l": []any{3}, "s": "5"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("ComposeValues = %#v\nwant %#v", got, want)
-	}
-}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cozyhr/cozyhr/core/manifest"
+	"github.com/cozyhr/cozyhr/core/values"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -34,7 +35,7 @@ func DefaultPipeline() *Pipeline {
 
 // RenderOptions are the per-run inputs of the render stage.
 type RenderOptions struct {
-	Values ValueOverrides
+	Values values.Overrides
 	// KubeVersion and APIVersions set .Capabilities when offline.
 	KubeVersion string
 	APIVersions []string
@@ -138,7 +139,7 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 			return nil, err
 		}
 	}
-	vals, err := ComposeValues(hrValues, w.Config.Dir, w.Config.ValuesFiles, w.Config.Values, opts.Values)
+	vals, err := values.Compose(hrValues, w.Config.Dir, w.Config.ValuesFiles, w.Config.Values, opts.Values)
 	if err != nil {
 		return nil, err
 	}
@@ -284,11 +285,11 @@ func mergeChartValuesFiles(ch *chart.Chart, dir string, vf valuesFiles) error {
 	}
 	merged := map[string]any{}
 	for _, f := range vf.files {
-		v, err := readValuesFile(filepath.Join(dir, f))
+		v, err := values.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			return fmt.Errorf("%s: %w", vf.from, err)
 		}
-		mergeValues(merged, v)
+		values.Merge(merged, v)
 	}
 	ch.Values = merged
 	return nil
@@ -298,7 +299,7 @@ func mergeChartValuesFiles(ch *chart.Chart, dir string, vf valuesFiles) error {
 // came from Secrets unless showSecrets. With all, the chart's defaults are
 // coalesced in, as helm get values --all does.
 func WriteValues(out io.Writer, d *Desired, all, showSecrets bool, format string) error {
-	vals := deepCopyMap(d.Values)
+	vals := values.DeepCopy(d.Values)
 	if all {
 		merged, err := chartutil.CoalesceValues(d.Chart, vals)
 		if err != nil {

@@ -1,4 +1,6 @@
-package core
+// Package values composes Helm values: files, inline values and the
+// command line's overrides, merged in Helm's order.
+package values
 
 import (
 	"errors"
@@ -14,61 +16,92 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// ValueOverrides are the user's values on the command line, applied last,
-// in helm's order: -f, --set-json, --set, --set-string, --set-file,
-// --set-literal.
-type ValueOverrides struct {
-	Files         []string // -f, in order: a path, - for Stdin, or an http(s) URL
-	JSONValues    []string // --set-json
-	Values        []string // --set
-	StringValues  []string // --set-string
-	FileValues    []string // --set-file key=path
-	LiteralValues []string // --set-literal
-	// Stdin is read for -f -.
+// Overrides are the user's own values, applied last, in helm's order:
+// files, JSON values, values, string values, file values, literal values
+// (helm's -f, --set-json, --set, --set-string, --set-file, --set-literal).
+type Overrides struct {
+	Files         []string // in order: a path, - for Stdin, or an http(s) URL
+	JSONValues    []string // key=JSON
+	Values        []string // key=value, typed as YAML
+	StringValues  []string // key=value, always a string
+	FileValues    []string // key=path, the file's content as a string
+	LiteralValues []string // key=value, taken as it is
+	// Stdin is read for the file "-".
 	Stdin io.Reader
 }
 
-// ComposeValues merges, lowest first: the HelmRelease's values, the
-// .cozyhr.yaml values files and inline values, -f files, then --set and
-// --set-string. Maps merge; every other value replaces.
-func ComposeValues(helmReleaseValues map[string]any, chartDir string, configFiles []string, inline map[string]any, o ValueOverrides) (map[string]any, error) {
+// Override kinds, as OverrideError names them.
+const (
+	KindFile    = "file"
+	KindJSON    = "json"
+	KindValue   = "value"
+	KindString  = "string"
+	KindFileRef = "file-value"
+	KindLiteral = "literal"
+)
+
+// OverrideError is an override that could not be read or parsed; Kind says
+// which of Overrides' lists it came from, so a caller can name it as the
+// user wrote it.
+type OverrideError struct {
+	Kind  string
+	Value string
+	Err   error
+}
+
+func (e *OverrideError) Error() string {
+	if e.Kind == KindFile {
+		return fmt.Sprintf("values file: %v", e.Err)
+	}
+	return fmt.Sprintf("%s override %q: %v", e.Kind, e.Value, e.Err)
+}
+
+func (e *OverrideError) Unwrap() error { return e.Err }
+
+// ErrNoKey is an override with nothing before its "=".
+var ErrNoKey = errors.New("no key before =")
+
+// Compose merges, lowest first: the HelmRelease's values, the .cozyhr.yaml
+// values files and inline values, then the overrides. Maps merge; every
+// other value replaces.
+func Compose(helmReleaseValues map[string]any, chartDir string, configFiles []string, inline map[string]any, o Overrides) (map[string]any, error) {
 	out := map[string]any{}
-	mergeValues(out, deepCopyMap(helmReleaseValues))
+	Merge(out, DeepCopy(helmReleaseValues))
 	for _, f := range configFiles {
 		path := f
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(chartDir, f)
 		}
-		v, err := readValuesFile(path)
+		v, err := ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("valuesFiles in .cozyhr.yaml: %w", err)
 		}
-		mergeValues(out, v)
+		Merge(out, v)
 	}
-	mergeValues(out, deepCopyMap(inline))
+	Merge(out, DeepCopy(inline))
 	for _, f := range o.Files {
 		v, err := readValuesSource(f, o.Stdin)
 		if err != nil {
-			return nil, fmt.Errorf("-f: %w", err)
+			return nil, &OverrideError{Kind: KindFile, Value: f, Err: err}
 		}
-		mergeValues(out, v)
+		Merge(out, v)
 	}
 	for _, s := range o.JSONValues {
 		if err := strvals.ParseJSON(s, out); err != nil {
-			return nil, fmt.Errorf("--set-json %q: %w", s, err)
+			return nil, &OverrideError{Kind: KindJSON, Value: s, Err: err}
 		}
 	}
 	for _, s := range o.Values {
 		if strings.HasPrefix(strings.TrimSpace(s), "=") {
-			return nil, fmt.Errorf("--set %q: no key before =; write --set key=value", s)
+			return nil, &OverrideError{Kind: KindValue, Value: s, Err: ErrNoKey}
 		}
 		if err := strvals.ParseInto(s, out); err != nil {
-			return nil, fmt.Errorf("--set %q: %w", s, err)
+			return nil, &OverrideError{Kind: KindValue, Value: s, Err: err}
 		}
 	}
 	for _, s := range o.StringValues {
 		if err := strvals.ParseIntoString(s, out); err != nil {
-			return nil, fmt.Errorf("--set-string %q: %w", s, err)
+			return nil, &OverrideError{Kind: KindString, Value: s, Err: err}
 		}
 	}
 	for _, s := range o.FileValues {
@@ -77,12 +110,12 @@ func ComposeValues(helmReleaseValues map[string]any, chartDir string, configFile
 			return string(data), err
 		}
 		if err := strvals.ParseIntoFile(s, out, read); err != nil {
-			return nil, fmt.Errorf("--set-file %q: %w", s, err)
+			return nil, &OverrideError{Kind: KindFileRef, Value: s, Err: err}
 		}
 	}
 	for _, s := range o.LiteralValues {
 		if err := strvals.ParseLiteralInto(s, out); err != nil {
-			return nil, fmt.Errorf("--set-literal %q: %w", s, err)
+			return nil, &OverrideError{Kind: KindLiteral, Value: s, Err: err}
 		}
 	}
 	return out, nil
@@ -95,13 +128,13 @@ func readValuesSource(src string, stdin io.Reader) (map[string]any, error) {
 	switch {
 	case src == "-":
 		if stdin == nil {
-			return nil, errors.New("-f -: no standard input")
+			return nil, fmt.Errorf("%s: no standard input", src)
 		}
 		data, err = io.ReadAll(io.LimitReader(stdin, maxValuesSize+1))
 	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
 		data, err = fetchValues(src)
 	default:
-		return readValuesFile(src)
+		return ReadFile(src)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", src, err)
@@ -128,7 +161,8 @@ func fetchValues(url string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(resp.Body, maxValuesSize+1))
 }
 
-func readValuesFile(path string) (map[string]any, error) {
+// ReadFile reads a values file, refusing one too large to be values.
+func ReadFile(path string) (map[string]any, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() > maxValuesSize {
 		return nil, fmt.Errorf("%s: %d MiB is larger than the %d MiB cozyhr reads as a values file", path, fi.Size()>>20, maxValuesSize>>20)
 	}
@@ -164,13 +198,13 @@ func yamlKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// mergeValues merges src into dst: nested maps merge, anything else in src
+// Merge merges src into dst: nested maps merge, anything else in src
 // replaces what dst has (lists are not appended), as Helm and Flux do.
-func mergeValues(dst, src map[string]any) {
+func Merge(dst, src map[string]any) {
 	for k, v := range src {
 		if sm, ok := v.(map[string]any); ok {
 			if dm, ok := dst[k].(map[string]any); ok {
-				mergeValues(dm, sm)
+				Merge(dm, sm)
 				continue
 			}
 		}
@@ -178,7 +212,8 @@ func mergeValues(dst, src map[string]any) {
 	}
 }
 
-func deepCopyMap(m map[string]any) map[string]any {
+// DeepCopy copies nested values, so that merging into the copy leaves m alone.
+func DeepCopy(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
 		out[k] = deepCopyValue(v)
@@ -189,7 +224,7 @@ func deepCopyMap(m map[string]any) map[string]any {
 func deepCopyValue(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
-		return deepCopyMap(t)
+		return DeepCopy(t)
 	case []any:
 		l := make([]any, len(t))
 		for i := range t {

@@ -1,0 +1,91 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/cozyhr/cozyhr/core/values"
+)
+
+// userMessage is an error as the command line says it: core's typed errors
+// name no flags, so the flag that would fix each is named here, in place of
+// the library's own wording and keeping the context it was wrapped in.
+func userMessage(err error) string {
+	msg := err.Error()
+	// Each recognises one typed error in the chain and says it with the
+	// command line's flags.
+	phrasings := []func(error) (error, string, bool){
+		phraseOverride,
+	}
+	for _, p := range phrasings {
+		if inner, text, ok := p(err); ok {
+			msg = strings.Replace(msg, inner.Error(), text, 1)
+		}
+	}
+	return cleanError(msg)
+}
+
+// overrideFlag names each kind of values override by its flag.
+func overrideFlag(kind string) string {
+	switch kind {
+	case values.KindFile:
+		return "-f"
+	case values.KindJSON:
+		return "--set-json"
+	case values.KindString:
+		return "--set-string"
+	case values.KindFileRef:
+		return "--set-file"
+	case values.KindLiteral:
+		return "--set-literal"
+	}
+	return "--set"
+}
+
+func phraseOverride(err error) (error, string, bool) {
+	var oe *values.OverrideError
+	if !errors.As(err, &oe) {
+		return nil, "", false
+	}
+	flag := overrideFlag(oe.Kind)
+	switch {
+	case oe.Kind == values.KindFile:
+		return oe, fmt.Sprintf("%s: %v", flag, oe.Err), true
+	case errors.Is(oe.Err, values.ErrNoKey):
+		return oe, fmt.Sprintf("%s %q: no key before =; write %s key=value", flag, oe.Value, flag), true
+	}
+	return oe, fmt.Sprintf("%s %q: %v", flag, oe.Value, oe.Err), true
+}
+
+// multiErrorHead is how go-multierror (used by Helm) opens its message.
+var multiErrorHead = regexp.MustCompile(`(\d+) errors? occurred:\n`)
+
+// cleanError tidies Helm's multi-errors ("1 error occurred:\n\t* x\n\n")
+// into one line, or a short list, and drops trailing blank lines.
+func cleanError(msg string) string {
+	for {
+		loc := multiErrorHead.FindStringSubmatchIndex(msg)
+		if loc == nil {
+			break
+		}
+		rest := msg[loc[1]:]
+		var items []string
+		for strings.HasPrefix(rest, "\t* ") {
+			line, tail, _ := strings.Cut(rest[3:], "\n")
+			items = append(items, line)
+			rest = tail
+		}
+		rest = strings.TrimLeft(rest, "\n")
+		joined := strings.Join(items, "; ")
+		if len(items) > 1 {
+			joined = "\n  - " + strings.Join(items, "\n  - ")
+		}
+		if rest != "" {
+			joined += "\n" + rest
+		}
+		msg = msg[:loc[0]] + joined
+	}
+	return strings.TrimRight(msg, "\n\t ")
+}

@@ -6,11 +6,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cozyhr/cozyhr/config"
-	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/upstream"
 )
 
 func newImageCmd(g *globalOptions) *cobra.Command {
-	o := core.ImageOptions{}
+	o := upstream.ImageOptions{}
 	cmd := &cobra.Command{
 		Use: "image [NAME...]",
 		Example: `  cozyhr image                       # build and push every image, write digests into values.yaml
@@ -44,11 +44,11 @@ build into Docker) and writes nothing.`,
 			if err != nil {
 				return err
 			}
-			results, err := core.BuildImages(cmd.Context(), w.Config, w.Plugins, o, g.streams.ErrOut)
+			results, err := upstream.BuildImages(cmd.Context(), w.Config, w.Plugins, o, g.streams.ErrOut)
 			if err != nil {
 				return err
 			}
-			core.WriteImages(g.streams.Out, results)
+			upstream.WriteImages(g.streams.Out, results)
 			var all []string
 			for _, r := range results {
 				all = append(all, r.Name+"="+r.Reference+"@"+r.Digest)

@@ -182,7 +182,7 @@ func (p *manyPrinter) result(i int, o core.BatchOutcome) string {
 		if errors.Is(o.Err, context.Canceled) || core.ExitCode(o.Err) == core.ExitInterrupted {
 			return "interrupted"
 		}
-		msg, _, _ := strings.Cut(cleanError(p.g.timeouts.Explain(o.Err).Error()), "\n")
+		msg, _, _ := strings.Cut(userMessage(p.g.timeouts.Explain(o.Err)), "\n")
 		if len([]rune(msg)) > 70 {
 			msg = string([]rune(msg)[:69]) + "…"
 		}

@@ -1,13 +1,12 @@
 package cmd
 
 import (
+	"github.com/cozyhr/cozyhr/core/upstream"
 	"github.com/spf13/cobra"
-
-	"github.com/cozyhr/cozyhr/core"
 )
 
 func newUpdateCmd(g *globalOptions) *cobra.Command {
-	o := core.UpdateOptions{}
+	o := upstream.UpdateOptions{}
 	cmd := &cobra.Command{
 		Use: "update",
 		Example: `  cozyhr update                      # fetch upstream into charts/, apply patches/
@@ -28,11 +27,11 @@ the patch and hunk with the command to reproduce it.`,
 			if err != nil {
 				return err
 			}
-			res, err := core.Update(cmd.Context(), w.Config, o, g.streams.ErrOut)
+			res, err := upstream.Update(cmd.Context(), w.Config, o, g.streams.ErrOut)
 			if err != nil {
 				return err
 			}
-			core.WriteUpdate(g.streams.Out, res)
+			upstream.WriteUpdate(g.streams.Out, res)
 			g.hookEnv("CHART_VERSION", res.NewVersion)
 			g.hookEnv("APP_VERSION", res.AppVersion)
 			g.hookEnv("OLD_CHART_VERSION", res.OldVersion)

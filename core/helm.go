@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/cozyhr/cozyhr/core/iox"
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
 	release "helm.sh/helm/v4/pkg/release/v1"
@@ -20,7 +21,7 @@ func (w *Workspace) helmConfig(t *Target, debug io.Writer) (*action.Configuratio
 	}
 	var handler slog.Handler = slog.DiscardHandler
 	if debug != nil {
-		handler = slog.NewTextHandler(prefixLines(debug, "helm: "), &slog.HandlerOptions{Level: slog.LevelDebug})
+		handler = slog.NewTextHandler(iox.PrefixLines(debug, "helm: "), &slog.HandlerOptions{Level: slog.LevelDebug})
 	}
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(handler))
 	if err := cfg.Init(w.Cluster.Getter, t.StorageNamespace, "secret"); err != nil {

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/iox"
 	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
@@ -82,7 +84,7 @@ func RunHooks(ctx context.Context, cfg *config.Chart, stage, when string, env ma
 		hooks = StageHooks(cfg, stage).Post
 	}
 	for i, h := range hooks {
-		name := firstNonEmpty(h.Name, fmt.Sprintf("%s[%d]", when, i))
+		name := cmp.Or(h.Name, fmt.Sprintf("%s[%d]", when, i))
 		err := runHook(ctx, cfg, h, name, stage, when, env, out)
 		if err == nil {
 			continue
@@ -97,7 +99,7 @@ func RunHooks(ctx context.Context, cfg *config.Chart, stage, when string, env ma
 }
 
 func runHook(ctx context.Context, cfg *config.Chart, h config.Hook, name, stage, when string, env map[string]string, out io.Writer) error {
-	full := environ()
+	full := iox.Environ()
 	for k, v := range env {
 		full[k] = v
 	}
@@ -119,13 +121,11 @@ func runHook(ctx context.Context, cfg *config.Chart, h config.Hook, name, stage,
 	for _, k := range slices.Sorted(maps.Keys(full)) {
 		cmd.Env = append(cmd.Env, k+"="+full[k])
 	}
-	w := prefixLines(out, "[hook "+name+"] ")
+	w := iox.PrefixLines(out, "[hook "+name+"] ")
 	cmd.Stdout, cmd.Stderr = w, w
 	fmt.Fprintf(out, "[hook %s] %s-%s: %s\n", name, when, stage, strings.Join(append([]string{h.Command}, h.Args...), " "))
 	err := cmd.Run()
-	if lp, ok := w.(*linePrefixer); ok && len(lp.partial) > 0 {
-		fmt.Fprintf(out, "%s%s\n", lp.prefix, lp.partial)
-	}
+	_ = w.Flush()
 	if err == nil {
 		return nil
 	}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -270,7 +271,7 @@ func (w *Workspace) Reconcile(ctx context.Context, o ReconcileOptions, log io.Wr
 	}
 	if o.WithSource {
 		if ref := hr.Spec.ChartRef; ref != nil && ref.Kind == sourcev1.ExternalArtifactKind {
-			ns := firstNonEmpty(ref.Namespace, hr.Namespace)
+			ns := cmp.Or(ref.Namespace, hr.Namespace)
 			// No controller reconciles an ExternalArtifact: its producer
 			// (an ArtifactGenerator of Flux's source-watcher, in
 			// Cozystack) rewrites it when its own sources change.

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -176,7 +177,7 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 			w.notice("HelmRelease %s is suspended: Flux leaves the release alone until cozyhr resume", t.HelmReleaseKey)
 		}
 	} else {
-		if req.Capabilities, err = offlineCapabilities(firstNonEmpty(opts.KubeVersion, w.Config.Render.KubeVersion), append(w.Config.Render.APIVersions, opts.APIVersions...)); err != nil {
+		if req.Capabilities, err = offlineCapabilities(cmp.Or(opts.KubeVersion, w.Config.Render.KubeVersion), append(w.Config.Render.APIVersions, opts.APIVersions...)); err != nil {
 			return nil, err
 		}
 	}
@@ -228,15 +229,6 @@ func offlineCapabilities(kubeVersion string, apiVersions []string) (*common.Capa
 		}
 	}
 	return &caps, nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // Cozystack's ArtifactGenerator merges these values files of the chart

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,7 +25,6 @@ type PluginHost interface {
 // Default call timeouts for plugins that set none.
 const (
 	DefaultPostProcessTimeout = time.Minute
-	DefaultImageBuildTimeout  = 30 * time.Minute
 )
 
 // Built-in post-processors that .cozyhr.yaml can name like plugins.
@@ -76,7 +76,7 @@ func postProcessorFor(cfg *config.Chart, pc config.Plugin, field string, plugins
 			return kustomizePostProcessor{spec: &k}, nil
 		}
 	}
-	timeout, err := pluginTimeout(pc.Timeout, DefaultPostProcessTimeout, field)
+	timeout, err := host.ParseTimeout(pc.Timeout, DefaultPostProcessTimeout, field)
 	if err != nil {
 		return nil, err
 	}
@@ -86,20 +86,9 @@ func postProcessorFor(cfg *config.Chart, pc config.Plugin, field string, plugins
 	return &pluginPostProcessor{
 		host:   plugins,
 		config: configJSON,
-		spec: host.Spec{Name: firstNonEmpty(pc.Name, pc.Path), Path: pc.Path, BaseDir: cfg.Dir, SHA256: pc.SHA256,
+		spec: host.Spec{Name: cmp.Or(pc.Name, pc.Path), Path: pc.Path, BaseDir: cfg.Dir, SHA256: pc.SHA256,
 			Timeout: timeout, Stage: "post-process", Field: field},
 	}, nil
-}
-
-func pluginTimeout(s string, def time.Duration, field string) (time.Duration, error) {
-	if s == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%s.timeout: %w", field, err)
-	}
-	return d, nil
 }
 
 // kustomizePostProcessor runs kustomize patches and images over the render,
@@ -150,6 +139,3 @@ func (p *pluginPostProcessor) PostProcess(ctx context.Context, rel ReleaseInfo, 
 	}
 	return PostProcessResult{Objects: out, Warnings: resp.Warnings}, nil
 }
-
-// BuiltinImageBuilders are the image builders .cozyhr.yaml can name.
-func BuiltinImageBuilders() []string { return []string{BuiltinBuildah, BuiltinBuildx} }

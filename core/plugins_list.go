@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/upstream"
 	"github.com/cozyhr/cozyhr/plugins/host"
 	"github.com/cozyhr/cozyhr/plugins/sdk"
 )
@@ -51,7 +53,7 @@ func ListPlugins(ctx context.Context, cfg *config.Chart, inv PluginInventory) []
 	for _, name := range BuiltinPostProcessors() {
 		add(PluginEntry{Name: name, Kinds: []string{sdk.KindPostProcessor}, Builtin: true})
 	}
-	for _, name := range BuiltinImageBuilders() {
+	for _, name := range upstream.BuiltinImageBuilders() {
 		add(PluginEntry{Name: name, Kinds: []string{sdk.KindImageBuilder}, Builtin: true})
 	}
 	if cfg != nil {
@@ -63,7 +65,7 @@ func ListPlugins(ctx context.Context, cfg *config.Chart, inv PluginInventory) []
 					out[j].ConfiguredAs = append(out[j].ConfiguredAs, at)
 					continue
 				}
-				e := describePlugin(ctx, inv, host.Spec{Name: firstNonEmpty(pc.Name, pc.Path), Path: pc.Path, BaseDir: cfg.Dir,
+				e := describePlugin(ctx, inv, host.Spec{Name: cmp.Or(pc.Name, pc.Path), Path: pc.Path, BaseDir: cfg.Dir,
 					SHA256: pc.SHA256, Stage: "list", Field: cfg.Source() + ": " + at})
 				j := add(e)
 				out[j].ConfiguredAs = append(out[j].ConfiguredAs, at)
@@ -97,7 +99,9 @@ func describePlugin(ctx context.Context, inv PluginInventory, spec host.Spec) Pl
 }
 
 func isBuiltinPostProcessor(name string) bool { return slices.Contains(BuiltinPostProcessors(), name) }
-func isBuiltinImageBuilder(name string) bool  { return slices.Contains(BuiltinImageBuilders(), name) }
+func isBuiltinImageBuilder(name string) bool {
+	return slices.Contains(upstream.BuiltinImageBuilders(), name)
+}
 
 // WritePlugins prints plugin entries as a table or JSON.
 func WritePlugins(w io.Writer, entries []PluginEntry, output string) error {

@@ -369,3 +369,16 @@ func (h *Host) Discover() []Found {
 	}
 	return out
 }
+
+// ParseTimeout reads a plugin's configured call timeout; empty means def.
+// field names the setting in errors.
+func ParseTimeout(s string, def time.Duration, field string) (time.Duration, error) {
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s.timeout: %w", field, err)
+	}
+	return d, nil
+}

@@ -1,7 +1,8 @@
-package core
+package upstream
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,13 +13,26 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+	"time"
 
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 
 	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/iox"
 	"github.com/cozyhr/cozyhr/plugins/host"
 	"github.com/cozyhr/cozyhr/plugins/sdk"
 )
+
+// Builders starts image builder plugins; plugins/host.Host implements it.
+type Builders interface {
+	ImageBuilder(ctx context.Context, spec host.Spec) (sdk.ImageBuilder, error)
+}
+
+// Default call timeout for image builder plugins that set none.
+const DefaultImageBuildTimeout = 30 * time.Minute
+
+// BuiltinImageBuilders are the image builders .cozyhr.yaml can name.
+func BuiltinImageBuilders() []string { return []string{BuiltinBuildah, BuiltinBuildx} }
 
 // ImageOptions are the flags of cozyhr image.
 type ImageOptions struct {
@@ -46,7 +60,7 @@ const DefaultImageBuilder = BuiltinBuildah
 // BuildImages builds, pushes and records each image. values.yaml and tag
 // files are written once, after every image has been pushed: a failed build
 // leaves them untouched.
-func BuildImages(ctx context.Context, cfg *config.Chart, plugins PluginHost, opts ImageOptions, logs io.Writer) ([]ImageResult, error) {
+func BuildImages(ctx context.Context, cfg *config.Chart, plugins Builders, opts ImageOptions, logs io.Writer) ([]ImageResult, error) {
 	images, err := selectImages(cfg, opts.Names)
 	if err != nil {
 		return nil, err
@@ -68,8 +82,10 @@ func BuildImages(ctx context.Context, cfg *config.Chart, plugins PluginHost, opt
 			return nil, err
 		}
 		req.Config = builderConfig
-		fmt.Fprintf(logs, "Building image %s (%s:%s) with %s\n", img.Name, req.Repository, req.Tag, firstNonEmpty(img.Builder, DefaultImageBuilder))
-		res, err := builder.Build(ctx, req, prefixLines(logs, "["+img.Name+"] "))
+		fmt.Fprintf(logs, "Building image %s (%s:%s) with %s\n", img.Name, req.Repository, req.Tag, cmp.Or(img.Builder, DefaultImageBuilder))
+		buildLog := iox.PrefixLines(logs, "["+img.Name+"] ")
+		res, err := builder.Build(ctx, req, buildLog)
+		_ = buildLog.Flush()
 		if err != nil {
 			return nil, fmt.Errorf("build image %s: %w", img.Name, err)
 		}
@@ -105,7 +121,7 @@ func BuildImages(ctx context.Context, cfg *config.Chart, plugins PluginHost, opt
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
-		if err := WriteFileAtomic(p, files[p]); err != nil {
+		if err := iox.WriteFileAtomic(p, files[p]); err != nil {
 			return nil, fmt.Errorf("write %s: %w", p, err)
 		}
 	}
@@ -141,7 +157,7 @@ func selectImages(cfg *config.Chart, names []string) ([]int, error) {
 // imageTemplateData is what image fields may use: the vendored upstream
 // chart's versions (the chart's own without one) and the environment.
 func imageTemplateData(cfg *config.Chart) map[string]any {
-	data := map[string]any{"Env": environ(), "AppVersion": "", "ChartVersion": ""}
+	data := map[string]any{"Env": iox.Environ(), "AppVersion": "", "ChartVersion": ""}
 	chartFile := filepath.Join(cfg.Dir, "Chart.yaml")
 	if up := cfg.Upstream; up != nil {
 		if up.Dest != "" {
@@ -175,17 +191,17 @@ func buildRequest(cfg *config.Chart, img config.Image, field string, data map[st
 	req := &sdk.BuildRequest{Name: img.Name, ChartDir: cfg.Dir, Target: img.Target, Platforms: img.Platforms,
 		Push: opts.Push, Load: opts.Load, PlainHTTP: opts.PlainHTTP, BuildArgs: map[string]string{}}
 	var err error
-	ctxDir := firstNonEmpty(img.Context, filepath.Join("images", img.Name))
+	ctxDir := cmp.Or(img.Context, filepath.Join("images", img.Name))
 	req.ContextDir = filepath.Join(cfg.Dir, ctxDir)
 	if st, err := os.Stat(req.ContextDir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("%s.context: %s is not a directory", field, req.ContextDir)
 	}
-	req.Dockerfile = filepath.Join(req.ContextDir, firstNonEmpty(img.Dockerfile, "Dockerfile"))
+	req.Dockerfile = filepath.Join(req.ContextDir, cmp.Or(img.Dockerfile, "Dockerfile"))
 	registry, err := expand(field+".registry", img.Registry, data)
 	if err != nil {
 		return nil, err
 	}
-	repo, err := expand(field+".repository", firstNonEmpty(img.Repository, img.Name), data)
+	repo, err := expand(field+".repository", cmp.Or(img.Repository, img.Name), data)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +209,7 @@ func buildRequest(cfg *config.Chart, img config.Image, field string, data map[st
 		repo = strings.TrimSuffix(registry, "/") + "/" + repo
 	}
 	req.Repository = repo
-	if req.Tag, err = expand(field+".tag", firstNonEmpty(img.Tag, "{{ .AppVersion }}"), data); err != nil {
+	if req.Tag, err = expand(field+".tag", cmp.Or(img.Tag, "{{ .AppVersion }}"), data); err != nil {
 		return nil, err
 	}
 	if req.Tag == "" {
@@ -240,8 +256,8 @@ func imageValueEdits(img config.Image, req *sdk.BuildRequest, digest string) ([]
 
 // imageBuilderFor resolves an image's builder: a built-in unless
 // plugins.imageBuilders declares the name with a path, else a plugin.
-func imageBuilderFor(ctx context.Context, cfg *config.Chart, name, field string, plugins PluginHost) (sdk.ImageBuilder, json.RawMessage, error) {
-	name = firstNonEmpty(name, DefaultImageBuilder)
+func imageBuilderFor(ctx context.Context, cfg *config.Chart, name, field string, plugins Builders) (sdk.ImageBuilder, json.RawMessage, error) {
+	name = cmp.Or(name, DefaultImageBuilder)
 	var pc *config.Plugin
 	pcField := field + ".builder"
 	for i := range cfg.Plugins.ImageBuilders {
@@ -264,7 +280,7 @@ func imageBuilderFor(ctx context.Context, cfg *config.Chart, name, field string,
 	}
 	spec := host.Spec{Name: name, BaseDir: cfg.Dir, Stage: "image", Field: pcField, Timeout: DefaultImageBuildTimeout}
 	if pc != nil {
-		timeout, err := pluginTimeout(pc.Timeout, DefaultImageBuildTimeout, pcField)
+		timeout, err := host.ParseTimeout(pc.Timeout, DefaultImageBuildTimeout, pcField)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -275,42 +291,6 @@ func imageBuilderFor(ctx context.Context, cfg *config.Chart, name, field string,
 	}
 	b, err := plugins.ImageBuilder(ctx, spec)
 	return b, configJSON, err
-}
-
-// environ is the process environment as a map.
-func environ() map[string]string {
-	env := map[string]string{}
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	return env
-}
-
-// prefixLines writes each line to w with a prefix.
-func prefixLines(w io.Writer, prefix string) io.Writer {
-	return &linePrefixer{w: w, prefix: prefix}
-}
-
-type linePrefixer struct {
-	w       io.Writer
-	prefix  string
-	partial []byte
-}
-
-func (l *linePrefixer) Write(p []byte) (int, error) {
-	l.partial = append(l.partial, p...)
-	for {
-		i := bytes.IndexByte(l.partial, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		if _, err := fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.partial[:i]); err != nil {
-			return 0, err
-		}
-		l.partial = l.partial[i+1:]
-	}
 }
 
 // WriteImages prints the built images.

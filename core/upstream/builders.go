@@ -1,6 +1,7 @@
-package core
+package upstream
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -57,9 +58,9 @@ func (buildahBuilder) Build(ctx context.Context, req *sdk.BuildRequest, logs io.
 	if len(req.Platforms) > 1 {
 		return nil, fmt.Errorf("the buildah builder builds one platform; use builder: buildx for %s", strings.Join(req.Platforms, ","))
 	}
-	global := []string{"--storage-driver", firstNonEmpty(cfg.StorageDriver, "vfs")}
+	global := []string{"--storage-driver", cmp.Or(cfg.StorageDriver, "vfs")}
 	ref := req.Repository + ":" + req.Tag
-	args := append(append([]string{}, global...), "bud", "--isolation", firstNonEmpty(cfg.Isolation, "chroot"),
+	args := append(append([]string{}, global...), "bud", "--isolation", cmp.Or(cfg.Isolation, "chroot"),
 		"-f", req.Dockerfile, "-t", ref)
 	if req.Target != "" {
 		args = append(args, "--target", req.Target)

@@ -1,10 +1,8 @@
-package core
+package upstream
 
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	yamlv2 "go.yaml.in/yaml/v2"
@@ -261,31 +259,4 @@ func nestedLines(keys []string, value string, indent int) string {
 		b.WriteString("\n")
 	}
 	return b.String()
-}
-
-// WriteFileAtomic replaces path with data through a temporary file in the
-// same directory and a rename, keeping the file's mode: a reader (or a
-// crash) sees the old file or the new one, never half of one.
-func WriteFileAtomic(path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

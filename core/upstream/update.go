@@ -1,8 +1,9 @@
-package core
+package upstream
 
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -28,6 +29,7 @@ import (
 	"helm.sh/helm/v4/pkg/registry"
 
 	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/iox"
 	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
@@ -172,7 +174,7 @@ func Update(ctx context.Context, cfg *config.Chart, opts UpdateOptions, log io.W
 		return nil, err
 	}
 	for _, w := range writes {
-		if err := WriteFileAtomic(w.path, w.data); err != nil {
+		if err := iox.WriteFileAtomic(w.path, w.data); err != nil {
 			return nil, fmt.Errorf("write %s: %w", w.path, err)
 		}
 	}
@@ -218,10 +220,10 @@ func pullChart(up *config.Upstream, opts UpdateOptions, dest string, log io.Writ
 
 	var ref, what string
 	if h := up.Helm; h != nil {
-		ref, pull.RepoURL, pull.Version = h.Chart, h.Repo, firstNonEmpty(opts.Version, h.Version)
+		ref, pull.RepoURL, pull.Version = h.Chart, h.Repo, cmp.Or(opts.Version, h.Version)
 		what = fmt.Sprintf("%s from %s", h.Chart, h.Repo)
 	} else {
-		ref, pull.Version = up.OCI.URL, firstNonEmpty(opts.Version, up.OCI.Version)
+		ref, pull.Version = up.OCI.URL, cmp.Or(opts.Version, up.OCI.Version)
 		what = up.OCI.URL
 	}
 	if pull.Version != "" {
@@ -248,7 +250,7 @@ func pullChart(up *config.Upstream, opts UpdateOptions, dest string, log io.Writ
 
 // fetchTarball downloads a .tar.gz and unpacks the chart at its path.
 func fetchTarball(ctx context.Context, tb *config.TarballSource, opts UpdateOptions, dest string, log io.Writer) error {
-	version := firstNonEmpty(opts.Version, tb.Version)
+	version := cmp.Or(opts.Version, tb.Version)
 	tmpl, err := template.New("url").Option("missingkey=error").Parse(tb.URL)
 	if err != nil {
 		return fmt.Errorf("upstream.tarball.url: %w", err)
@@ -354,7 +356,7 @@ func under(name, dir string) (string, bool) {
 // *.diff and *.patch in upstream.patches.dir (default patches/) by name.
 func patchFiles(cfg *config.Chart) ([]string, error) {
 	p := cfg.Upstream.Patches
-	dir := filepath.Join(cfg.Dir, firstNonEmpty(p.Dir, "patches"))
+	dir := filepath.Join(cfg.Dir, cmp.Or(p.Dir, "patches"))
 	if len(p.Files) > 0 {
 		var out []string
 		for _, f := range p.Files {
@@ -449,7 +451,7 @@ func propagate(cfg *config.Chart, props []config.Propagation, version, appVersio
 		}
 		switch {
 		case pr.ValuesPath != "":
-			file := filepath.Join(cfg.Dir, firstNonEmpty(pr.File, "values.yaml"))
+			file := filepath.Join(cfg.Dir, cmp.Or(pr.File, "values.yaml"))
 			src, err := read(file)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", field, err)
@@ -472,7 +474,7 @@ func propagate(cfg *config.Chart, props []config.Propagation, version, appVersio
 			if !re.Match(src) {
 				return nil, fmt.Errorf("%s: no line of %s matches %q", field, pr.File, pr.Match)
 			}
-			tmpl, err := template.New("replace").Option("missingkey=error").Parse(firstNonEmpty(pr.Replace, "{{ .Version }}"))
+			tmpl, err := template.New("replace").Option("missingkey=error").Parse(cmp.Or(pr.Replace, "{{ .Version }}"))
 			if err != nil {
 				return nil, fmt.Errorf("%s.replace: %w", field, err)
 			}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/values"
 )
 
@@ -89,3 +90,6 @@ func cleanError(msg string) string {
 	}
 	return strings.TrimRight(msg, "\n\t ")
 }
+
+// isChanges reports an error that only says diff found changes.
+func isChanges(err error) bool { return err != nil && core.ExitCode(err) == core.ExitChanges }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/batch"
 	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
@@ -282,7 +283,7 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 	}
 
 	runs := make([]*chartRun, len(g.charts))
-	jobs := make([]core.BatchJob, len(g.charts))
+	jobs := make([]batch.Job, len(g.charts))
 	ordered := cmd.Name() == "apply" || cmd.Name() == "delete"
 	// What each chart depends on is read from its HelmRelease: one GET
 	// each, several at once, for a remote API server's round trips.
@@ -291,7 +292,7 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 	for i, dir := range g.charts {
 		runs[i] = &chartRun{dir: dir}
 		eg.Go(func() error {
-			job := core.BatchJob{Name: dir}
+			job := batch.Job{Name: dir}
 			if ordered && !offline {
 				if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil {
 					w := &core.Workspace{Config: cfg, Cluster: g.shared.cluster, Notices: io.Discard}
@@ -304,8 +305,8 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 		})
 	}
 	_ = eg.Wait()
-	opts := core.BatchOptions{Concurrency: g.sel.concurrency, FailFast: g.sel.failFast, Ordered: ordered, Reverse: cmd.Name() == "delete"}
-	batch, err := core.PlanBatch(jobs, opts)
+	opts := batch.Options{Concurrency: g.sel.concurrency, FailFast: g.sel.failFast, Ordered: ordered, Reverse: cmd.Name() == "delete", Benign: isChanges}
+	batch, err := batch.Plan(jobs, opts)
 	if err != nil {
 		return err
 	}

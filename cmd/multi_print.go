@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/batch"
 )
 
 // manyPrinter prints a run over many charts: each chart's output whole,
@@ -87,7 +88,7 @@ func (p *manyPrinter) stop() {
 	}
 }
 
-// Started implements core.BatchProgress.
+// Started implements batch.Progress.
 func (p *manyPrinter) Started(i int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -97,8 +98,8 @@ func (p *manyPrinter) Started(i int) {
 	}
 }
 
-// Finished implements core.BatchProgress.
-func (p *manyPrinter) Finished(i int, o core.BatchOutcome) {
+// Finished implements batch.Progress.
+func (p *manyPrinter) Finished(i int, o batch.Outcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.running, i)
@@ -173,12 +174,14 @@ func (p *manyPrinter) redraw() {
 }
 
 // result is a chart's outcome in a few words.
-func (p *manyPrinter) result(i int, o core.BatchOutcome) string {
+func (p *manyPrinter) result(i int, o batch.Outcome) string {
 	r := p.runs[i]
 	switch {
+	case o.StoppedBy != "":
+		return "skipped: not started: --fail-fast after " + o.StoppedBy + " failed"
 	case !o.Ran():
 		return "skipped: " + o.Skipped
-	case o.Err != nil && !core.IsChanges(o.Err):
+	case o.Err != nil && !isChanges(o.Err):
 		if errors.Is(o.Err, context.Canceled) || core.ExitCode(o.Err) == core.ExitInterrupted {
 			return "interrupted"
 		}
@@ -194,7 +197,7 @@ func (p *manyPrinter) result(i int, o core.BatchOutcome) string {
 }
 
 // summary prints the table and turns the outcomes into the run's error.
-func (p *manyPrinter) summary(outcomes []core.BatchOutcome) error {
+func (p *manyPrinter) summary(outcomes []batch.Outcome) error {
 	w := p.g.streams.Out
 	if p.machine {
 		w = p.g.streams.ErrOut
@@ -213,7 +216,7 @@ func (p *manyPrinter) summary(outcomes []core.BatchOutcome) error {
 		switch {
 		case !o.Ran():
 			skipped++
-		case core.IsChanges(o.Err):
+		case isChanges(o.Err):
 			changes = true
 		case o.Err != nil:
 			failed = append(failed, r.dir)

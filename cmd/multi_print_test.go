@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/batch"
 )
 
 // The printer holds each chart's output until every chart before it has
@@ -31,13 +31,13 @@ func TestManyPrinterKeepsOrderAndErasesProgress(t *testing.T) {
 		t.Errorf("progress block shows %d charts, want 2:\n%q", got, errOut.String())
 	}
 	// b ends first: nothing is printed until a has ended.
-	p.Finished(1, core.BatchOutcome{Took: time.Second})
+	p.Finished(1, batch.Outcome{Took: time.Second})
 	if out.Len() != 0 {
 		t.Fatalf("b printed before a ended:\n%s", out.String())
 	}
 	p.Started(2)
-	p.Finished(0, core.BatchOutcome{Err: errors.New("boom"), Took: time.Second})
-	p.Finished(2, core.BatchOutcome{Took: time.Second})
+	p.Finished(0, batch.Outcome{Err: errors.New("boom"), Took: time.Second})
+	p.Finished(2, batch.Outcome{Took: time.Second})
 	close(p.stopped)
 	if want := "==> a <==\noutput of a\n\n==> b <==\noutput of b\n\n==> c <==\noutput of c\n\n"; out.String() != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)

@@ -73,9 +73,9 @@ func (l *liveReader) defaultNamespace(obj *unstructured.Unstructured) {
 	}
 }
 
-// batch is the objects of one resource in one namespace ("" for
+// listGroup is the objects of one resource in one namespace ("" for
 // cluster-scoped resources).
-type batch struct {
+type listGroup struct {
 	resource  schema.GroupVersionResource
 	namespace string
 	objs      []*unstructured.Unstructured
@@ -86,8 +86,8 @@ type batch struct {
 // a selected LIST did not return (not labelled yet) fall back to a GET.
 func (l *liveReader) readAll(ctx context.Context, objs []*unstructured.Unstructured) (*liveState, error) {
 	state := &liveState{objects: map[string]*unstructured.Unstructured{}, unknown: map[schema.GroupKind]bool{}}
-	batches := map[string]*batch{}
-	var order []*batch
+	batches := map[string]*listGroup{}
+	var order []*listGroup
 	for _, obj := range objs {
 		gvk := obj.GroupVersionKind()
 		m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
@@ -105,7 +105,7 @@ func (l *liveReader) readAll(ctx context.Context, objs []*unstructured.Unstructu
 		key := m.Resource.String() + "|" + ns
 		b := batches[key]
 		if b == nil {
-			b = &batch{resource: m.Resource, namespace: ns}
+			b = &listGroup{resource: m.Resource, namespace: ns}
 			batches[key] = b
 			order = append(order, b)
 		}
@@ -159,7 +159,7 @@ func (l *liveReader) readAll(ctx context.Context, objs []*unstructured.Unstructu
 	return state, nil
 }
 
-func (l *liveReader) resource(b *batch) dynamic.ResourceInterface {
+func (l *liveReader) resource(b *listGroup) dynamic.ResourceInterface {
 	if b.namespace == "" {
 		return l.dyn.Resource(b.resource)
 	}
@@ -195,7 +195,7 @@ func (l *liveReader) applyDryRun(ctx context.Context, obj *unstructured.Unstruct
 		return nil, err
 	}
 	force := true
-	out, err := l.resource(&batch{resource: m.Resource, namespace: ns}).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
+	out, err := l.resource(&listGroup{resource: m.Resource, namespace: ns}).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
 		metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: manager, Force: &force})
 	if err != nil {
 		return nil, fmt.Errorf("server-side apply dry-run of %s: %w", manifest.RefOf(obj), err)

@@ -1,4 +1,4 @@
-package core
+package batch
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"testing"
 )
 
-func jobs(spec ...string) []BatchJob {
-	var out []BatchJob
+func jobs(spec ...string) []Job {
+	var out []Job
 	for _, s := range spec {
 		name, deps, _ := strings.Cut(s, "<")
-		j := BatchJob{Name: name, Key: "ns/" + name}
+		j := Job{Name: name, Key: "ns/" + name}
 		for _, d := range strings.Split(deps, ",") {
 			if d != "" {
 				j.DependsOn = append(j.DependsOn, "ns/"+d)
@@ -25,7 +25,7 @@ func jobs(spec ...string) []BatchJob {
 	return out
 }
 
-func names(js []BatchJob, idx []int) []string {
+func names(js []Job, idx []int) []string {
 	var out []string
 	for _, i := range idx {
 		out = append(out, js[i].Name)
@@ -35,22 +35,22 @@ func names(js []BatchJob, idx []int) []string {
 
 func TestBatchOrder(t *testing.T) {
 	js := jobs("web<api", "api<db", "db", "lonely", "child<outside")
-	b, err := PlanBatch(js, BatchOptions{Ordered: true})
+	b, err := Plan(js, Options{Ordered: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := names(js, b.Order), []string{"db", "api", "web", "lonely", "child"}; !slices.Equal(got, want) {
 		t.Errorf("order %v, want %v", got, want)
 	}
-	b, _ = PlanBatch(js, BatchOptions{Ordered: true, Reverse: true})
+	b, _ = Plan(js, Options{Ordered: true, Reverse: true})
 	if got := names(js, b.Order); slices.Index(got, "web") > slices.Index(got, "api") || slices.Index(got, "api") > slices.Index(got, "db") {
 		t.Errorf("reverse order %v puts a dependency before its dependant", got)
 	}
-	b, _ = PlanBatch(js, BatchOptions{})
+	b, _ = Plan(js, Options{})
 	if got := names(js, b.Order); !slices.Equal(got, []string{"web", "api", "db", "lonely", "child"}) {
 		t.Errorf("unordered %v is not the given order", got)
 	}
-	_, err = PlanBatch(jobs("a<c", "b<a", "c<b", "d"), BatchOptions{Ordered: true})
+	_, err = Plan(jobs("a<c", "b<a", "c<b", "d"), Options{Ordered: true})
 	if err == nil || !strings.Contains(err.Error(), "cycle") || strings.Contains(err.Error(), "d (") {
 		t.Errorf("cycle: %v", err)
 	}
@@ -60,7 +60,7 @@ func TestRunBatchSkipsDependantsOfFailures(t *testing.T) {
 	js := jobs("db", "api<db", "web<api", "broken", "child<broken", "grandchild<child", "lonely")
 	var mu sync.Mutex
 	var ran []string
-	outcomes, err := runBatch(t, context.Background(), js, BatchOptions{Ordered: true, Concurrency: 3}, func(_ context.Context, i int) error {
+	outcomes, err := runBatch(t, context.Background(), js, Options{Ordered: true, Concurrency: 3}, func(_ context.Context, i int) error {
 		mu.Lock()
 		ran = append(ran, js[i].Name)
 		mu.Unlock()
@@ -100,7 +100,7 @@ func TestRunBatchBoundsConcurrency(t *testing.T) {
 			release <- struct{}{}
 		}
 	}()
-	_, err := runBatch(t, context.Background(), js, BatchOptions{Concurrency: 3}, func(context.Context, int) error {
+	_, err := runBatch(t, context.Background(), js, Options{Concurrency: 3}, func(context.Context, int) error {
 		n := now.Add(1)
 		for {
 			p := peak.Load()
@@ -122,17 +122,17 @@ func TestRunBatchBoundsConcurrency(t *testing.T) {
 
 func TestRunBatchFailFastAndCancel(t *testing.T) {
 	js := jobs("a", "b", "c", "d")
-	outcomes, _ := runBatch(t, context.Background(), js, BatchOptions{Concurrency: 1, FailFast: true}, func(_ context.Context, i int) error {
+	outcomes, _ := runBatch(t, context.Background(), js, Options{Concurrency: 1, FailFast: true}, func(_ context.Context, i int) error {
 		if i == 1 {
 			return errors.New("boom")
 		}
 		return nil
 	})
-	if outcomes[2].Skipped != "not started: --fail-fast after b failed" || !outcomes[0].Ran() {
+	if outcomes[2].Skipped != "not started: failing fast after b failed" || outcomes[2].StoppedBy != "b" || !outcomes[0].Ran() {
 		t.Errorf("fail-fast: %+v", outcomes)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	outcomes, _ = runBatch(t, ctx, js, BatchOptions{Concurrency: 1}, func(ctx context.Context, i int) error {
+	outcomes, _ = runBatch(t, ctx, js, Options{Concurrency: 1}, func(ctx context.Context, i int) error {
 		if i == 0 {
 			cancel()
 			return ctx.Err()
@@ -149,9 +149,11 @@ func TestRunBatchFailFastAndCancel(t *testing.T) {
 // A diff that found changes is not a failure: its dependants still run.
 func TestRunBatchChangesAreNotFailures(t *testing.T) {
 	js := jobs("a", "b<a")
-	outcomes, _ := runBatch(t, context.Background(), js, BatchOptions{Ordered: true, FailFast: true}, func(_ context.Context, i int) error {
+	errChanges := errors.New("changes found")
+	benign := func(err error) bool { return errors.Is(err, errChanges) }
+	outcomes, _ := runBatch(t, context.Background(), js, Options{Ordered: true, FailFast: true, Benign: benign}, func(_ context.Context, i int) error {
 		if i == 0 {
-			return ErrChangesFound
+			return errChanges
 		}
 		return nil
 	})
@@ -160,9 +162,9 @@ func TestRunBatchChangesAreNotFailures(t *testing.T) {
 	}
 }
 
-func runBatch(t *testing.T, ctx context.Context, js []BatchJob, opts BatchOptions, run func(context.Context, int) error) ([]BatchOutcome, error) {
+func runBatch(t *testing.T, ctx context.Context, js []Job, opts Options, run func(context.Context, int) error) ([]Outcome, error) {
 	t.Helper()
-	b, err := PlanBatch(js, opts)
+	b, err := Plan(js, opts)
 	if err != nil {
 		return nil, err
 	}

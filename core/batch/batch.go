@@ -1,4 +1,6 @@
-package core
+// Package batch schedules a run over many charts: dependency order, bounded
+// concurrency, the heaviest ready job first, and skips that say why.
+package batch
 
 import (
 	"cmp"
@@ -10,8 +12,8 @@ import (
 	"time"
 )
 
-// BatchJob is one chart in a run over many.
-type BatchJob struct {
+// Job is one chart in a run over many.
+type Job struct {
 	// Name is how the job is shown: its chart directory.
 	Name string
 	// Key is what other jobs' DependsOn name it by: the HelmRelease's
@@ -26,39 +28,45 @@ type BatchJob struct {
 	Weight int64
 }
 
-// BatchOptions tune RunBatch.
-type BatchOptions struct {
+// Options tune RunBatch.
+type Options struct {
 	// Concurrency bounds the jobs running at once; at least 1.
 	Concurrency int
 	// FailFast starts nothing more once a job failed; running jobs finish.
 	FailFast bool
 	// Ordered honours DependsOn; Reverse runs dependants first (delete).
 	Ordered, Reverse bool
+	// Benign reports an error that is not a failure (a diff that found
+	// changes): it neither skips dependants nor stops a fail-fast run.
+	Benign func(error) bool
 }
 
-// BatchProgress hears of each job as it starts and ends; calls never
+// Progress hears of each job as it starts and ends; calls never
 // overlap.
-type BatchProgress interface {
+type Progress interface {
 	Started(i int)
-	Finished(i int, o BatchOutcome)
+	Finished(i int, o Outcome)
 }
 
-// BatchOutcome is how one job ended.
-type BatchOutcome struct {
+// Outcome is how one job ended.
+type Outcome struct {
 	Err error
 	// Skipped says why the job never ran; Err is nil then.
 	Skipped string
-	Took    time.Duration
+	// StoppedBy names the failed job that stopped a fail-fast run before
+	// this one started.
+	StoppedBy string
+	Took      time.Duration
 }
 
 // Ran reports whether the job ran.
-func (o BatchOutcome) Ran() bool { return o.Skipped == "" }
+func (o Outcome) Ran() bool { return o.Skipped == "" }
 
 // Batch is a planned run over many charts: the jobs, what each waits for,
 // and the order they are reported in.
 type Batch struct {
-	jobs []BatchJob
-	opts BatchOptions
+	jobs []Job
+	opts Options
 	// deps lists, per job, the jobs it waits for.
 	deps [][]int
 	// Order is the order jobs are reported in: dependencies first
@@ -66,9 +74,9 @@ type Batch struct {
 	Order []int
 }
 
-// PlanBatch orders the jobs; a dependency cycle is an error that names it.
-func PlanBatch(jobs []BatchJob, opts BatchOptions) (*Batch, error) {
-	b := &Batch{jobs: jobs, opts: opts, deps: batchDeps(jobs, opts)}
+// Plan orders the jobs; a dependency cycle is an error that names it.
+func Plan(jobs []Job, opts Options) (*Batch, error) {
+	b := &Batch{jobs: jobs, opts: opts, deps: dependencies(jobs, opts)}
 	n := len(jobs)
 	remaining := make([]int, n)
 	dependants := make([][]int, n)
@@ -105,8 +113,8 @@ func PlanBatch(jobs []BatchJob, opts BatchOptions) (*Batch, error) {
 	return b, nil
 }
 
-// batchDeps lists, per job, the jobs it waits for.
-func batchDeps(jobs []BatchJob, opts BatchOptions) [][]int {
+// dependencies lists, per job, the jobs it waits for.
+func dependencies(jobs []Job, opts Options) [][]int {
 	deps := make([][]int, len(jobs))
 	if !opts.Ordered {
 		return deps
@@ -139,10 +147,10 @@ func batchDeps(jobs []BatchJob, opts BatchOptions) [][]int {
 // the jobs it depends on succeeded. A job whose dependency failed or was
 // skipped is skipped, saying which; so are jobs not started when ctx ends
 // or, with FailFast, once one failed.
-func (b *Batch) Run(ctx context.Context, progress BatchProgress, run func(ctx context.Context, i int) error) []BatchOutcome {
+func (b *Batch) Run(ctx context.Context, progress Progress, run func(ctx context.Context, i int) error) []Outcome {
 	jobs, opts := b.jobs, b.opts
 	n := len(jobs)
-	outcomes := make([]BatchOutcome, n)
+	outcomes := make([]Outcome, n)
 	const (
 		waiting = iota
 		running
@@ -150,7 +158,7 @@ func (b *Batch) Run(ctx context.Context, progress BatchProgress, run func(ctx co
 	)
 	state := make([]int, n)
 	var mu sync.Mutex // serialises the progress calls
-	end := func(i int, o BatchOutcome) {
+	end := func(i int, o Outcome) {
 		state[i], outcomes[i] = ended, o
 		mu.Lock()
 		defer mu.Unlock()
@@ -158,7 +166,8 @@ func (b *Batch) Run(ctx context.Context, progress BatchProgress, run func(ctx co
 			progress.Finished(i, o)
 		}
 	}
-	failed := func(i int) bool { o := outcomes[i]; return !o.Ran() || o.Err != nil && !IsChanges(o.Err) }
+	benign := func(err error) bool { return opts.Benign != nil && opts.Benign(err) }
+	failed := func(i int) bool { o := outcomes[i]; return !o.Ran() || o.Err != nil && !benign(o.Err) }
 
 	// skipBlocked skips every waiting job whose dependency failed or was
 	// skipped, in order, so that a chain of dependants is skipped at once.
@@ -176,7 +185,7 @@ func (b *Batch) Run(ctx context.Context, progress BatchProgress, run func(ctx co
 					if opts.Reverse {
 						verb = "is needed by"
 					}
-					end(i, BatchOutcome{Skipped: fmt.Sprintf("%s %s, which %s", verb, jobs[d].Name, why)})
+					end(i, Outcome{Skipped: fmt.Sprintf("%s %s, which %s", verb, jobs[d].Name, why)})
 					break
 				}
 			}
@@ -201,7 +210,7 @@ func (b *Batch) Run(ctx context.Context, progress BatchProgress, run func(ctx co
 	}
 	results := make(chan result)
 	active := 0
-	stopReason := ""
+	stopReason, stoppedBy := "", ""
 	for {
 		skipBlocked()
 		for stopReason == "" && active < max(opts.Concurrency, 1) {
@@ -230,46 +239,16 @@ func (b *Batch) Run(ctx context.Context, progress BatchProgress, run func(ctx co
 		}
 		r := <-results
 		active--
-		if r.err != nil && opts.FailFast && stopReason == "" && !IsChanges(r.err) {
-			stopReason = "not started: --fail-fast after " + jobs[r.i].Name + " failed"
+		if r.err != nil && opts.FailFast && stopReason == "" && !benign(r.err) {
+			stopReason = "not started: failing fast after " + jobs[r.i].Name + " failed"
+			stoppedBy = jobs[r.i].Name
 		}
-		end(r.i, BatchOutcome{Err: r.err, Took: r.d})
+		end(r.i, Outcome{Err: r.err, Took: r.d})
 	}
 	for _, i := range b.Order {
 		if state[i] == waiting {
-			end(i, BatchOutcome{Skipped: cmp.Or(stopReason, "not started")})
+			end(i, Outcome{Skipped: cmp.Or(stopReason, "not started"), StoppedBy: stoppedBy})
 		}
 	}
 	return outcomes
-}
-
-// IsChanges reports an error that only says diff found changes.
-func IsChanges(err error) bool { return err != nil && ExitCode(err) == ExitChanges }
-
-// BatchJob describes the workspace's chart for a run over many: its key is
-// its HelmRelease (its release in plain mode), and it depends on the
-// HelmRelease's spec.dependsOn and .cozyhr.yaml's dependsOn. A chart whose
-// target cannot be resolved gets no key: its own run reports why.
-func (w *Workspace) BatchJob(ctx context.Context, name string) BatchJob {
-	j := BatchJob{Name: name}
-	t, err := w.ResolveTarget(ctx)
-	if err != nil {
-		return j
-	}
-	ns := t.Namespace
-	j.Key = t.Namespace + "/" + t.ReleaseName
-	if t.FluxMode() {
-		ns = t.HelmReleaseKey.Namespace
-		j.Key = t.HelmReleaseKey.String()
-		for _, d := range t.HelmRelease.Spec.DependsOn {
-			j.DependsOn = append(j.DependsOn, cmp.Or(d.Namespace, ns)+"/"+d.Name)
-		}
-	}
-	for _, d := range w.Config.DependsOn {
-		if !strings.Contains(d, "/") {
-			d = ns + "/" + d
-		}
-		j.DependsOn = append(j.DependsOn, d)
-	}
-	return j
 }

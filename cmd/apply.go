@@ -48,7 +48,7 @@ afterwards.`,
 					return fmt.Errorf("apply.timeout %q: %w", a.Timeout, err)
 				}
 			}
-			lock, err := g.lockRelease(cmd, w, "apply")
+			lock, err := g.lockRelease(cmd, w, "apply", o.apply.CreateNamespace)
 			if err != nil {
 				return err
 			}

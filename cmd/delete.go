@@ -25,7 +25,7 @@ chart's HelmRelease exists it is suspended first, then deleted unless
 			if err != nil {
 				return err
 			}
-			lock, err := g.lockRelease(cmd, w, "delete")
+			lock, err := g.lockRelease(cmd, w, "delete", false)
 			if err != nil {
 				return err
 			}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/lock"
 	"github.com/cozyhr/cozyhr/core/values"
 )
 
@@ -19,6 +21,8 @@ func userMessage(err error) string {
 	// command line's flags.
 	phrasings := []func(error) (error, string, bool){
 		phraseOverride,
+		phraseHeld,
+		phraseNeedsCluster,
 	}
 	for _, p := range phrasings {
 		if inner, text, ok := p(err); ok {
@@ -93,3 +97,20 @@ func cleanError(msg string) string {
 
 // isChanges reports an error that only says diff found changes.
 func isChanges(err error) bool { return err != nil && core.ExitCode(err) == core.ExitChanges }
+
+func phraseHeld(err error) (error, string, bool) {
+	var he *lock.HeldError
+	if !errors.As(err, &he) {
+		return nil, "", false
+	}
+	return he, fmt.Sprintf("release is locked by %s since %s; wait for it with --wait-for-lock, or, if that run is gone, break the lock with: cozyhr unlock -n %s (Lease %s)",
+		he.Holder, he.Since.UTC().Format(time.RFC3339), he.Lease.Namespace, he.Lease), true
+}
+
+func phraseNeedsCluster(err error) (error, string, bool) {
+	var ne *core.NeedsClusterError
+	if !errors.As(err, &ne) {
+		return nil, "", false
+	}
+	return ne, ne.Error() + "; drop --offline", true
+}

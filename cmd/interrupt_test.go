@@ -20,7 +20,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/lock"
 	"github.com/cozyhr/cozyhr/test/testenv"
 )
 
@@ -99,7 +99,7 @@ func processesWith(args ...string) []string {
 
 func leaseExists(t *testing.T, ns, release string) bool {
 	t.Helper()
-	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: core.LockName(release)}, &coordinationv1.Lease{})
+	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: lock.LockName(release)}, &coordinationv1.Lease{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}

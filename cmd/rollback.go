@@ -34,7 +34,7 @@ HelmRelease to let Flux bring the release back to its spec.`,
 			if err != nil {
 				return err
 			}
-			lock, err := g.lockRelease(cmd, w, "rollback")
+			lock, err := g.lockRelease(cmd, w, "rollback", false)
 			if err != nil {
 				return err
 			}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/lock"
 	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
@@ -260,9 +261,11 @@ func (g *globalOptions) interrupted(ctx context.Context, err error) error {
 }
 
 // lockRelease takes the release's lock for the commands that write it.
-func (g *globalOptions) lockRelease(cmd *cobra.Command, w *core.Workspace, command string) (*core.ReleaseLock, error) {
+// Only an apply that may create the namespace makes a missing one to hold
+// the lock in.
+func (g *globalOptions) lockRelease(cmd *cobra.Command, w *core.Workspace, command string, createNamespace bool) (*lock.ReleaseLock, error) {
 	g.writing = w
-	return w.Lock(cmd.Context(), command, g.waitForLock, func(msg string) { fmt.Fprintln(g.streams.ErrOut, "cozyhr:", msg) })
+	return w.Lock(cmd.Context(), command, g.waitForLock, createNamespace, func(msg string) { fmt.Fprintln(g.streams.ErrOut, "cozyhr:", msg) })
 }
 
 // nameOverrides applies the positional NAME, which names the HelmRelease

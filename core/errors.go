@@ -56,3 +56,9 @@ type InterruptedError struct {
 
 func (e *InterruptedError) Error() string { return e.Err.Error() }
 func (e *InterruptedError) Unwrap() error { return e.Err }
+
+// NeedsClusterError is a command run offline that reads or writes the
+// cluster.
+type NeedsClusterError struct{ What string }
+
+func (e *NeedsClusterError) Error() string { return e.What + " needs a cluster" }

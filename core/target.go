@@ -13,6 +13,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/batch"
+	"github.com/cozyhr/cozyhr/core/lock"
 )
 
 // Workspace is one chart directory and the cluster it is developed against.
@@ -162,4 +163,35 @@ func (w *Workspace) BatchJob(ctx context.Context, name string) batch.Job {
 		j.DependsOn = append(j.DependsOn, d)
 	}
 	return j
+}
+
+// Lock takes the release's lock for command (apply, delete, rollback); see
+// lock.Acquire. createNamespace lets a first install make the release's
+// namespace to hold it in.
+func (w *Workspace) Lock(ctx context.Context, command string, wait, createNamespace bool, log func(string)) (*lock.ReleaseLock, error) {
+	if w.Cluster == nil {
+		return nil, &NeedsClusterError{What: "cozyhr " + command}
+	}
+	t, err := w.ResolveTarget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := w.Cluster.Client()
+	if err != nil {
+		return nil, err
+	}
+	return lock.Acquire(ctx, cl, t.StorageNamespace, t.ReleaseName, lock.Options{Command: command, Wait: wait, CreateNamespace: createNamespace, Log: log})
+}
+
+// Unlock breaks the release's lock, whoever holds it, and says who did.
+func (w *Workspace) Unlock(ctx context.Context) (string, error) {
+	t, err := w.ResolveTarget(ctx)
+	if err != nil {
+		return "", err
+	}
+	cl, err := w.Cluster.Client()
+	if err != nil {
+		return "", err
+	}
+	return lock.Break(ctx, cl, t.StorageNamespace, t.ReleaseName)
 }

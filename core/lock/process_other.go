@@ -1,6 +1,6 @@
 //go:build !unix
 
-package core
+package lock
 
 // processGone cannot tell elsewhere; the lock then waits out its expiry.
 func processGone(int) bool { return false }

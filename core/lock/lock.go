@@ -1,4 +1,6 @@
-package core
+// Package lock keeps two runs from writing one release at once: a Lease
+// beside the release's storage, renewed while the run lasts.
+package lock
 
 import (
 	"cmp"
@@ -73,41 +75,46 @@ func lockHolder(command string) string {
 	return fmt.Sprintf("%s@%s pid %d: cozyhr %s", name, host, os.Getpid(), command)
 }
 
-// Lock takes the release's lock for command (apply, delete, rollback) so
-// that two runs never write the same release at once. A lock held by a
-// live run is refused at once, naming its holder; with wait it is waited
-// for until ctx ends. An expired lock (its holder stopped renewing it) is
-// taken over.
-func (w *Workspace) Lock(ctx context.Context, command string, wait bool, log func(string)) (*ReleaseLock, error) {
-	if w.Cluster == nil {
-		return nil, errors.New("needs a cluster")
-	}
-	t, err := w.ResolveTarget(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cl, err := w.Cluster.Client()
-	if err != nil {
-		return nil, err
-	}
-	l := &ReleaseLock{cl: cl, key: client.ObjectKey{Namespace: t.StorageNamespace, Name: LockName(t.ReleaseName)}, Holder: lockHolder(command),
-		createNamespace: command == "apply", log: log}
+// Options tune Acquire.
+type Options struct {
+	// Command is what the holder runs (apply, delete, rollback), for the
+	// message another run gets.
+	Command string
+	// Wait waits for a live holder until ctx ends, instead of refusing.
+	Wait bool
+	// CreateNamespace creates a missing storage namespace to hold the
+	// lock in, as an install that creates its namespace would. Without it
+	// a missing namespace means nothing of the release exists to guard.
+	CreateNamespace bool
+	// Log tells the user what the lock does on their behalf.
+	Log func(string)
+}
+
+// Acquire takes the lock on release name, stored in namespace, so that two
+// runs never write the same release at once. A lock held by a live run is
+// refused at once with a *HeldError; with Wait it is waited for. An
+// expired lock (its holder stopped renewing it) is taken over. It returns
+// nil, and no error, when the namespace does not exist and may not be
+// created: there is nothing to guard.
+func Acquire(ctx context.Context, cl client.Client, namespace, name string, o Options) (*ReleaseLock, error) {
+	l := &ReleaseLock{cl: cl, key: client.ObjectKey{Namespace: namespace, Name: LockName(name)}, Holder: lockHolder(o.Command),
+		createNamespace: o.CreateNamespace, log: o.Log}
 	said := false
 	for {
 		err := l.acquire(ctx)
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, ErrLocked) || !wait {
+		if !errors.Is(err, ErrLocked) || !o.Wait {
 			return nil, err
 		}
-		if !said && log != nil {
-			log(fmt.Sprintf("waiting for the lock on release %s: %v", t.ReleaseName, errors.Unwrap(err)))
+		if !said && o.Log != nil {
+			o.Log(fmt.Sprintf("waiting for the lock on release %s: %v", name, err))
 			said = true
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for the lock on release %s: %w", t.ReleaseName, ctx.Err())
+			return nil, fmt.Errorf("waiting for the lock on release %s: %w", name, ctx.Err())
 		case <-time.After(time.Second):
 		}
 	}
@@ -119,19 +126,18 @@ func (w *Workspace) Lock(ctx context.Context, command string, wait bool, log fun
 	return l, nil
 }
 
-// heldError says who holds the lock and what to do.
-type heldError struct {
-	key    client.ObjectKey
-	holder string
-	since  time.Time
+// HeldError says who holds the lock, since when, and which Lease it is.
+type HeldError struct {
+	Lease  client.ObjectKey
+	Holder string
+	Since  time.Time
 }
 
-func (e *heldError) Error() string {
-	return fmt.Sprintf("release is locked by %s since %s; wait for it with --wait-for-lock, or, if that run is gone, break the lock with: cozyhr unlock -n %s (Lease %s)",
-		e.holder, e.since.UTC().Format(time.RFC3339), e.key.Namespace, e.key)
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("release is locked by %s since %s (Lease %s)", e.Holder, e.Since.UTC().Format(time.RFC3339), e.Lease)
 }
 
-func (e *heldError) Unwrap() error { return ErrLocked }
+func (e *HeldError) Unwrap() error { return ErrLocked }
 
 func (l *ReleaseLock) acquire(ctx context.Context) error {
 	now := metav1.NewMicroTime(time.Now())
@@ -179,7 +185,7 @@ func (l *ReleaseLock) acquire(ctx context.Context) error {
 		if s.AcquireTime != nil {
 			since = s.AcquireTime.Time
 		}
-		return &heldError{key: l.key, holder: cmp.Or(holder, "another run"), since: since}
+		return &HeldError{Lease: l.key, Holder: cmp.Or(holder, "another run"), Since: since}
 	}
 	// Expired, or its holder was killed on this machine. The update fails
 	// on a conflict if another run takes it over first.
@@ -237,18 +243,11 @@ func (l *ReleaseLock) Release() {
 	}
 }
 
-// Unlock breaks the release's lock, whoever holds it, and says who did.
-func (w *Workspace) Unlock(ctx context.Context) (string, error) {
-	t, err := w.ResolveTarget(ctx)
-	if err != nil {
-		return "", err
-	}
-	cl, err := w.Cluster.Client()
-	if err != nil {
-		return "", err
-	}
+// Break deletes the lock on release name in namespace, whoever holds it,
+// and says who did; "" when there was none.
+func Break(ctx context.Context, cl client.Client, namespace, name string) (string, error) {
 	lease := &coordinationv1.Lease{}
-	key := client.ObjectKey{Namespace: t.StorageNamespace, Name: LockName(t.ReleaseName)}
+	key := client.ObjectKey{Namespace: namespace, Name: LockName(name)}
 	if err := cl.Get(ctx, key, lease); err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", nil

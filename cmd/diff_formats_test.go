@@ -17,6 +17,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/kube"
 )
 
 func TestDiffOutputFormats(t *testing.T) {
@@ -158,7 +159,7 @@ rules: []
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &core.Workspace{Config: cfg, Cluster: core.NewCluster(flags)}
+	w := &core.Workspace{Config: cfg, Cluster: kube.NewCluster(flags)}
 	d, err := w.Desired(context.Background(), core.RenderOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)

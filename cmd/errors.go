@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
 	"github.com/cozyhr/cozyhr/core/values"
 )
@@ -23,6 +24,9 @@ func userMessage(err error) string {
 		phraseOverride,
 		phraseHeld,
 		phraseNeedsCluster,
+		phraseKubeconfig,
+		phraseUnreachable,
+		phraseTimeout,
 	}
 	for _, p := range phrasings {
 		if inner, text, ok := p(err); ok {
@@ -113,4 +117,47 @@ func phraseNeedsCluster(err error) (error, string, bool) {
 		return nil, "", false
 	}
 	return ne, ne.Error() + "; drop --offline", true
+}
+
+func phraseKubeconfig(err error) (error, string, bool) {
+	var ke *kube.KubeconfigError
+	if !errors.As(err, &ke) {
+		return nil, "", false
+	}
+	if ke.Missing {
+		return ke, "no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig, or render without a cluster with --offline", true
+	}
+	return ke, ke.Error() + ": check the file --kubeconfig or KUBECONFIG names, or render with --offline", true
+}
+
+func phraseUnreachable(err error) (error, string, bool) {
+	var ue *kube.UnreachableError
+	if !errors.As(err, &ue) {
+		return nil, "", false
+	}
+	return ue, ue.Error() + " (check --kubeconfig/--context, or render with --offline)", true
+}
+
+func phraseTimeout(err error) (error, string, bool) {
+	var te *kube.TimeoutError
+	if !errors.As(err, &te) {
+		return nil, "", false
+	}
+	return te, te.Error() + ": check that it is up and reachable (kubectl get --raw /readyz), or give a slow server longer with --request-timeout", true
+}
+
+// explainTimeout replaces an error caused by a server that did not answer
+// with the timeout itself, whatever the library in between made of it.
+func explainTimeout(t *kube.RequestTimeouts, err error) error {
+	if err == nil {
+		return nil
+	}
+	if te := t.TimedOut(); te != nil {
+		var ee *core.ExitError
+		if errors.As(err, &ee) && ee.Silent {
+			return err
+		}
+		return te
+	}
+	return err
 }

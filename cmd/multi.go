@@ -21,6 +21,7 @@ import (
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/batch"
+	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
@@ -69,12 +70,12 @@ func manyCharts(cmd *cobra.Command) bool {
 // sharedRun is what every chart of a run over many shares: one connection
 // (one discovery, one set of clients), one plugin host, one colour choice.
 type sharedRun struct {
-	cluster *core.Cluster
+	cluster *kube.Cluster
 	plugins *host.Host
 	color   bool
 	stdin   []byte
 	// timeouts is the parent's: the shared cluster's requests record there.
-	timeouts *core.RequestTimeouts
+	timeouts *kube.RequestTimeouts
 }
 
 // chartOutcome is what a chart's run reports for the summary.
@@ -268,7 +269,7 @@ func (b *lastLineBuffer) Bytes() []byte {
 // when any chart failed, else 2 when any diff --exit-code found changes.
 func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 	ctx := cmd.Context()
-	g.shared = &sharedRun{cluster: core.NewCluster(g.kube), plugins: g.pluginHost(), color: g.color(), timeouts: g.timeouts}
+	g.shared = &sharedRun{cluster: kube.NewCluster(g.kube), plugins: g.pluginHost(), color: g.color(), timeouts: g.timeouts}
 	base := chartArgs(cmd)
 	if slices.Contains(base, "--values=-") {
 		data, err := io.ReadAll(g.streams.In)

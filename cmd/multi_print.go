@@ -185,7 +185,7 @@ func (p *manyPrinter) result(i int, o batch.Outcome) string {
 		if errors.Is(o.Err, context.Canceled) || core.ExitCode(o.Err) == core.ExitInterrupted {
 			return "interrupted"
 		}
-		msg, _, _ := strings.Cut(userMessage(p.g.timeouts.Explain(o.Err)), "\n")
+		msg, _, _ := strings.Cut(userMessage(explainTimeout(p.g.timeouts, o.Err)), "\n")
 		if len([]rune(msg)) > 70 {
 			msg = string([]rune(msg)[:69]) + "…"
 		}

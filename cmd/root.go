@@ -23,6 +23,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
 	"github.com/cozyhr/cozyhr/plugins/host"
 )
@@ -41,7 +42,7 @@ type globalOptions struct {
 	configFile string
 	kube       *genericclioptions.ConfigFlags
 	// timeouts bounds each API request (--request-timeout).
-	timeouts *core.RequestTimeouts
+	timeouts *kube.RequestTimeouts
 	noColor  bool
 	debug    bool
 	noHooks  bool
@@ -90,7 +91,7 @@ func hooked(command string) bool {
 }
 
 func newGlobalOptions(streams IOStreams) *globalOptions {
-	return &globalOptions{streams: streams, kube: genericclioptions.NewConfigFlags(true), timeouts: &core.RequestTimeouts{}}
+	return &globalOptions{streams: streams, kube: genericclioptions.NewConfigFlags(true), timeouts: &kube.RequestTimeouts{}}
 }
 
 // newRootCmd builds the cozyhr command tree over g.
@@ -99,7 +100,7 @@ func newRootCmd(g *globalOptions) *cobra.Command {
 	// lines, once each, as kubectl prints them; not as klog lines.
 	warnings := rest.NewWarningWriter(g.streams.ErrOut, rest.WarningWriterOptions{Deduplicate: true})
 	g.kube.WrapConfigFn = func(c *rest.Config) *rest.Config {
-		c = core.TuneRESTConfig(c)
+		c = kube.TuneRESTConfig(c)
 		c.WarningHandler = warnings
 		return g.timeouts.Wrap(c)
 	}
@@ -129,7 +130,7 @@ in the chart directory.`,
 	pf.BoolVar(&g.debug, "debug", false, "print Helm's debug log to stderr")
 	pf.BoolVar(&g.noHooks, "no-hooks", false, "skip the pre and post hooks of .cozyhr.yaml (not Helm hooks)")
 	pf.BoolVar(&g.plain, "plain", false, "ignore any HelmRelease: render and apply as plain Helm")
-	pf.DurationVar(&g.timeouts.Read, "request-timeout", core.DefaultRequestTimeout, "how long to wait for the API server to answer a read, as kubectl's flag (writes wait at least 45s; 0 waits forever)")
+	pf.DurationVar(&g.timeouts.Read, "request-timeout", kube.DefaultRequestTimeout, "how long to wait for the API server to answer a read, as kubectl's flag (writes wait at least 45s; 0 waits forever)")
 	pf.BoolVar(&g.waitForLock, "wait-for-lock", false, "apply, delete and rollback: wait while another run holds the release's lock")
 	// cozyhr v1.6 called -C --working-directory; scripts still say so.
 	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
@@ -195,7 +196,7 @@ func (g *globalOptions) execute(ctx context.Context, args []string) error {
 	if g.shared != nil {
 		timeouts = g.shared.timeouts
 	}
-	err = timeouts.Explain(err)
+	err = explainTimeout(timeouts, err)
 	if err != nil {
 		if ee, ok := err.(*core.ExitError); !ok || !ee.Silent {
 			fmt.Fprintf(g.streams.ErrOut, "Error: %s\n", userMessage(err))
@@ -338,11 +339,11 @@ func (g *globalOptions) finishStage(ctx context.Context, err error) error {
 }
 
 // cluster is the run's connection; one for every chart of a run over many.
-func (g *globalOptions) cluster() *core.Cluster {
+func (g *globalOptions) cluster() *kube.Cluster {
 	if g.shared != nil {
 		return g.shared.cluster
 	}
-	return core.NewCluster(g.kube)
+	return kube.NewCluster(g.kube)
 }
 
 // pluginHost is the run's plugin host, made on first use.

@@ -8,10 +8,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
-	"helm.sh/helm/v4/pkg/kube"
+	helmkube "helm.sh/helm/v4/pkg/kube"
 	"helm.sh/helm/v4/pkg/postrenderer"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
 	release "helm.sh/helm/v4/pkg/release/v1"
@@ -204,14 +205,14 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	if d.postRenderer != nil {
 		post = d.postRenderer
 	}
-	wait := kube.HookOnlyStrategy
+	wait := helmkube.HookOnlyStrategy
 	if opts.Wait {
-		wait = kube.StatusWatcherStrategy
+		wait = helmkube.StatusWatcherStrategy
 	}
 	ssa := useServerSideApply(t.HelmRelease, d.Previous, install)
 	res.ServerSide = ssa
 	// Helm reads its field manager from a package variable.
-	leave := w.Cluster.applies.enter(fieldManager(t), func(m string) { kube.ManagedFieldsManager = m })
+	leave := w.Cluster.WithFieldManager(fieldManager(t))
 	defer leave()
 
 	var view *readinessView
@@ -289,7 +290,7 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 				f.Previous = d.Previous.Version
 			}
 			// The status is written from the release as it is now, re-read.
-			if last, lerr := lastRelease(d.helm, t.ReleaseName); lerr == nil && last != nil && last.Version > f.Previous && last.Info != nil && last.Info.Status != rcommon.StatusDeployed {
+			if last, lerr := kube.LastRelease(d.helm, t.ReleaseName); lerr == nil && last != nil && last.Version > f.Previous && last.Info != nil && last.Info.Status != rcommon.StatusDeployed {
 				f.Failed = last
 			}
 			if cl, cerr := w.Cluster.Client(); cerr == nil {
@@ -351,7 +352,7 @@ func (w *Workspace) releaseRecord(d *Desired, rel *release.Release, installed bo
 		if err != nil {
 			return rec, fmt.Errorf("read release %s revision %d: %w", rel.Name, d.Previous.Version, err)
 		}
-		if rec.Superseded, err = asRelease(prev); err != nil {
+		if rec.Superseded, err = kube.AsRelease(prev); err != nil {
 			return rec, err
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"helm.sh/helm/v4/pkg/action"
-	"helm.sh/helm/v4/pkg/kube"
+	helmkube "helm.sh/helm/v4/pkg/kube"
 	"helm.sh/helm/v4/pkg/storage/driver"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -53,9 +53,9 @@ func (w *Workspace) Delete(ctx context.Context, opts DeleteOptions, log io.Write
 	}
 	un := action.NewUninstall(cfg)
 	un.Timeout, un.KeepHistory, un.DisableHooks = opts.Timeout, opts.KeepHistory, opts.DisableHooks
-	un.WaitStrategy = kube.HookOnlyStrategy
+	un.WaitStrategy = helmkube.HookOnlyStrategy
 	if opts.Wait {
-		un.WaitStrategy = kube.StatusWatcherStrategy
+		un.WaitStrategy = helmkube.StatusWatcherStrategy
 	}
 	if _, err := un.Run(t.ReleaseName); err != nil {
 		if !errors.Is(err, driver.ErrReleaseNotFound) {

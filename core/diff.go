@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/gonvenience/ytbx"
 	"github.com/homeport/dyff/pkg/dyff"
@@ -112,7 +113,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 			return nil, fmt.Errorf("release %s manifest: %w", d.Previous.Name, err)
 		}
 		for _, o := range objs {
-			reader.defaultNamespace(o.Unstructured)
+			reader.DefaultNamespace(o.Unstructured)
 			previous[manifest.RefOf(o.Unstructured).Key()] = o.Unstructured
 		}
 	}
@@ -155,7 +156,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	pairs := make([]pair, len(desired))
 	seen := map[string]bool{}
 	for i, obj := range desired {
-		reader.defaultNamespace(obj)
+		reader.DefaultNamespace(obj)
 		seen[manifest.RefOf(obj).Key()] = true
 		pairs[i].desired = obj
 	}
@@ -168,14 +169,14 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	removedLive := make([]*unstructured.Unstructured, len(removedRefs))
 
 	all := append(append([]*unstructured.Unstructured(nil), desired...), removedRefs...)
-	state, err := reader.readAll(ctx, all)
+	state, err := reader.ReadAll(ctx, all)
 	if err != nil {
 		return nil, err
 	}
 	for i := range pairs {
 		ref := manifest.RefOf(pairs[i].desired)
-		pairs[i].live = state.objects[ref.Key()]
-		if state.unknown[ref.GroupKind()] {
+		pairs[i].live = state.Objects[ref.Key()]
+		if state.Unknown[ref.GroupKind()] {
 			if crdKinds[ref.GroupKind()] {
 				pairs[i].note = "its CRD is created by this release"
 			} else {
@@ -184,7 +185,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 	}
 	for i, obj := range removedRefs {
-		removedLive[i] = state.objects[manifest.RefOf(obj).Key()]
+		removedLive[i] = state.Objects[manifest.RefOf(obj).Key()]
 	}
 	if opts.ServerSide {
 		g, gctx := errgroup.WithContext(ctx)
@@ -194,7 +195,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 				continue
 			}
 			g.Go(func() (err error) {
-				pairs[i].applied, err = reader.applyDryRun(gctx, withHelmOwnership(pairs[i].desired, d.Target), fieldManager(d.Target))
+				pairs[i].applied, err = reader.ApplyDryRun(gctx, kube.WithHelmOwnership(pairs[i].desired, d.Target.ReleaseName, d.Target.Namespace), fieldManager(d.Target))
 				return err
 			})
 		}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -48,7 +49,7 @@ func (w *Workspace) Events(ctx context.Context, debug io.Writer) ([]Event, error
 	if err != nil {
 		return nil, err
 	}
-	rel, err := lastRelease(cfg, t.ReleaseName)
+	rel, err := kube.LastRelease(cfg, t.ReleaseName)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -53,7 +54,7 @@ func (w *Workspace) History(ctx context.Context, debug io.Writer) (*Target, []Re
 	}
 	var out []Revision
 	for _, r := range rels {
-		rel, err := asRelease(r)
+		rel, err := kube.AsRelease(r)
 		if err != nil {
 			return t, nil, err
 		}

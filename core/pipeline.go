@@ -13,6 +13,7 @@ import (
 	"github.com/cozyhr/cozyhr/core/values"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
 	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
@@ -163,7 +164,7 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		if d.helm, err = w.helmConfig(t, debug); err != nil {
 			return nil, err
 		}
-		if d.Previous, err = lastRelease(d.helm, t.ReleaseName); err != nil {
+		if d.Previous, err = kube.LastRelease(d.helm, t.ReleaseName); err != nil {
 			return nil, err
 		}
 		if d.Previous != nil {

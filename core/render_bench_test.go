@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
 
@@ -58,7 +59,7 @@ func BenchmarkHelmTemplate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rel, err := asRelease(r)
+		rel, err := kube.AsRelease(r)
 		if err != nil {
 			b.Fatal(err)
 		}

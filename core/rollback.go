@@ -8,9 +8,10 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
-	"helm.sh/helm/v4/pkg/kube"
+	helmkube "helm.sh/helm/v4/pkg/kube"
 	release "helm.sh/helm/v4/pkg/release/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,7 +56,7 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 	if err != nil {
 		return nil, err
 	}
-	current, err := lastRelease(cfg, t.ReleaseName)
+	current, err := kube.LastRelease(cfg, t.ReleaseName)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 	if err != nil {
 		return nil, fmt.Errorf("release %s has no revision %d; see cozyhr history", t.ReleaseName, res.To)
 	}
-	to, err := asRelease(target)
+	to, err := kube.AsRelease(target)
 	if err != nil {
 		return nil, err
 	}
@@ -110,13 +111,13 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 	if timeout == 0 {
 		timeout = 5 * time.Minute
 	}
-	leave := w.Cluster.applies.enter(fieldManager(t), func(m string) { kube.ManagedFieldsManager = m })
+	leave := w.Cluster.WithFieldManager(fieldManager(t))
 	defer leave()
 	rb := action.NewRollback(cfg)
 	rb.Version, rb.Timeout, rb.DisableHooks = res.To, timeout, opts.DisableHooks
-	rb.WaitStrategy = kube.HookOnlyStrategy
+	rb.WaitStrategy = helmkube.HookOnlyStrategy
 	if opts.Wait {
-		rb.WaitStrategy = kube.StatusWatcherStrategy
+		rb.WaitStrategy = helmkube.StatusWatcherStrategy
 	}
 	rb.ServerSideApply, rb.ForceConflicts = fmt.Sprint(ssa), ssa
 	rb.ForceReplace = force && !ssa
@@ -141,7 +142,7 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 		}
 		return res, w.applyFailed(t, runErr)
 	}
-	if res.Release, err = lastRelease(cfg, t.ReleaseName); err != nil {
+	if res.Release, err = kube.LastRelease(cfg, t.ReleaseName); err != nil {
 		return res, err
 	}
 	if cl != nil {
@@ -160,7 +161,7 @@ func releaseStatuses(cfg *action.Configuration, name string) (map[int]string, er
 	}
 	out := map[int]string{}
 	for _, r := range hist {
-		rel, err := asRelease(r)
+		rel, err := kube.AsRelease(r)
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +181,7 @@ func rewrittenReleases(cfg *action.Configuration, name string, before map[int]st
 	}
 	var out []*release.Release
 	for _, r := range hist {
-		rel, err := asRelease(r)
+		rel, err := kube.AsRelease(r)
 		if err != nil {
 			return nil, err
 		}

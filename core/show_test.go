@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
 
@@ -41,7 +42,7 @@ func TestShowOfflineIsHelmTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel, err := asRelease(r)
+	rel, err := kube.AsRelease(r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/fluxcd/cli-utils/pkg/object"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
@@ -408,7 +409,7 @@ func (w *Workspace) ReleaseState(ctx context.Context) string {
 	}
 	var parts []string
 	if cfg, err := w.helmConfig(t, nil); err == nil {
-		switch last, err := lastRelease(cfg, t.ReleaseName); {
+		switch last, err := kube.LastRelease(cfg, t.ReleaseName); {
 		case err != nil:
 			parts = append(parts, fmt.Sprintf("release %s could not be read (%v)", t.ReleaseName, err))
 		case last == nil:

@@ -8,11 +8,13 @@ import (
 	"strings"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"helm.sh/helm/v4/pkg/action"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/batch"
+	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
 )
 
@@ -20,7 +22,7 @@ import (
 type Workspace struct {
 	Config *config.Chart
 	// Cluster is nil when working offline.
-	Cluster *Cluster
+	Cluster *kube.Cluster
 	// Notices receives one-line remarks (plain Helm mode, defaults taken).
 	Notices io.Writer
 	// Pipeline overrides the stages; nil means the one .cozyhr.yaml declares.
@@ -194,4 +196,22 @@ func (w *Workspace) Unlock(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return lock.Break(ctx, cl, t.StorageNamespace, t.ReleaseName)
+}
+
+// helmConfig is Helm's configuration for the target's release.
+func (w *Workspace) helmConfig(t *Target, debug io.Writer) (*action.Configuration, error) {
+	if w.Cluster == nil {
+		return nil, &NeedsClusterError{What: "this"}
+	}
+	return w.Cluster.HelmConfig(t.StorageNamespace, t.Namespace, debug)
+}
+
+// liveReader reads the target's live objects; in Flux mode only those that
+// carry the HelmRelease's origin labels are listed.
+func (w *Workspace) liveReader(t *Target, parallelism int) (*kube.LiveReader, error) {
+	selector := ""
+	if info := t.ReleaseInfo(); info.HelmRelease != nil {
+		selector = OriginNameLabel + "=" + info.HelmRelease.Name + "," + OriginNamespaceLbl + "=" + info.HelmRelease.Namespace
+	}
+	return w.Cluster.NewLiveReader(t.Namespace, selector, parallelism)
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	kstatus "github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	corev1 "k8s.io/api/core/v1"
@@ -51,7 +52,7 @@ type readinessView struct {
 	out    io.Writer
 	tty    bool
 	now    func() time.Time
-	reader *liveReader
+	reader *kube.LiveReader
 	// objects are the release's objects, namespaces defaulted as Helm
 	// applies them; hooks holds the keys of those Helm runs as hooks.
 	objects []*unstructured.Unstructured
@@ -80,7 +81,7 @@ func (w *Workspace) startReadinessView(ctx context.Context, d *Desired, out io.W
 				continue
 			}
 			u := o.DeepCopy()
-			reader.defaultNamespace(u)
+			reader.DefaultNamespace(u)
 			v.objects = append(v.objects, u)
 			if hook {
 				v.hooks[manifest.RefOf(u).Key()] = true
@@ -130,13 +131,13 @@ func (v *readinessView) Stop(ctx context.Context) []ObjectStatus {
 }
 
 func (v *readinessView) poll(ctx context.Context) {
-	live, err := v.reader.readAll(ctx, v.objects)
+	live, err := v.reader.ReadAll(ctx, v.objects)
 	if err != nil {
 		return // a passing read error; the next tick tries again
 	}
 	var states []ObjectStatus
 	for _, o := range v.objects {
-		if s, ok := v.status(o, live.objects[manifest.RefOf(o).Key()]); ok {
+		if s, ok := v.status(o, live.Objects[manifest.RefOf(o).Key()]); ok {
 			states = append(states, s)
 		}
 	}

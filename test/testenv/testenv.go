@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,8 +19,6 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-
-	"github.com/cozyhr/cozyhr/core"
 )
 
 // CRDsEnv names the directory of the CRDs the Flux controllers ship
@@ -78,7 +77,7 @@ func Start(kubeconfigDir string) (*Env, error) {
 		_ = e.Stop()
 		return nil, err
 	}
-	env.Client, err = client.New(cfg, client.Options{Scheme: core.Scheme()})
+	env.Client, err = client.New(cfg, client.Options{Scheme: kube.Scheme()})
 	if err != nil {
 		_ = e.Stop()
 		return nil, err

@@ -1,4 +1,4 @@
-package core
+package kube
 
 import (
 	"context"
@@ -43,7 +43,7 @@ type TimeoutError struct {
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("the API server %s did not answer within %s: check that it is up and reachable (kubectl get --raw /readyz), or give a slow server longer with --request-timeout", e.Server, e.Timeout)
+	return fmt.Sprintf("the API server %s did not answer within %s", e.Server, e.Timeout)
 }
 
 func (e *TimeoutError) Unwrap() error { return e.Cause }
@@ -65,22 +65,6 @@ func (t *RequestTimeouts) TimedOut() *TimeoutError {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.timedOut
-}
-
-// Explain replaces an error caused by a server that did not answer with the
-// TimeoutError, whatever the library in between made of it.
-func (t *RequestTimeouts) Explain(err error) error {
-	if err == nil {
-		return nil
-	}
-	if te := t.TimedOut(); te != nil {
-		var ee *ExitError
-		if errors.As(err, &ee) && ee.Silent {
-			return err
-		}
-		return te
-	}
-	return err
 }
 
 func (t *RequestTimeouts) record(server string, d time.Duration, cause error) {

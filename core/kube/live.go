@@ -1,4 +1,4 @@
-package core
+package kube
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 	"k8s.io/client-go/dynamic"
 )
 
-// liveReader reads the live counterparts of rendered objects.
-type liveReader struct {
+// LiveReader reads the live counterparts of rendered objects.
+type LiveReader struct {
 	dyn       dynamic.Interface
 	mapper    meta.RESTMapper
 	namespace string
@@ -28,34 +28,30 @@ type liveReader struct {
 	parallelism int
 }
 
-// liveReader reads the target's live objects: one LIST per kind and
-// namespace, in Flux mode only the objects carrying its origin labels.
-func (w *Workspace) liveReader(t *Target, parallelism int) (*liveReader, error) {
-	dyn, err := w.Cluster.Dynamic()
+// NewLiveReader reads a release's live objects: one LIST per kind and
+// namespace, narrowed to a label selector when given (Flux's origin
+// labels), objects without a namespace defaulted to namespace.
+func (c *Cluster) NewLiveReader(namespace, selector string, parallelism int) (*LiveReader, error) {
+	dyn, err := c.Dynamic()
 	if err != nil {
 		return nil, err
 	}
-	mapper, err := w.Cluster.Mapper()
+	mapper, err := c.Mapper()
 	if err != nil {
 		return nil, err
 	}
-	reader := &liveReader{dyn: dyn, mapper: mapper, namespace: t.Namespace, parallelism: parallelism}
-	if info := t.ReleaseInfo(); info.HelmRelease != nil {
-		// Objects Flux installed carry its origin labels: list only those.
-		reader.selector = OriginNameLabel + "=" + info.HelmRelease.Name + "," + OriginNamespaceLbl + "=" + info.HelmRelease.Namespace
-	}
-	return reader, nil
+	return &LiveReader{dyn: dyn, mapper: mapper, namespace: namespace, selector: selector, parallelism: parallelism}, nil
 }
 
-// liveState is what readAll found.
-type liveState struct {
-	objects map[string]*unstructured.Unstructured // by Ref.Key()
-	unknown map[schema.GroupKind]bool             // kinds the server does not serve
+// LiveState is what ReadAll found.
+type LiveState struct {
+	Objects map[string]*unstructured.Unstructured // by Ref.Key()
+	Unknown map[schema.GroupKind]bool             // kinds the server does not serve
 }
 
-// defaultNamespace gives namespaced objects without a namespace the
+// DefaultNamespace gives namespaced objects without a namespace the
 // release's, and clears it on cluster-scoped ones, as Helm does on apply.
-func (l *liveReader) defaultNamespace(obj *unstructured.Unstructured) {
+func (l *LiveReader) DefaultNamespace(obj *unstructured.Unstructured) {
 	gvk := obj.GroupVersionKind()
 	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
@@ -81,18 +77,18 @@ type listGroup struct {
 	objs      []*unstructured.Unstructured
 }
 
-// readAll fetches the live objects with one LIST per (resource, namespace)
+// ReadAll fetches the live objects with one LIST per (resource, namespace)
 // instead of a GET per object: a batch of one object is a GET, and objects
 // a selected LIST did not return (not labelled yet) fall back to a GET.
-func (l *liveReader) readAll(ctx context.Context, objs []*unstructured.Unstructured) (*liveState, error) {
-	state := &liveState{objects: map[string]*unstructured.Unstructured{}, unknown: map[schema.GroupKind]bool{}}
+func (l *LiveReader) ReadAll(ctx context.Context, objs []*unstructured.Unstructured) (*LiveState, error) {
+	state := &LiveState{Objects: map[string]*unstructured.Unstructured{}, Unknown: map[schema.GroupKind]bool{}}
 	batches := map[string]*listGroup{}
 	var order []*listGroup
 	for _, obj := range objs {
 		gvk := obj.GroupVersionKind()
 		m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if meta.IsNoMatchError(err) {
-			state.unknown[gvk.GroupKind()] = true
+			state.Unknown[gvk.GroupKind()] = true
 			continue
 		}
 		if err != nil {
@@ -115,7 +111,7 @@ func (l *liveReader) readAll(ctx context.Context, objs []*unstructured.Unstructu
 	var mu sync.Mutex
 	found := func(u *unstructured.Unstructured) {
 		mu.Lock()
-		state.objects[manifest.RefOf(u).Key()] = u
+		state.Objects[manifest.RefOf(u).Key()] = u
 		mu.Unlock()
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -159,14 +155,14 @@ func (l *liveReader) readAll(ctx context.Context, objs []*unstructured.Unstructu
 	return state, nil
 }
 
-func (l *liveReader) resource(b *listGroup) dynamic.ResourceInterface {
+func (l *LiveReader) resource(b *listGroup) dynamic.ResourceInterface {
 	if b.namespace == "" {
 		return l.dyn.Resource(b.resource)
 	}
 	return l.dyn.Resource(b.resource).Namespace(b.namespace)
 }
 
-func (l *liveReader) get(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured, found func(*unstructured.Unstructured)) error {
+func (l *LiveReader) get(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured, found func(*unstructured.Unstructured)) error {
 	live, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
@@ -178,9 +174,9 @@ func (l *liveReader) get(ctx context.Context, ri dynamic.ResourceInterface, obj 
 	return nil
 }
 
-// applyDryRun returns what the server would store if obj were applied with
+// ApplyDryRun returns what the server would store if obj were applied with
 // server-side apply: defaults, admission webhooks and conversions included.
-func (l *liveReader) applyDryRun(ctx context.Context, obj *unstructured.Unstructured, manager string) (*unstructured.Unstructured, error) {
+func (l *LiveReader) ApplyDryRun(ctx context.Context, obj *unstructured.Unstructured, manager string) (*unstructured.Unstructured, error) {
 	gvk := obj.GroupVersionKind()
 	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
@@ -203,10 +199,10 @@ func (l *liveReader) applyDryRun(ctx context.Context, obj *unstructured.Unstruct
 	return out, nil
 }
 
-// withHelmOwnership is obj as Helm writes it: with the ownership label and
+// WithHelmOwnership is obj as Helm writes it: with the ownership label and
 // annotations Helm adds to every object of a release. A server-side dry-run
 // without them would show Helm's own metadata as removed.
-func withHelmOwnership(obj *unstructured.Unstructured, t *Target) *unstructured.Unstructured {
+func WithHelmOwnership(obj *unstructured.Unstructured, releaseName, namespace string) *unstructured.Unstructured {
 	obj = obj.DeepCopy()
 	labels := obj.GetLabels()
 	if labels == nil {
@@ -218,8 +214,8 @@ func withHelmOwnership(obj *unstructured.Unstructured, t *Target) *unstructured.
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
-	annotations["meta.helm.sh/release-name"] = t.ReleaseName
-	annotations["meta.helm.sh/release-namespace"] = t.Namespace
+	annotations["meta.helm.sh/release-name"] = releaseName
+	annotations["meta.helm.sh/release-namespace"] = namespace
 	obj.SetAnnotations(annotations)
 	return obj
 }

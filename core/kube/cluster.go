@@ -1,7 +1,9 @@
-package core
+// Package kube is cozyhr's access to the cluster: shared clients for one
+// kubeconfig context, request timeouts, batched reads of live objects,
+// Helm's storage.
+package kube
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 
@@ -9,6 +11,7 @@ import (
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
+	helmkube "helm.sh/helm/v4/pkg/kube"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -65,6 +68,13 @@ type fieldManagerGate struct {
 	active  int
 }
 
+// WithFieldManager runs a Helm write with Helm's field manager set to
+// manager. Helm reads it from one package variable, so when charts are
+// applied in parallel, writes with another field manager wait their turn.
+func (c *Cluster) WithFieldManager(manager string) (leave func()) {
+	return c.applies.enter(manager, func(m string) { helmkube.ManagedFieldsManager = m })
+}
+
 // enter waits until manager may be set, sets it, and returns the release.
 func (g *fieldManagerGate) enter(manager string, set func(string)) (leave func()) {
 	g.mu.Lock()
@@ -112,11 +122,11 @@ func (c *Cluster) RESTConfig() (*rest.Config, error) {
 	if c.rest == nil {
 		raw, err := c.Getter.ToRawKubeConfigLoader().RawConfig()
 		if err != nil {
-			return nil, fmt.Errorf("kubeconfig is not readable as a kubeconfig file (%v): check the file --kubeconfig or KUBECONFIG names, or render with --offline", err)
+			return nil, &KubeconfigError{Err: err}
 		}
 		if len(raw.Contexts) == 0 && len(raw.Clusters) == 0 {
 			if f, ok := c.Getter.(*genericclioptions.ConfigFlags); !ok || f.APIServer == nil || *f.APIServer == "" {
-				return nil, errors.New("no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig, or render without a cluster with --offline")
+				return nil, &KubeconfigError{Missing: true}
 			}
 		}
 		cfg, err := c.Getter.ToRESTConfig()
@@ -196,7 +206,7 @@ func (c *Cluster) Capabilities() (*common.Capabilities, error) {
 	}
 	v, err := dc.ServerVersion()
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach the cluster: %w (check --kubeconfig/--context, or render with --offline)", err)
+		return nil, &UnreachableError{Err: err}
 	}
 	versions, err := action.GetVersionSet(dc)
 	if err != nil {
@@ -234,3 +244,26 @@ func (c *Cluster) ResetDiscovery() {
 	c.caps = nil
 	c.mu.Unlock()
 }
+
+// KubeconfigError is a kubeconfig that is missing or not readable.
+type KubeconfigError struct {
+	// Missing says no kubeconfig was found at all.
+	Missing bool
+	Err     error
+}
+
+func (e *KubeconfigError) Error() string {
+	if e.Missing {
+		return "no kubeconfig found"
+	}
+	return fmt.Sprintf("kubeconfig is not readable as a kubeconfig file (%v)", e.Err)
+}
+
+func (e *KubeconfigError) Unwrap() error { return e.Err }
+
+// UnreachableError is a cluster whose API server did not answer discovery.
+type UnreachableError struct{ Err error }
+
+func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach the cluster: %v", e.Err) }
+
+func (e *UnreachableError) Unwrap() error { return e.Err }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/hooks"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
 	"github.com/cozyhr/cozyhr/plugins/host"
@@ -84,7 +85,7 @@ type stageRun struct {
 // hooked reports whether a command is a stage that runs .cozyhr.yaml hooks.
 func hooked(command string) bool {
 	switch command {
-	case core.StageUpdate, core.StageImage, core.StageShow, core.StageDiff, core.StageApply, core.StageDelete:
+	case hooks.StageUpdate, hooks.StageImage, hooks.StageShow, hooks.StageDiff, hooks.StageApply, hooks.StageDelete:
 		return true
 	}
 	return false
@@ -314,8 +315,8 @@ func (g *globalOptions) startStage(cmd *cobra.Command, cfg *config.Chart) error 
 	if g.noHooks || g.stage != nil || !hooked(cmd.Name()) {
 		return nil
 	}
-	g.stage = &stageRun{name: cmd.Name(), cfg: cfg, env: core.HookEnv(cfg, cmd.Name())}
-	return core.RunHooks(cmd.Context(), cfg, g.stage.name, "pre", g.stage.env, g.streams.ErrOut)
+	g.stage = &stageRun{name: cmd.Name(), cfg: cfg, env: hooks.Env(cfg, cmd.Name())}
+	return hooks.Run(cmd.Context(), cfg, g.stage.name, "pre", g.stage.env, g.streams.ErrOut)
 }
 
 // hookEnv records a value for the post hooks.
@@ -332,7 +333,7 @@ func (g *globalOptions) finishStage(ctx context.Context, err error) error {
 	if s == nil || (err != nil && core.ExitCode(err) != core.ExitChanges) {
 		return err
 	}
-	if herr := core.RunHooks(ctx, s.cfg, s.name, "post", s.env, g.streams.ErrOut); herr != nil {
+	if herr := hooks.Run(ctx, s.cfg, s.name, "post", s.env, g.streams.ErrOut); herr != nil {
 		return herr
 	}
 	return err

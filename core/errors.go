@@ -3,7 +3,11 @@
 // library that knows nothing of the command line.
 package core
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/cozyhr/cozyhr/core/hooks"
+)
 
 // Exit codes shared by every command.
 const (
@@ -37,7 +41,7 @@ func ExitCode(err error) int {
 		return ee.Code
 	}
 	// A failing hook's exit code is cozyhr's, as make would pass it on.
-	var he *HookError
+	var he *hooks.Error
 	if errors.As(err, &he) {
 		return he.Code
 	}

@@ -1,4 +1,6 @@
-package core
+// Package hooks runs the pre and post hooks .cozyhr.yaml declares for each
+// stage, streaming their output line by line.
+package hooks
 
 import (
 	"cmp"
@@ -28,8 +30,8 @@ const (
 	StageDelete = "delete"
 )
 
-// StageHooks returns the configured hooks of a stage.
-func StageHooks(cfg *config.Chart, stage string) config.StageHooks {
+// Of returns the configured hooks of a stage.
+func Of(cfg *config.Chart, stage string) config.StageHooks {
 	h := cfg.Hooks
 	switch stage {
 	case StageUpdate:
@@ -48,8 +50,9 @@ func StageHooks(cfg *config.Chart, stage string) config.StageHooks {
 	return config.StageHooks{}
 }
 
-// HookError is a hook that failed; its exit code becomes cozyhr's.
-type HookError struct {
+// Error is a hook that failed; Code is its exit code, which a command
+// line passes on as make would.
+type Error struct {
 	Hook  string
 	Stage string
 	When  string
@@ -57,16 +60,16 @@ type HookError struct {
 	Err   error
 }
 
-func (e *HookError) Error() string {
+func (e *Error) Error() string {
 	return fmt.Sprintf("hook %s (%s-%s) failed: %v", e.Hook, e.When, e.Stage, e.Err)
 }
 
-func (e *HookError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// HookEnv is the environment every hook gets on top of cozyhr's own:
+// Env is the environment every hook gets on top of cozyhr's own:
 // CHART_DIR, RELEASE, NAMESPACE, COZYHR_STAGE and COZYHR_HOOK (pre or
 // post), plus what the stage adds (see docs/hooks.md).
-func HookEnv(cfg *config.Chart, stage string) map[string]string {
+func Env(cfg *config.Chart, stage string) map[string]string {
 	return map[string]string{
 		"CHART_DIR":    cfg.Dir,
 		"RELEASE":      cfg.Release.Name,
@@ -75,13 +78,13 @@ func HookEnv(cfg *config.Chart, stage string) map[string]string {
 	}
 }
 
-// RunHooks runs the pre or post hooks of a stage in order, streaming their
+// Run runs the pre or post hooks of a stage in order, streaming their
 // output to out as "[hook NAME] line". A failing hook stops the stage
 // unless it says continueOnError.
-func RunHooks(ctx context.Context, cfg *config.Chart, stage, when string, env map[string]string, out io.Writer) error {
-	hooks := StageHooks(cfg, stage).Pre
+func Run(ctx context.Context, cfg *config.Chart, stage, when string, env map[string]string, out io.Writer) error {
+	hooks := Of(cfg, stage).Pre
 	if when == "post" {
-		hooks = StageHooks(cfg, stage).Post
+		hooks = Of(cfg, stage).Post
 	}
 	for i, h := range hooks {
 		name := cmp.Or(h.Name, fmt.Sprintf("%s[%d]", when, i))
@@ -129,7 +132,7 @@ func runHook(ctx context.Context, cfg *config.Chart, h config.Hook, name, stage,
 	if err == nil {
 		return nil
 	}
-	he := &HookError{Hook: name, Stage: stage, When: when, Code: 1, Err: err}
+	he := &Error{Hook: name, Stage: stage, When: when, Code: 1, Err: err}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() > 0 {
 		he.Code = exit.ExitCode()

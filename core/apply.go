@@ -276,7 +276,7 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	// run again because it rendered something else.
 	res.Warnings = slices.Clone(d.Warnings)
 	if d.postRenderer != nil {
-		res.Warnings = append(res.Warnings, d.postRenderer.takeWarnings()...)
+		res.Warnings = append(res.Warnings, d.postRenderer.TakeWarnings()...)
 	}
 
 	if err != nil {

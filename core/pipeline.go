@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cozyhr/cozyhr/core/manifest"
+	"github.com/cozyhr/cozyhr/core/postprocess"
 	"github.com/cozyhr/cozyhr/core/values"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
@@ -27,12 +28,12 @@ import (
 // Pipeline holds the pluggable stages: render, then post-process.
 type Pipeline struct {
 	Renderer       Renderer
-	PostProcessors []PostProcessor
+	PostProcessors []postprocess.PostProcessor
 }
 
 // DefaultPipeline renders with Helm and post-renders as helm-controller does.
 func DefaultPipeline() *Pipeline {
-	return &Pipeline{Renderer: HelmRenderer{}, PostProcessors: []PostProcessor{FluxPostRenderer{}}}
+	return &Pipeline{Renderer: HelmRenderer{}, PostProcessors: []postprocess.PostProcessor{FluxPostRenderer{}}}
 }
 
 // RenderOptions are the per-run inputs of the render stage.
@@ -65,7 +66,7 @@ type Desired struct {
 	// postRenderer is the chain that post-processed the render; Helm's own
 	// post-render during apply asks it again and gets the same answers.
 	// Nil when nothing post-processes this release.
-	postRenderer *postRenderer
+	postRenderer *postprocess.Chain
 }
 
 // upgrades reports whether applying upgrades the release rather than
@@ -76,8 +77,8 @@ func (d *Desired) upgrades() bool {
 }
 
 // ReleaseInfo describes the target for post-processors.
-func (t *Target) ReleaseInfo() ReleaseInfo {
-	info := ReleaseInfo{Name: t.ReleaseName, Namespace: t.Namespace}
+func (t *Target) ReleaseInfo() postprocess.ReleaseInfo {
+	info := postprocess.ReleaseInfo{Name: t.ReleaseName, Namespace: t.Namespace}
 	if t.FluxMode() {
 		key := types.NamespacedName{Namespace: t.HelmRelease.Namespace, Name: t.HelmRelease.Name}
 		info.HelmRelease = &key
@@ -89,10 +90,10 @@ func (t *Target) ReleaseInfo() ReleaseInfo {
 }
 
 // changesObjects reports whether post-processing could change anything for
-// this release: a processor that is not Selective always might.
-func (p *Pipeline) changesObjects(rel ReleaseInfo) bool {
+// this release: a processor that is not postprocess.Selective always might.
+func (p *Pipeline) changesObjects(rel postprocess.ReleaseInfo) bool {
 	for _, pp := range p.PostProcessors {
-		if s, ok := pp.(Selective); ok && !s.AppliesTo(rel) {
+		if s, ok := pp.(postprocess.Selective); ok && !s.AppliesTo(rel) {
 			continue
 		}
 		return true
@@ -191,11 +192,11 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		rendered.CRDs = nil
 	}
 	if rel := t.ReleaseInfo(); pipeline.changesObjects(rel) {
-		d.postRenderer = newPostRenderer(ctx, pipeline.PostProcessors, rel)
-		if rendered.Files, err = postRenderFiles(rendered.Files, rel.PostRenderStrategy, d.postRenderer.Run); err != nil {
+		d.postRenderer = postprocess.NewChain(ctx, pipeline.PostProcessors, rel)
+		if rendered.Files, err = postprocess.Files(rendered.Files, rel.PostRenderStrategy, d.postRenderer.Run); err != nil {
 			return nil, err
 		}
-		d.Warnings = d.postRenderer.takeWarnings()
+		d.Warnings = d.postRenderer.TakeWarnings()
 	}
 	if err := rendered.Sort(); err != nil {
 		return nil, err

@@ -1,4 +1,7 @@
-package core
+// Package postprocess is the stage between render and diff: the
+// PostProcessor interface, the chain as a Helm post-renderer, and the
+// built-ins (kustomize) and plugin adapter that implement it.
+package postprocess
 
 import (
 	"bytes"
@@ -43,7 +46,7 @@ type ReleaseInfo struct {
 // implement it alike.
 type PostProcessor interface {
 	Name() string
-	PostProcess(ctx context.Context, rel ReleaseInfo, objs []manifest.Object) (PostProcessResult, error)
+	PostProcess(ctx context.Context, rel ReleaseInfo, objs []manifest.Object) (Result, error)
 }
 
 // Selective is implemented by post-processors that do nothing for some
@@ -54,14 +57,14 @@ type Selective interface {
 	AppliesTo(rel ReleaseInfo) bool
 }
 
-// PostProcessResult is a post-processor's output.
-type PostProcessResult struct {
+// Result is a post-processor's output.
+type Result struct {
 	Objects  []manifest.Object
 	Warnings []string
 }
 
-// RunPostProcessors runs each processor in order over the whole stream.
-func RunPostProcessors(ctx context.Context, pps []PostProcessor, rel ReleaseInfo, objs []manifest.Object) ([]manifest.Object, []string, error) {
+// Run runs each processor in order over the whole stream.
+func Run(ctx context.Context, pps []PostProcessor, rel ReleaseInfo, objs []manifest.Object) ([]manifest.Object, []string, error) {
 	var warnings []string
 	for _, pp := range pps {
 		res, err := pp.PostProcess(ctx, rel, objs)
@@ -79,11 +82,11 @@ func RunPostProcessors(ctx context.Context, pps []PostProcessor, rel ReleaseInfo
 	return objs, warnings, nil
 }
 
-// postRenderer is the post-process chain as a Helm post-renderer: one YAML
+// Chain is the post-process chain as a Helm post-renderer: one YAML
 // stream in, one out. It remembers each stream it answered, so that Helm's
 // own post-render during apply gets exactly what diff compared, without
 // running the chain (and its plugins) a second time.
-type postRenderer struct {
+type Chain struct {
 	ctx   context.Context
 	chain []PostProcessor
 	rel   ReleaseInfo
@@ -93,12 +96,13 @@ type postRenderer struct {
 	warnings []string
 }
 
-func newPostRenderer(ctx context.Context, chain []PostProcessor, rel ReleaseInfo) *postRenderer {
-	return &postRenderer{ctx: ctx, chain: chain, rel: rel, answers: map[string][]byte{}}
+// NewChain makes the chain of pps for rel.
+func NewChain(ctx context.Context, pps []PostProcessor, rel ReleaseInfo) *Chain {
+	return &Chain{ctx: ctx, chain: pps, rel: rel, answers: map[string][]byte{}}
 }
 
 // Run implements Helm's postrenderer.PostRenderer.
-func (p *postRenderer) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
+func (p *Chain) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 	p.mu.Lock()
 	answer, ok := p.answers[in.String()]
 	p.mu.Unlock()
@@ -109,7 +113,7 @@ func (p *postRenderer) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("post-render input: %w", err)
 	}
-	objs, warnings, err := RunPostProcessors(p.ctx, p.chain, p.rel, objs)
+	objs, warnings, err := Run(p.ctx, p.chain, p.rel, objs)
 	if err != nil {
 		return nil, err
 	}
@@ -124,8 +128,8 @@ func (p *postRenderer) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 	return &out, nil
 }
 
-// takeWarnings returns the warnings gathered so far, once.
-func (p *postRenderer) takeWarnings() []string {
+// TakeWarnings returns the warnings gathered so far, once.
+func (p *Chain) TakeWarnings() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	w := p.warnings
@@ -137,13 +141,13 @@ func (p *postRenderer) takeWarnings() []string {
 // template path while its post-renderer runs.
 const postRenderFilenameAnnotation = "postrenderer.helm.sh/postrender-filename"
 
-// postRenderFiles hands rendered templates to run as Helm 4 does before it
+// Files hands rendered templates to run as Helm 4 does before it
 // sorts them (pkg/action renderResources): the documents of every file, in
 // file-name order, go through kyaml with their path in an annotation, and
 // come back regrouped by that path. Helm re-encodes every document on this
 // way, so what it stores differs in text from an unpost-rendered render;
 // doing the same here is what makes show equal the stored manifest.
-func postRenderFiles(files map[string]string, strategy helmv2.PostRenderStrategy, run func(*bytes.Buffer) (*bytes.Buffer, error)) (map[string]string, error) {
+func Files(files map[string]string, strategy helmv2.PostRenderStrategy, run func(*bytes.Buffer) (*bytes.Buffer, error)) (map[string]string, error) {
 	switch strategy {
 	case helmv2.PostRenderStrategyCombined, "":
 		return postRenderGroup(files, "", run)

@@ -9,8 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/cozyhr/cozyhr/core"
 )
 
 // Every command's help shows examples, as helm's and kubectl's do.
@@ -108,7 +106,7 @@ func TestHelmValueFlags(t *testing.T) {
 	err := Execute(context.Background(), []string{"-C", dir, "show", "--offline", "-s", "templates/configmap.yaml", "-s", "templates/deployment.yaml",
 		"-f", "-", "-f", srv.URL + "/values.yaml", "--set-file", "message=" + msg, "--set-json", `widget={"enabled":false}`},
 		IOStreams{In: strings.NewReader("image:\n  tag: from-stdin\n"), Out: &out, ErrOut: &errOut})
-	if core.ExitCode(err) != 0 {
+	if ExitCode(err) != 0 {
 		t.Fatalf("show: %v\n%s", err, errOut.String())
 	}
 	for _, want := range []string{"<h1>from a file</h1>", "replicas: 5", "nginx:from-stdin"} {

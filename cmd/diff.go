@@ -100,7 +100,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 				}
 			}
 			if o.exitCode && res.HasChanges() {
-				return &core.ExitError{Code: core.ExitChanges, Err: core.ErrChangesFound, Silent: true}
+				return &ExitError{Code: ExitChanges, Err: ErrChangesFound, Silent: true}
 			}
 			return nil
 		},

@@ -100,7 +100,7 @@ func cleanError(msg string) string {
 }
 
 // isChanges reports an error that only says diff found changes.
-func isChanges(err error) bool { return err != nil && core.ExitCode(err) == core.ExitChanges }
+func isChanges(err error) bool { return err != nil && ExitCode(err) == ExitChanges }
 
 func phraseHeld(err error) (error, string, bool) {
 	var he *lock.HeldError
@@ -153,7 +153,7 @@ func explainTimeout(t *kube.RequestTimeouts, err error) error {
 		return nil
 	}
 	if te := t.TimedOut(); te != nil {
-		var ee *core.ExitError
+		var ee *ExitError
 		if errors.As(err, &ee) && ee.Silent {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/flux"
 )
 
 // fluxClient connects without needing a chart directory, for commands that
@@ -105,7 +106,7 @@ func newListCmd(g *globalOptions) *cobra.Command {
 			if o.AllNamespaces {
 				ns = ""
 			}
-			items, err := core.ListHelmReleases(cmd.Context(), cl, ns, selector)
+			items, err := flux.List(cmd.Context(), cl, ns, selector)
 			if err != nil {
 				return err
 			}
@@ -129,7 +130,7 @@ func (g *globalOptions) completeHelmReleases(ctx context.Context, args []string)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
-	items, err := core.ListHelmReleases(ctx, cl, g.chartNamespace(ns), "")
+	items, err := flux.List(ctx, cl, g.chartNamespace(ns), "")
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}

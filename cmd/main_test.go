@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/test/testenv"
 )
 
@@ -70,7 +69,7 @@ func cozyhr(t *testing.T, args ...string) result {
 	var out, errOut bytes.Buffer
 	full := append([]string{"--kubeconfig", env.Kubeconfig}, args...)
 	err := Execute(context.Background(), full, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-	return result{out: out.String(), err: errOut.String(), code: core.ExitCode(err)}
+	return result{out: out.String(), err: errOut.String(), code: ExitCode(err)}
 }
 
 // mustRun fails the test unless the command exits with want.

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/batch"
 )
 
@@ -182,7 +181,7 @@ func (p *manyPrinter) result(i int, o batch.Outcome) string {
 	case !o.Ran():
 		return "skipped: " + o.Skipped
 	case o.Err != nil && !isChanges(o.Err):
-		if errors.Is(o.Err, context.Canceled) || core.ExitCode(o.Err) == core.ExitInterrupted {
+		if errors.Is(o.Err, context.Canceled) || ExitCode(o.Err) == ExitInterrupted {
 			return "interrupted"
 		}
 		msg, _, _ := strings.Cut(userMessage(explainTimeout(p.g.timeouts, o.Err)), "\n")
@@ -226,7 +225,7 @@ func (p *manyPrinter) summary(outcomes []batch.Outcome) error {
 		return err
 	}
 	if p.ctx.Err() != nil {
-		return &core.InterruptedError{State: fmt.Sprintf("%d of %d charts started; the summary above says how each ended", len(outcomes)-skipped, len(outcomes)), Err: p.ctx.Err()}
+		return &InterruptedError{State: fmt.Sprintf("%d of %d charts started; the summary above says how each ended", len(outcomes)-skipped, len(outcomes)), Err: p.ctx.Err()}
 	}
 	if len(failed) > 0 {
 		msg := fmt.Sprintf("%d of %d charts failed: %s", len(failed), len(outcomes), strings.Join(failed, ", "))
@@ -239,7 +238,7 @@ func (p *manyPrinter) summary(outcomes []batch.Outcome) error {
 		return fmt.Errorf("%d of %d charts were not run", skipped, len(outcomes))
 	}
 	if changes {
-		return &core.ExitError{Code: core.ExitChanges, Err: core.ErrChangesFound, Silent: true}
+		return &ExitError{Code: ExitChanges, Err: ErrChangesFound, Silent: true}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/core"
 )
 
@@ -27,7 +28,7 @@ or HelmRepository behind it. A suspended HelmRelease is refused.`,
 			if err != nil {
 				return err
 			}
-			return w.Reconcile(cmd.Context(), o, g.streams.ErrOut)
+			return w.Reconcile(cmd.Context(), o, output.Reconcile{W: g.streams.ErrOut})
 		},
 	}
 	f := cmd.Flags()

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/hooks"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
@@ -199,7 +200,9 @@ func (g *globalOptions) execute(ctx context.Context, args []string) error {
 	}
 	err = explainTimeout(timeouts, err)
 	if err != nil {
-		if ee, ok := err.(*core.ExitError); !ok || !ee.Silent {
+		// A failure already shown (as a reconcile's ✗ line) is not repeated.
+		var shown *flux.ReportedError
+		if ee, ok := err.(*ExitError); (!ok || !ee.Silent) && !errors.As(err, &shown) {
 			fmt.Fprintf(g.streams.ErrOut, "Error: %s\n", userMessage(err))
 		}
 	}
@@ -249,7 +252,7 @@ func (g *globalOptions) workspace(cmd *cobra.Command, offline bool, overrides ma
 // afresh with a short grace.
 func (g *globalOptions) interrupted(ctx context.Context, err error) error {
 	state := "nothing was written"
-	var ie *core.InterruptedError
+	var ie *InterruptedError
 	switch {
 	case errors.As(err, &ie):
 		state = ie.State
@@ -259,7 +262,7 @@ func (g *globalOptions) interrupted(ctx context.Context, err error) error {
 		state = g.writing.ReleaseState(grace) + "; the next cozyhr apply repairs a pending or failed release"
 	}
 	fmt.Fprintf(g.streams.ErrOut, "cozyhr: interrupted: %s\n", state)
-	return &core.ExitError{Code: core.ExitInterrupted, Err: err, Silent: true}
+	return &ExitError{Code: ExitInterrupted, Err: err, Silent: true}
 }
 
 // lockRelease takes the release's lock for the commands that write it.
@@ -330,7 +333,7 @@ func (g *globalOptions) hookEnv(key, value string) {
 // changes is success.
 func (g *globalOptions) finishStage(ctx context.Context, err error) error {
 	s := g.stage
-	if s == nil || (err != nil && core.ExitCode(err) != core.ExitChanges) {
+	if s == nil || (err != nil && ExitCode(err) != ExitChanges) {
 		return err
 	}
 	if herr := hooks.Run(ctx, s.cfg, s.name, "post", s.env, g.streams.ErrOut); herr != nil {

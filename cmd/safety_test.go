@@ -15,8 +15,6 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-
-	"github.com/cozyhr/cozyhr/core"
 )
 
 // Bad or conflicting input gets a clear error, before anything changes.
@@ -94,7 +92,7 @@ func TestClearMessagesForCommonMistakes(t *testing.T) {
 			args = append([]string{"--kubeconfig", kubeconfig}, args...)
 		}
 		err := Execute(context.Background(), args, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-		return result{out: out.String(), err: errOut.String(), code: core.ExitCode(err)}
+		return result{out: out.String(), err: errOut.String(), code: ExitCode(err)}
 	}
 	cases := []struct {
 		name       string
@@ -186,8 +184,8 @@ current-context: frozen
 			args := append([]string{"--kubeconfig", kubeconfig, "--request-timeout", "1s", "-C", dir}, command...)
 			err := Execute(context.Background(), args, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 			want := "Error: the API server https://" + ln.Addr().String() + " did not answer within 1s"
-			if core.ExitCode(err) != 1 || !strings.HasPrefix(errOut.String(), want) || strings.Count(errOut.String(), "\n") != 1 {
-				t.Errorf("exit %d, stderr is not the one line %q…:\n%s", core.ExitCode(err), want, errOut.String())
+			if ExitCode(err) != 1 || !strings.HasPrefix(errOut.String(), want) || strings.Count(errOut.String(), "\n") != 1 {
+				t.Errorf("exit %d, stderr is not the one line %q…:\n%s", ExitCode(err), want, errOut.String())
 			}
 		})
 	}

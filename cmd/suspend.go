@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/spf13/cobra"
 )
 
@@ -45,7 +46,7 @@ and wait until helm-controller has handled it, as flux resume does.`,
 			if err != nil {
 				return err
 			}
-			_, err = w.Resume(cmd.Context(), wait, timeout, g.streams.ErrOut)
+			_, err = w.Resume(cmd.Context(), wait, timeout, g.streams.ErrOut, output.Reconcile{W: g.streams.ErrOut})
 			return err
 		},
 	}

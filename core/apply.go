@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
@@ -157,7 +158,7 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		if err != nil {
 			return nil, err
 		}
-		if err := setSuspend(ctx, cl, t.HelmRelease, true); err != nil {
+		if err := flux.SetSuspend(ctx, cl, t.HelmRelease, true); err != nil {
 			return nil, err
 		}
 		res.Suspended = true
@@ -283,7 +284,7 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		helmErr := err
 		err = fmt.Errorf("apply release %s in namespace %s: %w", t.ReleaseName, t.Namespace, err)
 		if t.FluxMode() {
-			f := releaseFailure{Installed: install, ReleaseName: t.ReleaseName, ReleaseNamespace: t.Namespace,
+			f := flux.ReleaseFailure{Installed: install, ReleaseName: t.ReleaseName, ReleaseNamespace: t.Namespace,
 				ChartName: d.Chart.Name(), ChartVersion: d.Chart.Metadata.Version, Values: d.Values, Err: helmErr}
 			// The revision Helm stored as failed, as helm-controller sees it written.
 			if d.Previous != nil {
@@ -296,8 +297,8 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 			if cl, cerr := w.Cluster.Client(); cerr == nil {
 				wctx, cancel := statusContext(ctx)
 				defer cancel()
-				serr := recordFailure(wctx, cl, client.ObjectKeyFromObject(t.HelmRelease), f)
-				if stale := (*staleRecordError)(nil); errors.As(serr, &stale) {
+				serr := flux.RecordFailure(wctx, cl, client.ObjectKeyFromObject(t.HelmRelease), f)
+				if stale := (*flux.StaleRecordError)(nil); errors.As(serr, &stale) {
 					fmt.Fprintf(log, "Note: this run's failure is not recorded in the HelmRelease status: %v\n", stale)
 				} else if serr != nil {
 					fmt.Fprintf(log, "Warning: could not record the failure in the HelmRelease status: %v\n", serr)
@@ -319,9 +320,9 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		if err == nil {
 			wctx, cancel := statusContext(ctx)
 			defer cancel()
-			err = recordRelease(wctx, cl, client.ObjectKeyFromObject(t.HelmRelease), rec)
+			err = flux.RecordRelease(wctx, cl, client.ObjectKeyFromObject(t.HelmRelease), rec)
 		}
-		if stale := (*staleRecordError)(nil); errors.As(err, &stale) {
+		if stale := (*flux.StaleRecordError)(nil); errors.As(err, &stale) {
 			fmt.Fprintf(log, "Note: revision %d is not recorded in the HelmRelease status: %v\n", rel.Version, stale)
 			err = nil
 		}
@@ -335,7 +336,7 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		if err != nil {
 			return res, err
 		}
-		if err := setSuspend(ctx, cl, t.HelmRelease, false); err != nil {
+		if err := flux.SetSuspend(ctx, cl, t.HelmRelease, false); err != nil {
 			return res, err
 		}
 		res.Resumed = true
@@ -345,8 +346,8 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 
 // releaseRecord gathers what the status records of this apply: the previous
 // revision as Helm left it (superseded) and the inventory.
-func (w *Workspace) releaseRecord(d *Desired, rel *release.Release, installed bool, took time.Duration) (releaseRecord, error) {
-	rec := releaseRecord{Release: rel, Values: d.Values, Installed: installed, StorageNamespace: d.Target.StorageNamespace, Took: took}
+func (w *Workspace) releaseRecord(d *Desired, rel *release.Release, installed bool, took time.Duration) (flux.ReleaseRecord, error) {
+	rec := flux.ReleaseRecord{Release: rel, Values: d.Values, Installed: installed, StorageNamespace: d.Target.StorageNamespace, Took: took}
 	if !installed && d.Previous != nil {
 		prev, err := d.helm.Releases.Get(rel.Name, d.Previous.Version)
 		if err != nil {
@@ -368,7 +369,7 @@ func (w *Workspace) releaseRecord(d *Desired, rel *release.Release, installed bo
 	if err != nil {
 		return rec, err
 	}
-	rec.Inventory, err = releaseInventory(rel, crds, mapper)
+	rec.Inventory, err = flux.ReleaseInventory(rel, crds, mapper)
 	return rec, err
 }
 

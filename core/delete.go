@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/flux"
 	"helm.sh/helm/v4/pkg/action"
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	"helm.sh/helm/v4/pkg/storage/driver"
@@ -41,7 +42,7 @@ func (w *Workspace) Delete(ctx context.Context, opts DeleteOptions, log io.Write
 			return err
 		}
 		if !t.HelmRelease.Spec.Suspend {
-			if err := setSuspend(ctx, cl, t.HelmRelease, true); err != nil {
+			if err := flux.SetSuspend(ctx, cl, t.HelmRelease, true); err != nil {
 				return err
 			}
 			fmt.Fprintf(log, "Suspended HelmRelease %s/%s so that Flux does not reinstall the release.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
@@ -72,7 +73,7 @@ func (w *Workspace) Delete(ctx context.Context, opts DeleteOptions, log io.Write
 		// The HelmRelease stays; its status must not go on saying the
 		// release is installed.
 		msg := fmt.Sprintf("Helm uninstall succeeded for release %s/%s (by cozyhr delete --keep-helmrelease)", t.Namespace, t.ReleaseName)
-		if err := recordUninstall(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), msg); err != nil {
+		if err := flux.RecordUninstall(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), msg); err != nil {
 			fmt.Fprintf(log, "Warning: could not record the uninstall in the HelmRelease status: %v\n", err)
 		}
 		fmt.Fprintf(log, "Kept HelmRelease %s/%s, suspended: resume it to let Flux install the release again. Deleting it while suspended is safe now: the release is already uninstalled.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)

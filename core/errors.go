@@ -1,65 +1,8 @@
 // Package core is cozyhr's engine: it renders a chart, post-processes the
 // manifests, diffs them against the live cluster and applies them, as a
-// library that knows nothing of the command line.
+// library that knows nothing of the command line. Errors are typed where a
+// caller may act on them; exit codes and flag names are the caller's.
 package core
-
-import (
-	"errors"
-
-	"github.com/cozyhr/cozyhr/core/hooks"
-)
-
-// Exit codes shared by every command.
-const (
-	ExitOK      = 0
-	ExitFailure = 1
-	ExitChanges = 2 // diff --exit-code found changes
-)
-
-// ErrChangesFound is returned by diff with ExitCode set when the desired
-// state differs from the live one; it is not a failure.
-var ErrChangesFound = &ExitError{Code: ExitChanges, Err: errors.New("changes found")}
-
-// ExitError carries the process exit code for an error.
-type ExitError struct {
-	Code int
-	Err  error
-	// Silent errors print nothing: the command already reported the outcome.
-	Silent bool
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// ExitCode maps an error to the process exit code.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return ee.Code
-	}
-	// A failing hook's exit code is cozyhr's, as make would pass it on.
-	var he *hooks.Error
-	if errors.As(err, &he) {
-		return he.Code
-	}
-	return ExitFailure
-}
-
-// ExitInterrupted is 128+SIGINT, as shells report a Ctrl-C.
-const ExitInterrupted = 130
-
-// InterruptedError is a run ended by Ctrl-C; State says, in one line, what
-// it left behind.
-type InterruptedError struct {
-	State string
-	Err   error
-}
-
-func (e *InterruptedError) Error() string { return e.Err.Error() }
-func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // NeedsClusterError is a command run offline that reads or writes the
 // cluster.

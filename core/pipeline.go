@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
+	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/postprocess"
 	"github.com/cozyhr/cozyhr/core/values"
-	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
 	"github.com/cozyhr/cozyhr/core/kube"
 	"helm.sh/helm/v4/pkg/action"
@@ -33,7 +32,7 @@ type Pipeline struct {
 
 // DefaultPipeline renders with Helm and post-renders as helm-controller does.
 func DefaultPipeline() *Pipeline {
-	return &Pipeline{Renderer: HelmRenderer{}, PostProcessors: []postprocess.PostProcessor{FluxPostRenderer{}}}
+	return &Pipeline{Renderer: HelmRenderer{}, PostProcessors: []postprocess.PostProcessor{flux.PostRenderer{}}}
 }
 
 // RenderOptions are the per-run inputs of the render stage.
@@ -135,10 +134,10 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		if err != nil {
 			return nil, err
 		}
-		if hrValues, secretPaths, err = fluxValues(ctx, cl, t.HelmRelease); err != nil {
+		if hrValues, secretPaths, err = flux.Values(ctx, cl, t.HelmRelease); err != nil {
 			return nil, err
 		}
-		if err := mergeChartValuesFiles(ch, w.Config.Dir, chartValuesFiles(t.HelmRelease)); err != nil {
+		if err := flux.MergeChartValuesFiles(ch, w.Config.Dir, flux.ChartValuesFiles(t.HelmRelease)); err != nil {
 			return nil, err
 		}
 	}
@@ -231,62 +230,6 @@ func offlineCapabilities(kubeVersion string, apiVersions []string) (*common.Capa
 		}
 	}
 	return &caps, nil
-}
-
-// Cozystack's ArtifactGenerator merges these values files of the chart
-// directory into the chart's values.yaml of the artifact a HelmRelease's
-// chartRef points at, and names them in this annotation (comma-separated).
-const (
-	ValuesFilesAnnotation       = "cozyhr.cozystack.io/values-files"
-	LegacyValuesFilesAnnotation = "cozypkg.cozystack.io/values-files"
-)
-
-// valuesFiles are the chart's values files the HelmRelease's chart was
-// built with, and where that list came from.
-type valuesFiles struct {
-	files []string
-	from  string
-}
-
-// chartValuesFiles reads the values-files annotation, or else
-// spec.chart.spec.valuesFiles.
-func chartValuesFiles(hr *helmv2.HelmRelease) valuesFiles {
-	for _, a := range []string{ValuesFilesAnnotation, LegacyValuesFilesAnnotation} {
-		if v, ok := hr.Annotations[a]; ok {
-			var files []string
-			for _, f := range strings.Split(v, ",") {
-				if f = strings.TrimSpace(f); f != "" {
-					files = append(files, f)
-				}
-			}
-			return valuesFiles{files: files, from: "HelmRelease annotation " + a}
-		}
-	}
-	if hr.Spec.Chart != nil {
-		return valuesFiles{files: hr.Spec.Chart.Spec.ValuesFiles, from: "HelmRelease spec.chart.spec.valuesFiles"}
-	}
-	return valuesFiles{}
-}
-
-// mergeChartValuesFiles makes the chart's defaults what the HelmRelease's
-// chart was built with: the values files merged in order, the first in
-// place of values.yaml, as source-controller (valuesFiles) and Cozystack's
-// ArtifactGenerator (the annotation) package it. They are the lowest layer
-// of values.
-func mergeChartValuesFiles(ch *chart.Chart, dir string, vf valuesFiles) error {
-	if len(vf.files) == 0 {
-		return nil
-	}
-	merged := map[string]any{}
-	for _, f := range vf.files {
-		v, err := values.ReadFile(filepath.Join(dir, f))
-		if err != nil {
-			return fmt.Errorf("%s: %w", vf.from, err)
-		}
-		values.Merge(merged, v)
-	}
-	ch.Values = merged
-	return nil
 }
 
 // WriteValues prints the composed values as YAML, masking the values that

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/postprocess"
 	"github.com/cozyhr/cozyhr/core/upstream"
 )
@@ -41,14 +42,14 @@ func buildPipeline(cfg *config.Chart, plugins PluginHost) (*Pipeline, error) {
 		p.PostProcessors = append(p.PostProcessors, pp)
 	}
 	if !placed {
-		p.PostProcessors = append([]postprocess.PostProcessor{FluxPostRenderer{}}, p.PostProcessors...)
+		p.PostProcessors = append([]postprocess.PostProcessor{flux.PostRenderer{}}, p.PostProcessors...)
 	}
 	return p, nil
 }
 
 func postProcessorFor(cfg *config.Chart, pc config.Plugin, field string, plugins PluginHost) (postprocess.PostProcessor, error) {
 	if pc.Path == "" && pc.Name == BuiltinFluxPostRender {
-		return FluxPostRenderer{}, nil
+		return flux.PostRenderer{}, nil
 	}
 	var pp postprocess.Plugins
 	if plugins != nil {

@@ -8,14 +8,12 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	release "helm.sh/helm/v4/pkg/release/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -85,7 +83,7 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 			return nil, err
 		}
 		if !t.HelmRelease.Spec.Suspend {
-			if err := setSuspend(ctx, cl, t.HelmRelease, true); err != nil {
+			if err := flux.SetSuspend(ctx, cl, t.HelmRelease, true); err != nil {
 				return nil, err
 			}
 			res.Suspended = true
@@ -136,7 +134,7 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 	if runErr != nil {
 		runErr = fmt.Errorf("roll back release %s to revision %d: %w", t.ReleaseName, res.To, runErr)
 		if cl != nil {
-			if serr := recordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, written, runErr); serr != nil {
+			if serr := flux.RecordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, written, runErr); serr != nil {
 				fmt.Fprintf(log, "Warning: could not record the failure in the HelmRelease status: %v\n", serr)
 			}
 		}
@@ -146,7 +144,7 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 		return res, err
 	}
 	if cl != nil {
-		if err := recordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, written, nil); err != nil {
+		if err := flux.RecordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, written, nil); err != nil {
 			return res, w.applyFailed(t, fmt.Errorf("record the rollback in the HelmRelease status: %w", err))
 		}
 	}
@@ -191,52 +189,4 @@ func rewrittenReleases(cfg *action.Configuration, name string, before map[int]st
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	return out, nil
-}
-
-// recordRollback writes the HelmRelease status as helm-controller writes it
-// after its own rollback: the new revision and the one it replaced
-// re-observed with action rollback, Remediated True (or False with the
-// error, counting the failure), and Ready summarised from it: False, as
-// helm-controller holds any rolled-back release to be.
-func recordRollback(ctx context.Context, cl client.Client, key client.ObjectKey, to *release.Release, written []*release.Release, cause error) error {
-	target, err := snapshot(to, helmv2.ReleaseActionRollback)
-	if err != nil {
-		return err
-	}
-	var snaps []*helmv2.Snapshot
-	for _, r := range written {
-		s, err := snapshot(r, helmv2.ReleaseActionRollback)
-		if err != nil {
-			return err
-		}
-		snaps = append(snaps, s)
-	}
-	status, reason := metav1.ConditionTrue, helmv2.RollbackSucceededReason
-	msg := fmt.Sprintf("Helm rollback to previous release %s with chart %s succeeded", target.FullReleaseName(), target.VersionedChartName())
-	if cause != nil {
-		status, reason = metav1.ConditionFalse, helmv2.RollbackFailedReason
-		msg = fmt.Sprintf("Helm rollback to previous release %s with chart %s failed: %s", target.FullReleaseName(), target.VersionedChartName(), cause)
-	}
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		hr := &helmv2.HelmRelease{}
-		if err := cl.Get(ctx, key, hr); err != nil {
-			return err
-		}
-		st := &hr.Status
-		for _, s := range snaps {
-			if !replaceSnapshot(st.History, s) {
-				st.History = append(helmv2.Snapshots{s}, st.History...)
-			}
-		}
-		if cause != nil {
-			st.Failures++
-		}
-		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: helmv2.RemediatedCondition, Status: status, Reason: reason, Message: msg, ObservedGeneration: hr.Generation,
-		})
-		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: "Ready", Status: metav1.ConditionFalse, Reason: reason, Message: msg, ObservedGeneration: hr.Generation,
-		})
-		return cl.Status().Update(ctx, hr)
-	})
 }

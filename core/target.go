@@ -14,6 +14,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/batch"
+	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
 )
@@ -110,7 +111,7 @@ func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	hr, err := getHelmRelease(ctx, cl, t.HelmReleaseKey)
+	hr, err := flux.Get(ctx, cl, t.HelmReleaseKey)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +126,7 @@ func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 	}
 	// The release is the one helm-controller manages: its name and
 	// namespaces come from the HelmRelease.
-	name, ns, storage := fluxReleaseName(hr), hr.GetReleaseNamespace(), hr.GetStorageNamespace()
+	name, ns, storage := flux.ReleaseName(hr), hr.GetReleaseNamespace(), hr.GetStorageNamespace()
 	if name != t.ReleaseName || ns != t.Namespace {
 		w.notice("HelmRelease %s manages release %s in namespace %s; using that", t.HelmReleaseKey, name, ns)
 	}
@@ -211,7 +212,7 @@ func (w *Workspace) helmConfig(t *Target, debug io.Writer) (*action.Configuratio
 func (w *Workspace) liveReader(t *Target, parallelism int) (*kube.LiveReader, error) {
 	selector := ""
 	if info := t.ReleaseInfo(); info.HelmRelease != nil {
-		selector = OriginNameLabel + "=" + info.HelmRelease.Name + "," + OriginNamespaceLbl + "=" + info.HelmRelease.Namespace
+		selector = flux.OriginNameLabel + "=" + info.HelmRelease.Name + "," + flux.OriginNamespaceLabel + "=" + info.HelmRelease.Namespace
 	}
 	return w.Cluster.NewLiveReader(t.Namespace, selector, parallelism)
 }

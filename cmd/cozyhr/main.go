@@ -8,7 +8,6 @@ import (
 	"syscall"
 
 	"github.com/cozyhr/cozyhr/cmd"
-	"github.com/cozyhr/cozyhr/core"
 )
 
 func main() {
@@ -18,5 +17,5 @@ func main() {
 	// After Ctrl-C, Execute says in one line what was left and exits 130.
 	err := cmd.Execute(ctx, os.Args[1:], cmd.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
 	stop()
-	os.Exit(core.ExitCode(err))
+	os.Exit(cmd.ExitCode(err))
 }

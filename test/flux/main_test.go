@@ -32,7 +32,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/cozyhr/cozyhr/cmd"
-	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/test/testenv"
 )
 
@@ -93,7 +92,7 @@ func cozyhr(t *testing.T, args ...string) result {
 	var out, errOut bytes.Buffer
 	full := append([]string{"--kubeconfig", env.Kubeconfig}, args...)
 	err := cmd.Execute(context.Background(), full, cmd.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-	return result{out: out.String(), err: errOut.String(), code: core.ExitCode(err)}
+	return result{out: out.String(), err: errOut.String(), code: cmd.ExitCode(err)}
 }
 
 func (r result) expect(t *testing.T, want int) result {

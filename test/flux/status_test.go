@@ -66,7 +66,7 @@ func TestStatusAfterApplyIsWhatHelmControllerWrites(t *testing.T) {
 		same("history status", f.Status, c.Status)
 		same("history action", f.Action, c.Action)
 		same("history chart", f.ChartName+"@"+f.ChartVersion+" app "+f.AppVersion, c.ChartName+"@"+c.ChartVersion+" app "+c.AppVersion)
-		same("history configDigest", f.ConfigDigest, c.ConfigDigest)
+		same("history flux.ConfigDigest", f.ConfigDigest, c.ConfigDigest)
 		same("history apiVersion", f.APIVersion, c.APIVersion)
 		same("history name/namespace", f.Name+"/"+f.Namespace, c.Name+"/"+c.Namespace)
 		same("history deleted set", f.Deleted.IsZero(), c.Deleted.IsZero())

@@ -1,4 +1,7 @@
-package core
+// Package flux emulates what helm-controller does with a HelmRelease:
+// its values, release naming and post-render, the status it records, and
+// Flux's suspend, resume and reconcile requests.
+package flux
 
 import (
 	"context"
@@ -21,15 +24,15 @@ import (
 // Flux's identity in managedFields and labels, matched so that cozyhr's
 // writes look like the flux CLI's and its renders like helm-controller's.
 const (
-	FluxFieldManager   = "flux-client-side-apply"
-	OriginLabelGroup   = "helm.toolkit.fluxcd.io"
-	OriginNameLabel    = OriginLabelGroup + "/name"
-	OriginNamespaceLbl = OriginLabelGroup + "/namespace"
+	FieldManager         = "flux-client-side-apply"
+	OriginLabelGroup     = "helm.toolkit.fluxcd.io"
+	OriginNameLabel      = OriginLabelGroup + "/name"
+	OriginNamespaceLabel = OriginLabelGroup + "/namespace"
 )
 
-// getHelmRelease returns the HelmRelease, or nil when it or its CRD does not
+// Get returns the HelmRelease, or nil when it or its CRD does not
 // exist: both mean plain Helm mode.
-func getHelmRelease(ctx context.Context, cl client.Client, key types.NamespacedName) (*helmv2.HelmRelease, error) {
+func Get(ctx context.Context, cl client.Client, key types.NamespacedName) (*helmv2.HelmRelease, error) {
 	hr := &helmv2.HelmRelease{}
 	err := cl.Get(ctx, key, hr)
 	switch {
@@ -54,11 +57,11 @@ func helmReleaseValues(hr *helmv2.HelmRelease) (map[string]any, error) {
 	return out, nil
 }
 
-// setSuspend patches spec.suspend with a merge patch, as flux suspend does,
+// SetSuspend patches spec.suspend with a merge patch, as flux suspend does,
 // so that it never conflicts with other writers of the spec.
-func setSuspend(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease, suspend bool) error {
+func SetSuspend(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease, suspend bool) error {
 	patch := client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"spec":{"suspend":%t}}`, suspend))
-	if err := cl.Patch(ctx, hr, patch, client.FieldOwner(FluxFieldManager)); err != nil {
+	if err := cl.Patch(ctx, hr, patch, client.FieldOwner(FieldManager)); err != nil {
 		verb := "resume"
 		if suspend {
 			verb = "suspend"
@@ -71,10 +74,10 @@ func setSuspend(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease, s
 // maxReleaseNameLength is Helm's limit on release names.
 const maxReleaseNameLength = 53
 
-// fluxReleaseName is the release name helm-controller uses: spec.releaseName,
+// ReleaseName is the release name helm-controller uses: spec.releaseName,
 // else [targetNamespace-]name, cut to 40 characters plus a hash of the whole
 // name when longer than Helm allows.
-func fluxReleaseName(hr *helmv2.HelmRelease) string {
+func ReleaseName(hr *helmv2.HelmRelease) string {
 	name := hr.GetReleaseName()
 	if len(name) <= maxReleaseNameLength {
 		return name
@@ -84,12 +87,12 @@ func fluxReleaseName(hr *helmv2.HelmRelease) string {
 	return name[:maxReleaseNameLength-hashLength-1] + "-" + sum[:hashLength]
 }
 
-// fluxValues composes values as helm-controller does: spec.valuesFrom in
+// Values composes values as helm-controller does: spec.valuesFrom in
 // order (ConfigMap or Secret; key values.yaml unless valuesKey; targetPath
 // set with Helm's strvals, quoted values as strings; optional references may
 // be missing), then spec.values on top. It also returns the value paths that
 // came from Secrets, so that printing can mask them.
-func fluxValues(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease) (map[string]any, [][]string, error) {
+func Values(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease) (map[string]any, [][]string, error) {
 	result := map[string]any{}
 	var secretPaths [][]string
 	if hr == nil {

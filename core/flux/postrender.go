@@ -1,4 +1,4 @@
-package core
+package flux
 
 import (
 	"bytes"
@@ -10,23 +10,23 @@ import (
 	"sigs.k8s.io/kustomize/api/resmap"
 )
 
-// FluxPostRenderer does what helm-controller's post-render does, in its
+// PostRenderer does what helm-controller's post-render does, in its
 // order and through the same kustomize machinery, so that the text Helm
 // stores is the same: the HelmRelease's spec.postRenderers (kustomize
 // patches and images), then spec.commonMetadata labels and annotations,
 // then the origin labels (which win a key collision). Each step is one
 // kustomize resource-map round trip, as in helm-controller; labels and
 // annotations go to metadata only. It does nothing in plain Helm mode.
-type FluxPostRenderer struct{}
+type PostRenderer struct{}
 
 // Name implements postprocess.PostProcessor.
-func (FluxPostRenderer) Name() string { return "flux-post-render" }
+func (PostRenderer) Name() string { return "flux-post-render" }
 
 // AppliesTo implements postprocess.Selective: Flux's post-render is for Flux mode only.
-func (FluxPostRenderer) AppliesTo(rel postprocess.ReleaseInfo) bool { return rel.HelmRelease != nil }
+func (PostRenderer) AppliesTo(rel postprocess.ReleaseInfo) bool { return rel.HelmRelease != nil }
 
 // PostProcess implements postprocess.PostProcessor.
-func (f FluxPostRenderer) PostProcess(_ context.Context, rel postprocess.ReleaseInfo, objs []manifest.Object) (postprocess.Result, error) {
+func (f PostRenderer) PostProcess(_ context.Context, rel postprocess.ReleaseInfo, objs []manifest.Object) (postprocess.Result, error) {
 	if !f.AppliesTo(rel) {
 		return postprocess.Result{Objects: objs}, nil
 	}
@@ -56,7 +56,7 @@ func (f FluxPostRenderer) PostProcess(_ context.Context, rel postprocess.Release
 			return postprocess.Result{}, fmt.Errorf("spec.commonMetadata: %w", err)
 		}
 	}
-	origin := map[string]string{OriginNameLabel: rel.HelmRelease.Name, OriginNamespaceLbl: rel.HelmRelease.Namespace}
+	origin := map[string]string{OriginNameLabel: rel.HelmRelease.Name, OriginNamespaceLabel: rel.HelmRelease.Namespace}
 	if data, err = postprocess.TransformStream(data, postprocess.MetadataTransformer(origin, nil)); err != nil {
 		return postprocess.Result{}, fmt.Errorf("origin labels: %w", err)
 	}

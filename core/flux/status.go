@@ -1,4 +1,4 @@
-package core
+package flux
 
 import (
 	"context"
@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
-	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/fluxcd/cli-utils/pkg/object"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
@@ -84,9 +82,9 @@ func releaseDigest(obs observation) (string, error) {
 	return canonicalDigest(func(w io.Writer) error { return json.NewEncoder(w).Encode(obs) })
 }
 
-// configDigest hashes values as Flux's chartutil.DigestValues does: YAML
+// ConfigDigest hashes values as Flux's chartutil.DigestValues does: YAML
 // (yaml.v2) with map keys sorted recursively; empty values hash to nothing.
-func configDigest(values map[string]any) (string, error) {
+func ConfigDigest(values map[string]any) (string, error) {
 	return canonicalDigest(func(w io.Writer) error {
 		if len(values) == 0 {
 			return nil
@@ -128,7 +126,7 @@ func snapshot(rel *releasev4.Release, action helmv2.ReleaseAction) (*helmv2.Snap
 	if err != nil {
 		return nil, err
 	}
-	cfgDigest, err := configDigest(obs.Config)
+	cfgDigest, err := ConfigDigest(obs.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +155,8 @@ func replaceSnapshot(history helmv2.Snapshots, s *helmv2.Snapshot) bool {
 	return false
 }
 
-// releaseRecord is what one install or upgrade wrote, for the status.
-type releaseRecord struct {
+// ReleaseRecord is what one install or upgrade wrote, for the status.
+type ReleaseRecord struct {
 	Release *releasev4.Release
 	// Superseded is the previous revision as Helm left it after an
 	// upgrade (status superseded), nil after an install.
@@ -170,14 +168,14 @@ type releaseRecord struct {
 	Inventory        *helmv2.ResourceInventory
 }
 
-// recordRelease writes the HelmRelease status as helm-controller writes it
+// RecordRelease writes the HelmRelease status as helm-controller writes it
 // after its own successful install or upgrade: the release snapshot in
 // history (the previous one marked superseded, older ones trimmed), the
 // inventory, Released and Ready conditions, the lastAttempted* fields and
 // observed digests, failures cleared. helm-controller then recognises the
 // release as its own when the HelmRelease is resumed. The write re-reads
 // and retries on conflict, so it is never dropped.
-func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, rec releaseRecord) error {
+func RecordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, rec ReleaseRecord) error {
 	action, reason, verb := helmv2.ReleaseActionUpgrade, helmv2.UpgradeSucceededReason, "upgrade"
 	if rec.Installed {
 		action, reason, verb = helmv2.ReleaseActionInstall, helmv2.InstallSucceededReason, "install"
@@ -192,7 +190,7 @@ func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, 
 			return err
 		}
 	}
-	valuesDigest, err := configDigest(rec.Values)
+	valuesDigest, err := ConfigDigest(rec.Values)
 	if err != nil {
 		return err
 	}
@@ -205,7 +203,7 @@ func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, 
 		}
 		st := &hr.Status
 		if newer := newerRecorded(st.History, snap.Name, snap.Namespace, snap.Version); newer != nil {
-			return &staleRecordError{newer: newer}
+			return &StaleRecordError{newer: newer}
 		}
 		if rec.Installed {
 			st.ClearHistory()
@@ -252,10 +250,10 @@ func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, 
 	})
 }
 
-// releaseInventory lists what helm-controller records in status.inventory:
+// ReleaseInventory lists what helm-controller records in status.inventory:
 // the release's resources (not its hooks), namespaced ones given the
 // release namespace when the manifest leaves it out, then the chart's CRDs.
-func releaseInventory(rel *releasev4.Release, crds []manifest.Object, mapper apimeta.RESTMapper) (*helmv2.ResourceInventory, error) {
+func ReleaseInventory(rel *releasev4.Release, crds []manifest.Object, mapper apimeta.RESTMapper) (*helmv2.ResourceInventory, error) {
 	inv := &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{}}
 	objs, err := manifest.ParseManifests([]byte(rel.Manifest))
 	if err != nil {
@@ -283,8 +281,8 @@ func releaseInventory(rel *releasev4.Release, crds []manifest.Object, mapper api
 	return inv, nil
 }
 
-// releaseFailure is a failed install or upgrade, for the status.
-type releaseFailure struct {
+// ReleaseFailure is a failed install or upgrade, for the status.
+type ReleaseFailure struct {
 	Installed                     bool
 	ReleaseName, ReleaseNamespace string
 	ChartName, ChartVersion       string
@@ -308,18 +306,18 @@ func newerRecorded(history helmv2.Snapshots, name, namespace string, version int
 	return latest
 }
 
-// staleRecordError says why this run's outcome was not recorded.
-type staleRecordError struct{ newer *helmv2.Snapshot }
+// StaleRecordError says why this run's outcome was not recorded.
+type StaleRecordError struct{ newer *helmv2.Snapshot }
 
-func (e *staleRecordError) Error() string {
+func (e *StaleRecordError) Error() string {
 	return fmt.Sprintf("the HelmRelease already records the newer revision %d (%s), written by another run; its record is kept", e.newer.Version, e.newer.Status)
 }
 
-// recordFailure marks the HelmRelease as helm-controller does after a failed
+// RecordFailure marks the HelmRelease as helm-controller does after a failed
 // install or upgrade: the failed revision in history, Released and Ready
 // False with helm-controller's message, failures counted.
-func recordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, f releaseFailure) error {
-	valuesDigest, err := configDigest(f.Values)
+func RecordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, f ReleaseFailure) error {
+	valuesDigest, err := ConfigDigest(f.Values)
 	if err != nil {
 		return err
 	}
@@ -347,7 +345,7 @@ func recordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, 
 			version = failed.Version
 		}
 		if newer := newerRecorded(st.History, f.ReleaseName, f.ReleaseNamespace, version); newer != nil {
-			return &staleRecordError{newer: newer}
+			return &StaleRecordError{newer: newer}
 		}
 		if failed != nil {
 			if f.Installed {
@@ -376,9 +374,9 @@ func recordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, 
 	})
 }
 
-// recordUninstall marks the HelmRelease's release as uninstalled: Released
+// RecordUninstall marks the HelmRelease's release as uninstalled: Released
 // and Ready False with reason UninstallSucceeded, no inventory.
-func recordUninstall(ctx context.Context, cl client.Client, key client.ObjectKey, msg string) error {
+func RecordUninstall(ctx context.Context, cl client.Client, key client.ObjectKey, msg string) error {
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		hr := &helmv2.HelmRelease{}
 		if err := cl.Get(ctx, key, hr); err != nil {
@@ -400,33 +398,50 @@ func recordUninstall(ctx context.Context, cl client.Client, key client.ObjectKey
 	})
 }
 
-// ReleaseState says in one line where the release and its HelmRelease are
-// now, read afresh, and how to go on: what an interrupted run reports.
-func (w *Workspace) ReleaseState(ctx context.Context) string {
-	t, err := w.ResolveTarget(ctx)
-	if err != nil || w.Cluster == nil {
-		return "the release was not read"
+// RecordRollback writes the HelmRelease status as helm-controller writes it
+// after its own rollback: the new revision and the one it replaced
+// re-observed with action rollback, Remediated True (or False with the
+// error, counting the failure), and Ready summarised from it: False, as
+// helm-controller holds any rolled-back release to be.
+func RecordRollback(ctx context.Context, cl client.Client, key client.ObjectKey, to *releasev4.Release, written []*releasev4.Release, cause error) error {
+	target, err := snapshot(to, helmv2.ReleaseActionRollback)
+	if err != nil {
+		return err
 	}
-	var parts []string
-	if cfg, err := w.helmConfig(t, nil); err == nil {
-		switch last, err := kube.LastRelease(cfg, t.ReleaseName); {
-		case err != nil:
-			parts = append(parts, fmt.Sprintf("release %s could not be read (%v)", t.ReleaseName, err))
-		case last == nil:
-			parts = append(parts, fmt.Sprintf("release %s is not installed", t.ReleaseName))
-		default:
-			parts = append(parts, fmt.Sprintf("release %s is at revision %d, %s", t.ReleaseName, last.Version, last.Info.Status))
+	var snaps []*helmv2.Snapshot
+	for _, r := range written {
+		s, err := snapshot(r, helmv2.ReleaseActionRollback)
+		if err != nil {
+			return err
 		}
+		snaps = append(snaps, s)
 	}
-	if t.FluxMode() {
+	status, reason := metav1.ConditionTrue, helmv2.RollbackSucceededReason
+	msg := fmt.Sprintf("Helm rollback to previous release %s with chart %s succeeded", target.FullReleaseName(), target.VersionedChartName())
+	if cause != nil {
+		status, reason = metav1.ConditionFalse, helmv2.RollbackFailedReason
+		msg = fmt.Sprintf("Helm rollback to previous release %s with chart %s failed: %s", target.FullReleaseName(), target.VersionedChartName(), cause)
+	}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		hr := &helmv2.HelmRelease{}
-		if cl, err := w.Cluster.Client(); err == nil && cl.Get(ctx, client.ObjectKeyFromObject(t.HelmRelease), hr) == nil {
-			if hr.Spec.Suspend {
-				parts = append(parts, fmt.Sprintf("HelmRelease %s is suspended (cozyhr resume hands it back to Flux)", t.HelmReleaseKey))
-			} else {
-				parts = append(parts, fmt.Sprintf("HelmRelease %s is not suspended", t.HelmReleaseKey))
+		if err := cl.Get(ctx, key, hr); err != nil {
+			return err
+		}
+		st := &hr.Status
+		for _, s := range snaps {
+			if !replaceSnapshot(st.History, s) {
+				st.History = append(helmv2.Snapshots{s}, st.History...)
 			}
 		}
-	}
-	return strings.Join(parts, "; ")
+		if cause != nil {
+			st.Failures++
+		}
+		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: helmv2.RemediatedCondition, Status: status, Reason: reason, Message: msg, ObservedGeneration: hr.Generation,
+		})
+		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: "Ready", Status: metav1.ConditionFalse, Reason: reason, Message: msg, ObservedGeneration: hr.Generation,
+		})
+		return cl.Status().Update(ctx, hr)
+	})
 }

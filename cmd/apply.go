@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/core"
 )
 
@@ -58,9 +59,10 @@ afterwards.`,
 			if err != nil {
 				return err
 			}
-			o.apply.Progress, o.apply.ProgressTTY = g.streams.ErrOut, isTerminal(g.streams.ErrOut)
+			o.apply.Progress = &output.Readiness{W: g.streams.ErrOut, TTY: isTerminal(g.streams.ErrOut)}
 			res, err := w.Apply(cmd.Context(), d, o.apply, g.streams.ErrOut)
 			if res != nil {
+				output.NotReady(g.streams.ErrOut, res.NotReady)
 				for _, warning := range res.Warnings {
 					fmt.Fprintln(g.streams.ErrOut, "Warning:", warning)
 				}

@@ -11,6 +11,7 @@ import (
 	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
+	"github.com/cozyhr/cozyhr/core/readiness"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
 	helmkube "helm.sh/helm/v4/pkg/kube"
@@ -35,10 +36,8 @@ type ApplyOptions struct {
 	// spec.maxHistory in Flux mode (default 5), else 10 as helm upgrade.
 	MaxHistory int
 	// Progress, when set, shows the objects Helm waits for that are not
-	// ready yet (kstatus): hook Jobs always, everything with Wait. On a
-	// terminal (ProgressTTY) it is one block redrawn in place.
-	Progress    io.Writer
-	ProgressTTY bool
+	// ready yet (kstatus): hook Jobs always, everything with Wait.
+	Progress readiness.Display
 }
 
 // helmSettings are the install or upgrade settings after the HelmRelease's
@@ -140,6 +139,8 @@ type ApplyResult struct {
 	Suspended  bool // the HelmRelease was suspended by this run
 	Resumed    bool
 	Warnings   []string
+	// NotReady are the objects not ready when a failed wait ended.
+	NotReady []readiness.NotReady
 }
 
 // Apply installs or upgrades the release with the post-processed render.
@@ -216,11 +217,17 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	leave := w.Cluster.WithFieldManager(fieldManager(t))
 	defer leave()
 
-	var view *readinessView
+	var view *readiness.View
 	if opts.Progress != nil {
-		if view, err = w.startReadinessView(ctx, d, opts.Progress, opts.ProgressTTY, !opts.Wait); err != nil {
+		reader, err := w.liveReader(t, 0)
+		if err != nil {
 			return nil, err
 		}
+		var manifests []manifest.Object
+		if opts.Wait {
+			manifests = d.Rendered.Manifests
+		}
+		view = readiness.Start(ctx, reader, d.Rendered.Hooks, manifests, opts.Progress)
 	}
 	var rel *release.Release
 	started := time.Now()
@@ -269,8 +276,9 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	}
 	if view != nil {
 		pending := view.Stop(context.WithoutCancel(ctx))
-		if err != nil {
-			w.WriteNotReady(context.WithoutCancel(ctx), opts.Progress, pending)
+		if err != nil && len(pending) > 0 {
+			cs, _ := w.Cluster.Clientset()
+			res.NotReady = readiness.Explain(context.WithoutCancel(ctx), cs, pending)
 		}
 	}
 	// The render's post-process warnings, and any from a chain Helm had to

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
+	"github.com/cozyhr/cozyhr/core/readiness"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -67,7 +68,7 @@ func (w *Workspace) Events(ctx context.Context, debug io.Writer) ([]Event, error
 			namespaces[ns] = true
 		}
 	}
-	cs, err := w.clientset()
+	cs, err := w.Cluster.Clientset()
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +83,7 @@ func (w *Workspace) Events(ctx context.Context, debug io.Writer) ([]Event, error
 			if !wanted[ns+"/"+obj.Kind+"/"+obj.Name] {
 				continue
 			}
-			out = append(out, Event{Time: eventTime(e), Type: e.Type, Reason: e.Reason, Object: obj.Kind + "/" + obj.Name, Message: strings.TrimSpace(e.Message)})
+			out = append(out, Event{Time: readiness.EventTime(e), Type: e.Type, Reason: e.Reason, Object: obj.Kind + "/" + obj.Name, Message: strings.TrimSpace(e.Message)})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -267,3 +268,12 @@ type UnreachableError struct{ Err error }
 func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach the cluster: %v", e.Err) }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Clientset is a typed client for the core API (events, pod logs).
+func (c *Cluster) Clientset() (kubernetes.Interface, error) {
+	cfg, err := c.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(cfg)
+}

@@ -1,10 +1,10 @@
-package core
+// Package readiness watches a release's objects while Helm applies and
+// waits: each object's kstatus, and why those not ready are not.
+package readiness
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -30,7 +30,8 @@ type ObjectStatus struct {
 	Hook bool
 }
 
-func (s ObjectStatus) line() string {
+// Line is the status in one line: kind, name, status, pods and message.
+func (s ObjectStatus) Line() string {
 	l := fmt.Sprintf("%s %s: %s", s.Ref.Kind, s.Ref.Name, s.Status)
 	if s.Pods != "" {
 		l += ", pods ready " + s.Pods
@@ -44,15 +45,23 @@ func (s ObjectStatus) line() string {
 	return l
 }
 
-// readinessView shows, while Helm applies and waits, every object of the
-// release that is not Current yet: on a terminal one block redrawn in
-// place, else a timestamped line whenever an object's state changes. It
-// only reads; stopping it never touches the release.
-type readinessView struct {
-	out    io.Writer
-	tty    bool
-	now    func() time.Time
-	reader *kube.LiveReader
+// Display shows a View's findings: on a terminal, Redraw replaces the
+// previous block with the objects not Current; otherwise Changed is called
+// for each object whose state changed.
+type Display interface {
+	// Live says Redraw is used rather than Changed.
+	Live() bool
+	Redraw(notCurrent []ObjectStatus)
+	Changed(at time.Time, s ObjectStatus)
+}
+
+// View shows, while Helm applies and waits, every object of the release
+// that is not Current yet, through a Display. It only reads; stopping it
+// never touches the release.
+type View struct {
+	display Display
+	now     func() time.Time
+	reader  *kube.LiveReader
 	// objects are the release's objects, namespaces defaulted as Helm
 	// applies them; hooks holds the keys of those Helm runs as hooks.
 	objects []*unstructured.Unstructured
@@ -60,20 +69,16 @@ type readinessView struct {
 
 	mu     sync.Mutex
 	last   map[string]ObjectStatus
-	drawn  int
 	stop   chan struct{}
 	done   chan struct{}
 	period time.Duration
 }
 
-// startReadinessView begins polling the release's objects every second;
-// with hooksOnly just the hooks, which Helm waits for even without --wait.
-func (w *Workspace) startReadinessView(ctx context.Context, d *Desired, out io.Writer, tty, hooksOnly bool) (*readinessView, error) {
-	reader, err := w.liveReader(d.Target, 0)
-	if err != nil {
-		return nil, err
-	}
-	v := &readinessView{out: out, tty: tty, now: time.Now, reader: reader, hooks: map[string]bool{},
+// Start begins polling objects every second: hooks (which Helm waits for
+// even without --wait; those it has not created yet are left out) and
+// manifests, each given the release namespace as Helm applies it.
+func Start(ctx context.Context, reader *kube.LiveReader, hooks, manifests []manifest.Object, display Display) *View {
+	v := &View{display: display, now: time.Now, reader: reader, hooks: map[string]bool{},
 		last: map[string]ObjectStatus{}, stop: make(chan struct{}), done: make(chan struct{}), period: time.Second}
 	add := func(objs []manifest.Object, hook bool) {
 		for _, o := range objs {
@@ -88,15 +93,13 @@ func (w *Workspace) startReadinessView(ctx context.Context, d *Desired, out io.W
 			}
 		}
 	}
-	add(d.Rendered.Hooks, true)
-	if !hooksOnly {
-		add(d.Rendered.Manifests, false)
-	}
+	add(hooks, true)
+	add(manifests, false)
 	go v.run(ctx)
-	return v, nil
+	return v
 }
 
-func (v *readinessView) run(ctx context.Context) {
+func (v *View) run(ctx context.Context) {
 	defer close(v.done)
 	t := time.NewTicker(v.period)
 	defer t.Stop()
@@ -114,7 +117,7 @@ func (v *readinessView) run(ctx context.Context) {
 
 // Stop ends the polling and returns the last states of objects that are
 // not Current.
-func (v *readinessView) Stop(ctx context.Context) []ObjectStatus {
+func (v *View) Stop(ctx context.Context) []ObjectStatus {
 	close(v.stop)
 	<-v.done
 	v.poll(ctx) // the final state, for the summary
@@ -130,7 +133,7 @@ func (v *readinessView) Stop(ctx context.Context) []ObjectStatus {
 	return pending
 }
 
-func (v *readinessView) poll(ctx context.Context) {
+func (v *View) poll(ctx context.Context) {
 	live, err := v.reader.ReadAll(ctx, v.objects)
 	if err != nil {
 		return // a passing read error; the next tick tries again
@@ -143,8 +146,15 @@ func (v *readinessView) poll(ctx context.Context) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.tty {
-		v.redraw(states)
+	redraw := v.display.Live()
+	if redraw {
+		var notCurrent []ObjectStatus
+		for _, s := range states {
+			if s.Status != kstatus.CurrentStatus {
+				notCurrent = append(notCurrent, s)
+			}
+		}
+		v.display.Redraw(notCurrent)
 	}
 	for _, s := range states {
 		key := s.Ref.Key()
@@ -153,33 +163,16 @@ func (v *readinessView) poll(ctx context.Context) {
 		// Plain lines: changes only, and nothing about objects Helm has not
 		// created yet or that are ready the first time they are seen.
 		firstSight := !seen || prev.Status == kstatus.NotFoundStatus
-		if v.tty || s.Status == kstatus.NotFoundStatus || (seen && prev.line() == s.line()) || (firstSight && s.Status == kstatus.CurrentStatus) {
+		if redraw || s.Status == kstatus.NotFoundStatus || (seen && prev.Line() == s.Line()) || (firstSight && s.Status == kstatus.CurrentStatus) {
 			continue
 		}
-		fmt.Fprintf(v.out, "%s %s\n", v.now().UTC().Format("15:04:05"), s.line())
+		v.display.Changed(v.now(), s)
 	}
-}
-
-// redraw replaces the previous block with the objects not Current yet.
-func (v *readinessView) redraw(states []ObjectStatus) {
-	var b bytes.Buffer
-	if v.drawn > 0 {
-		fmt.Fprintf(&b, "\033[%dA\033[J", v.drawn)
-	}
-	v.drawn = 0
-	for _, s := range states {
-		if s.Status == kstatus.CurrentStatus {
-			continue
-		}
-		fmt.Fprintf(&b, "◎ %s\n", s.line())
-		v.drawn++
-	}
-	_, _ = v.out.Write(b.Bytes())
 }
 
 // status computes an object's kstatus from its live state; hooks that
 // Helm has not created (or has deleted) yet are left out.
-func (v *readinessView) status(o, live *unstructured.Unstructured) (ObjectStatus, bool) {
+func (v *View) status(o, live *unstructured.Unstructured) (ObjectStatus, bool) {
 	ref := manifest.RefOf(o)
 	s := ObjectStatus{Ref: ref, Hook: v.hooks[ref.Key()]}
 	if live == nil {
@@ -216,37 +209,28 @@ func podsReady(u *unstructured.Unstructured) string {
 	return ""
 }
 
-// WriteNotReady explains what was not ready when a wait ended: each object
-// with kstatus's reason and its latest Warning events, and for a failed
-// hook Job the last lines its pods logged.
-func (w *Workspace) WriteNotReady(ctx context.Context, out io.Writer, pending []ObjectStatus) {
-	if len(pending) == 0 {
-		return
-	}
-	cs, err := w.clientset()
-	fmt.Fprintln(out, "Not ready:")
-	for _, s := range pending {
-		fmt.Fprintf(out, "  ✗ %s\n", s.line())
-		if err != nil {
-			continue
-		}
-		for _, e := range warningEvents(ctx, cs, s.Ref, 3) {
-			fmt.Fprintf(out, "      %s\n", e)
-		}
-		if s.Ref.Kind == "Job" && s.Status == kstatus.FailedStatus {
-			for _, l := range jobLogTail(ctx, cs, s.Ref, 10) {
-				fmt.Fprintf(out, "      | %s\n", l)
-			}
-		}
-	}
+// NotReady is an object that was not ready when a wait ended, and why:
+// its latest Warning events and, for a failed Job, its pods' last lines.
+type NotReady struct {
+	ObjectStatus
+	Events  []string
+	LogTail []string
 }
 
-func (w *Workspace) clientset() (kubernetes.Interface, error) {
-	cfg, err := w.Cluster.RESTConfig()
-	if err != nil {
-		return nil, err
+// Explain gathers why each pending object is not ready.
+func Explain(ctx context.Context, cs kubernetes.Interface, pending []ObjectStatus) []NotReady {
+	out := make([]NotReady, 0, len(pending))
+	for _, s := range pending {
+		n := NotReady{ObjectStatus: s}
+		if cs != nil {
+			n.Events = warningEvents(ctx, cs, s.Ref, 3)
+			if s.Ref.Kind == "Job" && s.Status == kstatus.FailedStatus {
+				n.LogTail = jobLogTail(ctx, cs, s.Ref, 10)
+			}
+		}
+		out = append(out, n)
 	}
-	return kubernetes.NewForConfig(cfg)
+	return out
 }
 
 // warningEvents are an object's latest Warning events, newest first.
@@ -257,7 +241,7 @@ func warningEvents(ctx context.Context, cs kubernetes.Interface, ref manifest.Re
 		return nil
 	}
 	items := list.Items
-	sort.Slice(items, func(i, j int) bool { return eventTime(items[i]).After(eventTime(items[j])) })
+	sort.Slice(items, func(i, j int) bool { return EventTime(items[i]).After(EventTime(items[j])) })
 	var out []string
 	for i := 0; i < len(items) && i < n; i++ {
 		out = append(out, fmt.Sprintf("Warning %s: %s", items[i].Reason, strings.TrimSpace(items[i].Message)))
@@ -265,7 +249,8 @@ func warningEvents(ctx context.Context, cs kubernetes.Interface, ref manifest.Re
 	return out
 }
 
-func eventTime(e corev1.Event) time.Time {
+// EventTime is when an event last happened, whichever field says so.
+func EventTime(e corev1.Event) time.Time {
 	switch {
 	case !e.LastTimestamp.IsZero():
 		return e.LastTimestamp.Time

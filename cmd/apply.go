@@ -31,6 +31,9 @@ first so that Flux does not race the apply; --resume hands it back to Flux
 afterwards.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.render.validate(false); err != nil {
+				return err
+			}
 			overrides := map[string]any{}
 			setIfChanged(cmd, overrides, "timeout", "apply.timeout", o.apply.Timeout.String())
 			setIfChanged(cmd, overrides, "wait", "apply.wait", o.apply.Wait)

@@ -1,11 +1,14 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/normalize"
 )
 
 type diffOptions struct {
@@ -18,11 +21,84 @@ type diffOptions struct {
 	output       string
 	brief        bool
 	unified      bool
+	noGroup      bool
+
+	// Set by validate.
+	format      output.Format
+	ignoreRules []normalize.IgnoreRule
+}
+
+// validate checks the flags on their own: the output format and the
+// --ignore rules.
+func (o *diffOptions) validate() error {
+	var err error
+	if o.format, err = o.parseFormat(); err != nil {
+		return err
+	}
+	if err := o.render.validate(false); err != nil {
+		return err
+	}
+	o.ignoreRules = nil
+	for _, s := range o.ignore {
+		rule, err := normalize.ParseIgnoreRule(s)
+		if err != nil {
+			return fmt.Errorf("--ignore %w", err)
+		}
+		rule.Source = "--ignore " + s
+		o.ignoreRules = append(o.ignoreRules, rule)
+	}
+	return nil
+}
+
+// run renders, compares with the live objects and prints the report.
+func (o *diffOptions) run(ctx context.Context, g *globalOptions, w *core.Workspace) error {
+	o.diff.Ignore = append(normalize.ConfigIgnoreRules(w.Config.Diff.Ignore), o.ignoreRules...)
+	d, err := w.Desired(ctx, o.render.options(g.streams.In), g.debugWriter())
+	if err != nil {
+		return err
+	}
+	res, err := w.Diff(ctx, d, o.diff)
+	if err != nil {
+		return err
+	}
+	g.outcome.result = "no changes"
+	if add, change, remove := res.Counts(); add+change+remove > 0 {
+		g.outcome.result = fmt.Sprintf("%d to add, %d to change, %d to delete", add, change, remove)
+	}
+	// The flag, when set, already overrode diff.context.
+	contextLines := w.Config.Diff.Context
+	if contextLines == 0 {
+		contextLines = o.contextLines
+	}
+	out := g.streams.Out
+	switch o.format {
+	case output.JSON:
+		err = output.DiffJSON(out, res)
+	case output.YAML:
+		err = output.DiffYAML(out, res)
+	case output.Brief:
+		err = output.DiffBrief(out, res)
+	case output.Unified:
+		err = output.DiffUnified(out, res, contextLines, g.color())
+	default:
+		err = output.DiffHuman(out, res, output.HumanOptions{ContextLines: contextLines, NoGroup: o.noGroup, Color: g.color()})
+	}
+	if err != nil {
+		return err
+	}
+	if o.showIgnored && o.format != output.JSON && o.format != output.YAML {
+		if err := output.DiffIgnored(out, res); err != nil {
+			return err
+		}
+	}
+	if o.exitCode && res.HasChanges() {
+		return &ExitError{Code: ExitChanges, Err: ErrChangesFound, Silent: true}
+	}
+	return nil
 }
 
 func newDiffCmd(g *globalOptions) *cobra.Command {
 	o := &diffOptions{}
-	var noGroup bool
 	cmd := &cobra.Command{
 		Use: "diff",
 		Example: `  cozyhr diff                        # what apply would change in the live objects
@@ -44,71 +120,24 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 2 changes found with --exit-code.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Everything the flags alone can get wrong is refused before any
+			// hook runs or the cluster is asked anything.
+			if err := o.validate(); err != nil {
+				return err
+			}
 			overrides := map[string]any{}
 			setIfChanged(cmd, overrides, "context-lines", "diff.context", o.contextLines)
 			w, err := g.workspace(cmd, false, overrides)
 			if err != nil {
 				return err
 			}
-			output, err := o.format()
-			if err != nil {
-				return err
-			}
-			o.diff.Ignore = core.ConfigIgnoreRules(w.Config.Diff.Ignore)
-			for _, s := range o.ignore {
-				rule, err := core.ParseIgnoreFlag(s)
-				if err != nil {
-					return err
-				}
-				o.diff.Ignore = append(o.diff.Ignore, rule)
-			}
-			d, err := w.Desired(cmd.Context(), o.render.options(g.streams.In), g.debugWriter())
-			if err != nil {
-				return err
-			}
-			res, err := w.Diff(cmd.Context(), d, o.diff)
-			if err != nil {
-				return err
-			}
-			g.outcome.result = "no changes"
-			if add, change, remove := res.Counts(); add+change+remove > 0 {
-				g.outcome.result = fmt.Sprintf("%d to add, %d to change, %d to delete", add, change, remove)
-			}
-			// The flag, when set, already overrode diff.context.
-			contextLines := w.Config.Diff.Context
-			if contextLines == 0 {
-				contextLines = o.contextLines
-			}
-			switch output {
-			case "json":
-				err = res.WriteJSON(g.streams.Out)
-			case "yaml":
-				err = res.WriteYAML(g.streams.Out)
-			case "brief":
-				err = res.WriteBrief(g.streams.Out)
-			case "unified":
-				err = res.WriteUnified(g.streams.Out, contextLines, g.color())
-			default:
-				err = res.WriteHuman(g.streams.Out, core.HumanOptions{ContextLines: contextLines, NoGroup: noGroup, Color: g.color()})
-			}
-			if err != nil {
-				return err
-			}
-			if o.showIgnored && output != "json" && output != "yaml" {
-				if err := res.WriteIgnored(g.streams.Out); err != nil {
-					return err
-				}
-			}
-			if o.exitCode && res.HasChanges() {
-				return &ExitError{Code: ExitChanges, Err: ErrChangesFound, Silent: true}
-			}
-			return nil
+			return o.run(cmd.Context(), g, w)
 		},
 	}
 	f := cmd.Flags()
 	o.render.add(f)
 	f.BoolVar(&o.diff.ShowSecrets, "show-secrets", false, "print Secret data instead of masking it")
-	f.BoolVar(&noGroup, "no-group", false, "print each changed object on its own, even when several change the same way")
+	f.BoolVar(&o.noGroup, "no-group", false, "print each changed object on its own, even when several change the same way")
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit with 2 when there are changes (like helm diff --detailed-exitcode)")
 	f.BoolVar(&o.exitCode, "detailed-exitcode", false, "alias of --exit-code")
 	f.IntVarP(&o.contextLines, "context-lines", "U", 3, "lines of context around changes (multi-line strings, --unified)")
@@ -123,7 +152,8 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	return cmd
 }
 
-func (o *diffOptions) format() (string, error) {
+// parseFormat settles -o with its --brief and --unified shorthands.
+func (o *diffOptions) parseFormat() (output.Format, error) {
 	out := o.output
 	switch {
 	case o.brief && o.unified:
@@ -135,11 +165,5 @@ func (o *diffOptions) format() (string, error) {
 	case o.unified:
 		out = "unified"
 	}
-	switch out {
-	case "dyff", "human", "":
-		return "dyff", nil
-	case "brief", "json", "yaml", "unified":
-		return out, nil
-	}
-	return "", fmt.Errorf("unknown output format %q: use dyff, brief, json, yaml or unified", o.output)
+	return output.Parse(out, output.Dyff, output.Brief, output.JSON, output.YAML, output.Unified)
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/kube"
@@ -30,7 +31,7 @@ func TestDiffOutputFormats(t *testing.T) {
 
 	r = cozyhr(t, append(change, "-o", "json")...).expect(t, 0)
 	golden(t, "diff-json", r.out)
-	var rep core.JSONReport
+	var rep output.JSONReport
 	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
 		t.Fatalf("-o json is not JSON: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
+	"github.com/cozyhr/cozyhr/core/upstream"
 	"github.com/cozyhr/cozyhr/core/values"
 )
 
@@ -27,6 +28,9 @@ func userMessage(err error) string {
 		phraseKubeconfig,
 		phraseUnreachable,
 		phraseTimeout,
+		phraseKubeVersion,
+		phraseHelmReleaseNotFound,
+		phraseNoVersion,
 	}
 	for _, p := range phrasings {
 		if inner, text, ok := p(err); ok {
@@ -160,4 +164,27 @@ func explainTimeout(t *kube.RequestTimeouts, err error) error {
 		return te
 	}
 	return err
+}
+
+func phraseKubeVersion(err error) (error, string, bool) {
+	var ke *core.KubeVersionError
+	if !errors.As(err, &ke) {
+		return nil, "", false
+	}
+	return ke, ke.Error() + " (set --kube-version when offline)", true
+}
+
+func phraseHelmReleaseNotFound(err error) (error, string, bool) {
+	var ne *core.HelmReleaseNotFoundError
+	if !errors.As(err, &ne) {
+		return nil, "", false
+	}
+	return ne, fmt.Sprintf("HelmRelease %s not found: create it, or add --plain to work on release %s in namespace %s as plain Helm", ne.Key, ne.Release, ne.Namespace), true
+}
+
+func phraseNoVersion(err error) (error, string, bool) {
+	if !errors.Is(err, upstream.ErrNoVersion) {
+		return nil, "", false
+	}
+	return upstream.ErrNoVersion, upstream.ErrNoVersion.Error() + " or pass --version", true
 }

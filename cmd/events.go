@@ -3,9 +3,8 @@ package cmd
 import (
 	"time"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/spf13/cobra"
-
-	"github.com/cozyhr/cozyhr/core"
 )
 
 func newEventsCmd(g *globalOptions) *cobra.Command {
@@ -24,7 +23,7 @@ func newEventsCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return core.WriteEvents(g.streams.Out, events, time.Now())
+			return output.Events(g.streams.Out, events, time.Now())
 		},
 	}
 }

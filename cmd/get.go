@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
-	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/flux"
 )
 
@@ -31,7 +31,8 @@ func (g *globalOptions) fluxClient() (client.Client, string, error) {
 }
 
 func newGetCmd(g *globalOptions) *cobra.Command {
-	o := core.PrintOptions{}
+	o := output.PrintOptions{}
+	var format string
 	var watch bool
 	var watchTimeout time.Duration
 	cmd := &cobra.Command{
@@ -45,6 +46,10 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 			return g.completeHelmReleases(cmd.Context(), args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if o.Output, err = output.Parse(format, helmReleaseFormats...); err != nil {
+				return err
+			}
 			if watch {
 				w, err := g.workspace(cmd, false, nil)
 				if err != nil {
@@ -79,18 +84,18 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 				hr = t.HelmRelease
 			}
 			o.Now = time.Now()
-			return core.WriteHelmReleases(g.streams.Out, []helmv2.HelmRelease{*hr}, o)
+			return output.HelmReleases(g.streams.Out, []helmv2.HelmRelease{*hr}, o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, wide, json, yaml or name")
+	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table, wide, json, yaml or name")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "print the HelmRelease's conditions whenever they change, until Ctrl-C")
 	cmd.Flags().DurationVar(&watchTimeout, "watch-timeout", 0, "stop watching after this long (default: never)")
 	return cmd
 }
 
 func newListCmd(g *globalOptions) *cobra.Command {
-	o := core.PrintOptions{}
-	var selector string
+	o := output.PrintOptions{}
+	var format, selector string
 	cmd := &cobra.Command{
 		Use: "list",
 		Example: `  cozyhr list -A
@@ -99,6 +104,10 @@ func newListCmd(g *globalOptions) *cobra.Command {
 		Short:   "List HelmReleases in the namespace, or in all namespaces with -A",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if o.Output, err = output.Parse(format, helmReleaseFormats...); err != nil {
+				return err
+			}
 			cl, ns, err := g.fluxClient()
 			if err != nil {
 				return err
@@ -111,13 +120,13 @@ func newListCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			o.Now = time.Now()
-			return core.WriteHelmReleases(g.streams.Out, items, o)
+			return output.HelmReleases(g.streams.Out, items, o)
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "list HelmReleases in every namespace")
 	f.StringVarP(&selector, "selector", "l", "", "label selector")
-	f.StringVarP(&o.Output, "output", "o", "table", "output format: table, wide, json, yaml or name")
+	f.StringVarP(&format, "output", "o", "table", "output format: table, wide, json, yaml or name")
 	return cmd
 }
 
@@ -153,3 +162,6 @@ func (g *globalOptions) chartNamespace(ns string) string {
 	}
 	return cmp.Or(cfg.HelmRelease.Namespace, cfg.Release.Namespace, ns)
 }
+
+// helmReleaseFormats are what get and list print, the default first.
+var helmReleaseFormats = []output.Format{output.Table, output.Wide, output.JSON, output.YAML, output.Name}

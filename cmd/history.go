@@ -1,13 +1,12 @@
 package cmd
 
 import (
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/spf13/cobra"
-
-	"github.com/cozyhr/cozyhr/core"
 )
 
 func newHistoryCmd(g *globalOptions) *cobra.Command {
-	var output string
+	var format string
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "List the release's revisions, and who wrote each (cozyhr or helm-controller)",
@@ -18,6 +17,10 @@ manager that created the revision's storage Secret).`,
   cozyhr history -n cozy-metallb metallb -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := output.Parse(format, output.Table, output.JSON, output.YAML)
+			if err != nil {
+				return err
+			}
 			w, err := g.workspace(cmd, false, nil)
 			if err != nil {
 				return err
@@ -26,9 +29,9 @@ manager that created the revision's storage Secret).`,
 			if err != nil {
 				return err
 			}
-			return core.WriteHistory(g.streams.Out, revs, output)
+			return output.History(g.streams.Out, revs, f)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table, json or yaml")
 	return cmd
 }

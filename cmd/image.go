@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/upstream"
 )
@@ -48,7 +49,7 @@ build into Docker) and writes nothing.`,
 			if err != nil {
 				return err
 			}
-			upstream.WriteImages(g.streams.Out, results)
+			output.Images(g.streams.Out, results)
 			var all []string
 			for _, r := range results {
 				all = append(all, r.Name+"="+r.Reference+"@"+r.Digest)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 )
@@ -33,6 +34,10 @@ func newPluginsCmd(g *globalOptions) *cobra.Command {
 started once to negotiate its protocol version, then stopped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := output.Parse(o.output, output.Table, output.JSON)
+			if err != nil {
+				return err
+			}
 			// Outside a chart (no .cozyhr.yaml) it lists what is found.
 			var cfg *config.Chart
 			if _, err := os.Stat(filepath.Join(g.chartDir, config.FileName)); err == nil || g.configFile != "" {
@@ -41,7 +46,7 @@ started once to negotiate its protocol version, then stopped.`,
 				}
 			}
 			entries := core.ListPlugins(cmd.Context(), cfg, g.pluginHost())
-			return core.WritePlugins(g.streams.Out, entries, o.output)
+			return output.Plugins(g.streams.Out, entries, format)
 		},
 	}
 	list.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table or json")

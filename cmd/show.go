@@ -3,16 +3,16 @@ package cmd
 import (
 	"fmt"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/spf13/cobra"
-
-	"github.com/cozyhr/cozyhr/core"
 )
 
 type showOptions struct {
 	render      renderFlags
-	show        core.ShowOptions
+	show        output.ShowOptions
 	offline     bool
 	includeCRDs bool
+	output      string
 }
 
 func newShowCmd(g *globalOptions) *cobra.Command {
@@ -31,6 +31,13 @@ Capabilities and lookups come from the cluster unless --offline.
 Secret data is masked unless --show-secrets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if o.show.Output, err = output.Parse(o.output, output.YAML, output.JSON); err != nil {
+				return err
+			}
+			if err := o.render.validate(o.offline); err != nil {
+				return err
+			}
 			overrides := map[string]any{}
 			setIfChanged(cmd, overrides, "include-crds", "render.includeCRDs", o.includeCRDs)
 			setIfChanged(cmd, overrides, "skip-hooks", "render.skipHooks", o.show.SkipHooks)
@@ -40,7 +47,7 @@ Secret data is masked unless --show-secrets.`,
 			}
 			o.show.SkipHooks = w.Config.Render.SkipHooks
 			opts := o.render.options(g.streams.In)
-			opts.TextOnly = o.show.Output != "json"
+			opts.TextOnly = o.show.Output != output.JSON
 			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
 			if err != nil {
 				return err
@@ -48,7 +55,7 @@ Secret data is masked unless --show-secrets.`,
 			for _, warning := range d.Warnings {
 				fmt.Fprintln(g.streams.ErrOut, "Warning:", warning)
 			}
-			masked, err := core.WriteShow(g.streams.Out, d, o.show)
+			masked, err := output.Show(g.streams.Out, d, o.show)
 			if masked > 0 {
 				fmt.Fprintf(g.streams.ErrOut, "cozyhr: data of %d Secret(s) masked; --show-secrets prints it\n", masked)
 			}
@@ -58,7 +65,7 @@ Secret data is masked unless --show-secrets.`,
 	f := cmd.Flags()
 	o.render.add(f)
 	f.StringArrayVarP(&o.show.ShowOnly, "show-only", "s", nil, "only show objects from these templates (repeatable, globs allowed)")
-	f.StringVarP(&o.show.Output, "output", "o", "yaml", "output format: yaml or json")
+	f.StringVarP(&o.output, "output", "o", "yaml", "output format: yaml or json")
 	f.BoolVar(&o.show.SkipHooks, "skip-hooks", false, "leave Helm hooks out")
 	f.BoolVar(&o.includeCRDs, "include-crds", true, "include the chart's crds/ directory")
 	f.BoolVar(&o.show.ShowSecrets, "show-secrets", false, "print Secret data instead of masking it")

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/core/upstream"
 	"github.com/spf13/cobra"
 )
@@ -31,7 +32,7 @@ the patch and hunk with the command to reproduce it.`,
 			if err != nil {
 				return err
 			}
-			upstream.WriteUpdate(g.streams.Out, res)
+			output.Update(g.streams.Out, res)
 			g.hookEnv("CHART_VERSION", res.NewVersion)
 			g.hookEnv("APP_VERSION", res.AppVersion)
 			g.hookEnv("OLD_CHART_VERSION", res.OldVersion)

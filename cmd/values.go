@@ -1,15 +1,14 @@
 package cmd
 
 import (
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/spf13/cobra"
-
-	"github.com/cozyhr/cozyhr/core"
 )
 
 func newValuesCmd(g *globalOptions) *cobra.Command {
 	var render renderFlags
 	var showSecrets, all bool
-	var output string
+	var format string
 	cmd := &cobra.Command{
 		Use: "values",
 		Example: `  cozyhr values                      # the values the chart is rendered with
@@ -21,6 +20,13 @@ These are the values supplied to Helm; --all adds the chart's defaults.
 Values that came from Secrets are masked unless --show-secrets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := output.Parse(format, output.YAML, output.JSON)
+			if err != nil {
+				return err
+			}
+			if err := render.validate(false); err != nil {
+				return err
+			}
 			w, err := g.workspace(cmd, false, nil)
 			if err != nil {
 				return err
@@ -31,12 +37,12 @@ Values that came from Secrets are masked unless --show-secrets.`,
 			if err != nil {
 				return err
 			}
-			return core.WriteValues(g.streams.Out, d, all, showSecrets, output)
+			return output.Values(g.streams.Out, d, all, showSecrets, f)
 		},
 	}
 	render.add(cmd.Flags())
 	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "print values that came from Secrets")
 	cmd.Flags().BoolVar(&all, "all", false, "include the chart's default values")
-	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
+	cmd.Flags().StringVarP(&format, "output", "o", "yaml", "output format: yaml or json")
 	return cmd
 }

@@ -1,9 +1,11 @@
 package cmd
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
+	"helm.sh/helm/v4/pkg/chart/common"
 
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/values"
@@ -30,6 +32,20 @@ func (r *renderFlags) add(fs *pflag.FlagSet) {
 	addValueFlags(fs, &r.values)
 	fs.StringVar(&r.kubeVersion, "kube-version", "", "Kubernetes version for .Capabilities when offline")
 	fs.StringSliceVarP(&r.apiVersions, "api-versions", "a", nil, "extra API versions for .Capabilities when offline")
+}
+
+// validate checks the render flags alone; offline says the command renders
+// without a cluster, the only case where the versions apply.
+func (r *renderFlags) validate(offline bool) error {
+	if !offline && (r.kubeVersion != "" || len(r.apiVersions) > 0) {
+		return fmt.Errorf("--kube-version and --api-versions set .Capabilities only with --offline; against a cluster its own versions are used (drop them, or add --offline)")
+	}
+	if r.kubeVersion != "" {
+		if _, err := common.ParseKubeVersion(r.kubeVersion); err != nil {
+			return fmt.Errorf("--kube-version %q: %w", r.kubeVersion, err)
+		}
+	}
+	return nil
 }
 
 func (r *renderFlags) options(stdin io.Reader) core.RenderOptions {

@@ -151,7 +151,7 @@ type ApplyResult struct {
 func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, log io.Writer) (*ApplyResult, error) {
 	t := d.Target
 	if d.helm == nil {
-		return nil, fmt.Errorf("apply needs a cluster; drop --offline")
+		return nil, &NeedsClusterError{What: "apply"}
 	}
 	res := &ApplyResult{}
 	if t.FluxMode() && !t.HelmRelease.Spec.Suspend {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
+	"github.com/cozyhr/cozyhr/core/normalize"
 	"github.com/gonvenience/ytbx"
 	"github.com/homeport/dyff/pkg/dyff"
 	yaml "go.yaml.in/yaml/v3"
@@ -36,7 +37,7 @@ type DiffOptions struct {
 	Parallelism int
 	// Ignore hides fields (from .cozyhr.yaml and flags); the HelmRelease's
 	// driftDetection.ignore rules are added automatically.
-	Ignore []IgnoreRule
+	Ignore []normalize.IgnoreRule
 	// Kinds and LabelSelector keep only matching objects.
 	Kinds         []string
 	LabelSelector string
@@ -66,7 +67,7 @@ type DiffResult struct {
 	Changes   []ObjectDiff
 	Unchanged int
 	// Ignored lists the differences that ignore rules hid.
-	Ignored []IgnoredField
+	Ignored []normalize.IgnoredField
 	// Notes explain what was deliberately not compared.
 	Notes []string
 }
@@ -95,7 +96,7 @@ func (r *DiffResult) Counts() (add, change, remove int) {
 // field after normalisation (see normalizeLive).
 func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*DiffResult, error) {
 	if w.Cluster == nil {
-		return nil, fmt.Errorf("diff compares with live objects and needs a cluster; drop --offline")
+		return nil, &NeedsClusterError{What: "diff compares with live objects and"}
 	}
 	reader, err := w.liveReader(d.Target, opts.Parallelism)
 	if err != nil {
@@ -147,7 +148,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		return nil, err
 	}
 	desired = manifest.FilterObjects(desired, keep)
-	rules := append(helmReleaseIgnoreRules(d.Target.HelmRelease), opts.Ignore...)
+	rules := append(normalize.HelmReleaseIgnoreRules(d.Target.HelmRelease), opts.Ignore...)
 
 	type pair struct {
 		desired, live, applied *unstructured.Unstructured
@@ -210,7 +211,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		if po := previous[ref.Key()]; po != nil {
 			prev = po.Object
 		}
-		want := normalizeDesired(p.desired.Object, liveObject(p.live), prev)
+		want := normalize.Desired(p.desired.Object, liveObject(p.live), prev)
 		if p.live == nil {
 			if !opts.ShowSecrets && manifest.IsSecret(p.desired) {
 				manifest.MaskAll(want)
@@ -220,11 +221,11 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 		var have map[string]any
 		if opts.ServerSide {
-			have, want = normalizeServer(p.live.Object), normalizeServer(p.applied.Object)
+			have, want = normalize.Server(p.live.Object), normalize.Server(p.applied.Object)
 		} else {
-			have = normalizeLive(p.live.Object, want, prev)
+			have = normalize.Live(p.live.Object, want, prev)
 		}
-		hidden, err := applyIgnoreRules(rules, p.desired, have, want)
+		hidden, err := normalize.ApplyIgnoreRules(rules, p.desired, have, want)
 		if err != nil {
 			return nil, err
 		}
@@ -253,7 +254,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 		// Show the object as the chart last rendered it: the live copy's
 		// server-assigned fields (clusterIP, defaults) say nothing useful.
-		have := normalizeLive(live.Object, previous[manifest.RefOf(live).Key()].Object, nil)
+		have := normalize.Live(live.Object, previous[manifest.RefOf(live).Key()].Object, nil)
 		if !opts.ShowSecrets && manifest.IsSecret(live) {
 			manifest.MaskAll(have)
 		}

@@ -4,8 +4,34 @@
 // caller may act on them; exit codes and flag names are the caller's.
 package core
 
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
 // NeedsClusterError is a command run offline that reads or writes the
 // cluster.
 type NeedsClusterError struct{ What string }
 
 func (e *NeedsClusterError) Error() string { return e.What + " needs a cluster" }
+
+// KubeVersionError is a chart whose kubeVersion range excludes the
+// Kubernetes version it is rendered for.
+type KubeVersionError struct{ Chart, Requires, Kubernetes string }
+
+func (e *KubeVersionError) Error() string {
+	return fmt.Sprintf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s", e.Chart, e.Requires, e.Kubernetes)
+}
+
+// HelmReleaseNotFoundError is a HelmRelease named on purpose (in
+// .cozyhr.yaml or by NAME) that does not exist: cozyhr never falls back to
+// another release quietly.
+type HelmReleaseNotFoundError struct {
+	Key                types.NamespacedName
+	Release, Namespace string
+}
+
+func (e *HelmReleaseNotFoundError) Error() string {
+	return fmt.Sprintf("HelmRelease %s not found: create it, or work on release %s in namespace %s as plain Helm", e.Key, e.Release, e.Namespace)
+}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/cozyhr/cozyhr/core/kube"
@@ -17,7 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/duration"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -88,20 +86,6 @@ func (w *Workspace) Events(ctx context.Context, debug io.Writer) ([]Event, error
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out, nil
-}
-
-// WriteEvents prints events as kubectl events does.
-func WriteEvents(out io.Writer, events []Event, now time.Time) error {
-	if len(events) == 0 {
-		_, err := fmt.Fprintln(out, "No events found for the HelmRelease or its objects.")
-		return err
-	}
-	tw := tabwriter.NewWriter(out, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(tw, "LAST SEEN\tTYPE\tREASON\tOBJECT\tMESSAGE")
-	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", duration.HumanDuration(now.Sub(e.Time)), e.Type, e.Reason, e.Object, e.Message)
-	}
-	return tw.Flush()
 }
 
 // WatchHelmRelease prints the HelmRelease's conditions whenever they change,

@@ -2,18 +2,15 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/cozyhr/cozyhr/core/kube"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Revision is one stored revision of a release.
@@ -100,29 +97,4 @@ func (w *Workspace) releaseWriters(ctx context.Context, t *Target) (map[int]stri
 		}
 	}
 	return out, nil
-}
-
-// WriteHistory prints revisions as a table (as helm history), json or yaml.
-func WriteHistory(out io.Writer, revs []Revision, format string) error {
-	switch format {
-	case "", "table":
-		tw := tabwriter.NewWriter(out, 0, 8, 3, ' ', 0)
-		fmt.Fprintln(tw, "REVISION\tUPDATED\tSTATUS\tCHART\tAPP VERSION\tWRITTEN BY\tDESCRIPTION")
-		for _, r := range revs {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Revision, r.Updated.UTC().Format(time.RFC3339), r.Status, r.Chart, r.AppVersion, r.WrittenBy, r.Description)
-		}
-		return tw.Flush()
-	case "json":
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(revs)
-	case "yaml":
-		data, err := sigsyaml.Marshal(revs)
-		if err != nil {
-			return err
-		}
-		_, err = out.Write(data)
-		return err
-	}
-	return fmt.Errorf("unknown output format %q: use table, json or yaml", format)
 }

@@ -3,97 +3,16 @@ package core
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
 	"time"
 
-	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 
 	"github.com/cozyhr/cozyhr/core/flux"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/util/duration"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	sigsyaml "sigs.k8s.io/yaml"
 )
-
-// PrintOptions say how HelmReleases are printed.
-type PrintOptions struct {
-	// Output is table (default), wide, json, yaml or name.
-	Output        string
-	AllNamespaces bool
-	Now           time.Time
-	// Single prints one HelmRelease as itself with json and yaml, as
-	// kubectl get NAME does, rather than as a List.
-	Single bool
-}
-
-// WriteHelmReleases prints HelmReleases as flux get helmreleases does.
-func WriteHelmReleases(out io.Writer, items []helmv2.HelmRelease, o PrintOptions) error {
-	switch o.Output {
-	case "", "table", "wide":
-		if len(items) == 0 {
-			_, err := fmt.Fprintln(out, "No HelmReleases found.")
-			return err
-		}
-		tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
-		cols := []string{"NAME", "READY", "STATUS", "SUSPENDED", "AGE"}
-		if o.AllNamespaces {
-			cols = append([]string{"NAMESPACE"}, cols...)
-		}
-		if o.Output == "wide" {
-			cols = append(cols, "REVISION")
-		}
-		fmt.Fprintln(tw, strings.Join(cols, "\t"))
-		for _, hr := range items {
-			ready, status := "Unknown", "Not reconciled yet"
-			if c := apimeta.FindStatusCondition(hr.Status.Conditions, "Ready"); c != nil {
-				ready, status = string(c.Status), c.Message
-			}
-			row := []string{hr.Name, ready, status, fmt.Sprint(hr.Spec.Suspend), duration.HumanDuration(o.Now.Sub(hr.CreationTimestamp.Time))}
-			if o.AllNamespaces {
-				row = append([]string{hr.Namespace}, row...)
-			}
-			if o.Output == "wide" {
-				row = append(row, hr.Status.LastAttemptedRevision)
-			}
-			fmt.Fprintln(tw, strings.Join(row, "\t"))
-		}
-		return tw.Flush()
-	case "name":
-		for _, hr := range items {
-			if _, err := fmt.Fprintf(out, "helmrelease.helm.toolkit.fluxcd.io/%s\n", hr.Name); err != nil {
-				return err
-			}
-		}
-		return nil
-	case "json", "yaml":
-		var list any = map[string]any{"apiVersion": "v1", "kind": "List", "items": items}
-		for i := range items {
-			items[i].APIVersion, items[i].Kind = helmv2.GroupVersion.String(), helmv2.HelmReleaseKind
-			items[i].ManagedFields = nil
-		}
-		if o.Single && len(items) == 1 {
-			list = items[0]
-		}
-		if o.Output == "json" {
-			enc := json.NewEncoder(out)
-			enc.SetIndent("", "  ")
-			return enc.Encode(list)
-		}
-		data, err := sigsyaml.Marshal(list)
-		if err != nil {
-			return err
-		}
-		_, err = out.Write(data)
-		return err
-	}
-	return fmt.Errorf("unknown output format %q: use table, wide, json, yaml or name", o.Output)
-}
 
 // ReconcileOptions tune Reconcile and Resume.
 type ReconcileOptions struct {

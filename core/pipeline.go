@@ -3,7 +3,7 @@ package core
 import (
 	"cmp"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,12 +16,10 @@ import (
 	"github.com/cozyhr/cozyhr/core/kube"
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
-	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
 	release "helm.sh/helm/v4/pkg/release/v1"
 	"k8s.io/apimachinery/pkg/types"
-	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Pipeline holds the pluggable stages: render, then post-process.
@@ -152,7 +150,7 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		SkipSchemaValidation: w.Config.Render.SkipSchemaValidation,
 	}
 	if w.Cluster != nil && (opts.KubeVersion != "" || len(opts.APIVersions) > 0) {
-		return nil, fmt.Errorf("--kube-version and --api-versions set .Capabilities only with --offline; against a cluster its own versions are used (drop them, or add --offline)")
+		return nil, errors.New("a Kubernetes version and API versions set .Capabilities only offline: a cluster's own are used")
 	}
 	if w.Cluster != nil {
 		if req.Capabilities, err = w.Cluster.Capabilities(); err != nil {
@@ -218,7 +216,7 @@ func offlineCapabilities(kubeVersion string, apiVersions []string) (*common.Capa
 	if kubeVersion != "" {
 		kv, err := common.ParseKubeVersion(kubeVersion)
 		if err != nil {
-			return nil, fmt.Errorf("--kube-version %q: %w", kubeVersion, err)
+			return nil, fmt.Errorf("Kubernetes version %q: %w", kubeVersion, err)
 		}
 		caps.KubeVersion = *kv
 	}
@@ -230,37 +228,4 @@ func offlineCapabilities(kubeVersion string, apiVersions []string) (*common.Capa
 		}
 	}
 	return &caps, nil
-}
-
-// WriteValues prints the composed values as YAML, masking the values that
-// came from Secrets unless showSecrets. With all, the chart's defaults are
-// coalesced in, as helm get values --all does.
-func WriteValues(out io.Writer, d *Desired, all, showSecrets bool, format string) error {
-	vals := values.DeepCopy(d.Values)
-	if all {
-		merged, err := chartutil.CoalesceValues(d.Chart, vals)
-		if err != nil {
-			return fmt.Errorf("coalesce chart defaults: %w", err)
-		}
-		vals = merged
-	}
-	if !showSecrets {
-		for _, p := range d.SecretValuePaths {
-			manifest.MaskPath(vals, p)
-		}
-	}
-	switch format {
-	case "", "yaml":
-		data, err := sigsyaml.Marshal(vals)
-		if err != nil {
-			return err
-		}
-		_, err = out.Write(data)
-		return err
-	case "json":
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(vals)
-	}
-	return fmt.Errorf("unknown output format %q: use yaml or json", format)
 }

@@ -3,13 +3,8 @@ package core
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
-	"strconv"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/upstream"
@@ -101,41 +96,4 @@ func describePlugin(ctx context.Context, inv PluginInventory, spec host.Spec) Pl
 func isBuiltinPostProcessor(name string) bool { return slices.Contains(BuiltinPostProcessors(), name) }
 func isBuiltinImageBuilder(name string) bool {
 	return slices.Contains(upstream.BuiltinImageBuilders(), name)
-}
-
-// WritePlugins prints plugin entries as a table or JSON.
-func WritePlugins(w io.Writer, entries []PluginEntry, output string) error {
-	switch output {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(entries)
-	case "", "table":
-	default:
-		return fmt.Errorf("unknown output format %q: use table or json", output)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKINDS\tPROTOCOL\tVERSION\tPATH\tUSED AS\tSTATUS")
-	for _, e := range entries {
-		protocol, path, status := strconv.Itoa(e.Protocol), e.Path, "ok"
-		if e.Builtin {
-			protocol, path = "built-in", "-"
-		} else if e.Protocol == 0 {
-			protocol = "-"
-		}
-		if e.Error != "" {
-			line, _, _ := strings.Cut(e.Error, "\n")
-			status = "error: " + line
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, dash(strings.Join(e.Kinds, ",")), protocol,
-			dash(e.Version), path, dash(strings.Join(e.ConfiguredAs, ",")), status)
-	}
-	return tw.Flush()
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

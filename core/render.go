@@ -92,7 +92,7 @@ func (HelmRenderer) Render(ctx context.Context, req RenderRequest) (*Rendered, e
 		caps = common.DefaultCapabilities
 	}
 	if ch.Metadata.KubeVersion != "" && !chartv2util.IsCompatibleRange(ch.Metadata.KubeVersion, caps.KubeVersion.String()) {
-		return nil, fmt.Errorf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s (set --kube-version when offline)", ch.Name(), ch.Metadata.KubeVersion, caps.KubeVersion.String())
+		return nil, &KubeVersionError{Chart: ch.Name(), Requires: ch.Metadata.KubeVersion, Kubernetes: caps.KubeVersion.String()}
 	}
 	vals := req.Values
 	if vals == nil {

@@ -119,7 +119,7 @@ func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 	if hr == nil {
 		if c.HelmRelease.IsNamed() {
 			// Named on purpose: never fall back to another release quietly.
-			return nil, fmt.Errorf("HelmRelease %s not found: create it, or add --plain to work on release %s in namespace %s as plain Helm", t.HelmReleaseKey, t.ReleaseName, t.Namespace)
+			return nil, &HelmReleaseNotFoundError{Key: t.HelmReleaseKey, Release: t.ReleaseName, Namespace: t.Namespace}
 		}
 		w.notice("HelmRelease %s not found: working in plain Helm mode", t.HelmReleaseKey)
 		return t, nil

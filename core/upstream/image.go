@@ -292,17 +292,3 @@ func imageBuilderFor(ctx context.Context, cfg *config.Chart, name, field string,
 	b, err := plugins.ImageBuilder(ctx, spec)
 	return b, configJSON, err
 }
-
-// WriteImages prints the built images.
-func WriteImages(w io.Writer, results []ImageResult) {
-	for _, r := range results {
-		if r.Digest == "" {
-			fmt.Fprintf(w, "Built %s: %s (not pushed; values.yaml unchanged)\n", r.Name, r.Reference)
-			continue
-		}
-		fmt.Fprintf(w, "Pushed %s: %s@%s\n", r.Name, r.Reference, r.Digest)
-		for _, wr := range r.Written {
-			fmt.Fprintf(w, "  wrote %s\n", wr)
-		}
-	}
-}

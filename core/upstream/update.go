@@ -63,6 +63,10 @@ type UpdateResult struct {
 	DryRun     bool
 }
 
+// ErrNoVersion is an upstream whose URL needs a version that neither
+// .cozyhr.yaml nor the options give.
+var ErrNoVersion = errors.New("set upstream.tarball.version")
+
 // PatchError is a patch that does not apply; nothing was changed.
 type PatchError struct {
 	Patch   string
@@ -260,7 +264,7 @@ func fetchTarball(ctx context.Context, tb *config.TarballSource, opts UpdateOpti
 		return fmt.Errorf("upstream.tarball.url: %w", err)
 	}
 	if strings.Contains(tb.URL, ".Version") && version == "" {
-		return fmt.Errorf("upstream.tarball.url uses {{ .Version }}: set upstream.tarball.version or pass --version")
+		return fmt.Errorf("upstream.tarball.url uses {{ .Version }}: %w", ErrNoVersion)
 	}
 	fmt.Fprintf(log, "Fetching %s\n", url.String())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url.String(), nil)
@@ -576,43 +580,4 @@ func replaceDir(dest, staged string) error {
 		return err
 	}
 	return os.RemoveAll(old)
-}
-
-// WriteUpdate prints what an update changed.
-func WriteUpdate(w io.Writer, res *UpdateResult) {
-	verb := "Updated"
-	if res.DryRun {
-		verb = "Would update"
-	}
-	from := res.OldVersion
-	if from == "" {
-		from = "(none)"
-	}
-	fmt.Fprintf(w, "%s %s in %s: %s -> %s (appVersion %s)\n", verb, res.Chart, res.Dest, from, res.NewVersion, res.AppVersion)
-	fmt.Fprintf(w, "Files: %d added, %d removed, %d changed\n", len(res.Added), len(res.Removed), len(res.Changed))
-	listFiles(w, "+", res.Added)
-	listFiles(w, "-", res.Removed)
-	listFiles(w, "~", res.Changed)
-	for _, p := range res.Patches {
-		fmt.Fprintf(w, "Patch applied: %s\n", p)
-	}
-	for _, f := range res.Fuzzy {
-		fmt.Fprintf(w, "Warning: patch did not apply exactly, refresh it: %s\n", f)
-	}
-	for _, p := range res.Propagated {
-		fmt.Fprintf(w, "Version written to: %s\n", p)
-	}
-}
-
-// listFiles prints up to 20 files of a kind: a first vendoring adds
-// hundreds, and the counts above say how many.
-func listFiles(w io.Writer, mark string, files []string) {
-	const most = 20
-	for i, f := range files {
-		if i == most {
-			fmt.Fprintf(w, "  %s ... and %d more\n", mark, len(files)-most)
-			return
-		}
-		fmt.Fprintf(w, "  %s %s\n", mark, f)
-	}
 }

@@ -1,4 +1,4 @@
-package core
+package output
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/homeport/dyff/pkg/dyff"
 	"github.com/pmezard/go-difflib/difflib"
@@ -49,15 +50,15 @@ func paint(on bool, style, s string) string {
 // groupListed is how many objects a grouped change names before counting.
 const groupListed = 8
 
-// WriteHuman prints the differences as a dyff report per object and a
+// DiffHuman prints the differences as a dyff report per object and a
 // summary line.
-func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
+func DiffHuman(out io.Writer, r *core.DiffResult, o HumanOptions) error {
 	// Render each change's body first: objects whose bodies are identical
 	// (adopting a release shows the same two Flux labels on every object)
 	// are printed once, with the list of objects, so real changes stand out.
 	bodies := make([]string, len(r.Changes))
 	for i, c := range r.Changes {
-		if c.Action != ActionChange {
+		if c.Action != core.ActionChange {
 			continue
 		}
 		body, err := changeBody(c, o)
@@ -69,7 +70,7 @@ func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
 	members := map[string][]int{}
 	if !o.NoGroup {
 		for i, c := range r.Changes {
-			if c.Action == ActionChange {
+			if c.Action == core.ActionChange {
 				members[bodies[i]] = append(members[bodies[i]], i)
 			}
 		}
@@ -78,17 +79,17 @@ func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
 	printed := map[string]bool{}
 	for i, c := range r.Changes {
 		switch c.Action {
-		case ActionAdd:
+		case core.ActionAdd:
 			header := fmt.Sprintf("+ %s will be created", c.Ref)
 			if c.Note != "" {
 				header += fmt.Sprintf(" (%s)", c.Note)
 			}
 			b.WriteString(paint(o.Color, ansiGreen, header) + "\n")
 			writeIndentedYAML(&b, c.Object, "    + ")
-		case ActionRemove:
+		case core.ActionRemove:
 			b.WriteString(paint(o.Color, ansiRed, fmt.Sprintf("- %s will be deleted", c.Ref)) + "\n")
 			writeIndentedYAML(&b, c.Object, "    - ")
-		case ActionChange:
+		case core.ActionChange:
 			group := members[bodies[i]]
 			if len(group) < 2 {
 				b.WriteString(paint(o.Color, ansiYellow, fmt.Sprintf("~ %s will be changed", c.Ref)) + "\n")
@@ -115,11 +116,11 @@ func (r *DiffResult) WriteHuman(out io.Writer, o HumanOptions) error {
 	if _, err := out.Write(b.Bytes()); err != nil {
 		return err
 	}
-	return r.writeSummary(out)
+	return diffSummary(out, r)
 }
 
 // changeBody is a changed object's dyff report, indented under its header.
-func changeBody(c ObjectDiff, o HumanOptions) (string, error) {
+func changeBody(c core.ObjectDiff, o HumanOptions) (string, error) {
 	var rb bytes.Buffer
 	hr := &dyff.HumanReport{
 		Report: *c.Report, OmitHeader: true, NoTableStyle: true, Indent: 2,
@@ -159,9 +160,9 @@ func writeIndentedYAML(b *bytes.Buffer, obj map[string]any, prefix string) {
 	}
 }
 
-// WriteBrief prints how many objects of each kind would be added, changed
+// DiffBrief prints how many objects of each kind would be added, changed
 // and deleted.
-func (r *DiffResult) WriteBrief(out io.Writer) error {
+func DiffBrief(out io.Writer, r *core.DiffResult) error {
 	type counts struct{ add, change, remove int }
 	byKind := map[string]*counts{}
 	for _, c := range r.Changes {
@@ -171,11 +172,11 @@ func (r *DiffResult) WriteBrief(out io.Writer) error {
 			byKind[c.Ref.Kind] = k
 		}
 		switch c.Action {
-		case ActionAdd:
+		case core.ActionAdd:
 			k.add++
-		case ActionChange:
+		case core.ActionChange:
 			k.change++
-		case ActionRemove:
+		case core.ActionRemove:
 			k.remove++
 		}
 	}
@@ -195,10 +196,10 @@ func (r *DiffResult) WriteBrief(out io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	return r.writeSummary(out)
+	return diffSummary(out, r)
 }
 
-func (r *DiffResult) writeSummary(out io.Writer) error {
+func diffSummary(out io.Writer, r *core.DiffResult) error {
 	for _, n := range r.Notes {
 		if _, err := fmt.Fprintf(out, "Note: %s.\n", n); err != nil {
 			return err
@@ -275,10 +276,10 @@ func jsonObject(r manifest.Ref) JSONObject {
 	return JSONObject{APIVersion: apiVersion, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
 }
 
-// WriteYAML prints the JSONReport as YAML.
-func (r *DiffResult) WriteYAML(out io.Writer) error {
+// DiffYAML prints the JSONReport as YAML.
+func DiffYAML(out io.Writer, r *core.DiffResult) error {
 	var b bytes.Buffer
-	if err := r.WriteJSON(&b); err != nil {
+	if err := DiffJSON(&b, r); err != nil {
 		return err
 	}
 	data, err := sigsyaml.JSONToYAML(b.Bytes())
@@ -289,8 +290,8 @@ func (r *DiffResult) WriteYAML(out io.Writer) error {
 	return err
 }
 
-// WriteJSON prints the JSONReport.
-func (r *DiffResult) WriteJSON(out io.Writer) error {
+// DiffJSON prints the JSONReport.
+func DiffJSON(out io.Writer, r *core.DiffResult) error {
 	add, change, remove := r.Counts()
 	rep := JSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "DiffReport",
 		Summary: JSONSummary{Add: add, Change: change, Remove: remove, Unchanged: r.Unchanged},
@@ -338,17 +339,17 @@ func nodeValue(n *yaml.Node) any {
 	return v
 }
 
-// WriteUnified prints a classic unified diff of each object's YAML.
-func (r *DiffResult) WriteUnified(out io.Writer, contextLines int, color bool) error {
+// DiffUnified prints a classic unified diff of each object's YAML.
+func DiffUnified(out io.Writer, r *core.DiffResult, contextLines int, color bool) error {
 	var b bytes.Buffer
 	for _, c := range r.Changes {
 		var from, to map[string]any
 		switch c.Action {
-		case ActionAdd:
+		case core.ActionAdd:
 			to = c.Object
-		case ActionRemove:
+		case core.ActionRemove:
 			from = c.Object
-		case ActionChange:
+		case core.ActionChange:
 			from, to = c.Live, c.Desired
 		}
 		name := strings.ReplaceAll(c.Ref.String(), " ", "/")
@@ -379,7 +380,7 @@ func (r *DiffResult) WriteUnified(out io.Writer, contextLines int, color bool) e
 	if _, err := out.Write(b.Bytes()); err != nil {
 		return err
 	}
-	return r.writeSummary(out)
+	return diffSummary(out, r)
 }
 
 func yamlLines(obj map[string]any) []string {
@@ -393,8 +394,8 @@ func yamlLines(obj map[string]any) []string {
 	return difflib.SplitLines(string(data))
 }
 
-// WriteIgnored lists the differences ignore rules hid (--show-ignored).
-func (r *DiffResult) WriteIgnored(out io.Writer) error {
+// DiffIgnored lists the differences ignore rules hid (--show-ignored).
+func DiffIgnored(out io.Writer, r *core.DiffResult) error {
 	if len(r.Ignored) == 0 {
 		_, err := fmt.Fprintln(out, "Ignored: no differences were hidden.")
 		return err

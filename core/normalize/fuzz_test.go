@@ -1,16 +1,16 @@
-package core
+package normalize
 
 import (
 	"testing"
 )
 
 // Ignore-rule flags and JSON pointers: errors, never panics.
-func FuzzParseIgnoreFlag(f *testing.F) {
+func FuzzParseIgnoreRule(f *testing.F) {
 	for _, s := range []string{"/spec/replicas", "Deployment/web=/spec/replicas", "Secret=/data/a~1b", "=/x", "Kind/=", "/a~2"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		rule, err := ParseIgnoreFlag(s)
+		rule, err := ParseIgnoreRule(s)
 		if err != nil {
 			return
 		}

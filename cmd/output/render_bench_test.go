@@ -1,4 +1,4 @@
-package core
+package output
 
 import (
 	"io"
@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -15,7 +16,7 @@ import (
 
 // sharedChart returns a chart from ../shared/charts, or skips.
 func sharedChart(b *testing.B, name string) string {
-	dir := filepath.Join("..", "..", "shared", "charts", name)
+	dir := filepath.Join("..", "..", "..", "shared", "charts", name)
 	if _, err := os.Stat(dir); err != nil {
 		b.Skipf("no shared chart %s", dir)
 	}
@@ -29,14 +30,14 @@ func BenchmarkShowOffline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := &Workspace{Config: cfg}
+	w := &core.Workspace{Config: cfg}
 	b.ReportAllocs()
 	for b.Loop() {
-		d, err := w.Desired(b.Context(), RenderOptions{}, nil)
+		d, err := w.Desired(b.Context(), core.RenderOptions{}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := WriteShow(io.Discard, d, ShowOptions{}); err != nil {
+		if _, err := Show(io.Discard, d, ShowOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -47,7 +48,7 @@ func BenchmarkHelmTemplate(b *testing.B) {
 	dir := sharedChart(b, "kubeovn")
 	b.ReportAllocs()
 	for b.Loop() {
-		ch, err := LoadChart(dir)
+		ch, err := core.LoadChart(dir)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package core
+package output
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/manifest"
 )
 
@@ -16,15 +17,15 @@ type ShowOptions struct {
 	// relative to the chart as in helm template --show-only.
 	ShowOnly []string
 	// Output is yaml (default) or json.
-	Output      string
+	Output      Format
 	SkipHooks   bool
 	ShowSecrets bool
 }
 
-// WriteShow prints the desired state: CRDs, then manifests, then hooks, as
+// Show prints the desired state: CRDs, then manifests, then hooks, as
 // helm template --include-crds does. Secret data is masked unless asked for.
 // It returns how many Secrets were masked.
-func WriteShow(out io.Writer, d *Desired, o ShowOptions) (int, error) {
+func Show(out io.Writer, d *core.Desired, o ShowOptions) (int, error) {
 	var objs []manifest.Object
 	objs = append(objs, d.Rendered.CRDs...)
 	objs = append(objs, d.Rendered.Manifests...)
@@ -50,7 +51,7 @@ func WriteShow(out io.Writer, d *Desired, o ShowOptions) (int, error) {
 		}
 		objs = kept
 	}
-	if o.Output == "json" {
+	if o.Output == JSON {
 		var err error
 		if objs, err = manifest.ParseObjects(objs); err != nil {
 			return 0, err
@@ -77,9 +78,9 @@ func WriteShow(out io.Writer, d *Desired, o ShowOptions) (int, error) {
 		}
 	}
 	switch o.Output {
-	case "", "yaml":
+	case YAML, "":
 		return masked, manifest.WriteManifests(out, objs)
-	case "json":
+	case JSON:
 		items := make([]any, len(objs))
 		for i, obj := range objs {
 			items[i] = obj.Object
@@ -88,7 +89,7 @@ func WriteShow(out io.Writer, d *Desired, o ShowOptions) (int, error) {
 		enc.SetIndent("", "  ")
 		return masked, enc.Encode(map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
 	default:
-		return 0, fmt.Errorf("unknown output format %q: use yaml or json", o.Output)
+		return 0, fmt.Errorf("a render is not printed as %s", o.Output)
 	}
 }
 

@@ -1,4 +1,4 @@
-package core
+package normalize
 
 import (
 	"reflect"
@@ -17,7 +17,7 @@ func TestIgnoreRulesHideFieldsOfSelectedObjects(t *testing.T) {
 		{Paths: []string{"/metadata/annotations/a~1b"}, Source: "three"},
 		{Paths: []string{"/spec/replicas"}, Target: &IgnoreTarget{Kind: "StatefulSet"}, Source: "not selected"},
 	}
-	hidden, err := applyIgnoreRules(rules, target, live, desired)
+	hidden, err := ApplyIgnoreRules(rules, target, live, desired)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,15 +34,15 @@ func TestIgnoreRulesHideFieldsOfSelectedObjects(t *testing.T) {
 	}
 }
 
-func TestParseIgnoreFlag(t *testing.T) {
-	r, err := ParseIgnoreFlag("Deployment/web=/spec/replicas")
+func TestParseIgnoreRule(t *testing.T) {
+	r, err := ParseIgnoreRule("Deployment/web=/spec/replicas")
 	if err != nil || r.Target.Kind != "Deployment" || r.Target.Name != "web" || r.Paths[0] != "/spec/replicas" {
-		t.Errorf("ParseIgnoreFlag = %+v, %v", r, err)
+		t.Errorf("ParseIgnoreRule = %+v, %v", r, err)
 	}
-	if r, err := ParseIgnoreFlag("/metadata/labels"); err != nil || r.Target != nil {
-		t.Errorf("ParseIgnoreFlag(all objects) = %+v, %v", r, err)
+	if r, err := ParseIgnoreRule("/metadata/labels"); err != nil || r.Target != nil {
+		t.Errorf("ParseIgnoreRule(all objects) = %+v, %v", r, err)
 	}
-	if _, err := ParseIgnoreFlag("Deployment=spec/replicas"); err == nil {
+	if _, err := ParseIgnoreRule("Deployment=spec/replicas"); err == nil {
 		t.Error("a pointer without a leading / was accepted")
 	}
 }

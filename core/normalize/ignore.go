@@ -1,4 +1,4 @@
-package core
+package normalize
 
 import (
 	"fmt"
@@ -39,15 +39,16 @@ type IgnoredField struct {
 	Source string
 }
 
-// ParseIgnoreFlag reads --ignore [KIND[/NAME]=]/json/pointer.
-func ParseIgnoreFlag(s string) (IgnoreRule, error) {
-	rule := IgnoreRule{Source: "--ignore " + s}
+// ParseIgnoreRule reads a rule written [KIND[/NAME]=]/json/pointer; the
+// caller says in Source where it was written.
+func ParseIgnoreRule(s string) (IgnoreRule, error) {
+	rule := IgnoreRule{}
 	target, pointer, found := strings.Cut(s, "=")
 	if !found {
 		target, pointer = "", s
 	}
 	if !strings.HasPrefix(pointer, "/") {
-		return rule, fmt.Errorf("--ignore %q: want [KIND[/NAME]=]/json/pointer, such as Deployment/web=/spec/replicas", s)
+		return rule, fmt.Errorf("%q: want [KIND[/NAME]=]/json/pointer, such as Deployment/web=/spec/replicas", s)
 	}
 	rule.Paths = []string{pointer}
 	if target != "" {
@@ -71,9 +72,9 @@ func ConfigIgnoreRules(rules []config.IgnoreRule) []IgnoreRule {
 	return out
 }
 
-// helmReleaseIgnoreRules converts spec.driftDetection.ignore, so that diff
+// HelmReleaseIgnoreRules converts spec.driftDetection.ignore, so that diff
 // hides what helm-controller's drift detection hides.
-func helmReleaseIgnoreRules(hr *helmv2.HelmRelease) []IgnoreRule {
+func HelmReleaseIgnoreRules(hr *helmv2.HelmRelease) []IgnoreRule {
 	if hr == nil || hr.Spec.DriftDetection == nil {
 		return nil
 	}
@@ -128,9 +129,9 @@ func (t *IgnoreTarget) selects(obj *unstructured.Unstructured) (bool, error) {
 	return true, nil
 }
 
-// applyIgnoreRules removes the ignored pointers from both sides of a pair
+// ApplyIgnoreRules removes the ignored pointers from both sides of a pair
 // and returns the fields where the two sides differed.
-func applyIgnoreRules(rules []IgnoreRule, obj *unstructured.Unstructured, live, desired map[string]any) ([]IgnoredField, error) {
+func ApplyIgnoreRules(rules []IgnoreRule, obj *unstructured.Unstructured, live, desired map[string]any) ([]IgnoredField, error) {
 	var hidden []IgnoredField
 	for _, r := range rules {
 		ok, err := r.Target.selects(obj)

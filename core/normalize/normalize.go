@@ -1,4 +1,7 @@
-package core
+// Package normalize makes a rendered object and its live counterpart
+// comparable: what the server and Helm add or rewrite is taken out of both
+// sides alike, and ignore rules hide what the user says not to compare.
+package normalize
 
 import (
 	"fmt"
@@ -22,12 +25,12 @@ var (
 	}
 )
 
-// normalizeLive strips what the server and Helm add, then keeps only the
+// Live strips what the server and Helm add, then keeps only the
 // fields that the desired object or the previous release's object has.
 // Those are exactly the fields helm upgrade's three-way merge touches:
 // a field only the server set (a default) is left out, while a field the
 // chart used to set and no longer does still shows as a removal.
-func normalizeLive(live, desired, previous map[string]any) map[string]any {
+func Live(live, desired, previous map[string]any) map[string]any {
 	obj := runtime.DeepCopyJSON(withoutServerMetadata(live))
 	delete(obj, "status")
 	if desired == nil {
@@ -145,7 +148,7 @@ func prune(v any, keep []any) any {
 	}
 }
 
-// normalizeDesired removes what the server would drop or rewrite from a
+// Desired removes what the server would drop or rewrite from a
 // rendered object, comparing with the live one: nulls, empty maps or lists
 // and zero scalars where the live object has nothing (omitted defaults), and
 // resource quantities the server canonicalised (2048Mi is stored as 2Gi).
@@ -155,13 +158,13 @@ func prune(v any, keep []any) any {
 // object lacks was pruned by the server (an unknown field, such as min/max in
 // a CRD schema): it is not a change either. Metadata is exempt, so that a
 // label removed by hand still shows.
-func normalizeDesired(desired, live, previous map[string]any) map[string]any {
+func Desired(desired, live, previous map[string]any) map[string]any {
 	obj := runtime.DeepCopyJSON(desired)
 	if obj["kind"] == "Secret" && obj["apiVersion"] == "v1" {
 		manifest.StringDataToData(obj)
 	}
 	if live != nil {
-		// Compared with what normalizeLive keeps: an empty annotations map
+		// Compared with what Live keeps: an empty annotations map
 		// matches a live one that holds only Helm's bookkeeping.
 		reconcileDesired(obj, withoutServerMetadata(live), previous, "")
 	} else {
@@ -283,9 +286,9 @@ func sameQuantity(a, b any) bool {
 	return qa.Cmp(qb) == 0
 }
 
-// normalizeServer strips only what changes on every write (status and the
+// Server strips only what changes on every write (status and the
 // server's metadata), for comparing two complete server-side objects.
-func normalizeServer(obj map[string]any) map[string]any {
+func Server(obj map[string]any) map[string]any {
 	out := runtime.DeepCopyJSON(obj)
 	delete(out, "status")
 	if md, ok := out["metadata"].(map[string]any); ok {

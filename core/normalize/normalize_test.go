@@ -1,4 +1,4 @@
-package core
+package normalize
 
 import (
 	"reflect"
@@ -40,10 +40,10 @@ status: {loadBalancer: {}}
 `)
 	desired := obj(t, "apiVersion: v1\nkind: Service\nmetadata: {name: web, labels: {app: web}}\nspec: {ports: [{port: 80}], selector: {app: web}}\n")
 	previous := obj(t, "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {oldField: x}\n")
-	got := normalizeLive(live, desired, previous)
+	got := Live(live, desired, previous)
 	want := obj(t, "apiVersion: v1\nkind: Service\nmetadata: {name: web, labels: {app: web}}\nspec: {ports: [{port: 80}], selector: {app: web}, oldField: x}\n")
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("normalizeLive:\n got %v\nwant %v", got, want)
+		t.Errorf("Live:\n got %v\nwant %v", got, want)
 	}
 }
 
@@ -65,7 +65,7 @@ func TestNormalizeDesiredMatchesWhatTheServerStores(t *testing.T) {
 			if c.previous != "" {
 				prev = obj(t, c.previous)
 			}
-			got := normalizeDesired(obj(t, c.desired), obj(t, c.live), prev)
+			got := Desired(obj(t, c.desired), obj(t, c.live), prev)
 			if want := obj(t, c.want); !reflect.DeepEqual(got, want) {
 				t.Errorf("got %v, want %v", got, want)
 			}
@@ -75,25 +75,8 @@ func TestNormalizeDesiredMatchesWhatTheServerStores(t *testing.T) {
 
 func TestStringDataFoldsIntoData(t *testing.T) {
 	s := obj(t, "kind: Secret\napiVersion: v1\nstringData: {password: s3cret}\n")
-	got := normalizeDesired(s, obj(t, "data: {password: czNjcmV0}"), nil)
+	got := Desired(s, obj(t, "data: {password: czNjcmV0}"), nil)
 	if got["data"].(map[string]any)["password"] != "czNjcmV0" || got["stringData"] != nil {
 		t.Errorf("stringData not folded: %v", got)
-	}
-}
-
-func TestMatchTemplate(t *testing.T) {
-	for _, c := range []struct {
-		source, pattern string
-		want            bool
-	}{
-		{"hello/templates/cm.yaml", "templates/cm.yaml", true},
-		{"hello/templates/cm.yaml", "hello/templates/cm.yaml", true},
-		{"hello/templates/cm.yaml", "templates/*.yaml", true},
-		{"hello/charts/sub/templates/cm.yaml", "charts/sub/templates/cm.yaml", true},
-		{"hello/templates/cm.yaml", "templates/svc.yaml", false},
-	} {
-		if got := matchTemplate("hello", c.source, c.pattern); got != c.want {
-			t.Errorf("matchTemplate(%q, %q) = %v", c.source, c.pattern, got)
-		}
 	}
 }

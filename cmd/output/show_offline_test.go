@@ -1,4 +1,4 @@
-package core
+package output
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -16,21 +17,21 @@ import (
 // show --offline prints exactly what helm template (Helm 4) prints for the
 // same chart and values: CRDs, resources and hooks, byte for byte.
 func TestShowOfflineIsHelmTemplate(t *testing.T) {
-	dir := filepath.Join("..", "examples", "hello")
+	dir := filepath.Join("..", "..", "examples", "hello")
 	cfg, err := config.Load(config.LoadOptions{Dir: dir, Overrides: map[string]any{"helmRelease.enabled": false, "release.namespace": "default"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := (&Workspace{Config: cfg}).Desired(t.Context(), RenderOptions{TextOnly: true}, nil)
+	d, err := (&core.Workspace{Config: cfg}).Desired(t.Context(), core.RenderOptions{TextOnly: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got bytes.Buffer
-	if _, err := WriteShow(&got, d, ShowOptions{ShowSecrets: true}); err != nil {
+	if _, err := Show(&got, d, ShowOptions{ShowSecrets: true}); err != nil {
 		t.Fatal(err)
 	}
 
-	ch, err := LoadChart(dir)
+	ch, err := core.LoadChart(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -18,7 +17,6 @@ import (
 	"helm.sh/helm/v4/pkg/postrenderer"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
 	release "helm.sh/helm/v4/pkg/release/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // ApplyOptions tune helm upgrade --install.
@@ -154,23 +152,42 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		return nil, &NeedsClusterError{What: "apply"}
 	}
 	res := &ApplyResult{}
-	if t.FluxMode() && !t.HelmRelease.Spec.Suspend {
+	act := func() (flux.Record, error) { return w.install(ctx, d, opts, res, log) }
+	var err error
+	if t.FluxMode() {
+		cl, cerr := w.Cluster.Client()
+		if cerr != nil {
+			return nil, cerr
+		}
+		res.Suspended, err = flux.Hold(ctx, cl, t.HelmRelease, "so that Flux does not race this apply", log, act)
+	} else {
+		_, err = act()
+	}
+	if err != nil {
+		return res, w.applyFailed(t, err)
+	}
+	if t.FluxMode() && opts.Resume {
 		cl, err := w.Cluster.Client()
 		if err != nil {
-			return nil, err
+			return res, err
 		}
-		if err := flux.SetSuspend(ctx, cl, t.HelmRelease, true); err != nil {
-			return nil, err
+		if err := flux.SetSuspend(ctx, cl, t.HelmRelease, false); err != nil {
+			return res, err
 		}
-		res.Suspended = true
-		fmt.Fprintf(log, "Suspended HelmRelease %s/%s so that Flux does not race this apply.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
+		res.Resumed = true
 	}
+	return res, nil
+}
 
+// install runs Helm's install or upgrade, filling res, and says what the
+// HelmRelease's status should record of it (nil in plain Helm mode).
+func (w *Workspace) install(ctx context.Context, d *Desired, opts ApplyOptions, res *ApplyResult, log io.Writer) (flux.Record, error) {
+	t := d.Target
 	if prev := d.Previous; prev != nil && prev.Info != nil && prev.Info.Status.IsPending() {
 		fmt.Fprintf(log, "Release %s revision %d was left %s by an interrupted run; marking it failed to continue.\n", prev.Name, prev.Version, prev.Info.Status)
 		prev.SetStatus(rcommon.StatusFailed, "interrupted; marked failed by cozyhr apply")
 		if err := d.helm.Releases.Update(prev); err != nil {
-			return nil, w.applyFailed(t, fmt.Errorf("repair pending release %s: %w", prev.Name, err))
+			return nil, fmt.Errorf("repair pending release %s: %w", prev.Name, err)
 		}
 	}
 
@@ -194,7 +211,7 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 		}
 		n, err := applyCRDs(ctx, cl, policy, d.Rendered.CRDs)
 		if err != nil {
-			return nil, w.applyFailed(t, err)
+			return nil, err
 		}
 		if n > 0 {
 			w.Cluster.ResetDiscovery()
@@ -291,65 +308,33 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	if err != nil {
 		helmErr := err
 		err = fmt.Errorf("apply release %s in namespace %s: %w", t.ReleaseName, t.Namespace, err)
-		if t.FluxMode() {
-			f := flux.ReleaseFailure{Installed: install, ReleaseName: t.ReleaseName, ReleaseNamespace: t.Namespace,
-				ChartName: d.Chart.Name(), ChartVersion: d.Chart.Metadata.Version, Values: d.Values, Err: helmErr}
-			// The revision Helm stored as failed, as helm-controller sees it written.
-			if d.Previous != nil {
-				f.Previous = d.Previous.Version
-			}
-			// The status is written from the release as it is now, re-read.
-			if last, lerr := kube.LastRelease(d.helm, t.ReleaseName); lerr == nil && last != nil && last.Version > f.Previous && last.Info != nil && last.Info.Status != rcommon.StatusDeployed {
-				f.Failed = last
-			}
-			if cl, cerr := w.Cluster.Client(); cerr == nil {
-				wctx, cancel := statusContext(ctx)
-				defer cancel()
-				serr := flux.RecordFailure(wctx, cl, client.ObjectKeyFromObject(t.HelmRelease), f)
-				if stale := (*flux.StaleRecordError)(nil); errors.As(serr, &stale) {
-					fmt.Fprintf(log, "Note: this run's failure is not recorded in the HelmRelease status: %v\n", stale)
-				} else if serr != nil {
-					fmt.Fprintf(log, "Warning: could not record the failure in the HelmRelease status: %v\n", serr)
-				}
-			}
+		if !t.FluxMode() {
+			return nil, err
 		}
-		return res, w.applyFailed(t, err)
+		f := flux.ReleaseFailure{Installed: install, ReleaseName: t.ReleaseName, ReleaseNamespace: t.Namespace,
+			ChartName: d.Chart.Name(), ChartVersion: d.Chart.Metadata.Version, Values: d.Values, Err: helmErr}
+		// The revision Helm stored as failed, as helm-controller sees it written.
+		if d.Previous != nil {
+			f.Previous = d.Previous.Version
+		}
+		// The status is written from the release as it is now, re-read.
+		if last, lerr := kube.LastRelease(d.helm, t.ReleaseName); lerr == nil && last != nil && last.Version > f.Previous && last.Info != nil && last.Info.Status != rcommon.StatusDeployed {
+			f.Failed = last
+		}
+		return f, err
 	}
 	res.Release = rel
-	if t.FluxMode() {
-		// Record the release as helm-controller would. rel is the object
-		// Helm has just stored; the status test checks the digest against
-		// the storage Secret itself.
-		cl, err := w.Cluster.Client()
-		if err != nil {
-			return res, err
-		}
-		rec, err := w.releaseRecord(d, rel, install, time.Since(started))
-		if err == nil {
-			wctx, cancel := statusContext(ctx)
-			defer cancel()
-			err = flux.RecordRelease(wctx, cl, client.ObjectKeyFromObject(t.HelmRelease), rec)
-		}
-		if stale := (*flux.StaleRecordError)(nil); errors.As(err, &stale) {
-			fmt.Fprintf(log, "Note: revision %d is not recorded in the HelmRelease status: %v\n", rel.Version, stale)
-			err = nil
-		}
-		if err != nil {
-			return res, w.applyFailed(t, fmt.Errorf("record release in HelmRelease status: %w", err))
-		}
+	if !t.FluxMode() {
+		return nil, nil
 	}
-
-	if t.FluxMode() && opts.Resume {
-		cl, err := w.Cluster.Client()
-		if err != nil {
-			return res, err
-		}
-		if err := flux.SetSuspend(ctx, cl, t.HelmRelease, false); err != nil {
-			return res, err
-		}
-		res.Resumed = true
+	// Record the release as helm-controller would. rel is the object Helm
+	// has just stored; the status test checks the digest against the
+	// storage Secret itself.
+	rec, err := w.releaseRecord(d, rel, install, time.Since(started))
+	if err != nil {
+		return nil, fmt.Errorf("record release in HelmRelease status: %w", err)
 	}
-	return res, nil
+	return rec, nil
 }
 
 // releaseRecord gathers what the status records of this apply: the previous
@@ -379,12 +364,6 @@ func (w *Workspace) releaseRecord(d *Desired, rel *release.Release, installed bo
 	}
 	rec.Inventory, err = flux.ReleaseInventory(rel, crds, mapper)
 	return rec, err
-}
-
-// statusContext outlives a Ctrl-C by a few seconds, so that the status
-// records what Helm did (or failed to do) rather than nothing.
-func statusContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
 // applyFailed adds what state the HelmRelease is left in and how to go on.

@@ -30,52 +30,50 @@ type DeleteOptions struct {
 // that helm-controller does not reinstall it, then deleted unless kept.
 func (w *Workspace) Delete(ctx context.Context, opts DeleteOptions, log io.Writer, debug io.Writer) error {
 	if w.Cluster == nil {
-		return errors.New("delete needs a cluster")
+		return &NeedsClusterError{What: "delete"}
 	}
 	t, err := w.ResolveTarget(ctx)
 	if err != nil {
 		return err
 	}
-	var cl client.Client
-	if t.FluxMode() {
-		if cl, err = w.Cluster.Client(); err != nil {
-			return err
+	uninstall := func() (flux.Record, error) {
+		cfg, err := w.helmConfig(t, debug)
+		if err != nil {
+			return nil, err
 		}
-		if !t.HelmRelease.Spec.Suspend {
-			if err := flux.SetSuspend(ctx, cl, t.HelmRelease, true); err != nil {
-				return err
+		un := action.NewUninstall(cfg)
+		un.Timeout, un.KeepHistory, un.DisableHooks = opts.Timeout, opts.KeepHistory, opts.DisableHooks
+		un.WaitStrategy = helmkube.HookOnlyStrategy
+		if opts.Wait {
+			un.WaitStrategy = helmkube.StatusWatcherStrategy
+		}
+		if _, err := un.Run(t.ReleaseName); err != nil {
+			if !errors.Is(err, driver.ErrReleaseNotFound) {
+				return nil, fmt.Errorf("uninstall release %s in namespace %s: %w", t.ReleaseName, t.StorageNamespace, err)
 			}
-			fmt.Fprintf(log, "Suspended HelmRelease %s/%s so that Flux does not reinstall the release.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
+			fmt.Fprintf(log, "Release %s is not installed in namespace %s; nothing to uninstall.\n", t.ReleaseName, t.StorageNamespace)
+		} else {
+			fmt.Fprintf(log, "Uninstalled release %s from namespace %s.\n", t.ReleaseName, t.Namespace)
 		}
+		if !t.FluxMode() || !opts.KeepHelmRelease {
+			return nil, nil
+		}
+		// The HelmRelease stays; its status must not go on saying the
+		// release is installed.
+		return flux.Uninstall{Message: fmt.Sprintf("Helm uninstall succeeded for release %s/%s (by cozyhr delete, keeping the HelmRelease)", t.Namespace, t.ReleaseName)}, nil
 	}
-	cfg, err := w.helmConfig(t, debug)
+	if !t.FluxMode() {
+		_, err := uninstall()
+		return err
+	}
+	cl, err := w.Cluster.Client()
 	if err != nil {
 		return err
 	}
-	un := action.NewUninstall(cfg)
-	un.Timeout, un.KeepHistory, un.DisableHooks = opts.Timeout, opts.KeepHistory, opts.DisableHooks
-	un.WaitStrategy = helmkube.HookOnlyStrategy
-	if opts.Wait {
-		un.WaitStrategy = helmkube.StatusWatcherStrategy
-	}
-	if _, err := un.Run(t.ReleaseName); err != nil {
-		if !errors.Is(err, driver.ErrReleaseNotFound) {
-			return fmt.Errorf("uninstall release %s in namespace %s: %w", t.ReleaseName, t.StorageNamespace, err)
-		}
-		fmt.Fprintf(log, "Release %s is not installed in namespace %s; nothing to uninstall.\n", t.ReleaseName, t.StorageNamespace)
-	} else {
-		fmt.Fprintf(log, "Uninstalled release %s from namespace %s.\n", t.ReleaseName, t.Namespace)
-	}
-	if !t.FluxMode() {
-		return nil
+	if _, err := flux.Hold(ctx, cl, t.HelmRelease, "so that Flux does not reinstall the release", log, uninstall); err != nil {
+		return err
 	}
 	if opts.KeepHelmRelease {
-		// The HelmRelease stays; its status must not go on saying the
-		// release is installed.
-		msg := fmt.Sprintf("Helm uninstall succeeded for release %s/%s (by cozyhr delete --keep-helmrelease)", t.Namespace, t.ReleaseName)
-		if err := flux.RecordUninstall(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), msg); err != nil {
-			fmt.Fprintf(log, "Warning: could not record the uninstall in the HelmRelease status: %v\n", err)
-		}
 		fmt.Fprintf(log, "Kept HelmRelease %s/%s, suspended: resume it to let Flux install the release again. Deleting it while suspended is safe now: the release is already uninstalled.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
 		return nil
 	}

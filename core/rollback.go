@@ -14,7 +14,6 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	release "helm.sh/helm/v4/pkg/release/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // RollbackOptions tune rollback.
@@ -77,76 +76,77 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 		return nil, err
 	}
 
-	var cl client.Client
-	if t.FluxMode() {
-		if cl, err = w.Cluster.Client(); err != nil {
+	act := func() (flux.Record, error) {
+		ssa := to.ApplyMethod == string(release.ApplyMethodServerSideApply)
+		force := false
+		timeout := opts.Timeout
+		if hr := t.HelmRelease; hr != nil {
+			switch hr.GetRollback().ServerSideApply {
+			case helmv2.ServerSideApplyEnabled:
+				ssa = true
+			case helmv2.ServerSideApplyDisabled:
+				ssa = false
+			}
+			force = hr.GetRollback().Force
+			if timeout == 0 {
+				timeout = hr.GetRollback().GetTimeout(hr.GetTimeout()).Duration
+			}
+		}
+		if timeout == 0 {
+			timeout = 5 * time.Minute
+		}
+		leave := w.Cluster.WithFieldManager(fieldManager(t))
+		defer leave()
+		rb := action.NewRollback(cfg)
+		rb.Version, rb.Timeout, rb.DisableHooks = res.To, timeout, opts.DisableHooks
+		rb.WaitStrategy = helmkube.HookOnlyStrategy
+		if opts.Wait {
+			rb.WaitStrategy = helmkube.StatusWatcherStrategy
+		}
+		rb.ServerSideApply, rb.ForceConflicts = fmt.Sprint(ssa), ssa
+		rb.ForceReplace = force && !ssa
+		rb.MaxHistory = hookSettings(t.HelmRelease, false, ApplyOptions{}).maxHistory
+		before, err := releaseStatuses(cfg, t.ReleaseName)
+		if err != nil {
 			return nil, err
 		}
-		if !t.HelmRelease.Spec.Suspend {
-			if err := flux.SetSuspend(ctx, cl, t.HelmRelease, true); err != nil {
-				return nil, err
+		runErr := rb.Run(t.ReleaseName)
+		// What Helm wrote: the new revision and every one whose status
+		// changed (the deployed one, now superseded); helm-controller
+		// observes the same.
+		written, err := rewrittenReleases(cfg, t.ReleaseName, before)
+		if err != nil {
+			return nil, err
+		}
+		var rec flux.Record
+		if t.FluxMode() {
+			rec = flux.Rollback{To: to, Written: written}
+		}
+		if runErr != nil {
+			runErr = fmt.Errorf("roll back release %s to revision %d: %w", t.ReleaseName, res.To, runErr)
+			if t.FluxMode() {
+				rec = flux.Rollback{To: to, Written: written, Err: runErr}
 			}
-			res.Suspended = true
-			fmt.Fprintf(log, "Suspended HelmRelease %s/%s so that Flux does not upgrade the release straight back.\n", t.HelmRelease.Namespace, t.HelmRelease.Name)
+			return rec, runErr
 		}
-	}
-
-	ssa := to.ApplyMethod == string(release.ApplyMethodServerSideApply)
-	force := false
-	timeout := opts.Timeout
-	if hr := t.HelmRelease; hr != nil {
-		switch hr.GetRollback().ServerSideApply {
-		case helmv2.ServerSideApplyEnabled:
-			ssa = true
-		case helmv2.ServerSideApplyDisabled:
-			ssa = false
+		if res.Release, err = kube.LastRelease(cfg, t.ReleaseName); err != nil {
+			return nil, err
 		}
-		force = hr.GetRollback().Force
-		if timeout == 0 {
-			timeout = hr.GetRollback().GetTimeout(hr.GetTimeout()).Duration
+		return rec, nil
+	}
+	if t.FluxMode() {
+		cl, err := w.Cluster.Client()
+		if err != nil {
+			return nil, err
 		}
+		res.Suspended, err = flux.Hold(ctx, cl, t.HelmRelease, "so that Flux does not upgrade the release straight back", log, act)
+		if err != nil {
+			return res, w.applyFailed(t, err)
+		}
+		return res, nil
 	}
-	if timeout == 0 {
-		timeout = 5 * time.Minute
-	}
-	leave := w.Cluster.WithFieldManager(fieldManager(t))
-	defer leave()
-	rb := action.NewRollback(cfg)
-	rb.Version, rb.Timeout, rb.DisableHooks = res.To, timeout, opts.DisableHooks
-	rb.WaitStrategy = helmkube.HookOnlyStrategy
-	if opts.Wait {
-		rb.WaitStrategy = helmkube.StatusWatcherStrategy
-	}
-	rb.ServerSideApply, rb.ForceConflicts = fmt.Sprint(ssa), ssa
-	rb.ForceReplace = force && !ssa
-	rb.MaxHistory = hookSettings(t.HelmRelease, false, ApplyOptions{}).maxHistory
-	before, err := releaseStatuses(cfg, t.ReleaseName)
-	if err != nil {
+	if _, err := act(); err != nil {
 		return res, err
-	}
-	runErr := rb.Run(t.ReleaseName)
-	// What Helm wrote: the new revision and every one whose status changed
-	// (the deployed one, now superseded); helm-controller observes the same.
-	written, err := rewrittenReleases(cfg, t.ReleaseName, before)
-	if err != nil {
-		return res, err
-	}
-	if runErr != nil {
-		runErr = fmt.Errorf("roll back release %s to revision %d: %w", t.ReleaseName, res.To, runErr)
-		if cl != nil {
-			if serr := flux.RecordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, written, runErr); serr != nil {
-				fmt.Fprintf(log, "Warning: could not record the failure in the HelmRelease status: %v\n", serr)
-			}
-		}
-		return res, w.applyFailed(t, runErr)
-	}
-	if res.Release, err = kube.LastRelease(cfg, t.ReleaseName); err != nil {
-		return res, err
-	}
-	if cl != nil {
-		if err := flux.RecordRollback(ctx, cl, client.ObjectKeyFromObject(t.HelmRelease), to, written, nil); err != nil {
-			return res, w.applyFailed(t, fmt.Errorf("record the rollback in the HelmRelease status: %w", err))
-		}
 	}
 	return res, nil
 }

@@ -168,14 +168,14 @@ type ReleaseRecord struct {
 	Inventory        *helmv2.ResourceInventory
 }
 
-// RecordRelease writes the HelmRelease status as helm-controller writes it
+// recordRelease writes the HelmRelease status as helm-controller writes it
 // after its own successful install or upgrade: the release snapshot in
 // history (the previous one marked superseded, older ones trimmed), the
 // inventory, Released and Ready conditions, the lastAttempted* fields and
 // observed digests, failures cleared. helm-controller then recognises the
 // release as its own when the HelmRelease is resumed. The write re-reads
 // and retries on conflict, so it is never dropped.
-func RecordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, rec ReleaseRecord) error {
+func recordRelease(ctx context.Context, cl client.Client, key client.ObjectKey, rec ReleaseRecord) error {
 	action, reason, verb := helmv2.ReleaseActionUpgrade, helmv2.UpgradeSucceededReason, "upgrade"
 	if rec.Installed {
 		action, reason, verb = helmv2.ReleaseActionInstall, helmv2.InstallSucceededReason, "install"
@@ -313,10 +313,10 @@ func (e *StaleRecordError) Error() string {
 	return fmt.Sprintf("the HelmRelease already records the newer revision %d (%s), written by another run; its record is kept", e.newer.Version, e.newer.Status)
 }
 
-// RecordFailure marks the HelmRelease as helm-controller does after a failed
+// recordFailure marks the HelmRelease as helm-controller does after a failed
 // install or upgrade: the failed revision in history, Released and Ready
 // False with helm-controller's message, failures counted.
-func RecordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, f ReleaseFailure) error {
+func recordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, f ReleaseFailure) error {
 	valuesDigest, err := ConfigDigest(f.Values)
 	if err != nil {
 		return err
@@ -374,9 +374,9 @@ func RecordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, 
 	})
 }
 
-// RecordUninstall marks the HelmRelease's release as uninstalled: Released
+// recordUninstall marks the HelmRelease's release as uninstalled: Released
 // and Ready False with reason UninstallSucceeded, no inventory.
-func RecordUninstall(ctx context.Context, cl client.Client, key client.ObjectKey, msg string) error {
+func recordUninstall(ctx context.Context, cl client.Client, key client.ObjectKey, msg string) error {
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		hr := &helmv2.HelmRelease{}
 		if err := cl.Get(ctx, key, hr); err != nil {
@@ -398,12 +398,31 @@ func RecordUninstall(ctx context.Context, cl client.Client, key client.ObjectKey
 	})
 }
 
-// RecordRollback writes the HelmRelease status as helm-controller writes it
+// Rollback is a rollback's outcome: the revision rolled back to, the
+// revisions Helm wrote (new, or changed status) and the error, if any.
+type Rollback struct {
+	To      *releasev4.Release
+	Written []*releasev4.Release
+	Err     error
+}
+
+// What implements Record.
+func (Rollback) What() string { return "the rollback" }
+
+// Optional implements Record: a failed rollback's record is best effort.
+func (r Rollback) Optional() bool { return r.Err != nil }
+
+// Write implements Record.
+func (r Rollback) Write(ctx context.Context, cl client.Client, key client.ObjectKey) error {
+	return recordRollback(ctx, cl, key, r.To, r.Written, r.Err)
+}
+
+// recordRollback writes the HelmRelease status as helm-controller writes it
 // after its own rollback: the new revision and the one it replaced
 // re-observed with action rollback, Remediated True (or False with the
 // error, counting the failure), and Ready summarised from it: False, as
 // helm-controller holds any rolled-back release to be.
-func RecordRollback(ctx context.Context, cl client.Client, key client.ObjectKey, to *releasev4.Release, written []*releasev4.Release, cause error) error {
+func recordRollback(ctx context.Context, cl client.Client, key client.ObjectKey, to *releasev4.Release, written []*releasev4.Release, cause error) error {
 	target, err := snapshot(to, helmv2.ReleaseActionRollback)
 	if err != nil {
 		return err

@@ -63,6 +63,7 @@ afterwards.`,
 				return err
 			}
 			o.apply.Progress = &output.Readiness{W: g.streams.ErrOut, TTY: isTerminal(g.streams.ErrOut)}
+			o.apply.Debug = g.debugWriter()
 			res, err := w.Apply(cmd.Context(), d, o.apply, g.streams.ErrOut)
 			if res != nil {
 				output.NotReady(g.streams.ErrOut, res.NotReady)

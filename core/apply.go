@@ -10,6 +10,7 @@ import (
 	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
+	"github.com/cozyhr/cozyhr/core/postprocess"
 	"github.com/cozyhr/cozyhr/core/readiness"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
@@ -33,6 +34,8 @@ type ApplyOptions struct {
 	// MaxHistory bounds stored revisions; 0 means the HelmRelease's
 	// spec.maxHistory in Flux mode (default 5), else 10 as helm upgrade.
 	MaxHistory int
+	// Debug receives Helm's debug log, when set.
+	Debug io.Writer
 	// Progress, when set, shows the objects Helm waits for that are not
 	// ready yet (kstatus): hook Jobs always, everything with Wait.
 	Progress readiness.Display
@@ -148,12 +151,15 @@ type ApplyResult struct {
 // the next apply always repairs rather than refusing.
 func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, log io.Writer) (*ApplyResult, error) {
 	t := d.Target
-	if d.helm == nil {
+	if w.Cluster == nil {
 		return nil, &NeedsClusterError{What: "apply"}
 	}
+	cfg, err := w.helmConfig(t, opts.Debug)
+	if err != nil {
+		return nil, err
+	}
 	res := &ApplyResult{}
-	act := func() (flux.Record, error) { return w.install(ctx, d, opts, res, log) }
-	var err error
+	act := func() (flux.Record, error) { return w.install(ctx, cfg, d, opts, res, log) }
 	if t.FluxMode() {
 		cl, cerr := w.Cluster.Client()
 		if cerr != nil {
@@ -181,12 +187,12 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 
 // install runs Helm's install or upgrade, filling res, and says what the
 // HelmRelease's status should record of it (nil in plain Helm mode).
-func (w *Workspace) install(ctx context.Context, d *Desired, opts ApplyOptions, res *ApplyResult, log io.Writer) (flux.Record, error) {
+func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *Desired, opts ApplyOptions, res *ApplyResult, log io.Writer) (flux.Record, error) {
 	t := d.Target
 	if prev := d.Previous; prev != nil && prev.Info != nil && prev.Info.Status.IsPending() {
 		fmt.Fprintf(log, "Release %s revision %d was left %s by an interrupted run; marking it failed to continue.\n", prev.Name, prev.Version, prev.Info.Status)
 		prev.SetStatus(rcommon.StatusFailed, "interrupted; marked failed by cozyhr apply")
-		if err := d.helm.Releases.Update(prev); err != nil {
+		if err := cfg.Releases.Update(prev); err != nil {
 			return nil, fmt.Errorf("repair pending release %s: %w", prev.Name, err)
 		}
 	}
@@ -221,8 +227,15 @@ func (w *Workspace) install(ctx context.Context, d *Desired, opts ApplyOptions, 
 
 	var post postrenderer.PostRenderer
 	strategy := action.PostRenderStrategy(t.ReleaseInfo().PostRenderStrategy)
-	if d.postRenderer != nil {
-		post = d.postRenderer
+	var chain *postprocess.Chain
+	if d.PostRendered != nil {
+		pipeline, err := w.pipeline()
+		if err != nil {
+			return nil, err
+		}
+		chain = postprocess.NewChain(ctx, pipeline.PostProcessors, t.ReleaseInfo())
+		chain.Seed(d.PostRendered)
+		post = chain
 	}
 	wait := helmkube.HookOnlyStrategy
 	if opts.Wait {
@@ -249,7 +262,7 @@ func (w *Workspace) install(ctx context.Context, d *Desired, opts ApplyOptions, 
 	var rel *release.Release
 	started := time.Now()
 	if install {
-		in := action.NewInstall(d.helm)
+		in := action.NewInstall(cfg)
 		in.ReleaseName, in.Namespace = t.ReleaseName, t.Namespace
 		in.CreateNamespace = opts.CreateNamespace
 		in.Timeout, in.WaitStrategy = hs.timeout, wait
@@ -268,7 +281,7 @@ func (w *Workspace) install(ctx context.Context, d *Desired, opts ApplyOptions, 
 		}
 		res.Installed = true
 	} else {
-		up := action.NewUpgrade(d.helm)
+		up := action.NewUpgrade(cfg)
 		up.Namespace = t.Namespace
 		up.Timeout, up.WaitStrategy = hs.timeout, wait
 		up.WaitForJobs = opts.Wait
@@ -301,8 +314,8 @@ func (w *Workspace) install(ctx context.Context, d *Desired, opts ApplyOptions, 
 	// The render's post-process warnings, and any from a chain Helm had to
 	// run again because it rendered something else.
 	res.Warnings = slices.Clone(d.Warnings)
-	if d.postRenderer != nil {
-		res.Warnings = append(res.Warnings, d.postRenderer.TakeWarnings()...)
+	if chain != nil {
+		res.Warnings = append(res.Warnings, chain.TakeWarnings()...)
 	}
 
 	if err != nil {
@@ -318,7 +331,7 @@ func (w *Workspace) install(ctx context.Context, d *Desired, opts ApplyOptions, 
 			f.Previous = d.Previous.Version
 		}
 		// The status is written from the release as it is now, re-read.
-		if last, lerr := kube.LastRelease(d.helm, t.ReleaseName); lerr == nil && last != nil && last.Version > f.Previous && last.Info != nil && last.Info.Status != rcommon.StatusDeployed {
+		if last, lerr := kube.LastRelease(cfg, t.ReleaseName); lerr == nil && last != nil && last.Version > f.Previous && last.Info != nil && last.Info.Status != rcommon.StatusDeployed {
 			f.Failed = last
 		}
 		return f, err
@@ -330,7 +343,7 @@ func (w *Workspace) install(ctx context.Context, d *Desired, opts ApplyOptions, 
 	// Record the release as helm-controller would. rel is the object Helm
 	// has just stored; the status test checks the digest against the
 	// storage Secret itself.
-	rec, err := w.releaseRecord(d, rel, install, time.Since(started))
+	rec, err := w.releaseRecord(cfg, d, rel, install, time.Since(started))
 	if err != nil {
 		return nil, fmt.Errorf("record release in HelmRelease status: %w", err)
 	}
@@ -339,10 +352,10 @@ func (w *Workspace) install(ctx context.Context, d *Desired, opts ApplyOptions, 
 
 // releaseRecord gathers what the status records of this apply: the previous
 // revision as Helm left it (superseded) and the inventory.
-func (w *Workspace) releaseRecord(d *Desired, rel *release.Release, installed bool, took time.Duration) (flux.ReleaseRecord, error) {
+func (w *Workspace) releaseRecord(cfg *action.Configuration, d *Desired, rel *release.Release, installed bool, took time.Duration) (flux.ReleaseRecord, error) {
 	rec := flux.ReleaseRecord{Release: rel, Values: d.Values, Installed: installed, StorageNamespace: d.Target.StorageNamespace, Took: took}
 	if !installed && d.Previous != nil {
-		prev, err := d.helm.Releases.Get(rel.Name, d.Previous.Version)
+		prev, err := cfg.Releases.Get(rel.Name, d.Previous.Version)
 		if err != nil {
 			return rec, fmt.Errorf("read release %s revision %d: %w", rel.Name, d.Previous.Version, err)
 		}

@@ -14,7 +14,6 @@ import (
 	"github.com/cozyhr/cozyhr/core/values"
 
 	"github.com/cozyhr/cozyhr/core/kube"
-	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
@@ -58,12 +57,10 @@ type Desired struct {
 	// Previous is the newest stored revision of the release, nil when the
 	// release is not installed or when offline.
 	Previous *release.Release
-
-	helm *action.Configuration
-	// postRenderer is the chain that post-processed the render; Helm's own
-	// post-render during apply asks it again and gets the same answers.
-	// Nil when nothing post-processes this release.
-	postRenderer *postprocess.Chain
+	// PostRendered are the post-process chain's answers (its input streams
+	// and outputs), nil when nothing post-processes this release; apply
+	// hands them to Helm's own post-render.
+	PostRendered map[string][]byte
 }
 
 // upgrades reports whether applying upgrades the release rather than
@@ -159,10 +156,11 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		if req.LookupConfig, err = w.Cluster.RESTConfig(); err != nil {
 			return nil, err
 		}
-		if d.helm, err = w.helmConfig(t, debug); err != nil {
+		cfg, err := w.helmConfig(t, debug)
+		if err != nil {
 			return nil, err
 		}
-		if d.Previous, err = kube.LastRelease(d.helm, t.ReleaseName); err != nil {
+		if d.Previous, err = kube.LastRelease(cfg, t.ReleaseName); err != nil {
 			return nil, err
 		}
 		if d.Previous != nil {
@@ -189,11 +187,12 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		rendered.CRDs = nil
 	}
 	if rel := t.ReleaseInfo(); pipeline.changesObjects(rel) {
-		d.postRenderer = postprocess.NewChain(ctx, pipeline.PostProcessors, rel)
-		if rendered.Files, err = postprocess.Files(rendered.Files, rel.PostRenderStrategy, d.postRenderer.Run); err != nil {
+		chain := postprocess.NewChain(ctx, pipeline.PostProcessors, rel)
+		if rendered.Files, err = postprocess.Files(rendered.Files, rel.PostRenderStrategy, chain.Run); err != nil {
 			return nil, err
 		}
-		d.Warnings = d.postRenderer.TakeWarnings()
+		d.Warnings = chain.TakeWarnings()
+		d.PostRendered = chain.Answers()
 	}
 	if err := rendered.Sort(); err != nil {
 		return nil, err

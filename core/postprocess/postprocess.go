@@ -128,6 +128,23 @@ func (p *Chain) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 	return &out, nil
 }
 
+// Answers are the streams the chain was given and what it returned:
+// plain data a later Chain can be Seeded with, so that Helm's own
+// post-render during apply gets exactly what diff compared without the
+// post-processors (and their plugins) running again.
+func (p *Chain) Answers() map[string][]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.answers)
+}
+
+// Seed gives the chain answers it has already computed.
+func (p *Chain) Seed(answers map[string][]byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	maps.Copy(p.answers, answers)
+}
+
 // TakeWarnings returns the warnings gathered so far, once.
 func (p *Chain) TakeWarnings() []string {
 	p.mu.Lock()

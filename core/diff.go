@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"sort"
 
+	sigsyaml "sigs.k8s.io/yaml"
+
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/normalize"
@@ -16,7 +18,6 @@ import (
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Action says what applying the desired state does to one object.
@@ -225,28 +226,9 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		} else {
 			have = normalize.Live(p.live.Object, want, prev)
 		}
-		hidden, err := normalize.ApplyIgnoreRules(rules, p.desired, have, want)
-		if err != nil {
+		if err := res.addPair(ref, p.desired, have, want, rules, opts.ShowSecrets); err != nil {
 			return nil, err
 		}
-		res.Ignored = append(res.Ignored, hidden...)
-		if !opts.ShowSecrets && manifest.IsSecret(p.desired) {
-			manifest.MaskPair(have, want)
-		}
-		// Most objects are unchanged: skip dyff's YAML round trip for them.
-		if reflect.DeepEqual(have, want) {
-			res.Unchanged++
-			continue
-		}
-		report, err := compare(ref, have, want)
-		if err != nil {
-			return nil, err
-		}
-		if len(report.Diffs) == 0 {
-			res.Unchanged++
-			continue
-		}
-		res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionChange, Report: report, Live: have, Desired: want})
 	}
 	for _, live := range removedLive {
 		if live == nil {
@@ -260,6 +242,41 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 		res.Changes = append(res.Changes, ObjectDiff{Ref: manifest.RefOf(live), Action: ActionRemove, Object: have})
 	}
+	res.sort()
+	return res, nil
+}
+
+// addPair compares one object's two sides, both normalised: ignore rules
+// hide what they select, Secret data is masked unless showSecrets, and a
+// difference that remains is a change.
+func (res *DiffResult) addPair(ref manifest.Ref, obj *unstructured.Unstructured, have, want map[string]any, rules []normalize.IgnoreRule, showSecrets bool) error {
+	hidden, err := normalize.ApplyIgnoreRules(rules, obj, have, want)
+	if err != nil {
+		return err
+	}
+	res.Ignored = append(res.Ignored, hidden...)
+	if !showSecrets && manifest.IsSecret(obj) {
+		manifest.MaskPair(have, want)
+	}
+	// Most objects are unchanged: skip dyff's YAML round trip for them.
+	if reflect.DeepEqual(have, want) {
+		res.Unchanged++
+		return nil
+	}
+	report, err := compare(ref, have, want)
+	if err != nil {
+		return err
+	}
+	if len(report.Diffs) == 0 {
+		res.Unchanged++
+		return nil
+	}
+	res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionChange, Report: report, Live: have, Desired: want})
+	return nil
+}
+
+// sort orders changes by kind, namespace and name.
+func (res *DiffResult) sort() {
 	sort.SliceStable(res.Changes, func(i, j int) bool {
 		a, b := res.Changes[i].Ref, res.Changes[j].Ref
 		if a.Kind != b.Kind {
@@ -270,9 +287,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 		return a.Name < b.Name
 	})
-	return res, nil
 }
-
 func liveObject(u *unstructured.Unstructured) map[string]any {
 	if u == nil {
 		return nil

@@ -1,0 +1,56 @@
+package core
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/values"
+)
+
+// Two renders of one chart compare with no cluster: a value that changes
+// one object is one change, a value that removes one is a removal, and a
+// Secret's data stays masked on both sides.
+func TestCompareRendersNeedsNoCluster(t *testing.T) {
+	render := func(set ...string) *Desired {
+		t.Helper()
+		cfg, err := config.Load(config.LoadOptions{Dir: filepath.Join("..", "examples", "hello"),
+			Overrides: map[string]any{"helmRelease.enabled": false, "release.namespace": "compare"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := (&Workspace{Config: cfg}).Desired(t.Context(), RenderOptions{Values: values.Overrides{Values: set}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	base := render()
+	same, err := CompareRenders(base, render(), DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.HasChanges() || same.Unchanged == 0 {
+		t.Errorf("a render compared with itself: %d changes, %d unchanged", len(same.Changes), same.Unchanged)
+	}
+	res, err := CompareRenders(base, render("replicas=3", "widget.enabled=false", "auth.password=other"), DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range res.Changes {
+		got = append(got, string(c.Action)+" "+c.Ref.String())
+		if c.Ref.Kind == "Secret" {
+			for k, v := range c.Desired["data"].(map[string]any) {
+				if !strings.HasPrefix(v.(string), "(masked") {
+					t.Errorf("Secret data %s unmasked: %v", k, v)
+				}
+			}
+		}
+	}
+	want := "change Deployment compare/hello,change Secret compare/hello-auth,remove Widget compare/hello"
+	if strings.Join(got, ",") != want {
+		t.Errorf("changes = %v\nwant %s", got, want)
+	}
+}

@@ -30,16 +30,14 @@ that show and diff use. When the chart's HelmRelease exists it is suspended
 first so that Flux does not race the apply; --resume hands it back to Flux
 afterwards.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.render.validate(false); err != nil {
-				return err
-			}
+		RunE: g.runE(func() error { return o.render.validate(false) }, func(r *run) error {
+			o := *o // each chart's run has its own copy
 			overrides := map[string]any{}
-			setIfChanged(cmd, overrides, "timeout", "apply.timeout", o.apply.Timeout.String())
-			setIfChanged(cmd, overrides, "wait", "apply.wait", o.apply.Wait)
-			setIfChanged(cmd, overrides, "take-ownership", "apply.takeOwnership", o.apply.TakeOwnership)
-			setIfChanged(cmd, overrides, "resume", "apply.resume", o.apply.Resume)
-			w, err := g.workspace(cmd, false, overrides)
+			setIfChanged(r.cmd, overrides, "timeout", "apply.timeout", o.apply.Timeout.String())
+			setIfChanged(r.cmd, overrides, "wait", "apply.wait", o.apply.Wait)
+			setIfChanged(r.cmd, overrides, "take-ownership", "apply.takeOwnership", o.apply.TakeOwnership)
+			setIfChanged(r.cmd, overrides, "resume", "apply.resume", o.apply.Resume)
+			w, err := r.workspace(false, overrides)
 			if err != nil {
 				return err
 			}
@@ -52,23 +50,23 @@ afterwards.`,
 					return fmt.Errorf("apply.timeout %q: %w", a.Timeout, err)
 				}
 			}
-			lock, err := g.lockRelease(cmd, w, "apply", o.apply.CreateNamespace)
+			lock, err := r.lockRelease(w, "apply", o.apply.CreateNamespace)
 			if err != nil {
 				return err
 			}
 			defer lock.Release()
-			opts := o.render.options(g.streams.In)
-			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
+			opts := o.render.options(r.streams.In)
+			d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
 			if err != nil {
 				return err
 			}
-			o.apply.Progress = &output.Readiness{W: g.streams.ErrOut, TTY: isTerminal(g.streams.ErrOut)}
-			o.apply.Debug = g.debugWriter()
-			res, err := w.Apply(cmd.Context(), d, o.apply, g.streams.ErrOut)
+			o.apply.Progress = &output.Readiness{W: r.streams.ErrOut, TTY: isTerminal(r.streams.ErrOut)}
+			o.apply.Debug = r.debugWriter()
+			res, err := w.Apply(r.cmd.Context(), d, o.apply, r.streams.ErrOut)
 			if res != nil {
-				output.NotReady(g.streams.ErrOut, res.NotReady)
+				output.NotReady(r.streams.ErrOut, res.NotReady)
 				for _, warning := range res.Warnings {
-					fmt.Fprintln(g.streams.ErrOut, "Warning:", warning)
+					fmt.Fprintln(r.streams.ErrOut, "Warning:", warning)
 				}
 			}
 			if err != nil {
@@ -79,16 +77,16 @@ afterwards.`,
 				verb = "installed"
 			}
 			rel := res.Release
-			g.outcome.result = fmt.Sprintf("%s, revision %d", verb, rel.Version)
-			fmt.Fprintf(g.streams.ErrOut, "Release %s %s in namespace %s: revision %d, %s.\n", rel.Name, verb, rel.Namespace, rel.Version, rel.Info.Status)
+			r.result = fmt.Sprintf("%s, revision %d", verb, rel.Version)
+			fmt.Fprintf(r.streams.ErrOut, "Release %s %s in namespace %s: revision %d, %s.\n", rel.Name, verb, rel.Namespace, rel.Version, rel.Info.Status)
 			switch {
 			case res.Resumed:
-				fmt.Fprintf(g.streams.ErrOut, "Resumed HelmRelease %s: Flux manages the release again.\n", d.Target.HelmReleaseKey)
+				fmt.Fprintf(r.streams.ErrOut, "Resumed HelmRelease %s: Flux manages the release again.\n", d.Target.HelmReleaseKey)
 			case d.Target.FluxMode():
-				fmt.Fprintf(g.streams.ErrOut, "HelmRelease %s stays suspended; run cozyhr resume to hand it back to Flux.\n", d.Target.HelmReleaseKey)
+				fmt.Fprintf(r.streams.ErrOut, "HelmRelease %s stays suspended; run cozyhr resume to hand it back to Flux.\n", d.Target.HelmReleaseKey)
 			}
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	o.render.add(f)

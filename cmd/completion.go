@@ -45,19 +45,15 @@ func (g *globalOptions) registerCompletions(root *cobra.Command) {
 		sort.Strings(names)
 		return names, cobra.ShellCompDirectiveNoFileComp
 	})
-	formats := map[string][]string{
-		"show": {"yaml", "json"}, "diff": {"dyff", "brief", "json", "yaml", "unified"}, "values": {"yaml", "json"},
-		"get": {"table", "wide", "json", "yaml", "name"}, "list": {"table", "wide", "json", "yaml", "name"},
-		"version": {"text", "json", "yaml"}, "history": {"table", "json", "yaml"}, "plugins": {"table", "json"},
-	}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if f := c.Flags().Lookup("output"); f != nil {
-			if list, ok := formats[c.Name()]; ok {
-				_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(list, cobra.ShellCompDirectiveNoFileComp))
-			} else if list, ok := formats[c.Parent().Name()]; ok {
-				_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(list, cobra.ShellCompDirectiveNoFileComp))
+			list := formatsOf(strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" "))
+			names := make([]string, len(list))
+			for i, f := range list {
+				names[i] = string(f)
 			}
+			_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
 		}
 		if c.Flags().Lookup("show-only") != nil {
 			_ = c.RegisterFlagCompletionFunc("show-only", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

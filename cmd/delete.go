@@ -20,18 +20,18 @@ func newDeleteCmd(g *globalOptions) *cobra.Command {
 chart's HelmRelease exists it is suspended first, then deleted unless
 --keep-helmrelease (it then stays suspended).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := g.workspace(cmd, false, nil)
+		RunE: g.runE(nil, func(r *run) error {
+			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			lock, err := g.lockRelease(cmd, w, "delete", false)
+			lock, err := r.lockRelease(w, "delete", false)
 			if err != nil {
 				return err
 			}
 			defer lock.Release()
-			return w.Delete(cmd.Context(), o, g.streams.ErrOut, g.debugWriter())
-		},
+			return w.Delete(r.cmd.Context(), o, r.streams.ErrOut, r.debugWriter())
+		}),
 	}
 	f := cmd.Flags()
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "time to wait for any individual Kubernetes operation, hooks included")

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -51,9 +50,10 @@ func (o *diffOptions) validate() error {
 }
 
 // run renders, compares with the live objects and prints the report.
-func (o *diffOptions) run(ctx context.Context, g *globalOptions, w *core.Workspace) error {
+func (o *diffOptions) run(r *run, w *core.Workspace) error {
+	ctx := r.cmd.Context()
 	o.diff.Ignore = append(normalize.ConfigIgnoreRules(w.Config.Diff.Ignore), o.ignoreRules...)
-	d, err := w.Desired(ctx, o.render.options(g.streams.In), g.debugWriter())
+	d, err := w.Desired(ctx, o.render.options(r.streams.In), r.debugWriter())
 	if err != nil {
 		return err
 	}
@@ -61,16 +61,16 @@ func (o *diffOptions) run(ctx context.Context, g *globalOptions, w *core.Workspa
 	if err != nil {
 		return err
 	}
-	g.outcome.result = "no changes"
+	r.result = "no changes"
 	if add, change, remove := res.Counts(); add+change+remove > 0 {
-		g.outcome.result = fmt.Sprintf("%d to add, %d to change, %d to delete", add, change, remove)
+		r.result = fmt.Sprintf("%d to add, %d to change, %d to delete", add, change, remove)
 	}
 	// The flag, when set, already overrode diff.context.
 	contextLines := w.Config.Diff.Context
 	if contextLines == 0 {
 		contextLines = o.contextLines
 	}
-	out := g.streams.Out
+	out := r.streams.Out
 	switch o.format {
 	case output.JSON:
 		err = output.DiffJSON(out, res)
@@ -79,9 +79,9 @@ func (o *diffOptions) run(ctx context.Context, g *globalOptions, w *core.Workspa
 	case output.Brief:
 		err = output.DiffBrief(out, res)
 	case output.Unified:
-		err = output.DiffUnified(out, res, contextLines, g.color())
+		err = output.DiffUnified(out, res, contextLines, r.color())
 	default:
-		err = output.DiffHuman(out, res, output.HumanOptions{ContextLines: contextLines, NoGroup: o.noGroup, Color: g.color()})
+		err = output.DiffHuman(out, res, output.HumanOptions{ContextLines: contextLines, NoGroup: o.noGroup, Color: r.color()})
 	}
 	if err != nil {
 		return err
@@ -119,20 +119,18 @@ Ignore rules hide fields: the HelmRelease's spec.driftDetection.ignore,
 Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 2 changes found with --exit-code.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Everything the flags alone can get wrong is refused before any
-			// hook runs or the cluster is asked anything.
-			if err := o.validate(); err != nil {
-				return err
-			}
+		// Everything the flags alone can get wrong is refused before any
+		// hook runs or the cluster is asked anything.
+		RunE: g.runE(o.validate, func(r *run) error {
+			o := *o // each chart's run has its own copy
 			overrides := map[string]any{}
-			setIfChanged(cmd, overrides, "context-lines", "diff.context", o.contextLines)
-			w, err := g.workspace(cmd, false, overrides)
+			setIfChanged(r.cmd, overrides, "context-lines", "diff.context", o.contextLines)
+			w, err := r.workspace(false, overrides)
 			if err != nil {
 				return err
 			}
-			return o.run(cmd.Context(), g, w)
-		},
+			return o.run(r, w)
+		}),
 	}
 	f := cmd.Flags()
 	o.render.add(f)
@@ -165,5 +163,5 @@ func (o *diffOptions) parseFormat() (output.Format, error) {
 	case o.unified:
 		out = "unified"
 	}
-	return output.Parse(out, output.Dyff, output.Brief, output.JSON, output.YAML, output.Unified)
+	return output.Parse(out, formatsOf("diff")...)
 }

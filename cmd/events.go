@@ -14,16 +14,16 @@ func newEventsCmd(g *globalOptions) *cobra.Command {
 		Example: `  cozyhr events
   cozyhr events -n cozy-metallb metallb`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := g.workspace(cmd, false, nil)
+		RunE: g.runE(nil, func(r *run) error {
+			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			events, err := w.Events(cmd.Context(), g.debugWriter())
+			events, err := w.Events(r.cmd.Context(), r.debugWriter())
 			if err != nil {
 				return err
 			}
-			return output.Events(g.streams.Out, events, time.Now())
-		},
+			return output.Events(r.streams.Out, events, time.Now())
+		}),
 	}
 }

@@ -13,12 +13,13 @@ import (
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/flux"
+	"github.com/cozyhr/cozyhr/core/kube"
 )
 
 // fluxClient connects without needing a chart directory, for commands that
 // name HelmReleases directly.
 func (g *globalOptions) fluxClient() (client.Client, string, error) {
-	cluster := g.cluster()
+	cluster := kube.NewCluster(g.kube)
 	cl, err := cluster.Client()
 	if err != nil {
 		return nil, "", err
@@ -45,17 +46,18 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			return g.completeHelmReleases(cmd.Context(), args)
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if o.Output, err = output.Parse(format, helmReleaseFormats...); err != nil {
-				return err
-			}
+		RunE: g.runE(func() (err error) {
+			o.Output, err = output.Parse(format, formatsOf("get")...)
+			return err
+		}, func(r *run) error {
+			o := o // each chart's run has its own copy
+			cmd, args := r.cmd, r.cmd.Flags().Args()
 			if watch {
-				w, err := g.workspace(cmd, false, nil)
+				w, err := r.workspace(false, nil)
 				if err != nil {
 					return err
 				}
-				return w.WatchHelmRelease(cmd.Context(), g.streams.Out, watchTimeout)
+				return w.WatchHelmRelease(cmd.Context(), r.streams.Out, watchTimeout)
 			}
 			var hr *helmv2.HelmRelease
 			if len(args) == 1 {
@@ -70,7 +72,7 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 					return fmt.Errorf("get HelmRelease %s/%s: %w", ns, args[0], err)
 				}
 			} else {
-				w, err := g.workspace(cmd, false, nil)
+				w, err := r.workspace(false, nil)
 				if err != nil {
 					return err
 				}
@@ -84,8 +86,8 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 				hr = t.HelmRelease
 			}
 			o.Now = time.Now()
-			return output.HelmReleases(g.streams.Out, []helmv2.HelmRelease{*hr}, o)
-		},
+			return output.HelmReleases(r.streams.Out, []helmv2.HelmRelease{*hr}, o)
+		}),
 	}
 	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table, wide, json, yaml or name")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "print the HelmRelease's conditions whenever they change, until Ctrl-C")
@@ -105,7 +107,7 @@ func newListCmd(g *globalOptions) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if o.Output, err = output.Parse(format, helmReleaseFormats...); err != nil {
+			if o.Output, err = output.Parse(format, formatsOf("get")...); err != nil {
 				return err
 			}
 			cl, ns, err := g.fluxClient()
@@ -162,6 +164,3 @@ func (g *globalOptions) chartNamespace(ns string) string {
 	}
 	return cmp.Or(cfg.HelmRelease.Namespace, cfg.Release.Namespace, ns)
 }
-
-// helmReleaseFormats are what get and list print, the default first.
-var helmReleaseFormats = []output.Format{output.Table, output.Wide, output.JSON, output.YAML, output.Name}

@@ -7,6 +7,7 @@ import (
 
 func newHistoryCmd(g *globalOptions) *cobra.Command {
 	var format string
+	var f output.Format
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "List the release's revisions, and who wrote each (cozyhr or helm-controller)",
@@ -16,21 +17,20 @@ manager that created the revision's storage Secret).`,
 		Example: `  cozyhr history
   cozyhr history -n cozy-metallb metallb -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := output.Parse(format, output.Table, output.JSON, output.YAML)
+		RunE: g.runE(func() (err error) {
+			f, err = output.Parse(format, formatsOf("history")...)
+			return err
+		}, func(r *run) error {
+			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			w, err := g.workspace(cmd, false, nil)
+			_, revs, err := w.History(r.cmd.Context(), r.debugWriter())
 			if err != nil {
 				return err
 			}
-			_, revs, err := w.History(cmd.Context(), g.debugWriter())
-			if err != nil {
-				return err
-			}
-			return output.History(g.streams.Out, revs, f)
-		},
+			return output.History(r.streams.Out, revs, f)
+		}),
 	}
 	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table, json or yaml")
 	return cmd

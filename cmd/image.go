@@ -39,27 +39,28 @@ build into Docker) and writes nothing.`,
 			}
 			return names, cobra.ShellCompDirectiveNoFileComp
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Names = args
-			w, err := g.workspace(cmd, true, nil)
+		RunE: g.runE(nil, func(r *run) error {
+			o := o // each chart's run has its own copy
+			o.Names = r.cmd.Flags().Args()
+			w, err := r.workspace(true, nil)
 			if err != nil {
 				return err
 			}
-			results, err := upstream.BuildImages(cmd.Context(), w.Config, w.Plugins, o, g.streams.ErrOut)
+			results, err := upstream.BuildImages(r.cmd.Context(), w.Config, w.Plugins, o, r.streams.ErrOut)
 			if err != nil {
 				return err
 			}
-			output.Images(g.streams.Out, results)
+			output.Images(r.streams.Out, results)
 			var all []string
-			for _, r := range results {
-				all = append(all, r.Name+"="+r.Reference+"@"+r.Digest)
-				g.hookEnv("IMAGE_NAME", r.Name)
-				g.hookEnv("IMAGE_REF", r.Reference)
-				g.hookEnv("IMAGE_DIGEST", r.Digest)
+			for _, img := range results {
+				all = append(all, img.Name+"="+img.Reference+"@"+img.Digest)
+				r.hookEnv("IMAGE_NAME", img.Name)
+				r.hookEnv("IMAGE_REF", img.Reference)
+				r.hookEnv("IMAGE_DIGEST", img.Digest)
 			}
-			g.hookEnv("IMAGES", strings.Join(all, " "))
+			r.hookEnv("IMAGES", strings.Join(all, " "))
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.Push, "push", true, "push and write the digests; false only builds")

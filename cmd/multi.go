@@ -22,7 +22,6 @@ import (
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/batch"
 	"github.com/cozyhr/cozyhr/core/kube"
-	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
 // chartSelection is how a run picks several charts.
@@ -43,45 +42,10 @@ func (s *chartSelection) addFlags(pf *pflag.FlagSet) {
 	pf.BoolVar(&s.failFast, "fail-fast", false, "with several charts: start no more once one failed")
 }
 
-// isSelectionFlag names the flags a run over many charts consumes itself.
-func isSelectionFlag(name string) bool {
-	switch name {
-	case "chart-dir", "recursive", "all", "chart-selector", "concurrency", "fail-fast":
-		return true
-	}
-	return false
-}
-
 // many reports whether the flags ask for a set of charts rather than one.
 func (s *chartSelection) many() bool {
 	return len(s.recursive) > 0 || s.selector != "" || len(s.uniqueDirs()) > 1 ||
 		slices.ContainsFunc(s.dirs, func(d string) bool { return strings.ContainsAny(d, "*?[") })
-}
-
-// manyCharts reports whether a command works over several charts.
-func manyCharts(cmd *cobra.Command) bool {
-	switch cmd.Name() {
-	case "show", "diff", "apply", "delete", "get", "update", "image", "suspend", "resume", "reconcile":
-		return true
-	}
-	return false
-}
-
-// sharedRun is what every chart of a run over many shares: one connection
-// (one discovery, one set of clients), one plugin host, one colour choice.
-type sharedRun struct {
-	cluster *kube.Cluster
-	plugins *host.Host
-	color   bool
-	stdin   []byte
-	// timeouts is the parent's: the shared cluster's requests record there.
-	timeouts *kube.RequestTimeouts
-}
-
-// chartOutcome is what a chart's run reports for the summary.
-type chartOutcome struct {
-	release string
-	result  string
 }
 
 // selectCharts settles which chart directory, or which charts, a command
@@ -97,7 +61,7 @@ func (g *globalOptions) selectCharts(cmd *cobra.Command) error {
 		}
 		return nil
 	}
-	if !manyCharts(cmd) {
+	if !traitsOf(cmd.Name()).overMany {
 		return fmt.Errorf("%s works on one chart: give one -C DIR (show, diff, apply, delete, get, update, image, suspend, resume and reconcile take several)", cmd.CommandPath())
 	}
 	if len(cmd.Flags().Args()) > 0 {
@@ -193,36 +157,6 @@ func displayPath(d string) string {
 	return filepath.Clean(d)
 }
 
-// overManyCharts makes cmd run once per selected chart when several are.
-func (g *globalOptions) overManyCharts(cmd *cobra.Command) {
-	run := cmd.RunE
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if g.charts == nil {
-			return run(cmd, args)
-		}
-		return g.runCharts(cmd)
-	}
-}
-
-// chartArgs is the command line of one chart's run: the command and every
-// flag the user set, except the selection.
-func chartArgs(cmd *cobra.Command) []string {
-	args := strings.Fields(cmd.CommandPath())[1:]
-	cmd.Flags().Visit(func(f *pflag.Flag) {
-		if isSelectionFlag(f.Name) {
-			return
-		}
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			for _, v := range sv.GetSlice() {
-				args = append(args, "--"+f.Name+"="+v)
-			}
-			return
-		}
-		args = append(args, "--"+f.Name+"="+f.Value.String())
-	})
-	return args
-}
-
 // chartRun is one chart's part of a run over many.
 type chartRun struct {
 	dir     string
@@ -263,21 +197,23 @@ func (b *lastLineBuffer) Bytes() []byte {
 	return b.buf.Bytes()
 }
 
-// runCharts runs cmd over every selected chart: at most --concurrency at
+// runCharts runs each over every selected chart: at most --concurrency at
 // once, in dependency order for apply and delete, each chart's output
-// printed whole and in a stable order, then a summary. The exit code is 1
-// when any chart failed, else 2 when any diff --exit-code found changes.
-func (g *globalOptions) runCharts(cmd *cobra.Command) error {
+// printed whole and in a stable order, then a summary. Every chart's run
+// shares one connection (one discovery, one set of clients) and one plugin
+// host. The exit code is 1 when any chart failed, else 2 when any diff
+// --exit-code found changes.
+func (g *globalOptions) runCharts(cmd *cobra.Command, each func(r *run) error) error {
 	ctx := cmd.Context()
-	g.shared = &sharedRun{cluster: kube.NewCluster(g.kube), plugins: g.pluginHost(), color: g.color(), timeouts: g.timeouts}
-	base := chartArgs(cmd)
-	if slices.Contains(base, "--values=-") {
-		data, err := io.ReadAll(g.streams.In)
-		if err != nil {
+	cluster, colorOn := kube.NewCluster(g.kube), g.color()
+	// -f - reads stdin once; every chart gets the same values.
+	var stdin []byte
+	if values, err := cmd.Flags().GetStringArray("values"); err == nil && slices.Contains(values, "-") {
+		if stdin, err = io.ReadAll(g.streams.In); err != nil {
 			return fmt.Errorf("read stdin: %w", err)
 		}
-		g.shared.stdin = data
 	}
+	t := traitsOf(cmd.Name())
 	offline := false
 	if f := cmd.Flags().Lookup("offline"); f != nil {
 		offline = f.Value.String() == "true"
@@ -285,7 +221,6 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 
 	runs := make([]*chartRun, len(g.charts))
 	jobs := make([]batch.Job, len(g.charts))
-	ordered := cmd.Name() == "apply" || cmd.Name() == "delete"
 	// What each chart depends on is read from its HelmRelease: one GET
 	// each, several at once, for a remote API server's round trips.
 	var eg errgroup.Group
@@ -294,9 +229,9 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 		runs[i] = &chartRun{dir: dir}
 		eg.Go(func() error {
 			job := batch.Job{Name: dir}
-			if ordered && !offline {
+			if t.ordered && !offline {
 				if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil {
-					w := &core.Workspace{Config: cfg, Cluster: g.shared.cluster, Notices: io.Discard}
+					w := &core.Workspace{Config: cfg, Cluster: cluster, Notices: io.Discard}
 					job = w.BatchJob(ctx, dir)
 				}
 			}
@@ -306,19 +241,19 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 		})
 	}
 	_ = eg.Wait()
-	opts := batch.Options{Concurrency: g.sel.concurrency, FailFast: g.sel.failFast, Ordered: ordered, Reverse: cmd.Name() == "delete", Benign: isChanges}
-	batch, err := batch.Plan(jobs, opts)
+	opts := batch.Options{Concurrency: g.sel.concurrency, FailFast: g.sel.failFast, Ordered: t.ordered, Reverse: cmd.Name() == "delete", Benign: isChanges}
+	plan, err := batch.Plan(jobs, opts)
 	if err != nil {
 		return err
 	}
-	p := newManyPrinter(g, cmd, runs, batch.Order)
+	p := newManyPrinter(g, cmd, runs, plan.Order)
 	p.start()
-	outcomes := batch.Run(ctx, p, func(ctx context.Context, i int) error {
-		r := runs[i]
-		cg := newGlobalOptions(IOStreams{In: bytes.NewReader(g.shared.stdin), Out: &r.out, ErrOut: &r.errOut})
-		cg.shared = g.shared
-		err := cg.execute(ctx, append(slices.Clone(base), "--chart-dir="+r.dir))
-		r.outcome = cg.outcome
+	outcomes := plan.Run(ctx, p, func(ctx context.Context, i int) error {
+		cr := runs[i]
+		r := &run{g: g, cmd: cmd, dir: cr.dir, cluster: cluster, colorOn: colorOn,
+			streams: IOStreams{In: bytes.NewReader(stdin), Out: &cr.out, ErrOut: &cr.errOut}}
+		err := g.report(r.streams.ErrOut, r.finish(ctx, each(r)))
+		cr.outcome = chartOutcome{release: r.release, result: r.result}
 		return err
 	})
 	for i, r := range runs {
@@ -328,6 +263,12 @@ func (g *globalOptions) runCharts(cmd *cobra.Command) error {
 	}
 	p.stop()
 	return p.summary(outcomes)
+}
+
+// chartOutcome is what a chart's run reports for the summary.
+type chartOutcome struct {
+	release string
+	result  string
 }
 
 // treeSize is the bytes of the files under dir, a chart's cost estimate.

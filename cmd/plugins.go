@@ -34,7 +34,7 @@ func newPluginsCmd(g *globalOptions) *cobra.Command {
 started once to negotiate its protocol version, then stopped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := output.Parse(o.output, output.Table, output.JSON)
+			format, err := output.Parse(o.output, formatsOf("plugins list")...)
 			if err != nil {
 				return err
 			}

@@ -23,13 +23,13 @@ does, and wait until helm-controller has handled it (status.lastHandledReconcile
 --with-source first reconciles the chart's source: the HelmChart, OCIRepository
 or HelmRepository behind it. A suspended HelmRelease is refused.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := g.workspace(cmd, false, nil)
+		RunE: g.runE(nil, func(r *run) error {
+			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			return w.Reconcile(cmd.Context(), o, output.Reconcile{W: g.streams.ErrOut})
-		},
+			return w.Reconcile(r.cmd.Context(), o, output.Reconcile{W: r.streams.ErrOut})
+		}),
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.Force, "force", false, "force a one-off install or upgrade (reconcile.fluxcd.io/forceAt)")

@@ -22,7 +22,8 @@ HelmRelease to let Flux bring the release back to its spec.`,
 		Example: `  cozyhr rollback       # to the previous revision
   cozyhr rollback 3     # to revision 3 (see cozyhr history)`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: g.runE(nil, func(r *run) error {
+			args := r.cmd.Flags().Args()
 			if len(args) == 1 {
 				rev, err := strconv.Atoi(args[0])
 				if err != nil || rev < 1 {
@@ -30,25 +31,25 @@ HelmRelease to let Flux bring the release back to its spec.`,
 				}
 				o.Revision = rev
 			}
-			w, err := g.workspace(cmd, false, nil)
+			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			lock, err := g.lockRelease(cmd, w, "rollback", false)
+			lock, err := r.lockRelease(w, "rollback", false)
 			if err != nil {
 				return err
 			}
 			defer lock.Release()
-			res, err := w.Rollback(cmd.Context(), o, g.streams.ErrOut, g.debugWriter())
+			res, err := w.Rollback(r.cmd.Context(), o, r.streams.ErrOut, r.debugWriter())
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.streams.ErrOut, "Rolled release %s back from revision %d to %d: now revision %d.\n", res.Target.ReleaseName, res.From, res.To, res.Release.Version)
+			fmt.Fprintf(r.streams.ErrOut, "Rolled release %s back from revision %d to %d: now revision %d.\n", res.Target.ReleaseName, res.From, res.To, res.Release.Version)
 			if res.Target.FluxMode() {
-				fmt.Fprintf(g.streams.ErrOut, "HelmRelease %s stays suspended; cozyhr resume hands it back to Flux, which upgrades to its spec again.\n", res.Target.HelmReleaseKey)
+				fmt.Fprintf(r.streams.ErrOut, "HelmRelease %s stays suspended; cozyhr resume hands it back to Flux, which upgrades to its spec again.\n", res.Target.HelmReleaseKey)
 			}
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.DurationVar(&o.Timeout, "timeout", 0, "time to wait for any individual Kubernetes operation (default: the HelmRelease's, else 5m)")

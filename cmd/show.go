@@ -15,6 +15,15 @@ type showOptions struct {
 	output      string
 }
 
+// validate checks the output format and the render flags.
+func (o *showOptions) validate() error {
+	var err error
+	if o.show.Output, err = output.Parse(o.output, formatsOf("show")...); err != nil {
+		return err
+	}
+	return o.render.validate(o.offline)
+}
+
 func newShowCmd(g *globalOptions) *cobra.Command {
 	o := &showOptions{}
 	cmd := &cobra.Command{
@@ -30,37 +39,31 @@ then .cozyhr.yaml's, then -f and --set), post-processed as helm-controller does.
 Capabilities and lookups come from the cluster unless --offline.
 Secret data is masked unless --show-secrets.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var err error
-			if o.show.Output, err = output.Parse(o.output, output.YAML, output.JSON); err != nil {
-				return err
-			}
-			if err := o.render.validate(o.offline); err != nil {
-				return err
-			}
+		RunE: g.runE(o.validate, func(r *run) error {
+			o := *o // each chart's run has its own copy
 			overrides := map[string]any{}
-			setIfChanged(cmd, overrides, "include-crds", "render.includeCRDs", o.includeCRDs)
-			setIfChanged(cmd, overrides, "skip-hooks", "render.skipHooks", o.show.SkipHooks)
-			w, err := g.workspace(cmd, o.offline, overrides)
+			setIfChanged(r.cmd, overrides, "include-crds", "render.includeCRDs", o.includeCRDs)
+			setIfChanged(r.cmd, overrides, "skip-hooks", "render.skipHooks", o.show.SkipHooks)
+			w, err := r.workspace(o.offline, overrides)
 			if err != nil {
 				return err
 			}
 			o.show.SkipHooks = w.Config.Render.SkipHooks
-			opts := o.render.options(g.streams.In)
+			opts := o.render.options(r.streams.In)
 			opts.TextOnly = o.show.Output != output.JSON
-			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
+			d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
 			if err != nil {
 				return err
 			}
 			for _, warning := range d.Warnings {
-				fmt.Fprintln(g.streams.ErrOut, "Warning:", warning)
+				fmt.Fprintln(r.streams.ErrOut, "Warning:", warning)
 			}
-			masked, err := output.Show(g.streams.Out, d, o.show)
+			masked, err := output.Show(r.streams.Out, d, o.show)
 			if masked > 0 {
-				fmt.Fprintf(g.streams.ErrOut, "cozyhr: data of %d Secret(s) masked; --show-secrets prints it\n", masked)
+				fmt.Fprintf(r.streams.ErrOut, "cozyhr: data of %d Secret(s) masked; --show-secrets prints it\n", masked)
 			}
 			return err
-		},
+		}),
 	}
 	f := cmd.Flags()
 	o.render.add(f)

@@ -15,18 +15,18 @@ func newSuspendCmd(g *globalOptions) *cobra.Command {
   cozyhr suspend -n cozy-metallb metallb`,
 		Short: "Suspend the chart's HelmRelease so that Flux leaves the release alone",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := g.workspace(cmd, false, nil)
+		RunE: g.runE(nil, func(r *run) error {
+			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			t, err := w.Suspend(cmd.Context())
+			t, err := w.Suspend(r.cmd.Context())
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.streams.ErrOut, "Suspended HelmRelease %s.\n", t.HelmReleaseKey)
+			fmt.Fprintf(r.streams.ErrOut, "Suspended HelmRelease %s.\n", t.HelmReleaseKey)
 			return nil
-		},
+		}),
 	}
 }
 
@@ -41,14 +41,14 @@ func newResumeCmd(g *globalOptions) *cobra.Command {
 		Long: `Unsuspend the chart's HelmRelease. With --wait, also request a reconciliation
 and wait until helm-controller has handled it, as flux resume does.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := g.workspace(cmd, false, nil)
+		RunE: g.runE(nil, func(r *run) error {
+			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			_, err = w.Resume(cmd.Context(), wait, timeout, g.streams.ErrOut, output.Reconcile{W: g.streams.ErrOut})
+			_, err = w.Resume(r.cmd.Context(), wait, timeout, r.streams.ErrOut, output.Reconcile{W: r.streams.ErrOut})
 			return err
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until Flux has reconciled the HelmRelease")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long --wait waits")

@@ -16,21 +16,21 @@ unlock removes it at once, whoever holds it: use it only when that run is gone.`
 		Example: `  cozyhr unlock
   cozyhr unlock -n cozy-metallb metallb`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := g.workspace(cmd, false, nil)
+		RunE: g.runE(nil, func(r *run) error {
+			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			holder, err := w.Unlock(cmd.Context())
+			holder, err := w.Unlock(r.cmd.Context())
 			if err != nil {
 				return err
 			}
 			if holder == "" {
-				fmt.Fprintln(g.streams.ErrOut, "The release is not locked.")
+				fmt.Fprintln(r.streams.ErrOut, "The release is not locked.")
 				return nil
 			}
-			fmt.Fprintf(g.streams.ErrOut, "Broke the lock held by %s.\n", holder)
+			fmt.Fprintf(r.streams.ErrOut, "Broke the lock held by %s.\n", holder)
 			return nil
-		},
+		}),
 	}
 }

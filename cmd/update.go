@@ -23,21 +23,21 @@ It is all or nothing: everything happens on a staged copy first, so a patch that
 does not apply leaves charts/ and every other file untouched, and the error names
 the patch and hunk with the command to reproduce it.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := g.workspace(cmd, true, nil)
+		RunE: g.runE(nil, func(r *run) error {
+			w, err := r.workspace(true, nil)
 			if err != nil {
 				return err
 			}
-			res, err := upstream.Update(cmd.Context(), w.Config, o, g.streams.ErrOut)
+			res, err := upstream.Update(r.cmd.Context(), w.Config, o, r.streams.ErrOut)
 			if err != nil {
 				return err
 			}
-			output.Update(g.streams.Out, res)
-			g.hookEnv("CHART_VERSION", res.NewVersion)
-			g.hookEnv("APP_VERSION", res.AppVersion)
-			g.hookEnv("OLD_CHART_VERSION", res.OldVersion)
+			output.Update(r.streams.Out, res)
+			r.hookEnv("CHART_VERSION", res.NewVersion)
+			r.hookEnv("APP_VERSION", res.AppVersion)
+			r.hookEnv("OLD_CHART_VERSION", res.OldVersion)
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Version, "version", "", "chart version or semver range, overriding upstream's")

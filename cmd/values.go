@@ -9,6 +9,7 @@ func newValuesCmd(g *globalOptions) *cobra.Command {
 	var render renderFlags
 	var showSecrets, all bool
 	var format string
+	var f output.Format
 	cmd := &cobra.Command{
 		Use: "values",
 		Example: `  cozyhr values                      # the values the chart is rendered with
@@ -19,26 +20,24 @@ func newValuesCmd(g *globalOptions) *cobra.Command {
 These are the values supplied to Helm; --all adds the chart's defaults.
 Values that came from Secrets are masked unless --show-secrets.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := output.Parse(format, output.YAML, output.JSON)
+		RunE: g.runE(func() (err error) {
+			if f, err = output.Parse(format, formatsOf("values")...); err != nil {
+				return err
+			}
+			return render.validate(false)
+		}, func(r *run) error {
+			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			if err := render.validate(false); err != nil {
-				return err
-			}
-			w, err := g.workspace(cmd, false, nil)
-			if err != nil {
-				return err
-			}
-			opts := render.options(g.streams.In)
+			opts := render.options(r.streams.In)
 			opts.TextOnly = true
-			d, err := w.Desired(cmd.Context(), opts, g.debugWriter())
+			d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
 			if err != nil {
 				return err
 			}
-			return output.Values(g.streams.Out, d, all, showSecrets, f)
-		},
+			return output.Values(r.streams.Out, d, all, showSecrets, f)
+		}),
 	}
 	render.add(cmd.Flags())
 	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "print values that came from Secrets")

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/spf13/cobra"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -59,7 +60,7 @@ func currentVersion() VersionInfo {
 }
 
 func newVersionCmd(g *globalOptions) *cobra.Command {
-	var output string
+	var format string
 	cmd := &cobra.Command{
 		Use: "version",
 		Example: `  cozyhr version
@@ -67,16 +68,17 @@ func newVersionCmd(g *globalOptions) *cobra.Command {
 		Short: "Print the version of cozyhr",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			v := currentVersion()
-			switch output {
-			case "", "text":
-				_, err := fmt.Fprintf(g.streams.Out, "cozyhr %s (commit %s, built %s, %s, helm %s, %s)\n", v.Version, v.Commit, v.BuildDate, v.GoVersion, v.Helm, v.Platform)
+			f, err := output.Parse(format, formatsOf("version")...)
+			if err != nil {
 				return err
-			case "json":
+			}
+			v := currentVersion()
+			switch f {
+			case output.JSON:
 				enc := json.NewEncoder(g.streams.Out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(v)
-			case "yaml":
+			case output.YAML:
 				data, err := sigsyaml.Marshal(v)
 				if err != nil {
 					return err
@@ -84,10 +86,11 @@ func newVersionCmd(g *globalOptions) *cobra.Command {
 				_, err = g.streams.Out.Write(data)
 				return err
 			default:
-				return fmt.Errorf("unknown output format %q: use text, json or yaml", output)
+				_, err := fmt.Fprintf(g.streams.Out, "cozyhr %s (commit %s, built %s, %s, helm %s, %s)\n", v.Version, v.Commit, v.BuildDate, v.GoVersion, v.Helm, v.Platform)
+				return err
 			}
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
+	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text, json or yaml")
 	return cmd
 }

@@ -1,0 +1,256 @@
+package cmd
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/gonvenience/bunt"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/cozyhr/cozyhr/cmd/output"
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/hooks"
+	"github.com/cozyhr/cozyhr/core/kube"
+	"github.com/cozyhr/cozyhr/core/lock"
+)
+
+// traits are what a command is, in one place: the flags and the run over
+// many charts read them, never the command's name.
+type traits struct {
+	// takesName: the positional NAME names the HelmRelease (and release).
+	takesName bool
+	// nameAnywhere: with NAME the command needs no chart directory.
+	nameAnywhere bool
+	// hooked: a stage whose .cozyhr.yaml pre and post hooks run.
+	hooked bool
+	// overMany: it runs over several selected charts (-C…, -R, -L).
+	overMany bool
+	// ordered: over many charts it follows dependencies (delete in reverse).
+	ordered bool
+	// offlineFlag: it has --offline, so it may run without a cluster.
+	offlineFlag bool
+}
+
+func traitsOf(command string) traits {
+	switch command {
+	case "show":
+		return traits{takesName: true, hooked: true, overMany: true, offlineFlag: true}
+	case "diff":
+		return traits{takesName: true, hooked: true, overMany: true}
+	case "apply":
+		return traits{takesName: true, hooked: true, overMany: true, ordered: true}
+	case "delete":
+		return traits{takesName: true, nameAnywhere: true, hooked: true, overMany: true, ordered: true}
+	case "suspend", "resume", "reconcile":
+		return traits{takesName: true, nameAnywhere: true, overMany: true}
+	case "get":
+		return traits{takesName: true, overMany: true}
+	case "update", "image":
+		return traits{hooked: true, overMany: true}
+	case "values", "history", "events", "unlock":
+		return traits{takesName: true}
+	}
+	return traits{}
+}
+
+// formatsOf is what a command's -o accepts (the command as typed after
+// cozyhr, "plugins list"), its default first: one list for validation and
+// completion alike.
+func formatsOf(command string) []output.Format {
+	switch command {
+	case "show", "values":
+		return []output.Format{output.YAML, output.JSON}
+	case "diff":
+		return []output.Format{output.Dyff, output.Brief, output.JSON, output.YAML, output.Unified}
+	case "get", "list":
+		return []output.Format{output.Table, output.Wide, output.JSON, output.YAML, output.Name}
+	case "history":
+		return []output.Format{output.Table, output.JSON, output.YAML}
+	case "plugins list":
+		return []output.Format{output.Table, output.JSON}
+	case "version":
+		return []output.Format{output.Text, output.JSON, output.YAML}
+	}
+	return nil
+}
+
+// run is one chart's run of a command: the chart, where its output goes,
+// and what it did. A run over many charts makes one per chart and runs
+// them in parallel; the flags (globalOptions and the command's options)
+// are only read.
+type run struct {
+	g       *globalOptions
+	cmd     *cobra.Command
+	dir     string
+	streams IOStreams
+	// cluster is the connection; one for every chart of a run over many.
+	cluster *kube.Cluster
+	// colorOn is decided once per process run.
+	colorOn bool
+	// stage is the hooked stage once its pre hooks ran; its post hooks run
+	// when the command succeeds.
+	stage *stageRun
+	// writing is the workspace of a command that took the release's lock
+	// to write it: after Ctrl-C, its state is reported.
+	writing *core.Workspace
+	// release and result are what the summary of a run over many says.
+	release, result string
+}
+
+// stageRun is a stage whose post hooks are due; commands add to env what
+// the hooks should see (IMAGE_DIGEST, CHART_VERSION).
+type stageRun struct {
+	name string
+	cfg  *config.Chart
+	env  map[string]string
+}
+
+// runE makes a command's RunE: validate checks the flags once, before any
+// hook, file write or API request (nil: nothing to check); then each runs
+// for the chart, or for every selected chart.
+func (g *globalOptions) runE(validate func() error, each func(r *run) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if validate != nil {
+			if err := validate(); err != nil {
+				return err
+			}
+		}
+		if g.charts != nil {
+			return g.runCharts(cmd, each)
+		}
+		r := &run{g: g, cmd: cmd, dir: g.chartDir, streams: g.streams, cluster: kube.NewCluster(g.kube), colorOn: g.color()}
+		return r.finish(cmd.Context(), each(r))
+	}
+}
+
+// finish runs the post hooks when the stage succeeded (diff finding
+// changes is success) and, after Ctrl-C, says what the run left.
+func (r *run) finish(ctx context.Context, err error) error {
+	if s := r.stage; s != nil && (err == nil || ExitCode(err) == ExitChanges) {
+		if herr := hooks.Run(ctx, s.cfg, s.name, "post", s.env, r.streams.ErrOut); herr != nil {
+			err = herr
+		}
+	}
+	if err != nil && ctx.Err() != nil {
+		return r.interrupted(ctx, err)
+	}
+	return err
+}
+
+// interrupted reports a run ended by Ctrl-C in one line: what the release
+// and its HelmRelease are now, when this run may have written them, read
+// afresh with a short grace.
+func (r *run) interrupted(ctx context.Context, err error) error {
+	state := "nothing was written"
+	var ie *InterruptedError
+	switch {
+	case errors.As(err, &ie):
+		state = ie.State
+	case r.writing != nil:
+		grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		state = r.writing.ReleaseState(grace) + "; the next cozyhr apply repairs a pending or failed release"
+	}
+	fmt.Fprintf(r.streams.ErrOut, "cozyhr: interrupted: %s\n", state)
+	return &ExitError{Code: ExitInterrupted, Err: err, Silent: true}
+}
+
+// workspace loads the chart configuration, with overrides from the flags
+// the user set, runs the stage's pre hooks, and connects to the cluster
+// unless offline.
+func (r *run) workspace(offline bool, overrides map[string]any) (*core.Workspace, error) {
+	g, cmd := r.g, r.cmd
+	if overrides == nil {
+		overrides = map[string]any{}
+	}
+	if cmd.Flags().Changed("namespace") {
+		overrides["release.namespace"] = *g.kube.Namespace
+	}
+	g.nameOverrides(cmd, overrides)
+	// A release named on the command line can be suspended, resumed,
+	// reconciled or deleted from anywhere, as cozyhr v1.6 allowed.
+	chartOptional := traitsOf(cmd.Name()).nameAnywhere && len(cmd.Flags().Args()) == 1
+	cfg, err := config.Load(config.LoadOptions{Dir: r.dir, File: g.configFile, Overrides: overrides, ChartOptional: chartOptional})
+	if err != nil {
+		return nil, err
+	}
+	w := &core.Workspace{Config: cfg, Notices: r.streams.ErrOut, Plugins: g.pluginHost()}
+	if err := r.startStage(cfg); err != nil {
+		return nil, err
+	}
+	if !offline {
+		w.Cluster = r.cluster
+	}
+	ns := cfg.Release.Namespace
+	if ns == "" && w.Cluster != nil {
+		ns = w.Cluster.DefaultNamespace()
+	}
+	r.release = cmp.Or(ns, "(default)") + "/" + cfg.Release.Name
+	return w, nil
+}
+
+// startStage runs the pre hooks of the command's stage, from the chart's
+// own .cozyhr.yaml (never from the environment), unless --no-hooks.
+func (r *run) startStage(cfg *config.Chart) error {
+	name := r.cmd.Name()
+	if r.g.noHooks || r.stage != nil || !traitsOf(name).hooked {
+		return nil
+	}
+	r.stage = &stageRun{name: name, cfg: cfg, env: hooks.Env(cfg, name)}
+	return hooks.Run(r.cmd.Context(), cfg, name, "pre", r.stage.env, r.streams.ErrOut)
+}
+
+// hookEnv records a value for the post hooks.
+func (r *run) hookEnv(key, value string) {
+	if r.stage != nil {
+		r.stage.env[key] = value
+	}
+}
+
+// lockRelease takes the release's lock for the commands that write it.
+// Only an apply that may create the namespace makes a missing one to hold
+// the lock in.
+func (r *run) lockRelease(w *core.Workspace, command string, createNamespace bool) (*lock.ReleaseLock, error) {
+	r.writing = w
+	return w.Lock(r.cmd.Context(), command, r.g.waitForLock, createNamespace, func(msg string) { fmt.Fprintln(r.streams.ErrOut, "cozyhr:", msg) })
+}
+
+// debugWriter is where Helm's debug log goes: stderr with --debug, else nowhere.
+func (r *run) debugWriter() io.Writer {
+	if r.g.debug {
+		return r.streams.ErrOut
+	}
+	return nil
+}
+
+// color says whether to colour output.
+func (r *run) color() bool { return r.colorOn }
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// color decides whether to colour output: only on a terminal, never with
+// NO_COLOR or --no-color. dyff styles through bunt, whose setting is global
+// to the process; it is set here, once per process run.
+func (g *globalOptions) color() bool {
+	on := false
+	if f, ok := g.streams.Out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		on = os.Getenv("NO_COLOR") == "" && !g.noColor
+	}
+	if on {
+		bunt.SetColorSettings(bunt.ON, bunt.ON)
+	} else {
+		bunt.SetColorSettings(bunt.OFF, bunt.OFF)
+	}
+	return on
+}

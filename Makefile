@@ -19,7 +19,7 @@ export COZYHR_CACHE := $(CACHE)
 ASSETS = $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$$(hack/envtest-assets.sh))
 FLUXDIR = $$(hack/flux-controllers.sh)
 
-.PHONY: all build proto test test-short demo envtest flux fuzz bench bench-many fmt vet clean
+.PHONY: all build proto test test-corpus test-short demo envtest flux fuzz bench bench-many fmt vet clean
 
 all: build
 
@@ -46,6 +46,11 @@ test: ## Run every test against a real kube-apiserver
 	@assets=$(ASSETS) && flux=$(FLUXDIR) && \
 	  KUBEBUILDER_ASSETS=$$assets COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds $(GO) test -count=1 -timeout 40m ./...
 	@hack/fuzz.sh
+
+test-corpus: ## The corpus assertions over any tree of charts: make test-corpus CORPUS=DIR (default: ../shared)
+	@assets=$(ASSETS) && flux=$(FLUXDIR) && \
+	  KUBEBUILDER_ASSETS=$$assets COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds CORPUS=$(if $(CORPUS),$(abspath $(CORPUS))) \
+	  $(GO) test -count=1 -timeout 60m -run '^TestCorpus$$' -v ./test/flux
 
 fuzz: ## Run every fuzz target longer: make fuzz FUZZTIME=200000x (a count; a duration such as 5m works too)
 	@hack/fuzz.sh

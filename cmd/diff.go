@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/core"
@@ -36,6 +37,11 @@ func (o *diffOptions) validate() error {
 	}
 	if err := o.render.validate(false); err != nil {
 		return err
+	}
+	if o.diff.LabelSelector != "" {
+		if _, err := labels.Parse(o.diff.LabelSelector); err != nil {
+			return fmt.Errorf("-l %q: %w", o.diff.LabelSelector, err)
+		}
 	}
 	o.ignoreRules = nil
 	for _, s := range o.ignore {

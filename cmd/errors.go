@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cozyhr/cozyhr/core"
@@ -31,6 +32,7 @@ func userMessage(err error) string {
 		phraseKubeVersion,
 		phraseHelmReleaseNotFound,
 		phraseNoVersion,
+		phraseRefused,
 	}
 	for _, p := range phrasings {
 		if inner, text, ok := p(err); ok {
@@ -187,4 +189,12 @@ func phraseNoVersion(err error) (error, string, bool) {
 		return nil, "", false
 	}
 	return upstream.ErrNoVersion, upstream.ErrNoVersion.Error() + " or pass --version", true
+}
+
+func phraseRefused(err error) (error, string, bool) {
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return nil, "", false
+	}
+	// The whole message stays; the hint is added at its end.
+	return err, err.Error() + ": nothing listens there; check that the API server is up and that --kubeconfig/--context point to it (kubectl cluster-info), or render with --offline", true
 }

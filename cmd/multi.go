@@ -13,10 +13,14 @@ import (
 	"strings"
 	"sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
@@ -241,6 +245,11 @@ func (g *globalOptions) runCharts(cmd *cobra.Command, each func(r *run) error) e
 		})
 	}
 	_ = eg.Wait()
+	if t.ordered && !offline {
+		if err := checkJobs(ctx, cluster, jobs, g.streams.ErrOut); err != nil {
+			return err
+		}
+	}
 	opts := batch.Options{Concurrency: g.sel.concurrency, FailFast: g.sel.failFast, Ordered: t.ordered, Reverse: cmd.Name() == "delete", Benign: isChanges}
 	plan, err := batch.Plan(jobs, opts)
 	if err != nil {
@@ -283,4 +292,38 @@ func treeSize(dir string) int64 {
 		return nil
 	})
 	return n
+}
+
+// checkJobs refuses two charts of one run that write the same release (the
+// second would wait on the first's lock, or overwrite it), and warns of a
+// dependency that is neither in the run nor a HelmRelease in the cluster:
+// Flux would wait for it forever.
+func checkJobs(ctx context.Context, cluster *kube.Cluster, jobs []batch.Job, warn io.Writer) error {
+	byKey := map[string]string{}
+	for _, j := range jobs {
+		if j.Key == "" {
+			continue
+		}
+		if other, ok := byKey[j.Key]; ok {
+			return fmt.Errorf("charts %s and %s both stand for %s: one run cannot write a release twice; give each its own release (release.name or helmRelease.name in %s)", other, j.Name, j.Key, config.FileName)
+		}
+		byKey[j.Key] = j.Name
+	}
+	cl, err := cluster.Client()
+	if err != nil {
+		return nil // the charts' own runs report the connection
+	}
+	for _, j := range jobs {
+		for _, d := range j.DependsOn {
+			if _, ok := byKey[d]; ok {
+				continue
+			}
+			ns, name, _ := strings.Cut(d, "/")
+			err := cl.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &helmv2.HelmRelease{})
+			if apierrors.IsNotFound(err) {
+				fmt.Fprintf(warn, "Warning: %s depends on %s, which is neither a chart of this run nor a HelmRelease in the cluster; Flux would wait for it forever (a typo in dependsOn?)\n", j.Name, d)
+			}
+		}
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
@@ -124,7 +125,12 @@ in the chart directory.`,
 		newImageCmd(g),
 	)
 	g.registerCompletions(root)
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return g.selectCharts(cmd) }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := checkFlagValues(cmd); err != nil {
+			return err
+		}
+		return g.selectCharts(cmd)
+	}
 	return root
 }
 
@@ -137,6 +143,9 @@ func Execute(ctx context.Context, args []string, streams IOStreams) error {
 	// to cozyhr's own errors; --debug shows Helm's log instead.
 	klog.SetLogger(logr.Discard())
 	g := newGlobalOptions(streams)
+	// Helm logs through slog's default logger, a process global like the
+	// two above: its lines become cozyhr's, warnings shown, info with --debug.
+	slog.SetDefault(slog.New(newHelmLog(streams.ErrOut, func() bool { return g.debug })))
 	defer g.closePlugins()
 	return g.execute(ctx, args)
 }

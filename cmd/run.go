@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gonvenience/bunt"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
@@ -253,4 +257,39 @@ func (g *globalOptions) color() bool {
 		bunt.SetColorSettings(bunt.OFF, bunt.OFF)
 	}
 	return on
+}
+
+// checkFlagValues refuses values no flag of their type means: a negative
+// duration (kubectl reads it as no limit, which nobody means) or a
+// negative count, and a NAME that cannot name a HelmRelease.
+func checkFlagValues(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if err != nil {
+			return
+		}
+		switch f.Value.Type() {
+		case "duration":
+			if d, perr := time.ParseDuration(f.Value.String()); perr == nil && d < 0 {
+				err = fmt.Errorf("--%s %s: a duration cannot be negative; give 0 for no limit, or a length such as 30s", f.Name, f.Value)
+			}
+		case "int":
+			switch n, perr := strconv.Atoi(f.Value.String()); {
+			case perr != nil:
+			case n < 0:
+				err = fmt.Errorf("--%s %d: give a count of 0 or more", f.Name, n)
+			case n == 0 && f.Name == "concurrency":
+				err = fmt.Errorf("--concurrency 0: give at least 1")
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if args := cmd.Flags().Args(); len(args) == 1 && traitsOf(cmd.Name()).takesName {
+		if errs := validation.IsDNS1123Subdomain(args[0]); len(errs) > 0 {
+			return fmt.Errorf("NAME %q cannot name a HelmRelease: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (such as %s)", args[0], strings.ToLower(args[0]))
+		}
+	}
+	return nil
 }

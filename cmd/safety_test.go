@@ -66,6 +66,7 @@ func TestKeptHelmReleaseSaysUninstalled(t *testing.T) {
 	dir := chartCopy(t, ns)
 	createHelmRelease(t, ns, "hello", `{}`)
 	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	cozyhr(t, "-C", dir, "apply", "--set", "replicas=2").expect(t, 0) // revision 2
 	cozyhr(t, "-C", dir, "delete", "--keep-helmrelease").expect(t, 0)
 	hr := getHelmRelease(t, ns, "hello")
 	for _, c := range []string{"Ready", helmv2.ReleasedCondition} {
@@ -76,6 +77,17 @@ func TestKeptHelmReleaseSaysUninstalled(t *testing.T) {
 	}
 	if hr.Status.Inventory != nil {
 		t.Errorf("inventory kept: %+v", hr.Status.Inventory)
+	}
+
+	// Applying again installs revision 1 anew: the status records it, though
+	// the uninstalled revision in history had a higher number.
+	again := cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	if strings.Contains(again.err, "not recorded") {
+		t.Errorf("the new install was taken for a stale record:\n%s", again.err)
+	}
+	hr = getHelmRelease(t, ns, "hello")
+	if !apimeta.IsStatusConditionTrue(hr.Status.Conditions, "Ready") || hr.Status.History.Latest().Version != 1 {
+		t.Errorf("status after installing again: %+v, history %+v", hr.Status.Conditions, hr.Status.History)
 	}
 }
 

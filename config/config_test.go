@@ -139,3 +139,25 @@ func BenchmarkLoadLargeConfig(b *testing.B) {
 		}
 	}
 }
+
+// Without a .cozyhr.yaml, a package.mk Makefile names the release; flags
+// still win.
+func TestMakefileNamesTheReleaseWithoutConfig(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: s3manager\nversion: 0.1.0\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "Makefile"), []byte("export NAME=s3manager-system\nexport NAMESPACE=cozy-$(NAME)\n\ninclude ../../../hack/package.mk\n"), 0o644)
+	c, err := Load(LoadOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Release.Name != "s3manager-system" || c.Release.Namespace != "cozy-s3manager-system" || c.NamesFrom != "Makefile" {
+		t.Errorf("release %s/%s from %q", c.Release.Namespace, c.Release.Name, c.NamesFrom)
+	}
+	c, err = Load(LoadOptions{Dir: dir, Overrides: map[string]any{"release.name": "other", "release.namespace": "ns"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Release.Name != "other" || c.Release.Namespace != "ns" {
+		t.Errorf("flags lost to the Makefile: %s/%s", c.Release.Namespace, c.Release.Name)
+	}
+}

@@ -83,6 +83,8 @@ func Load(opts LoadOptions) (*Chart, error) {
 		}
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 		file = ""
+	case explicit && errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("--config %s: no such file; give the path of a %s, or leave --config out to use the chart's own", display, FileName)
 	default:
 		return nil, fmt.Errorf("read %s: %w", display, err)
 	}
@@ -109,10 +111,45 @@ func Load(opts LoadOptions) (*Chart, error) {
 		return nil, fmt.Errorf("%s: decode (schema and types disagree, please report): %w", display, err)
 	}
 	c.Dir, c.File, c.ChartName = dir, file, chartName
+	if file == "" {
+		// Without a .cozyhr.yaml, a package.mk Makefile says what the
+		// repository calls the release (its NAME and NAMESPACE).
+		name, namespace := makefileNames(dir)
+		if _, set := opts.Overrides["release.name"]; !set && name != "" {
+			c.Release.Name, c.NamesFrom = name, "Makefile"
+		}
+		if _, set := opts.Overrides["release.namespace"]; !set && namespace != "" && c.Release.Namespace == "" {
+			c.Release.Namespace, c.NamesFrom = namespace, "Makefile"
+		}
+	}
 	if c.Release.Name == "" {
 		c.Release.Name = chartName
 	}
 	return c, nil
+}
+
+// makefileNames reads NAME and NAMESPACE as Cozystack's package.mk
+// Makefiles set them ("export NAME=x", "NAMESPACE=cozy-$(NAME)"); a value
+// that uses any other make variable is not evaluated.
+func makefileNames(dir string) (name, namespace string) {
+	data, err := os.ReadFile(filepath.Join(dir, "Makefile"))
+	if err != nil {
+		return "", ""
+	}
+	assign := regexp.MustCompile(`(?m)^(?:export\s+)?(NAME|NAMESPACE)\s*[:?]?=\s*(\S+)\s*$`)
+	vars := map[string]string{}
+	for _, m := range assign.FindAllStringSubmatch(string(data), -1) {
+		vars[m[1]] = m[2]
+	}
+	name = vars["NAME"]
+	if strings.Contains(name, "$") {
+		name = ""
+	}
+	namespace = strings.NewReplacer("$(NAME)", name, "${NAME}", name).Replace(vars["NAMESPACE"])
+	if strings.Contains(namespace, "$") || name == "" && vars["NAMESPACE"] != namespace {
+		namespace = ""
+	}
+	return name, namespace
 }
 
 // notChartError says a directory has no Chart.yaml; it is fs.ErrNotExist.

@@ -40,6 +40,10 @@ type Chart struct {
 	Dir string `mapstructure:"-"`
 	// File is the configuration file read, or "" when the chart has none.
 	File string `mapstructure:"-"`
+	// NamesFrom says where the release name or namespace came from when
+	// no .cozyhr.yaml gave them: "Makefile" (package.mk's NAME and
+	// NAMESPACE), or "" (the chart's name, the kubeconfig's namespace).
+	NamesFrom string `mapstructure:"-"`
 	// ChartName is the name from Chart.yaml.
 	ChartName string `mapstructure:"-"`
 }

@@ -3,11 +3,14 @@ package core
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/cozyhr/cozyhr/core/manifest"
+	"github.com/cozyhr/cozyhr/core/values"
 	"helm.sh/helm/v4/pkg/action"
 	ci "helm.sh/helm/v4/pkg/chart"
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -66,6 +69,13 @@ type HelmRenderer struct{}
 
 // LoadChart loads the chart in dir and checks its dependencies are vendored.
 func LoadChart(dir string) (*chart.Chart, error) {
+	// Helm's own message for a values.yaml that is not a mapping is Go's
+	// JSON decoder's; say it in the file's terms first.
+	if _, err := os.Stat(filepath.Join(dir, "values.yaml")); err == nil {
+		if _, err := values.ReadFile(filepath.Join(dir, "values.yaml")); err != nil {
+			return nil, fmt.Errorf("chart %s: %w", dir, err)
+		}
+	}
 	ch, err := loader.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load chart %s: %w", dir, err)

@@ -83,7 +83,14 @@ func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 		t.StorageNamespace = t.Namespace
 	}
 	if c.File == "" && !c.HelmRelease.IsNamed() {
-		w.notice("no %s in %s: using release %q in namespace %q, named after the chart; give the HelmRelease's name as an argument (cozyhr show NAME -n NAMESPACE) to work on another", config.FileName, c.Dir, t.ReleaseName, t.Namespace)
+		switch {
+		case c.NamesFrom == "Makefile":
+			w.notice("no %s in %s: using release %q in namespace %q, as its Makefile names them (NAME, NAMESPACE)", config.FileName, c.Dir, t.ReleaseName, t.Namespace)
+		case t.ReleaseName == c.ChartName:
+			w.notice("no %s in %s: using release %q in namespace %q, named after the chart; give the HelmRelease's name as an argument (cozyhr show NAME -n NAMESPACE) to work on another", config.FileName, c.Dir, t.ReleaseName, t.Namespace)
+		default:
+			w.notice("no %s in %s: using release %q in namespace %q, as named", config.FileName, c.Dir, t.ReleaseName, t.Namespace)
+		}
 	}
 	if !c.HelmRelease.IsEnabled() {
 		return t, nil

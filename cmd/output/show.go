@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,29 @@ type ShowOptions struct {
 	Output      Format
 	SkipHooks   bool
 	ShowSecrets bool
+}
+
+// writeAsHelmTemplate prints objects byte for byte as helm template does:
+// the release's manifest (CRDs and resources) trimmed as a whole, so that a
+// last document's trailing blank lines go, then each hook as rendered.
+func writeAsHelmTemplate(out io.Writer, objs []manifest.Object) error {
+	split := len(objs)
+	for i, o := range objs {
+		if o.Hook {
+			split = i
+			break
+		}
+	}
+	var body bytes.Buffer
+	if err := manifest.WriteManifests(&body, objs[:split]); err != nil {
+		return err
+	}
+	if trimmed := bytes.TrimSpace(body.Bytes()); len(trimmed) > 0 {
+		if _, err := out.Write(append(trimmed, '\n')); err != nil {
+			return err
+		}
+	}
+	return manifest.WriteManifests(out, objs[split:])
 }
 
 // Show prints the desired state: CRDs, then manifests, then hooks, as
@@ -72,14 +96,14 @@ func Show(out io.Writer, d *core.Desired, o ShowOptions) (int, error) {
 				if !manifest.MaskForShow(cp.Object) {
 					continue
 				}
-				objs[i] = manifest.Object{Unstructured: cp, Source: obj.Source}
+				objs[i] = manifest.Object{Unstructured: cp, Source: obj.Source, Hook: obj.Hook}
 				masked++
 			}
 		}
 	}
 	switch o.Output {
 	case YAML, "":
-		return masked, manifest.WriteManifests(out, objs)
+		return masked, writeAsHelmTemplate(out, objs)
 	case JSON:
 		items := make([]any, len(objs))
 		for i, obj := range objs {

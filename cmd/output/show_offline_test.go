@@ -47,8 +47,8 @@ func TestShowOfflineIsHelmTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// helm template: the manifest (CRDs first), then each hook.
-	want := rel.Manifest
+	// helm template: the manifest (CRDs first) trimmed as a whole, then each hook.
+	want := strings.TrimSpace(rel.Manifest) + "\n"
 	for _, h := range rel.Hooks {
 		want += "---\n# Source: " + h.Path + "\n" + h.Manifest + "\n"
 	}

@@ -297,10 +297,11 @@ type ReleaseFailure struct {
 
 // newerRecorded is a revision of the release in history newer than
 // version: another writer (a run that won a race, helm-controller) has
-// recorded its outcome since, and its record stands.
+// recorded its outcome since, and its record stands. An uninstalled
+// revision is not newer: revisions start again at 1 after an uninstall.
 func newerRecorded(history helmv2.Snapshots, name, namespace string, version int) *helmv2.Snapshot {
 	latest := history.Latest()
-	if latest == nil || latest.Name != name || latest.Namespace != namespace || latest.Version <= version {
+	if latest == nil || latest.Name != name || latest.Namespace != namespace || latest.Version <= version || latest.Status == "uninstalled" {
 		return nil
 	}
 	return latest

@@ -12,6 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
+// managedByLabel is the ownership label Helm sets to "Helm" on every object.
+const managedByLabel = "app.kubernetes.io/managed-by"
+
 // Metadata the API server or Helm writes and the chart never does.
 var (
 	serverMetadata = []string{
@@ -159,7 +162,21 @@ func prune(v any, keep []any) any {
 // a CRD schema): it is not a change either. Metadata is exempt, so that a
 // label removed by hand still shows.
 func Desired(desired, live, previous map[string]any) map[string]any {
-	obj := runtime.DeepCopyJSON(desired)
+	// What the server and Helm write is taken out of the desired object too:
+	// a chart may write Helm's own ownership annotations in its templates.
+	obj := runtime.DeepCopyJSON(withoutServerMetadata(desired))
+	// status is the server's, on both sides (a chart that templates a CRD
+	// with an empty status writes nothing the server keeps).
+	delete(obj, "status")
+	// Helm writes its ownership label on every object whatever the
+	// template says (kubevirt's CDI chart says cdi-operator).
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		if labels, ok := md["labels"].(map[string]any); ok {
+			if _, ok := labels[managedByLabel]; ok {
+				labels[managedByLabel] = "Helm"
+			}
+		}
+	}
 	if obj["kind"] == "Secret" && obj["apiVersion"] == "v1" {
 		manifest.StringDataToData(obj)
 	}
@@ -186,7 +203,10 @@ func reconcileDesired(obj, live, previous map[string]any, parent string) {
 		}
 		switch t := v.(type) {
 		case nil:
-			delete(obj, k)
+			// A null the server kept (an open schema keeps it) is no change.
+			if !inLive || lv != nil {
+				delete(obj, k)
+			}
 		case map[string]any:
 			lm, _ := lv.(map[string]any)
 			pm, _ := pv.(map[string]any)

@@ -56,6 +56,10 @@ func TestNormalizeDesiredMatchesWhatTheServerStores(t *testing.T) {
 		{"empty map omitted", "spec: {selector: {}}", "spec: {}", "", "spec: {}"},
 		{"nulls dropped", "spec: {a: null, b: 1}", "spec: {b: 1}", "", "spec: {b: 1}"},
 		{"field pruned by the server", "spec: {schema: {min: 1, type: integer}}", "spec: {schema: {type: integer}}", "spec: {schema: {min: 1, type: integer}}", "spec: {schema: {type: integer}}"},
+		{"a null the server kept", "spec: {a: null, b: 1}", "spec: {a: null, b: 1}", "", "spec: {a: null, b: 1}"},
+		{"status is the server's on both sides", "metadata: {name: a}\nstatus: {acceptedNames: {kind: ''}}", "metadata: {name: a}\nstatus: {acceptedNames: {kind: A}}", "", "metadata: {name: a}"},
+		{"Helm's ownership label whatever the template says", "metadata: {labels: {app.kubernetes.io/managed-by: cdi-operator}}", "metadata: {labels: {app.kubernetes.io/managed-by: Helm}}", "", "metadata: {labels: {app.kubernetes.io/managed-by: Helm}}"},
+		{"Helm's ownership annotations written by the chart itself", "metadata: {name: a, annotations: {meta.helm.sh/release-name: r, keep: x}}", "metadata: {name: a, annotations: {meta.helm.sh/release-name: r, keep: x}}", "", "metadata: {name: a, annotations: {keep: x}}"},
 		{"empty annotations beside Helm's", "metadata: {name: a, annotations: {}}", "metadata: {name: a, annotations: {meta.helm.sh/release-name: r}}", "", "metadata: {name: a}"},
 		{"labels removed by hand still show", "metadata: {labels: {a: b}}", "metadata: {}", "metadata: {labels: {a: b}}", "metadata: {labels: {a: b}}"},
 	}

@@ -61,6 +61,29 @@ func (e *OverrideError) Unwrap() error { return e.Err }
 // ErrNoKey is an override with nothing before its "=".
 var ErrNoKey = errors.New("no key before =")
 
+// ErrSetsNothing is an override Helm's parser accepts but that sets no
+// value (an unclosed bracket in the key): Helm 4 drops it without a word.
+var ErrSetsNothing = errors.New("sets no value: check the key (brackets close, as in list[0].name=x)")
+
+// setsSomething parses an override alone, to refuse one with no key or one
+// that sets nothing, before it is merged.
+func setsSomething(s string, parse func(string, map[string]any) error) error {
+	if strings.HasPrefix(strings.TrimSpace(s), "=") {
+		return ErrNoKey
+	}
+	probe := map[string]any{}
+	if err := parse(s, probe); err != nil {
+		return nil // the real parse reports it
+	}
+	if _, empty := probe[""]; empty {
+		return ErrNoKey
+	}
+	if len(probe) == 0 {
+		return ErrSetsNothing
+	}
+	return nil
+}
+
 // Compose merges, lowest first: the HelmRelease's values, the .cozyhr.yaml
 // values files and inline values, then the overrides. Maps merge; every
 // other value replaces.
@@ -92,14 +115,17 @@ func Compose(helmReleaseValues map[string]any, chartDir string, configFiles []st
 		}
 	}
 	for _, s := range o.Values {
-		if strings.HasPrefix(strings.TrimSpace(s), "=") {
-			return nil, &OverrideError{Kind: KindValue, Value: s, Err: ErrNoKey}
+		if err := setsSomething(s, strvals.ParseInto); err != nil {
+			return nil, &OverrideError{Kind: KindValue, Value: s, Err: err}
 		}
 		if err := strvals.ParseInto(s, out); err != nil {
 			return nil, &OverrideError{Kind: KindValue, Value: s, Err: err}
 		}
 	}
 	for _, s := range o.StringValues {
+		if err := setsSomething(s, strvals.ParseIntoString); err != nil {
+			return nil, &OverrideError{Kind: KindString, Value: s, Err: err}
+		}
 		if err := strvals.ParseIntoString(s, out); err != nil {
 			return nil, &OverrideError{Kind: KindString, Value: s, Err: err}
 		}
@@ -114,6 +140,9 @@ func Compose(helmReleaseValues map[string]any, chartDir string, configFiles []st
 		}
 	}
 	for _, s := range o.LiteralValues {
+		if err := setsSomething(s, strvals.ParseLiteralInto); err != nil {
+			return nil, &OverrideError{Kind: KindLiteral, Value: s, Err: err}
+		}
 		if err := strvals.ParseLiteralInto(s, out); err != nil {
 			return nil, &OverrideError{Kind: KindLiteral, Value: s, Err: err}
 		}

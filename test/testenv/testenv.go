@@ -107,6 +107,25 @@ func (e *Env) SharedChartPrerequisites(ctx context.Context) error {
 	return nil
 }
 
+// AppChartPrerequisites serves the kinds a Cozystack application chart
+// (packages/apps/*) writes beside its own objects: the platform's
+// WorkloadMonitor and the operators' custom resources, as a platform
+// cluster already has them.
+func (e *Env) AppChartPrerequisites(ctx context.Context) error {
+	for _, k := range []struct{ group, version, kind string }{
+		{"cozystack.io", "v1alpha1", "WorkloadMonitor"},
+		{"databases.spotahome.com", "v1", "RedisFailover"},
+		{"operator.victoriametrics.com", "v1beta1", "VMServiceScrape"},
+	} {
+		crd := StubCRD(k.group, k.kind)
+		crd.Spec.Versions[0].Name = k.version
+		if err := e.Client.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+	}
+	return nil
+}
+
 // StubCRD serves a kind with an open schema, standing in for a CRD that
 // another chart installs (cert-manager's, for ingress-nginx).
 func StubCRD(group, kind string) *apiextensionsv1.CustomResourceDefinition {

@@ -1,0 +1,242 @@
+package cmd
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// badCase is one bad input: the command line after -C DIR, the exit code,
+// and the words the message must hold (the flag, file or field, and what
+// to do).
+type badCase struct {
+	category string
+	args     []string
+	code     int
+	words    []string
+}
+
+// badCases are the suite: every flag that takes a duration, a count, a
+// selector or a path, given what it cannot mean, on every command that has
+// it; output formats; values overrides; NAMEs; flag conflicts; and files
+// that are not what they should be.
+func badCases(t *testing.T, dir string) []badCase {
+	t.Helper()
+	// The commands, and what each takes, that the generated cases cover.
+	chartCommands := []string{"show", "diff", "apply", "delete", "get", "suspend", "resume", "reconcile", "values", "history", "events", "rollback", "unlock", "update", "image"}
+	manyCommands := []string{"show", "diff", "apply", "delete", "get", "update", "image", "suspend", "resume", "reconcile"}
+	nameCommands := []string{"show", "diff", "apply", "delete", "suspend", "resume", "reconcile", "values", "history", "events", "get", "unlock"}
+	valueCommands := []string{"show", "diff", "apply", "values"}
+	tmp := t.TempDir()
+	listValues := filepath.Join(tmp, "list.yaml")
+	writeFile(t, listValues, "- a\n- b\n")
+	brokenValues := filepath.Join(tmp, "broken.yaml")
+	writeFile(t, brokenValues, "a: [\n")
+	missing := filepath.Join(tmp, "missing.yaml")
+	var cs []badCase
+	add := func(category string, words []string, args ...string) {
+		cs = append(cs, badCase{category: category, args: args, code: ExitFailure, words: words})
+	}
+
+	// Durations: negative (kubectl would read no limit) and not a duration.
+	for _, c := range chartCommands {
+		add("duration", []string{"--request-timeout -1s", "cannot be negative"}, c, "--request-timeout", "-1s")
+		add("duration", []string{"--request-timeout", "invalid argument"}, c, "--request-timeout", "soon")
+	}
+	for _, c := range [][]string{{"apply", "--timeout"}, {"delete", "--timeout"}, {"rollback", "--timeout"}, {"reconcile", "--timeout"}, {"resume", "--timeout"}, {"get", "--watch-timeout"}} {
+		add("duration", []string{c[1] + " -5m", "cannot be negative"}, c[0], c[1], "-5m")
+		add("duration", []string{c[1], "invalid argument"}, c[0], c[1], "5 minutes")
+	}
+	// Counts.
+	for _, c := range manyCommands {
+		add("count", []string{"--concurrency", "at least 1"}, c, "--concurrency", "0")
+		add("count", []string{"--concurrency", "0 or more"}, c, "--concurrency", "-2")
+		add("count", []string{"--concurrency", "invalid argument"}, c, "--concurrency", "many")
+	}
+	add("count", []string{"--context-lines", "0 or more"}, "diff", "-U", "-1")
+	add("count", []string{"--context-lines", "invalid argument"}, "diff", "--context-lines", "few")
+	// Selectors.
+	for _, c := range manyCommands {
+		add("selector", []string{"-L", "a in (b"}, c, "-L", "a in (b")
+	}
+	add("selector", []string{"-l", "a in (b"}, "diff", "-l", "a in (b")
+	add("selector", []string{"-l", "a in (b"}, "list", "-l", "a in (b")
+	// Paths.
+	for _, c := range chartCommands {
+		add("path", []string{"--config", "no such file"}, c, "--config", missing)
+		add("path", []string{"-C takes the chart directory, not a file"}, "-C", filepath.Join(dir, "Chart.yaml"), c)
+	}
+	for _, c := range valueCommands {
+		add("path", []string{"-f", "no such file"}, c, "-f", missing)
+		add("path", []string{"-f", "is a directory"}, c, "-f", tmp)
+		add("path", []string{"-f", "holds a list at its top", "a values file is a mapping"}, c, "-f", listValues)
+		add("path", []string{"-f", "broken.yaml"}, c, "-f", brokenValues)
+		add("path", []string{"--set-file", "no such file"}, c, "--set-file", "k="+missing)
+	}
+	add("path", []string{"-R", "no chart below it"}, "diff", "-R", tmp)
+	add("path", []string{"-C", "matches no chart directory"}, "-C", filepath.Join(tmp, "nothing-*"), "diff")
+	// Values overrides Helm 4 would take without a word.
+	for _, c := range valueCommands {
+		add("values", []string{"--set", "no key before ="}, c, "--set", "=x")
+		add("values", []string{"--set", "sets no value"}, c, "--set", "a[=1")
+		add("values", []string{"--set-string", "sets no value"}, c, "--set-string", "a[=1")
+		add("values", []string{"--set-literal", "no key before ="}, c, "--set-literal", "=x")
+		add("values", []string{"--set-json", "a={"}, c, "--set-json", "a={")
+	}
+	// NAMEs that cannot name a HelmRelease.
+	for _, c := range nameCommands {
+		add("name", []string{`NAME "Hello"`, "lower case"}, c, "Hello")
+	}
+	// Output formats.
+	for _, c := range []string{"show", "diff", "values", "history", "get", "list", "version"} {
+		add("format", []string{`unknown output format "bogus"`, "use "}, c, "-o", "bogus")
+	}
+	add("format", []string{"unknown output format", "use table or json"}, "plugins", "list", "-o", "bogus")
+	// Conflicts and flags that need another.
+	add("conflict", []string{"--brief and --unified", "give one"}, "diff", "--brief", "--unified")
+	add("conflict", []string{"--brief/--unified and -o json"}, "diff", "--brief", "-o", "json")
+	add("conflict", []string{"--all goes with -R"}, "diff", "--all")
+	add("conflict", []string{"NAME names one HelmRelease"}, "diff", "-R", filepath.Dir(dir), "--all", "hello")
+	add("conflict", []string{"--config names one chart's file"}, "diff", "-R", filepath.Dir(dir), "--all", "--config", filepath.Join(dir, ".cozyhr.yaml"))
+	add("conflict", []string{"works on one chart"}, "values", "-R", filepath.Dir(dir), "--all")
+	for _, c := range []string{"diff", "apply", "values"} {
+		add("conflict", []string{"--kube-version", "only with --offline"}, c, "--kube-version", "1.30.0")
+	}
+	add("conflict", []string{`--kube-version "one"`}, "show", "--offline", "--kube-version", "one")
+	add("conflict", []string{`--ignore "Deployment=spec/replicas"`, "json/pointer"}, "diff", "--ignore", "Deployment=spec/replicas")
+	for _, c := range []string{"show", "diff", "apply"} {
+		add("flag", []string{"unknown flag: --bogus"}, c, "--bogus")
+	}
+	add("flag", []string{"unknown command"}, "frobnicate")
+	return cs
+}
+
+// TestBadInputChangesNothing runs every bad input against an installed
+// release in Flux mode and checks each exits as stated, says what it must,
+// and changes nothing: not a file of the chart (path, mode, digest), not a
+// namespace, Lease, release Secret or the HelmRelease.
+func TestBadInputChangesNothing(t *testing.T) {
+	const ns = "bad-input"
+	dir := chartCopy(t, ns)
+	createHelmRelease(t, ns, "hello", `{}`)
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	before := worldState(t, dir, ns)
+	cases := badCases(t, dir)
+	if len(cases) < 150 {
+		t.Errorf("the suite has %d cases; it keeps at least 150", len(cases))
+	}
+	counts := map[string]int{}
+	for _, c := range cases {
+		counts[c.category]++
+		t.Run(c.category+"/"+strings.Join(c.args, "_"), func(t *testing.T) {
+			args := c.args
+			// Cases that select charts themselves say so; the others work
+			// on the installed chart.
+			if !slices.Contains(args, "-C") && !slices.Contains(args, "-R") {
+				args = append([]string{"-C", dir}, args...)
+			}
+			r := cozyhr(t, args...)
+			if r.code != c.code {
+				t.Errorf("exit %d, want %d\n%s%s", r.code, c.code, r.out, r.err)
+			}
+			for _, w := range c.words {
+				if !strings.Contains(r.err, w) {
+					t.Errorf("the message lacks %q:\n%s", w, r.err)
+				}
+			}
+			if strings.Contains(r.err, "panic") || strings.Contains(r.err, "goroutine ") {
+				t.Errorf("a stack trace:\n%s", r.err)
+			}
+			if after := worldState(t, dir, ns); after != before {
+				t.Errorf("something changed:\n%s", firstDifference(before, after))
+				before = after
+			}
+		})
+	}
+	var keys []string
+	for k := range counts {
+		keys = append(keys, fmt.Sprintf("%s %d", k, counts[k]))
+	}
+	sort.Strings(keys)
+	t.Logf("%d bad inputs: %s", len(cases), strings.Join(keys, ", "))
+}
+
+// worldState is what a bad input must not change, as text: every path of
+// the chart with its mode and digest, every namespace, every Lease, the
+// release's Secrets and the HelmRelease, with their resource versions.
+func worldState(t *testing.T, dir, ns string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		sum := ""
+		if d.Type().IsRegular() {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			sum = fmt.Sprintf("%x", sha256.Sum256(data))
+		}
+		fmt.Fprintf(&b, "file %s %s %s\n", strings.TrimPrefix(path, dir), info.Mode(), sum)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var nss corev1.NamespaceList
+	if err := env.Client.List(ctx, &nss); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nss.Items {
+		fmt.Fprintf(&b, "namespace %s\n", n.Name)
+	}
+	var leases coordinationv1.LeaseList
+	if err := env.Client.List(ctx, &leases, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range leases.Items {
+		fmt.Fprintf(&b, "lease %s %s\n", l.Name, l.ResourceVersion)
+	}
+	var secrets corev1.SecretList
+	if err := env.Client.List(ctx, &secrets, client.InNamespace(ns), client.MatchingLabels{"owner": "helm"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets.Items {
+		fmt.Fprintf(&b, "secret %s %s\n", s.Name, s.ResourceVersion)
+	}
+	hr := &helmv2.HelmRelease{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "hello"}, hr); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&b, "helmrelease %s suspend=%t\n", hr.ResourceVersion, hr.Spec.Suspend)
+	return b.String()
+}
+
+func firstDifference(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("before: %s\nafter:  %s", al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("%d lines before, %d after", len(al), len(bl))
+}

@@ -50,15 +50,25 @@ afterwards.`,
 					return fmt.Errorf("apply.timeout %q: %w", a.Timeout, err)
 				}
 			}
-			lock, err := r.lockRelease(w, "apply", o.apply.CreateNamespace)
+			// The lock never creates the namespace before the chart has
+			// rendered: an apply that fails there leaves nothing behind.
+			lock, err := r.lockRelease(w, "apply", false)
 			if err != nil {
 				return err
 			}
-			defer lock.Release()
+			defer func() { lock.Release() }()
 			opts := o.render.options(r.streams.In)
 			d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
 			if err != nil {
 				return err
+			}
+			if lock == nil && o.apply.CreateNamespace {
+				// A first install into a namespace that does not exist yet:
+				// made now, as helm install --create-namespace makes it, to
+				// hold the lock in from here on.
+				if lock, err = r.lockRelease(w, "apply", true); err != nil {
+					return err
+				}
 			}
 			o.apply.Progress = &output.Readiness{W: r.streams.ErrOut, TTY: isTerminal(r.streams.ErrOut)}
 			o.apply.Debug = r.debugWriter()

@@ -83,3 +83,29 @@ func TestRefusedConnectionAndAListAsValuesSayWhatToDo(t *testing.T) {
 		t.Errorf("values.yaml as a list:\n%s", r.err)
 	}
 }
+
+// Plugin and chart-file mistakes say what to do: a plugin path that is a
+// directory, a binary that is no plugin, a binary left inside the chart.
+func TestPluginAndChartFileMistakesSayWhatToDo(t *testing.T) {
+	dir := chartCopy(t, "mistakes")
+	config := func(path string) {
+		writeFile(t, filepath.Join(dir, ".cozyhr.yaml"), "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease: {name: hello, namespace: mistakes}\nplugins:\n  postProcessors:\n  - name: mine\n    path: "+path+"\n")
+	}
+	put(t, filepath.Join(dir, "plugdir", "README"), "the plugin is built here\n")
+	config("plugdir")
+	r := cozyhr(t, "-C", dir, "show", "--offline").expect(t, ExitFailure)
+	if !strings.Contains(r.err, "plugdir is a directory; give the plugin binary's path") {
+		t.Errorf("a directory as plugin path:\n%s", r.err)
+	}
+	config("/bin/true")
+	r = cozyhr(t, "-C", dir, "show", "--offline").expect(t, ExitFailure)
+	if !strings.Contains(r.err, "/bin/true is not a cozyhr plugin") || strings.Contains(r.err, `printed ""`) {
+		t.Errorf("a binary that is no plugin:\n%s", r.err)
+	}
+	writeFile(t, filepath.Join(dir, ".cozyhr.yaml"), "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease: {name: hello, namespace: mistakes}\n")
+	writeFile(t, filepath.Join(dir, "plugdir", "plugin"), strings.Repeat("x", 6<<20))
+	r = cozyhr(t, "-C", dir, "show", "--offline").expect(t, ExitFailure)
+	if !strings.Contains(r.err, "larger than the maximum file size") || !strings.Contains(r.err, ".helmignore") {
+		t.Errorf("a large file left in the chart:\n%s", r.err)
+	}
+}

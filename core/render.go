@@ -78,6 +78,10 @@ func LoadChart(dir string) (*chart.Chart, error) {
 	}
 	ch, err := loader.Load(dir)
 	if err != nil {
+		if strings.Contains(err.Error(), "is larger than the maximum file size") {
+			// A plugin or image build left inside the chart, usually.
+			return nil, fmt.Errorf("load chart %s: %w; if the file is not part of the chart (a plugin binary, a build output), list it in %s", dir, err, filepath.Join(dir, ".helmignore"))
+		}
 		return nil, fmt.Errorf("load chart %s: %w", dir, err)
 	}
 	// cozyhr's own file is not part of the chart (.Files, helm package:

@@ -119,8 +119,12 @@ func (h *Host) Find(spec Spec) (string, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(spec.BaseDir, p)
 		}
-		if _, err := os.Stat(p); err != nil {
+		fi, err := os.Stat(p)
+		if err != nil {
 			return "", fmt.Errorf("%s.path: %w", spec.Field, err)
+		}
+		if fi.IsDir() {
+			return "", fmt.Errorf("%s.path: %s is a directory; give the plugin binary's path (go build -o %s/NAME, then path: %s/NAME)", spec.Field, p, spec.Path, spec.Path)
 		}
 		if !isExecutable(p) {
 			return "", fmt.Errorf("%s.path: %s is not an executable file; build the plugin there, or chmod +x %s", spec.Field, p, p)
@@ -246,6 +250,9 @@ func explainStart(err error, spec Spec, path string) error {
 			firstLine(msg), sdk.ProtocolVersion)
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		line := strings.TrimPrefix(firstLine(msg), "Unrecognized remote plugin message: ")
+		if strings.TrimSpace(line) == "" {
+			return fmt.Errorf("%s is not a cozyhr plugin: it ended or printed nothing instead of the handshake; a plugin calls sdk.Serve from plugins/sdk", path)
+		}
 		return fmt.Errorf("it printed %q to stdout before the handshake, or is not a cozyhr plugin: a plugin must not write to stdout (log to stderr) and must call sdk.Serve", line)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Errorf("no handshake within %s: is %s a cozyhr plugin that calls sdk.Serve?", startTimeout(spec.Timeout), path)

@@ -50,25 +50,26 @@ afterwards.`,
 					return fmt.Errorf("apply.timeout %q: %w", a.Timeout, err)
 				}
 			}
-			// The lock never creates the namespace before the chart has
-			// rendered: an apply that fails there leaves nothing behind.
-			lock, err := r.lockRelease(w, "apply", false)
+			lock, err := r.lockRelease(w, "apply", o.apply.CreateNamespace)
 			if err != nil {
 				return err
 			}
-			defer func() { lock.Release() }()
+			// A first apply whose chart does not render takes away the
+			// namespace its lock made (not when interrupted: another run may
+			// be waiting for the lock there).
+			renderFailed := false
+			defer func() {
+				if renderFailed && r.cmd.Context().Err() == nil {
+					lock.ReleaseAndUndo()
+				} else {
+					lock.Release()
+				}
+			}()
 			opts := o.render.options(r.streams.In)
 			d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
 			if err != nil {
+				renderFailed = true
 				return err
-			}
-			if lock == nil && o.apply.CreateNamespace {
-				// A first install into a namespace that does not exist yet:
-				// made now, as helm install --create-namespace makes it, to
-				// hold the lock in from here on.
-				if lock, err = r.lockRelease(w, "apply", true); err != nil {
-					return err
-				}
 			}
 			o.apply.Progress = &output.Readiness{W: r.streams.ErrOut, TTY: isTerminal(r.streams.ErrOut)}
 			o.apply.Debug = r.debugWriter()

@@ -22,6 +22,8 @@ type diffOptions struct {
 	brief        bool
 	unified      bool
 	noGroup      bool
+	// base and head are git revisions to compare, with no cluster.
+	base, head string
 
 	// Set by validate.
 	format      output.Format
@@ -37,6 +39,12 @@ func (o *diffOptions) validate() error {
 	}
 	if err := o.render.validate(false); err != nil {
 		return err
+	}
+	if o.head != "" && o.base == "" {
+		return fmt.Errorf("--head goes with --base: give the revision to compare it with")
+	}
+	if o.base != "" && o.diff.ServerSide {
+		return fmt.Errorf("--server-side compares with the cluster and --base with another revision; give one")
 	}
 	if o.diff.LabelSelector != "" {
 		if _, err := labels.Parse(o.diff.LabelSelector); err != nil {
@@ -67,12 +75,19 @@ func (o *diffOptions) run(r *run, w *core.Workspace) error {
 	if err != nil {
 		return err
 	}
+	return o.print(r, res, w.Config.Diff.Context)
+}
+
+// print writes the report in the chosen format, and says for the summary
+// of a run over many what would change; configContext is diff.context
+// from .cozyhr.yaml (the flag, when set, already overrode it).
+func (o *diffOptions) print(r *run, res *core.DiffResult, configContext int) error {
+	var err error
 	r.result = "no changes"
 	if add, change, remove := res.Counts(); add+change+remove > 0 {
 		r.result = fmt.Sprintf("%d to add, %d to change, %d to delete", add, change, remove)
 	}
-	// The flag, when set, already overrode diff.context.
-	contextLines := w.Config.Diff.Context
+	contextLines := configContext
 	if contextLines == 0 {
 		contextLines = o.contextLines
 	}
@@ -129,6 +144,9 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 		// hook runs or the cluster is asked anything.
 		RunE: g.runE(o.validate, func(r *run) error {
 			o := *o // each chart's run has its own copy
+			if o.base != "" {
+				return o.runReview(r)
+			}
 			overrides := map[string]any{}
 			setIfChanged(r.cmd, overrides, "context-lines", "diff.context", o.contextLines)
 			w, err := r.workspace(false, overrides)
@@ -153,6 +171,8 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	f.BoolVar(&o.unified, "unified", false, "classic unified diff of each object's YAML (-o unified)")
 	f.StringSliceVar(&o.diff.Kinds, "kind", nil, "only objects of these kinds (repeatable or comma-separated)")
 	f.StringVarP(&o.diff.LabelSelector, "selector", "l", "", "only objects whose rendered labels match this selector")
+	f.StringVar(&o.base, "base", "", "compare with the chart at this git `REF` instead of the cluster (no cluster needed)")
+	f.StringVar(&o.head, "head", "", "with --base: the git `REF` to compare (default: the working tree, uncommitted changes included)")
 	return cmd
 }
 

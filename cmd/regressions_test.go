@@ -11,13 +11,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
+// namespaceExists says a namespace exists and is not being deleted (the
+// test API server runs no namespace controller to finish a deletion).
 func namespaceExists(t *testing.T, name string) bool {
 	t.Helper()
-	err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, &corev1.Namespace{})
+	ns := &corev1.Namespace{}
+	err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, ns)
 	if err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
-	return err == nil
+	return err == nil && ns.DeletionTimestamp == nil
 }
 
 // apply never makes a namespace it was told not to, nor one an apply that

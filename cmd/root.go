@@ -54,6 +54,9 @@ type globalOptions struct {
 	// when there are several, each then run on its own (see run).
 	sel    chartSelection
 	charts []string
+	// trees holds the git revisions diff --base compares, written once per
+	// run and removed when it ends.
+	trees revisionTrees
 }
 
 func newGlobalOptions(streams IOStreams) *globalOptions {
@@ -147,6 +150,7 @@ func Execute(ctx context.Context, args []string, streams IOStreams) error {
 	// two above: its lines become cozyhr's, warnings shown, info with --debug.
 	slog.SetDefault(slog.New(newHelmLog(streams.ErrOut, func() bool { return g.debug })))
 	defer g.closePlugins()
+	defer g.trees.remove()
 	return g.execute(ctx, args)
 }
 

@@ -170,18 +170,8 @@ func (r *run) interrupted(ctx context.Context, err error) error {
 // the user set, runs the stage's pre hooks, and connects to the cluster
 // unless offline.
 func (r *run) workspace(offline bool, overrides map[string]any) (*core.Workspace, error) {
-	g, cmd := r.g, r.cmd
-	if overrides == nil {
-		overrides = map[string]any{}
-	}
-	if cmd.Flags().Changed("namespace") {
-		overrides["release.namespace"] = *g.kube.Namespace
-	}
-	g.nameOverrides(cmd, overrides)
-	// A release named on the command line can be suspended, resumed,
-	// reconciled or deleted from anywhere, as cozyhr v1.6 allowed.
-	chartOptional := traitsOf(cmd.Name()).nameAnywhere && len(cmd.Flags().Args()) == 1
-	cfg, err := config.Load(config.LoadOptions{Dir: r.dir, File: g.configFile, Overrides: overrides, ChartOptional: chartOptional})
+	g := r.g
+	cfg, err := r.config(r.dir, overrides)
 	if err != nil {
 		return nil, err
 	}
@@ -198,6 +188,23 @@ func (r *run) workspace(offline bool, overrides map[string]any) (*core.Workspace
 	}
 	r.release = cmp.Or(ns, "(default)") + "/" + cfg.Release.Name
 	return w, nil
+}
+
+// config loads the configuration of the chart in dir, with overrides from
+// the flags the user set (-n, NAME, --plain) on top of the command's own.
+func (r *run) config(dir string, overrides map[string]any) (*config.Chart, error) {
+	g, cmd := r.g, r.cmd
+	if overrides == nil {
+		overrides = map[string]any{}
+	}
+	if cmd.Flags().Changed("namespace") {
+		overrides["release.namespace"] = *g.kube.Namespace
+	}
+	g.nameOverrides(cmd, overrides)
+	// A release named on the command line can be suspended, resumed,
+	// reconciled or deleted from anywhere, as cozyhr v1.6 allowed.
+	chartOptional := traitsOf(cmd.Name()).nameAnywhere && len(cmd.Flags().Args()) == 1
+	return config.Load(config.LoadOptions{Dir: dir, File: g.configFile, Overrides: overrides, ChartOptional: chartOptional})
 }
 
 // startStage runs the pre hooks of the command's stage, from the chart's

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -13,7 +14,8 @@ import (
 // CompareRenders diffs two renders of a chart with no cluster: base (an
 // older revision, say) as the "live" side and head as the desired one. The
 // same structural diff, ignore rules, kind and label filters and Secret
-// masking as the live diff apply; hooks are left out as there.
+// masking as the live diff apply; hooks are left out as there. A nil side
+// is a chart that does not exist there: everything is added or removed.
 func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) {
 	keep, err := manifest.Filter(opts.Kinds, opts.LabelSelector)
 	if err != nil {
@@ -27,7 +29,10 @@ func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) 
 	if err != nil {
 		return nil, fmt.Errorf("head: %w", err)
 	}
-	rules := append(normalize.HelmReleaseIgnoreRules(head.Target.HelmRelease), opts.Ignore...)
+	rules := opts.Ignore
+	if side := cmp.Or(head, base); side != nil {
+		rules = append(normalize.HelmReleaseIgnoreRules(side.Target.HelmRelease), rules...)
+	}
 	res := &DiffResult{}
 	for key, obj := range headObjs {
 		ref := manifest.RefOf(obj)
@@ -62,6 +67,9 @@ func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) 
 // renderedObjects are a render's CRDs and resources by identity, parsed,
 // each a copy, namespaced ones without a namespace given the release's.
 func renderedObjects(d *Desired, keep func(*unstructured.Unstructured) bool) (map[string]*unstructured.Unstructured, error) {
+	if d == nil {
+		return nil, nil
+	}
 	objs, err := manifest.ParseObjects(append(append([]manifest.Object(nil), d.Rendered.CRDs...), d.Rendered.Manifests...))
 	if err != nil {
 		return nil, err

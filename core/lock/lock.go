@@ -45,6 +45,10 @@ type ReleaseLock struct {
 	// createNamespace lets apply create a missing storage namespace;
 	// noNamespace says it was missing, so there is no Lease to hold.
 	createNamespace, noNamespace bool
+	// createdNamespace says this lock made the namespace: a run that
+	// then writes nothing takes it away again (ReleaseAndUndo).
+	createdNamespace bool
+	release          string
 }
 
 // LockName is the Lease that locks a release.
@@ -98,7 +102,7 @@ type Options struct {
 // created: there is nothing to guard.
 func Acquire(ctx context.Context, cl client.Client, namespace, name string, o Options) (*ReleaseLock, error) {
 	l := &ReleaseLock{cl: cl, key: client.ObjectKey{Namespace: namespace, Name: LockName(name)}, Holder: lockHolder(o.Command),
-		createNamespace: o.CreateNamespace, log: o.Log}
+		createNamespace: o.CreateNamespace, log: o.Log, release: name}
 	said := false
 	for {
 		err := l.acquire(ctx)
@@ -160,7 +164,7 @@ func (l *ReleaseLock) acquire(ctx context.Context) error {
 			if cerr := l.cl.Create(ctx, ns); cerr != nil && !apierrors.IsAlreadyExists(cerr) {
 				return fmt.Errorf("lock release: create namespace %s: %w", l.key.Namespace, cerr)
 			}
-			l.createNamespace = false
+			l.createNamespace, l.createdNamespace = false, true
 			return l.acquire(ctx)
 		}
 		if apierrors.IsNotFound(err) {
@@ -241,6 +245,28 @@ func (l *ReleaseLock) Release() {
 	if err := l.cl.Get(ctx, l.key, lease); err == nil && ptr.Deref(lease.Spec.HolderIdentity, "") == l.Holder {
 		_ = l.cl.Delete(ctx, lease, client.Preconditions{ResourceVersion: &lease.ResourceVersion})
 	}
+}
+
+// ReleaseAndUndo gives the lock up and, when the lock made the namespace
+// and no revision of the release was stored there (the run failed before
+// Helm wrote anything), deletes the namespace again: a failed first apply
+// leaves nothing behind.
+func (l *ReleaseLock) ReleaseAndUndo() {
+	if l == nil {
+		return
+	}
+	l.Release()
+	if !l.createdNamespace {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stored corev1.SecretList
+	if err := l.cl.List(ctx, &stored, client.InNamespace(l.key.Namespace), client.MatchingLabels{"owner": "helm", "name": l.release}); err != nil || len(stored.Items) > 0 {
+		return
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: l.key.Namespace}}
+	_ = client.IgnoreNotFound(l.cl.Delete(ctx, ns))
 }
 
 // Break deletes the lock on release name in namespace, whoever holds it,

@@ -61,6 +61,7 @@ func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) 
 		res.Changes = append(res.Changes, ObjectDiff{Ref: manifest.RefOf(obj), Action: ActionRemove, Object: have})
 	}
 	res.sort()
+	res.flagHazards()
 	return res, nil
 }
 

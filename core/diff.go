@@ -61,6 +61,10 @@ type ObjectDiff struct {
 	// Live and Desired are the two compared sides of an ActionChange, after
 	// normalisation and masking.
 	Live, Desired map[string]any
+	// Hazards say why the change will hurt: the API server will refuse it
+	// (an immutable field), or it takes data with it (a removed CRD, PVC,
+	// Namespace or StatefulSet).
+	Hazards []string
 }
 
 // DiffResult is the outcome of comparing the desired state with the cluster.
@@ -243,7 +247,19 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		res.Changes = append(res.Changes, ObjectDiff{Ref: manifest.RefOf(live), Action: ActionRemove, Object: have})
 	}
 	res.sort()
+	res.flagHazards()
 	return res, nil
+}
+
+// Flagged counts the changes with hazards.
+func (r *DiffResult) Flagged() int {
+	n := 0
+	for _, c := range r.Changes {
+		if len(c.Hazards) > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // addPair compares one object's two sides, both normalised: ignore rules

@@ -88,11 +88,13 @@ func DiffHuman(out io.Writer, r *core.DiffResult, o HumanOptions) error {
 			writeIndentedYAML(&b, c.Object, "    + ")
 		case core.ActionRemove:
 			b.WriteString(paint(o.Color, ansiRed, fmt.Sprintf("- %s will be deleted", c.Ref)) + "\n")
+			writeHazards(&b, c.Hazards, o.Color)
 			writeIndentedYAML(&b, c.Object, "    - ")
 		case core.ActionChange:
 			group := members[bodies[i]]
 			if len(group) < 2 {
 				b.WriteString(paint(o.Color, ansiYellow, fmt.Sprintf("~ %s will be changed", c.Ref)) + "\n")
+				writeHazards(&b, c.Hazards, o.Color)
 				b.WriteString(bodies[i])
 				break
 			}
@@ -109,6 +111,7 @@ func DiffHuman(out io.Writer, r *core.DiffResult, o HumanOptions) error {
 				names = append(names, r.Changes[m].Ref.String())
 			}
 			b.WriteString(paint(o.Color, ansiYellow, fmt.Sprintf("~ %d objects will be changed the same way (--no-group shows each): %s", len(group), strings.Join(names, ", "))) + "\n")
+			writeHazards(&b, c.Hazards, o.Color)
 			b.WriteString(bodies[i])
 		}
 		b.WriteString("\n")
@@ -117,6 +120,13 @@ func DiffHuman(out io.Writer, r *core.DiffResult, o HumanOptions) error {
 		return err
 	}
 	return diffSummary(out, r)
+}
+
+// writeHazards marks what will hurt under an object's header.
+func writeHazards(b *bytes.Buffer, hazards []string, color bool) {
+	for _, h := range hazards {
+		b.WriteString(paint(color, ansiRed, "    ! "+h) + "\n")
+	}
 }
 
 // changeBody is a changed object's dyff report, indented under its header.
@@ -205,6 +215,11 @@ func diffSummary(out io.Writer, r *core.DiffResult) error {
 			return err
 		}
 	}
+	if n := r.Flagged(); n > 0 {
+		if _, err := fmt.Fprintf(out, "Flagged: %d change(s) the API server will refuse or that lose data (marked !).\n", n); err != nil {
+			return err
+		}
+	}
 	add, change, remove := r.Counts()
 	var err error
 	if !r.HasChanges() {
@@ -231,6 +246,8 @@ type JSONSummary struct {
 	Change    int `json:"change"`
 	Remove    int `json:"remove"`
 	Unchanged int `json:"unchanged"`
+	// Flagged counts the changes with hazards.
+	Flagged int `json:"flagged,omitempty"`
 }
 
 // JSONObject identifies an object.
@@ -250,6 +267,9 @@ type JSONChange struct {
 	Fields []JSONField `json:"fields,omitempty"`
 	// Object is the whole (masked) object of an add or remove.
 	Object map[string]any `json:"object,omitempty"`
+	// Hazards say why the change will hurt: refused by the API server
+	// (an immutable field) or losing data (a removed CRD, PVC, ...).
+	Hazards []string `json:"hazards,omitempty"`
 }
 
 // JSONField is one changed field; Path is in go-patch style, where list
@@ -294,10 +314,10 @@ func DiffYAML(out io.Writer, r *core.DiffResult) error {
 func DiffJSON(out io.Writer, r *core.DiffResult) error {
 	add, change, remove := r.Counts()
 	rep := JSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "DiffReport",
-		Summary: JSONSummary{Add: add, Change: change, Remove: remove, Unchanged: r.Unchanged},
+		Summary: JSONSummary{Add: add, Change: change, Remove: remove, Unchanged: r.Unchanged, Flagged: r.Flagged()},
 		Changes: []JSONChange{}, Ignored: []JSONIgnored{}, Notes: r.Notes}
 	for _, c := range r.Changes {
-		jc := JSONChange{Action: string(c.Action), JSONObject: jsonObject(c.Ref), Note: c.Note, Object: c.Object}
+		jc := JSONChange{Action: string(c.Action), JSONObject: jsonObject(c.Ref), Note: c.Note, Object: c.Object, Hazards: c.Hazards}
 		if c.Report != nil {
 			for _, d := range c.Report.Diffs {
 				for _, det := range d.Details {

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -60,6 +61,23 @@ func (o *diffOptions) validate() error {
 		rule.Source = "--ignore " + s
 		o.ignoreRules = append(o.ignoreRules, rule)
 	}
+	return nil
+}
+
+// onlyChanged narrows a review over many charts to those whose rendered
+// inputs changed between the revisions, saying how many and which changed
+// paths no chart reads.
+func (o *diffOptions) onlyChanged(g *globalOptions) error {
+	if o.base == "" || g.charts == nil {
+		return nil
+	}
+	cs, err := changedCharts(context.Background(), g.charts, o.base, o.head)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.streams.ErrOut, "cozyhr: %d of %d charts changed since %s\n", len(cs.Charts), len(g.charts), o.base)
+	writeUnattributed(g.streams.ErrOut, cs)
+	g.charts = cs.Charts
 	return nil
 }
 
@@ -142,7 +160,12 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 		Args: cobra.NoArgs,
 		// Everything the flags alone can get wrong is refused before any
 		// hook runs or the cluster is asked anything.
-		RunE: g.runE(o.validate, func(r *run) error {
+		RunE: g.runE(func() error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return o.onlyChanged(g)
+		}, func(r *run) error {
 			o := *o // each chart's run has its own copy
 			if o.base != "" {
 				return o.runReview(r)

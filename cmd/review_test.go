@@ -161,3 +161,57 @@ func cozyhrNoCluster(t *testing.T, args ...string) result {
 	err := Execute(context.Background(), append([]string{"--kubeconfig", kubeconfig}, args...), IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	return result{out: out.String(), err: errOut.String(), code: ExitCode(err)}
 }
+
+// changed lists exactly the charts a change touches, a change in a linked
+// library included; a changed path no chart reads is said, never dropped;
+// diff --base over many charts compares only those.
+func TestChangedListsTheChartsAChangeTouches(t *testing.T) {
+	g := newGitRepo(t)
+	g.write("library/lib/Chart.yaml", "apiVersion: v2\nname: lib\ntype: library\nversion: 0.1.0\n")
+	g.write("library/lib/templates/_greeting.tpl", `{{- define "lib.greeting" -}}hello{{- end -}}`+"\n")
+	g.appChart("app")
+	g.appChart("same")
+	g.write("apps/plain/Chart.yaml", "apiVersion: v2\nname: plain\nversion: 0.1.0\n")
+	g.write("apps/plain/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n")
+	g.write("apps/valued/Chart.yaml", "apiVersion: v2\nname: valued\nversion: 0.1.0\n")
+	g.write("apps/valued/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: valued\ndata:\n  v: {{ .Values.v | quote }}\n")
+	g.write("apps/valued/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nvaluesFiles: [../../env/prod.yaml]\n")
+	g.write("env/prod.yaml", "v: one\n")
+	g.write("README.md", "charts\n")
+	base := g.commit("base")
+	// Only the library changes for app (and same, which links it too); the
+	// values file outside valued's directory changes valued.
+	g.write("library/lib/templates/_greeting.tpl", `{{- define "lib.greeting" -}}hi{{- end -}}`+"\n")
+	g.write("env/prod.yaml", "v: two\n")
+	g.write("README.md", "charts, reviewed\n")
+	g.commit("head")
+	g.write("notes.txt", "untracked\n")
+
+	apps := filepath.Join(g.dir, "apps")
+	r := cozyhrNoCluster(t, "-R", apps, "--all", "changed", "--base", base)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.err)
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(r.out), "\n") {
+		got = append(got, filepath.Base(l))
+	}
+	if strings.Join(got, " ") != "app same valued" {
+		t.Errorf("changed = %q, want app same valued", got)
+	}
+	for _, want := range []string{"read by none of the selected charts: README.md", "read by none of the selected charts: notes.txt"} {
+		if !strings.Contains(r.err, want) {
+			t.Errorf("an unattributed path is not said (%q):\n%s", want, r.err)
+		}
+	}
+	js := cozyhrNoCluster(t, "-R", apps, "--all", "changed", "--base", base, "--head", "HEAD", "-o", "json")
+	if !strings.Contains(js.out, `"unattributed": [`+"\n"+`    "README.md"`) || strings.Contains(js.out, "notes.txt") {
+		t.Errorf("-o json with --head:\n%s", js.out)
+	}
+
+	// diff --base over many charts compares the changed ones only.
+	d := cozyhrNoCluster(t, "-R", apps, "--all", "diff", "--base", base, "--exit-code", "-o", "brief")
+	if d.code != ExitChanges || !strings.Contains(d.err, "3 of 4 charts changed since "+base) || strings.Contains(d.out, "apps/plain") {
+		t.Errorf("diff --base -R:\n%s\n%s", d.out, d.err)
+	}
+}

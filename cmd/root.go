@@ -126,6 +126,7 @@ in the chart directory.`,
 		newPluginsCmd(g),
 		newUpdateCmd(g),
 		newImageCmd(g),
+		newChangedCmd(g),
 	)
 	g.registerCompletions(root)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {

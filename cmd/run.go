@@ -60,6 +60,8 @@ func traitsOf(command string) traits {
 		return traits{hooked: true, overMany: true}
 	case "values", "history", "events", "unlock":
 		return traits{takesName: true}
+	case "changed":
+		return traits{overMany: true}
 	}
 	return traits{}
 }
@@ -81,6 +83,8 @@ func formatsOf(command string) []output.Format {
 		return []output.Format{output.Table, output.JSON}
 	case "version":
 		return []output.Format{output.Text, output.JSON, output.YAML}
+	case "changed":
+		return []output.Format{output.Text, output.JSON}
 	}
 	return nil
 }
@@ -127,6 +131,9 @@ func (g *globalOptions) runE(validate func() error, each func(r *run) error) fun
 			}
 		}
 		if g.charts != nil {
+			if len(g.charts) == 0 {
+				return nil // the selection was narrowed to nothing, and said so
+			}
 			return g.runCharts(cmd, each)
 		}
 		r := &run{g: g, cmd: cmd, dir: g.chartDir, streams: g.streams, cluster: kube.NewCluster(g.kube), colorOn: g.color()}

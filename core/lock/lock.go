@@ -171,6 +171,13 @@ func (l *ReleaseLock) acquire(ctx context.Context) error {
 			l.noNamespace = true // nothing of the release exists to guard
 			return nil
 		}
+		if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+			if l.createNamespace {
+				return fmt.Errorf("lock release: namespace %s is being deleted: wait until it is gone, then run again", l.key.Namespace)
+			}
+			l.noNamespace = true // going, with all it holds: nothing to guard
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("lock release: create Lease %s: %w", l.key, err)
 		}

@@ -1,0 +1,162 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cozyhr/cozyhr/cmd/output"
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/gitrev"
+)
+
+// changeSet is which of the selected charts a change between two
+// revisions touches, and the changed paths no selected chart reads.
+type changeSet struct {
+	Base         string   `json:"base"`
+	Head         string   `json:"head"` // "" for the working tree
+	Charts       []string `json:"charts"`
+	Unattributed []string `json:"unattributed"`
+}
+
+// changedCharts finds, among dirs, the charts whose rendered inputs differ
+// between base and head: files in the chart, files its symlinks reach (a
+// library chart linked under charts/), file:// dependencies, the values
+// files .cozyhr.yaml names, .cozyhr.yaml itself.
+func changedCharts(ctx context.Context, dirs []string, base, head string) (*changeSet, error) {
+	start := "."
+	if len(dirs) > 0 {
+		start = dirs[0]
+	}
+	abs, err := filepath.Abs(start)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := gitrev.Open(ctx, abs)
+	if err != nil {
+		return nil, err
+	}
+	baseCommit, err := repo.Resolve(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	headCommit := ""
+	if head != "" {
+		if headCommit, err = repo.Resolve(ctx, head); err != nil {
+			return nil, err
+		}
+	}
+	files, err := repo.ChangedFiles(ctx, baseCommit, headCommit)
+	if err != nil {
+		return nil, err
+	}
+	cs := &changeSet{Base: base, Head: head, Charts: []string{}, Unattributed: []string{}}
+	attributed := make([]bool, len(files))
+	for _, dir := range dirs {
+		var extra []string
+		if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil {
+			extra = cfg.ValuesFiles
+		}
+		inputs, err := repo.ChartInputs(dir, extra)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		touched := false
+		for i, f := range files {
+			if gitrev.Touches(inputs, f) {
+				touched, attributed[i] = true, true
+			}
+		}
+		if touched {
+			cs.Charts = append(cs.Charts, dir)
+		}
+	}
+	for i, f := range files {
+		if !attributed[i] {
+			cs.Unattributed = append(cs.Unattributed, filepath.ToSlash(f))
+		}
+	}
+	return cs, nil
+}
+
+// selectedDirs are the charts a command over many works on: the selection,
+// or the one chart directory, or every chart below the working directory.
+func (g *globalOptions) selectedDirs() ([]string, error) {
+	if g.charts != nil {
+		return g.charts, nil
+	}
+	if g.chartDir != "" {
+		return []string{g.chartDir}, nil
+	}
+	found, err := config.FindCharts(".", true)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range found {
+		out = append(out, displayPath(d))
+	}
+	return out, nil
+}
+
+// writeUnattributed says which changed paths no selected chart reads: they
+// are listed, never dropped.
+func writeUnattributed(w io.Writer, cs *changeSet) {
+	for _, f := range cs.Unattributed {
+		fmt.Fprintf(w, "cozyhr: changed, but read by none of the selected charts: %s\n", f)
+	}
+}
+
+func newChangedCmd(g *globalOptions) *cobra.Command {
+	var base, head, format string
+	cmd := &cobra.Command{
+		Use: "changed",
+		Example: `  cozyhr changed --base origin/main -R packages     # the charts a pull request changes
+  cozyhr changed --base v1.2.0 --head v1.3.0 -o json`,
+		Short: "List the charts whose rendered inputs changed between two git revisions",
+		Long: `List, one path a line, the selected charts (-C, -R, -L; by default every chart
+below the working directory) whose rendered inputs differ between --base and
+--head (default: the working tree, uncommitted and untracked files included):
+files in the chart, files reached through its symlinks (a library chart linked
+under charts/), file:// dependencies, the values files .cozyhr.yaml names, and
+.cozyhr.yaml itself. Changed paths no selected chart reads are said on stderr
+(and under "unattributed" with -o json), never dropped.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := output.Parse(format, formatsOf("changed")...)
+			if err != nil {
+				return err
+			}
+			if base == "" {
+				return fmt.Errorf("--base is required: give the git revision to compare with (a branch, tag or commit)")
+			}
+			dirs, err := g.selectedDirs()
+			if err != nil {
+				return err
+			}
+			cs, err := changedCharts(cmd.Context(), dirs, base, head)
+			if err != nil {
+				return err
+			}
+			if f == output.JSON {
+				enc := json.NewEncoder(g.streams.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(cs)
+			}
+			if len(cs.Charts) > 0 {
+				fmt.Fprintln(g.streams.Out, strings.Join(cs.Charts, "\n"))
+			}
+			writeUnattributed(g.streams.ErrOut, cs)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&base, "base", "", "the git `REF` to compare with")
+	cmd.Flags().StringVar(&head, "head", "", "the git `REF` to compare (default: the working tree)")
+	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text or json")
+	return cmd
+}

@@ -25,6 +25,8 @@ type diffOptions struct {
 	noGroup      bool
 	// base and head are git revisions to compare, with no cluster.
 	base, head string
+	// instances diffs every HelmRelease made from the chart.
+	instances bool
 
 	// Set by validate.
 	format      output.Format
@@ -43,6 +45,9 @@ func (o *diffOptions) validate() error {
 	}
 	if o.head != "" && o.base == "" {
 		return fmt.Errorf("--head goes with --base: give the revision to compare it with")
+	}
+	if o.base != "" && o.instances {
+		return fmt.Errorf("--base compares two revisions and --instances the live instances; give one")
 	}
 	if o.base != "" && o.diff.ServerSide {
 		return fmt.Errorf("--server-side compares with the cluster and --base with another revision; give one")
@@ -170,6 +175,9 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 			if o.base != "" {
 				return o.runReview(r)
 			}
+			if o.instances {
+				return o.runInstances(r)
+			}
 			overrides := map[string]any{}
 			setIfChanged(r.cmd, overrides, "context-lines", "diff.context", o.contextLines)
 			w, err := r.workspace(false, overrides)
@@ -194,6 +202,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	f.BoolVar(&o.unified, "unified", false, "classic unified diff of each object's YAML (-o unified)")
 	f.StringSliceVar(&o.diff.Kinds, "kind", nil, "only objects of these kinds (repeatable or comma-separated)")
 	f.StringVarP(&o.diff.LabelSelector, "selector", "l", "", "only objects whose rendered labels match this selector")
+	f.BoolVar(&o.instances, "instances", false, "diff every HelmRelease made from this chart (all namespaces, or -n's; -l then selects HelmReleases) with its own values")
 	f.StringVar(&o.base, "base", "", "compare with the chart at this git `REF` instead of the cluster (no cluster needed)")
 	f.StringVar(&o.head, "head", "", "with --base: the git `REF` to compare (default: the working tree, uncommitted changes included)")
 	return cmd

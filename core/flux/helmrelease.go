@@ -193,3 +193,13 @@ func leafPaths(m map[string]any, prefix []string) [][]string {
 	}
 	return out
 }
+
+// MadeFrom reports whether hr's release was made from the chart named
+// chartName: the chart its latest recorded release used, or, before any,
+// the chart its spec names.
+func MadeFrom(hr *helmv2.HelmRelease, chartName string) bool {
+	if latest := hr.Status.History.Latest(); latest != nil {
+		return latest.ChartName == chartName
+	}
+	return hr.Spec.Chart != nil && hr.Spec.Chart.Spec.Chart == chartName
+}

@@ -1,0 +1,102 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cozyhr/cozyhr/cmd/output"
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/flux"
+	"github.com/cozyhr/cozyhr/core/normalize"
+)
+
+// runInstances diffs the working-tree chart against every live instance of
+// it: each HelmRelease whose release was made from this chart (all
+// namespaces, or -n's; -l selects HelmReleases by label), rendered with
+// that HelmRelease's own values as helm-controller would, compared with its
+// live objects. One report for the fleet: identical changes grouped across
+// instances, a table, and an exit code over all of them.
+func (o *diffOptions) runInstances(r *run) error {
+	ctx := r.cmd.Context()
+	base, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile})
+	if err != nil {
+		return err
+	}
+	cl, err := r.cluster.Client()
+	if err != nil {
+		return err
+	}
+	all, err := flux.List(ctx, cl, *r.g.kube.Namespace, o.diff.LabelSelector)
+	if err != nil {
+		return err
+	}
+	var hrs []int
+	for i := range all {
+		if flux.MadeFrom(&all[i], base.ChartName) {
+			hrs = append(hrs, i)
+		}
+	}
+	if len(hrs) == 0 {
+		fmt.Fprintf(r.streams.ErrOut, "No HelmRelease in %s was made from chart %s.\n", orAllNamespaces(*r.g.kube.Namespace), base.ChartName)
+		return nil
+	}
+	opts := o.diff
+	opts.LabelSelector = "" // -l chose the HelmReleases
+	insts := make([]output.Instance, len(hrs))
+	var eg errgroup.Group
+	eg.SetLimit(max(r.g.sel.concurrency, 1))
+	for n, i := range hrs {
+		hr := &all[i]
+		insts[n] = output.Instance{Namespace: hr.Namespace, Name: hr.Name, Release: flux.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace()}
+		if latest := hr.Status.History.Latest(); latest != nil {
+			insts[n].ChartVersion = latest.ChartVersion
+		}
+		eg.Go(func() error {
+			insts[n].Result, insts[n].Err = o.diffInstance(r, hr.Namespace, hr.Name, opts)
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	if err := output.Fleet(r.streams.Out, insts, output.HumanOptions{ContextLines: o.contextLines, NoGroup: o.noGroup, Color: r.color()}); err != nil {
+		return err
+	}
+	failed := slices.ContainsFunc(insts, func(i output.Instance) bool { return i.Err != nil })
+	changed := slices.ContainsFunc(insts, func(i output.Instance) bool { return i.Result != nil && i.Result.HasChanges() })
+	switch {
+	case failed:
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("some instances could not be diffed"), Silent: true}
+	case changed && o.exitCode:
+		return &ExitError{Code: ExitChanges, Err: ErrChangesFound, Silent: true}
+	}
+	return nil
+}
+
+// diffInstance renders the chart for one HelmRelease and diffs it with the
+// release's live objects.
+func (o *diffOptions) diffInstance(r *run, namespace, name string, opts core.DiffOptions) (*core.DiffResult, error) {
+	cfg, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile, Overrides: map[string]any{
+		"helmRelease.enabled": true, "helmRelease.name": name, "helmRelease.namespace": namespace,
+		"release.name": name, "release.namespace": namespace,
+	}})
+	if err != nil {
+		return nil, err
+	}
+	w := &core.Workspace{Config: cfg, Cluster: r.cluster, Notices: io.Discard, Plugins: r.g.pluginHost()}
+	opts.Ignore = append(normalize.ConfigIgnoreRules(cfg.Diff.Ignore), o.ignoreRules...)
+	d, err := w.Desired(r.cmd.Context(), o.render.options(nil), nil)
+	if err != nil {
+		return nil, err
+	}
+	return w.Diff(r.cmd.Context(), d, opts)
+}
+
+func orAllNamespaces(ns string) string {
+	if ns == "" {
+		return "any namespace"
+	}
+	return "namespace " + ns
+}

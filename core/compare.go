@@ -39,10 +39,7 @@ func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) 
 		want := normalize.Desired(obj.Object, nil, nil)
 		old, ok := baseObjs[key]
 		if !ok {
-			if !opts.ShowSecrets && manifest.IsSecret(obj) {
-				manifest.MaskAll(want)
-			}
-			res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionAdd, Object: want})
+			res.addWhole(ActionAdd, obj, want, "", opts.ShowSecrets)
 			continue
 		}
 		have := normalize.Desired(old.Object, nil, nil)
@@ -54,14 +51,9 @@ func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) 
 		if _, ok := headObjs[key]; ok {
 			continue
 		}
-		have := normalize.Desired(obj.Object, nil, nil)
-		if !opts.ShowSecrets && manifest.IsSecret(obj) {
-			manifest.MaskAll(have)
-		}
-		res.Changes = append(res.Changes, ObjectDiff{Ref: manifest.RefOf(obj), Action: ActionRemove, Object: have})
+		res.addWhole(ActionRemove, obj, normalize.Desired(obj.Object, nil, nil), "", opts.ShowSecrets)
 	}
-	res.sort()
-	res.flagHazards()
+	res.finish()
 	return res, nil
 }
 

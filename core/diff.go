@@ -218,10 +218,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 		want := normalize.Desired(p.desired.Object, liveObject(p.live), prev)
 		if p.live == nil {
-			if !opts.ShowSecrets && manifest.IsSecret(p.desired) {
-				manifest.MaskAll(want)
-			}
-			res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionAdd, Note: p.note, Object: want})
+			res.addWhole(ActionAdd, p.desired, want, p.note, opts.ShowSecrets)
 			continue
 		}
 		var have map[string]any
@@ -240,15 +237,25 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 		// Show the object as the chart last rendered it: the live copy's
 		// server-assigned fields (clusterIP, defaults) say nothing useful.
-		have := normalize.Live(live.Object, previous[manifest.RefOf(live).Key()].Object, nil)
-		if !opts.ShowSecrets && manifest.IsSecret(live) {
-			manifest.MaskAll(have)
-		}
-		res.Changes = append(res.Changes, ObjectDiff{Ref: manifest.RefOf(live), Action: ActionRemove, Object: have})
+		res.addWhole(ActionRemove, live, normalize.Live(live.Object, previous[manifest.RefOf(live).Key()].Object, nil), "", opts.ShowSecrets)
 	}
+	res.finish()
+	return res, nil
+}
+
+// addWhole records an object added or removed whole, its Secret data
+// masked unless showSecrets.
+func (res *DiffResult) addWhole(action Action, obj *unstructured.Unstructured, normalized map[string]any, note string, showSecrets bool) {
+	if !showSecrets && manifest.IsSecret(obj) {
+		manifest.MaskAll(normalized)
+	}
+	res.Changes = append(res.Changes, ObjectDiff{Ref: manifest.RefOf(obj), Action: action, Note: note, Object: normalized})
+}
+
+// finish orders the changes and marks what will hurt.
+func (res *DiffResult) finish() {
 	res.sort()
 	res.flagHazards()
-	return res, nil
 }
 
 // Flagged counts the changes with hazards.

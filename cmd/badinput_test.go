@@ -119,6 +119,16 @@ func badCases(t *testing.T, dir string) []badCase {
 	for _, c := range []string{"show", "diff", "apply"} {
 		add("flag", []string{"unknown flag: --bogus"}, c, "--bogus")
 	}
+	// Git revisions: the chart here is in no git repository.
+	add("revision", []string{"is not in a git repository"}, "diff", "--base", "main")
+	add("revision", []string{"--head goes with --base"}, "diff", "--head", "main")
+	add("revision", []string{"--server-side compares with the cluster and --base"}, "diff", "--base", "main", "--server-side")
+	add("revision", []string{"--base compares two revisions and --instances"}, "diff", "--base", "main", "--instances")
+	add("revision", []string{"--base is required"}, "changed")
+	add("revision", []string{"is not in a git repository"}, "changed", "--base", "main")
+	add("revision", []string{`unknown output format "bogus": use text or json`}, "changed", "--base", "main", "-o", "bogus")
+	// Instances: a HelmRelease selector that is no selector.
+	add("instances", []string{"-l", "a in (b"}, "diff", "--instances", "-l", "a in (b")
 	add("flag", []string{"unknown command"}, "frobnicate")
 	return cs
 }

@@ -13,6 +13,7 @@ import (
 type applyOptions struct {
 	render renderFlags
 	apply  core.ApplyOptions
+	fleet  fleetFlags
 }
 
 func newApplyCmd(g *globalOptions) *cobra.Command {
@@ -107,5 +108,6 @@ afterwards.`,
 	f.BoolVar(&o.apply.Resume, "resume", false, "resume the HelmRelease after a successful apply")
 	f.BoolVar(&o.apply.DisableHooks, "disable-hooks", false, "do not run the chart's Helm hooks (helm --no-hooks)")
 	f.BoolVar(&o.apply.CreateNamespace, "create-namespace", true, "create the release namespace if it is missing")
+	o.fleet.add(cmd, "apply to")
 	return cmd
 }

@@ -110,6 +110,9 @@ type run struct {
 	writing *core.Workspace
 	// release and result are what the summary of a run over many says.
 	release, result string
+	// overrides name the HelmRelease of one instance (--instances), over
+	// everything else.
+	overrides map[string]any
 }
 
 // stageRun is a stage whose post hooks are due; commands add to env what
@@ -129,6 +132,9 @@ func (g *globalOptions) runE(validate func() error, each func(r *run) error) fun
 			if err := validate(); err != nil {
 				return err
 			}
+		}
+		if f := cmd.Flags().Lookup("instances"); f != nil && f.Value.String() == "true" && cmd.Name() != "diff" {
+			return g.runOverInstances(cmd, each)
 		}
 		if g.charts != nil {
 			if len(g.charts) == 0 {
@@ -208,6 +214,9 @@ func (r *run) config(dir string, overrides map[string]any) (*config.Chart, error
 		overrides["release.namespace"] = *g.kube.Namespace
 	}
 	g.nameOverrides(cmd, overrides)
+	for k, v := range r.overrides {
+		overrides[k] = v
+	}
 	// A release named on the command line can be suspended, resumed,
 	// reconciled or deleted from anywhere, as cozyhr v1.6 allowed.
 	chartOptional := traitsOf(cmd.Name()).nameAnywhere && len(cmd.Flags().Args()) == 1

@@ -50,6 +50,8 @@ and wait until helm-controller has handled it, as flux resume does.`,
 			return err
 		}),
 	}
+	var fleet fleetFlags
+	fleet.add(cmd, "resume")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until Flux has reconciled the HelmRelease")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long --wait waits")
 	return cmd

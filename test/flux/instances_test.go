@@ -2,6 +2,7 @@ package flux_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ import (
 // changed chart's schema will refuse); diff --instances then renders the
 // working-tree chart for each with its real values and compares it with
 // its live objects.
-func TestDiffEveryLiveInstance(t *testing.T) {
+func TestEveryLiveInstance(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "fleet")
 	writeFile(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: fleet\nversion: 0.1.0\n")
 	writeFile(t, filepath.Join(dir, "templates", "cm.yaml"), `apiVersion: v1
@@ -101,5 +102,36 @@ data:
 	}
 	if !strings.Contains(r.out, "fleet-d    app") || !strings.Contains(r.out, "schema") {
 		t.Errorf("the schema failure is not reported on its instance:\n%s", r.out)
+	}
+
+	// Apply to the fleet: one canary first, then the rest, each with its
+	// own values, lock, suspension and status; then hand them all back.
+	if err := os.Remove(filepath.Join(dir, "values.schema.json")); err != nil {
+		t.Fatal(err)
+	}
+	refused := cozyhr(t, "-C", dir, "apply", "--instances")
+	if refused.code != 1 || !strings.Contains(refused.err, "add --yes") {
+		t.Errorf("apply --instances without --yes and no terminal: exit %d\n%s", refused.code, refused.err)
+	}
+	applied := cozyhr(t, "-C", dir, "apply", "--instances", "--canary", "1", "--yes").expect(t, 0)
+	for _, in := range instances {
+		if !strings.Contains(applied.out, in.ns+"/app") {
+			t.Errorf("%s not in the summary:\n%s", in.ns, applied.out)
+		}
+	}
+	if first, second := strings.Index(applied.err, "fleet-a/app: started"), strings.Index(applied.err, "fleet-b/app: started"); first < 0 || second < 0 || first > second {
+		t.Errorf("the canary did not go first:\n%s", applied.err)
+	}
+	cozyhr(t, "-C", dir, "resume", "--instances", "--yes").expect(t, 0)
+	for _, in := range instances {
+		key := client.ObjectKey{Namespace: in.ns, Name: "app"}
+		hr := requestReconcile(t, key)
+		hr = waitReady(t, key, time.Minute)
+		if hr.Spec.Suspend || hr.Status.History.Latest().Version != 2 {
+			t.Errorf("%s after resume and reconcile: suspended %v, history %+v", in.ns, hr.Spec.Suspend, hr.Status.History)
+		}
+	}
+	if again := cozyhr(t, "-C", dir, "diff", "--instances", "--exit-code"); again.code != 0 {
+		t.Errorf("after apply --instances the fleet still differs:\n%s", again.out)
 	}
 }

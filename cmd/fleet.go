@@ -134,7 +134,7 @@ type offsetProgress struct {
 	offset int
 }
 
-func (o offsetProgress) Started(i int)                  { o.p.Started(i + o.offset) }
+func (o offsetProgress) Started(i int)                   { o.p.Started(i + o.offset) }
 func (o offsetProgress) Finished(i int, b batch.Outcome) { o.p.Finished(i+o.offset, b) }
 
 // confirm asks on a terminal before touching several releases; elsewhere

@@ -19,7 +19,7 @@ export COZYHR_CACHE := $(CACHE)
 ASSETS = $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$$(hack/envtest-assets.sh))
 FLUXDIR = $$(hack/flux-controllers.sh)
 
-.PHONY: all build proto test test-corpus test-short demo envtest flux fuzz bench bench-many fmt vet clean
+.PHONY: all build proto test test-corpus test-short demo envtest flux fuzz bench bench-many bench-serverside fmt vet clean
 
 all: build
 
@@ -60,6 +60,9 @@ demo: build ## Start a local apiserver, apply and diff examples/hello, stop
 
 bench: ## Compare cozyhr with helm template / helm upgrade on the shared charts and a 5,000-object chart
 	@flux=$(FLUXDIR) && KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds bench/run.sh
+
+bench-serverside: ## diff --server-side beside the default diff on a generated chart: make bench-serverside OBJECTS=1000
+	@flux=$(FLUXDIR) && KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds bench/serverside.sh
 
 bench-many: ## Many charts in one run: the shared charts, and a generated 100-chart monorepo against loops of single runs
 	@flux=$(FLUXDIR) && KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds bench/many.sh

@@ -195,7 +195,8 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	}
 	if opts.ServerSide {
 		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(16)
+		// Dry-runs go at once, within their own rate limit (kube.DryRunDynamic).
+		g.SetLimit(32)
 		for i := range pairs {
 			if pairs[i].live == nil {
 				continue

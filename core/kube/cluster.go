@@ -171,6 +171,27 @@ func (c *Cluster) Dynamic() (dynamic.Interface, error) {
 	return c.dynamic, nil
 }
 
+// Dry-run rate limits: a server-side diff sends one dry-run apply per
+// object, which writes nothing; at clientQPS they, not the server, would
+// bound the diff (5,000 objects: 25 s). The server's own flow control
+// still applies.
+const (
+	dryRunQPS   = 1000
+	dryRunBurst = 1000
+)
+
+// DryRunDynamic is a dynamic client for dry-run requests, with rate limits
+// of its own.
+func (c *Cluster) DryRunDynamic() (dynamic.Interface, error) {
+	cfg, err := c.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = dryRunQPS, dryRunBurst
+	return dynamic.NewForConfig(cfg)
+}
+
 // Client returns a typed client that knows the Flux API types.
 func (c *Cluster) Client() (client.Client, error) {
 	cfg, err := c.RESTConfig()

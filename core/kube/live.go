@@ -18,7 +18,9 @@ import (
 
 // LiveReader reads the live counterparts of rendered objects.
 type LiveReader struct {
-	dyn       dynamic.Interface
+	dyn dynamic.Interface
+	// dryRun sends the server-side dry-runs, with rate limits of its own.
+	dryRun    dynamic.Interface
 	mapper    meta.RESTMapper
 	namespace string
 	// selector narrows LISTs to the release's objects (Flux origin labels);
@@ -36,11 +38,15 @@ func (c *Cluster) NewLiveReader(namespace, selector string, parallelism int) (*L
 	if err != nil {
 		return nil, err
 	}
+	dryRun, err := c.DryRunDynamic()
+	if err != nil {
+		return nil, err
+	}
 	mapper, err := c.Mapper()
 	if err != nil {
 		return nil, err
 	}
-	return &LiveReader{dyn: dyn, mapper: mapper, namespace: namespace, selector: selector, parallelism: parallelism}, nil
+	return &LiveReader{dyn: dyn, dryRun: dryRun, mapper: mapper, namespace: namespace, selector: selector, parallelism: parallelism}, nil
 }
 
 // LiveState is what ReadAll found.
@@ -191,7 +197,7 @@ func (l *LiveReader) ApplyDryRun(ctx context.Context, obj *unstructured.Unstruct
 		return nil, err
 	}
 	force := true
-	out, err := l.resource(&listGroup{resource: m.Resource, namespace: ns}).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
+	out, err := dryRunResource(l.dryRun, m.Resource, ns).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
 		metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: manager, Force: &force})
 	if err != nil {
 		return nil, fmt.Errorf("server-side apply dry-run of %s: %w", manifest.RefOf(obj), err)
@@ -218,4 +224,11 @@ func WithHelmOwnership(obj *unstructured.Unstructured, releaseName, namespace st
 	annotations["meta.helm.sh/release-namespace"] = namespace
 	obj.SetAnnotations(annotations)
 	return obj
+}
+
+func dryRunResource(d dynamic.Interface, gvr schema.GroupVersionResource, namespace string) dynamic.ResourceInterface {
+	if namespace == "" {
+		return d.Resource(gvr)
+	}
+	return d.Resource(gvr).Namespace(namespace)
 }

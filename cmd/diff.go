@@ -86,6 +86,14 @@ func (o *diffOptions) onlyChanged(g *globalOptions) error {
 	return nil
 }
 
+// workspace is the chart's workspace for a live diff, diff.context
+// overridden by the flag when given.
+func (o *diffOptions) workspace(r *run) (*core.Workspace, error) {
+	overrides := map[string]any{}
+	setIfChanged(r.cmd, overrides, "context-lines", "diff.context", o.contextLines)
+	return r.workspace(false, overrides)
+}
+
 // run renders, compares with the live objects and prints the report.
 func (o *diffOptions) run(r *run, w *core.Workspace) error {
 	ctx := r.cmd.Context()
@@ -163,29 +171,34 @@ Ignore rules hide fields: the HelmRelease's spec.driftDetection.ignore,
 Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 2 changes found with --exit-code.`,
 		Args: cobra.NoArgs,
-		// Everything the flags alone can get wrong is refused before any
-		// hook runs or the cluster is asked anything.
-		RunE: g.runE(func() error {
-			if err := o.validate(); err != nil {
-				return err
-			}
-			return o.onlyChanged(g)
-		}, func(r *run) error {
-			o := *o // each chart's run has its own copy
-			if o.base != "" {
-				return o.runReview(r)
-			}
-			if o.instances {
-				return o.runInstances(r)
-			}
-			overrides := map[string]any{}
-			setIfChanged(r.cmd, overrides, "context-lines", "diff.context", o.contextLines)
-			w, err := r.workspace(false, overrides)
-			if err != nil {
-				return err
-			}
-			return o.run(r, w)
-		}),
+	}
+	each := func(r *run) error {
+		o := *o // each chart's run has its own copy
+		if o.base != "" {
+			return o.runReview(r)
+		}
+		if o.instances {
+			return o.runInstances(r)
+		}
+		w, err := o.workspace(r)
+		if err != nil {
+			return err
+		}
+		return o.run(r, w)
+	}
+	// Everything the flags alone can get wrong is refused before any hook
+	// runs or the cluster is asked anything.
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := o.validate(); err != nil {
+			return err
+		}
+		if err := o.onlyChanged(g); err != nil {
+			return err
+		}
+		if o.format == output.Markdown {
+			return g.diffMarkdown(cmd, o)
+		}
+		return g.runE(nil, each)(cmd, args)
 	}
 	f := cmd.Flags()
 	o.render.add(f)
@@ -197,7 +210,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	f.BoolVar(&o.diff.ServerSide, "server-side", false, "compare with a server-side apply dry-run of each object")
 	f.StringArrayVar(&o.ignore, "ignore", nil, "hide a field: [KIND[/NAME]=]/json/pointer (repeatable)")
 	f.BoolVar(&o.showIgnored, "show-ignored", false, "list the differences that ignore rules hid")
-	f.StringVarP(&o.output, "output", "o", "dyff", "output format: dyff, brief, json, yaml or unified")
+	f.StringVarP(&o.output, "output", "o", "dyff", "output format: dyff, brief, json, yaml, unified or markdown (a review comment)")
 	f.BoolVar(&o.brief, "brief", false, "only count changes per kind (-o brief)")
 	f.BoolVar(&o.unified, "unified", false, "classic unified diff of each object's YAML (-o unified)")
 	f.StringSliceVar(&o.diff.Kinds, "kind", nil, "only objects of these kinds (repeatable or comma-separated)")

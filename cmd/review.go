@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,10 +9,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/gitrev"
+	"github.com/cozyhr/cozyhr/core/kube"
+	"github.com/cozyhr/cozyhr/core/normalize"
+	"github.com/spf13/cobra"
 )
 
 // revisionTrees are the trees of the revisions a run compares, each
@@ -68,29 +74,38 @@ type revisionSide struct {
 // working tree by default), rendered offline as helm-controller would as
 // far as the files say, with no cluster.
 func (o *diffOptions) runReview(r *run) error {
+	res, err := o.reviewResult(r)
+	if err != nil {
+		return err
+	}
+	return o.print(r, res, 0)
+}
+
+// reviewResult compares the two revisions of the run's chart.
+func (o *diffOptions) reviewResult(r *run) (*core.DiffResult, error) {
 	ctx := r.cmd.Context()
 	chartDir, err := filepath.Abs(r.dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if chartDir, err = filepath.EvalSymlinks(chartDir); err != nil {
-		return fmt.Errorf("-C %s: %w", r.dir, err)
+		return nil, fmt.Errorf("-C %s: %w", r.dir, err)
 	}
 	repo, err := gitrev.Open(ctx, chartDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rel, err := filepath.Rel(repo.Root, chartDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	base, err := o.side(r, repo, rel, "base", o.base)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	head, err := o.side(r, repo, rel, "head", o.head)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if head.ref == "" {
 		fmt.Fprintf(r.streams.ErrOut, "cozyhr: comparing %s (%s) with the working tree, uncommitted changes included\n", base.ref, short(base.commit))
@@ -98,13 +113,9 @@ func (o *diffOptions) runReview(r *run) error {
 		fmt.Fprintf(r.streams.ErrOut, "cozyhr: comparing %s (%s) with %s (%s)\n", base.ref, short(base.commit), head.ref, short(head.commit))
 	}
 	if base.desired == nil && head.desired == nil {
-		return fmt.Errorf("%s is a chart at neither %s nor %s", rel, base.ref, sideName(head))
+		return nil, fmt.Errorf("%s is a chart at neither %s nor %s", rel, base.ref, sideName(head))
 	}
-	res, err := core.CompareRenders(base.desired, head.desired, o.diff)
-	if err != nil {
-		return err
-	}
-	return o.print(r, res, 0)
+	return core.CompareRenders(base.desired, head.desired, o.diff)
 }
 
 // side renders the chart at ref ("" for the working tree).
@@ -150,4 +161,63 @@ func short(commit string) string {
 		return commit[:12]
 	}
 	return commit
+}
+
+// diffMarkdown prints one review comment for every selected chart: the
+// diff between revisions with --base, else against the cluster. Each chart
+// runs as it would alone (hooks, notices on stderr); the comment collects
+// them. Exit code 1 when a chart failed, else 2 with --exit-code when any
+// changes.
+func (g *globalOptions) diffMarkdown(cmd *cobra.Command, o *diffOptions) error {
+	dirs := g.charts
+	if dirs == nil {
+		dirs = []string{g.chartDir}
+	}
+	cluster := kube.NewCluster(g.kube)
+	sections := make([]output.Section, len(dirs))
+	for i, dir := range dirs {
+		r := &run{g: g, cmd: cmd, dir: dir, cluster: cluster,
+			streams: IOStreams{In: g.streams.In, Out: io.Discard, ErrOut: g.streams.ErrOut}}
+		oc := *o
+		var res *core.DiffResult
+		err := func() error {
+			var err error
+			if oc.base != "" {
+				res, err = oc.reviewResult(r)
+				return err
+			}
+			w, err := oc.workspace(r)
+			if err != nil {
+				return err
+			}
+			oc.diff.Ignore = append(normalize.ConfigIgnoreRules(w.Config.Diff.Ignore), oc.ignoreRules...)
+			d, err := w.Desired(cmd.Context(), oc.render.options(r.streams.In), r.debugWriter())
+			if err != nil {
+				return err
+			}
+			res, err = w.Diff(cmd.Context(), d, oc.diff)
+			return err
+		}()
+		err = r.finish(cmd.Context(), err)
+		sections[i] = output.Section{Chart: displayPath(dir), Result: res, Err: err}
+		if err != nil {
+			sections[i].Err = errors.New(userMessage(explainTimeout(g.timeouts, err)))
+		}
+	}
+	title := "cozyhr diff against the cluster"
+	if o.base != "" {
+		title = "cozyhr diff: " + o.base + " → " + cmp.Or(o.head, "the working tree")
+	}
+	if err := output.DiffMarkdown(g.streams.Out, title, sections, output.CommentLimit); err != nil {
+		return err
+	}
+	failed := slices.ContainsFunc(sections, func(s output.Section) bool { return s.Err != nil })
+	changed := slices.ContainsFunc(sections, func(s output.Section) bool { return s.Result != nil && s.Result.HasChanges() })
+	switch {
+	case failed:
+		return &ExitError{Code: ExitFailure, Err: errors.New("a chart could not be diffed"), Silent: true}
+	case changed && o.exitCode:
+		return &ExitError{Code: ExitChanges, Err: ErrChangesFound, Silent: true}
+	}
+	return nil
 }

@@ -209,6 +209,21 @@ func TestChangedListsTheChartsAChangeTouches(t *testing.T) {
 		t.Errorf("-o json with --head:\n%s", js.out)
 	}
 
+	// The same as one review comment.
+	md := cozyhrNoCluster(t, "-R", apps, "--all", "diff", "--base", base, "-o", "markdown")
+	if md.code != 0 {
+		t.Fatalf("-o markdown: exit %d\n%s", md.code, md.err)
+	}
+	for _, want := range []string{"### cozyhr diff: " + base + " → the working tree", "| chart | added | changed | removed | flagged |",
+		"<details><summary><code>" + filepath.Join(apps, "app"), "```diff", "data.greeting"} {
+		if !strings.Contains(md.out, want) {
+			t.Errorf("the comment lacks %q:\n%s", want, md.out)
+		}
+	}
+	if strings.Contains(md.out, "==>") || strings.Count(md.out, "<details>") != 3 {
+		t.Errorf("one comment with a section per changed chart:\n%s", md.out)
+	}
+
 	// diff --base over many charts compares the changed ones only.
 	d := cozyhrNoCluster(t, "-R", apps, "--all", "diff", "--base", base, "--exit-code", "-o", "brief")
 	if d.code != ExitChanges || !strings.Contains(d.err, "3 of 4 charts changed since "+base) || strings.Contains(d.out, "apps/plain") {

@@ -74,7 +74,7 @@ func formatsOf(command string) []output.Format {
 	case "show", "values":
 		return []output.Format{output.YAML, output.JSON}
 	case "diff":
-		return []output.Format{output.Dyff, output.Brief, output.JSON, output.YAML, output.Unified}
+		return []output.Format{output.Dyff, output.Brief, output.JSON, output.YAML, output.Unified, output.Markdown}
 	case "get", "list":
 		return []output.Format{output.Table, output.Wide, output.JSON, output.YAML, output.Name}
 	case "history":

@@ -42,7 +42,7 @@ current-context: c
 		args []string
 		want string
 	}{
-		{"diff with an unknown output format", []string{"diff", "-o", "bogus"}, `unknown output format "bogus": use dyff, brief, json, yaml or unified`},
+		{"diff with an unknown output format", []string{"diff", "-o", "bogus"}, `unknown output format "bogus": use dyff, brief, json, yaml, unified or markdown`},
 		{"diff with two output formats", []string{"diff", "--brief", "--unified"}, "two output formats"},
 		{"diff with an ignore rule that is no pointer", []string{"diff", "--ignore", "Deployment=spec/replicas"}, `--ignore "Deployment=spec/replicas": want [KIND[/NAME]=]/json/pointer`},
 		{"diff with a Kubernetes version against a cluster", []string{"diff", "--kube-version", "1.30.0"}, "only with --offline"},

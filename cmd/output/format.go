@@ -19,6 +19,8 @@ const (
 	Wide    Format = "wide"
 	Name    Format = "name"
 	Text    Format = "text"
+	// Markdown is a review comment for a pull or merge request.
+	Markdown Format = "markdown"
 )
 
 // Parse checks value against the formats a command accepts, the first

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -36,6 +38,8 @@ type chartSelection struct {
 	selector    string // -L
 	concurrency int
 	failFast    bool
+	shard       string // K/N
+
 }
 
 func (s *chartSelection) addFlags(pf *pflag.FlagSet) {
@@ -44,6 +48,7 @@ func (s *chartSelection) addFlags(pf *pflag.FlagSet) {
 	pf.StringVarP(&s.selector, "chart-selector", "L", "", "only charts whose "+config.FileName+" labels match this `SELECTOR` (tier=system,team!=db); without -C or -R, searches the working directory")
 	pf.IntVar(&s.concurrency, "concurrency", runtime.NumCPU(), "with several charts: how many run at once")
 	pf.BoolVar(&s.failFast, "fail-fast", false, "with several charts: start no more once one failed")
+	pf.StringVar(&s.shard, "shard", "", "with several charts: only the `K/N`-th of N stable shards (by path), so a CI matrix can fan out")
 }
 
 // many reports whether the flags ask for a set of charts rather than one.
@@ -62,6 +67,9 @@ func (g *globalOptions) selectCharts(cmd *cobra.Command) error {
 		}
 		if s.all {
 			return fmt.Errorf("--all goes with -R DIR: it adds the charts there without a %s", config.FileName)
+		}
+		if s.shard != "" {
+			return fmt.Errorf("--shard goes with several charts (-R DIR, a -C glob, -L): it splits them")
 		}
 		return nil
 	}
@@ -125,7 +133,35 @@ func (g *globalOptions) selectCharts(cmd *cobra.Command) error {
 			return fmt.Errorf("-L %s: no chart's %s labels match", s.selector, config.FileName)
 		}
 	}
+	if s.shard != "" {
+		k, n, err := parseShard(s.shard)
+		if err != nil {
+			return err
+		}
+		// By a hash of the path: a chart stays in its shard when others
+		// are added or removed.
+		g.charts = slices.DeleteFunc(g.charts, func(d string) bool {
+			h := fnv.New32a()
+			h.Write([]byte(filepath.ToSlash(d)))
+			return int(h.Sum32()%uint32(n)) != k-1
+		})
+		if len(g.charts) == 0 {
+			fmt.Fprintf(g.streams.ErrOut, "cozyhr: shard %s has none of the selected charts\n", s.shard)
+			g.charts = []string{} // nothing to run
+		}
+	}
 	return nil
+}
+
+// parseShard reads K/N, 1 <= K <= N.
+func parseShard(s string) (k, n int, err error) {
+	ks, ns, ok := strings.Cut(s, "/")
+	k, kerr := strconv.Atoi(ks)
+	n, nerr := strconv.Atoi(ns)
+	if !ok || kerr != nil || nerr != nil || n < 1 || k < 1 || k > n {
+		return 0, 0, fmt.Errorf("--shard %q: give K/N with 1 <= K <= N, such as 2/4", s)
+	}
+	return k, n, nil
 }
 
 // dir is the one chart directory given, also before selectCharts ran (as

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -207,6 +208,24 @@ func TestChangedListsTheChartsAChangeTouches(t *testing.T) {
 	js := cozyhrNoCluster(t, "-R", apps, "--all", "changed", "--base", base, "--head", "HEAD", "-o", "json")
 	if !strings.Contains(js.out, `"unattributed": [`+"\n"+`    "README.md"`) || strings.Contains(js.out, "notes.txt") {
 		t.Errorf("-o json with --head:\n%s", js.out)
+	}
+
+	// Shards split the charts stably: together they are the whole.
+	var sharded []string
+	for _, shard := range []string{"1/2", "2/2"} {
+		out := cozyhrNoCluster(t, "-R", apps, "--all", "--shard", shard, "changed", "--base", base).out
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if l != "" {
+				sharded = append(sharded, filepath.Base(l))
+			}
+		}
+	}
+	sort.Strings(sharded)
+	if strings.Join(sharded, " ") != "app same valued" {
+		t.Errorf("shards 1/2 and 2/2 together: %v", sharded)
+	}
+	if bad := cozyhrNoCluster(t, "-R", apps, "--shard", "3/2", "changed", "--base", base); bad.code != 1 || !strings.Contains(bad.err, "1 <= K <= N") {
+		t.Errorf("--shard 3/2: %s", bad.err)
 	}
 
 	// The same as one review comment.

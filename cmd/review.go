@@ -143,7 +143,11 @@ func (o *diffOptions) side(r *run, repo *gitrev.Repo, rel, name, ref string) (*r
 	}
 	// The offline notices say the same for both sides of every chart.
 	w := &core.Workspace{Config: cfg, Notices: io.Discard, Plugins: r.g.pluginHost()}
-	if s.desired, err = w.Desired(ctx, o.render.options(r.streams.In), r.debugWriter()); err != nil {
+	// Random template functions are seeded on both sides, so that only
+	// real changes show.
+	opts := o.render.options(r.streams.In)
+	opts.Deterministic = true
+	if s.desired, err = w.Desired(ctx, opts, r.debugWriter()); err != nil {
 		return nil, fmt.Errorf("%s (%s) does not render: %w", name, sideName(s), err)
 	}
 	return s, nil

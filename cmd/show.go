@@ -8,11 +8,12 @@ import (
 )
 
 type showOptions struct {
-	render      renderFlags
-	show        output.ShowOptions
-	offline     bool
-	includeCRDs bool
-	output      string
+	render        renderFlags
+	show          output.ShowOptions
+	offline       bool
+	includeCRDs   bool
+	output        string
+	deterministic bool
 }
 
 // validate checks the output format and the render flags.
@@ -51,6 +52,7 @@ Secret data is masked unless --show-secrets.`,
 			o.show.SkipHooks = w.Config.Render.SkipHooks
 			opts := o.render.options(r.streams.In)
 			opts.TextOnly = o.show.Output != output.JSON
+			opts.Deterministic = o.deterministic
 			d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
 			if err != nil {
 				return err
@@ -73,5 +75,6 @@ Secret data is masked unless --show-secrets.`,
 	f.BoolVar(&o.includeCRDs, "include-crds", true, "include the chart's crds/ directory")
 	f.BoolVar(&o.show.ShowSecrets, "show-secrets", false, "print Secret data instead of masking it")
 	f.BoolVar(&o.offline, "offline", false, "render without a cluster, like helm template")
+	f.BoolVar(&o.deterministic, "deterministic", false, "seed randAlphaNum, randAlpha, randNumeric, randAscii, randInt and uuidv4 and fix now, for golden files (never used by apply)")
 	return cmd
 }

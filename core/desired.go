@@ -38,6 +38,8 @@ type RenderOptions struct {
 	// KubeVersion and APIVersions set .Capabilities when offline.
 	KubeVersion string
 	APIVersions []string
+	// Deterministic seeds the random template functions (see RenderRequest).
+	Deterministic bool
 	// TextOnly says the caller prints the render as text: when nothing
 	// would post-process the objects, they are then never parsed.
 	TextOnly bool
@@ -145,6 +147,7 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	req := RenderRequest{
 		Chart: ch, ReleaseName: t.ReleaseName, Namespace: t.Namespace, Values: vals,
 		SkipSchemaValidation: w.Config.Render.SkipSchemaValidation,
+		Deterministic:        opts.Deterministic,
 	}
 	if w.Cluster != nil && (opts.KubeVersion != "" || len(opts.APIVersions) > 0) {
 		return nil, errors.New("a Kubernetes version and API versions set .Capabilities only offline: a cluster's own are used")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"text/template"
 
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/values"
@@ -38,6 +39,9 @@ type RenderRequest struct {
 	Revision             int
 	IsUpgrade            bool
 	SkipSchemaValidation bool
+	// Deterministic seeds the random template functions and fixes now
+	// (seededFuncs): for review and golden files, never for apply.
+	Deterministic bool
 }
 
 // Rendered is a chart's output. The render stage fills Files; the
@@ -128,7 +132,11 @@ func (HelmRenderer) Render(ctx context.Context, req RenderRequest) (*Rendered, e
 		return nil, fmt.Errorf("chart %s values: %w", ch.Name(), err)
 	}
 
-	files, err := renderTemplates(ctx, ch, top, req.LookupConfig)
+	var funcs template.FuncMap
+	if req.Deterministic {
+		funcs = seededFuncs(ch.Name())
+	}
+	files, err := renderTemplates(ctx, ch, top, req.LookupConfig, funcs)
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", ch.Name(), err)
 	}
@@ -196,7 +204,7 @@ func (r *Rendered) Sort() error {
 // renderTemplates runs Helm's engine, which takes no context, so that
 // Ctrl-C still ends a long render at once: the command returns and the
 // process exits while the abandoned render is still running.
-func renderTemplates(ctx context.Context, ch *chart.Chart, top common.Values, lookup *rest.Config) (map[string]string, error) {
+func renderTemplates(ctx context.Context, ch *chart.Chart, top common.Values, lookup *rest.Config, funcs template.FuncMap) (map[string]string, error) {
 	type result struct {
 		files map[string]string
 		err   error
@@ -205,9 +213,11 @@ func renderTemplates(ctx context.Context, ch *chart.Chart, top common.Values, lo
 	go func() {
 		var r result
 		if lookup != nil {
-			r.files, r.err = engine.New(lookup).Render(ch, top)
+			e := engine.New(lookup)
+			e.CustomTemplateFuncs = funcs
+			r.files, r.err = e.Render(ch, top)
 		} else {
-			r.files, r.err = engine.Render(ch, top)
+			r.files, r.err = engine.Engine{CustomTemplateFuncs: funcs}.Render(ch, top)
 		}
 		done <- r
 	}()

@@ -15,16 +15,7 @@ import (
 func TestCompareRendersNeedsNoCluster(t *testing.T) {
 	render := func(set ...string) *Desired {
 		t.Helper()
-		cfg, err := config.Load(config.LoadOptions{Dir: filepath.Join("..", "examples", "hello"),
-			Overrides: map[string]any{"helmRelease.enabled": false, "release.namespace": "compare"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := (&Workspace{Config: cfg}).Desired(t.Context(), RenderOptions{Values: values.Overrides{Values: set}}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
+		return renderPlain(t, filepath.Join("..", "examples", "hello"), "compare", set...)
 	}
 	base := render()
 	same, err := CompareRenders(base, render(), DiffOptions{})
@@ -53,4 +44,19 @@ func TestCompareRendersNeedsNoCluster(t *testing.T) {
 	if strings.Join(got, ",") != want {
 		t.Errorf("changes = %v\nwant %s", got, want)
 	}
+}
+
+// renderPlain renders the chart in dir offline as plain Helm in namespace,
+// with --set overrides.
+func renderPlain(t *testing.T, dir, namespace string, set ...string) *Desired {
+	t.Helper()
+	cfg, err := config.Load(config.LoadOptions{Dir: dir, Overrides: map[string]any{"helmRelease.enabled": false, "release.namespace": namespace}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := (&Workspace{Config: cfg}).Desired(t.Context(), RenderOptions{Values: values.Overrides{Values: set}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -5,9 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/cozyhr/cozyhr/config"
-	"github.com/cozyhr/cozyhr/core/values"
 )
 
 // Changes the API server will refuse, and removals that lose data, are
@@ -39,15 +36,7 @@ spec: {resources: {requests: {storage: {{ .Values.size | default "10Gi" }}}}}
 `)
 	render := func(set ...string) *Desired {
 		t.Helper()
-		cfg, err := config.Load(config.LoadOptions{Dir: dir, Overrides: map[string]any{"helmRelease.enabled": false, "release.namespace": "h"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := (&Workspace{Config: cfg}).Desired(t.Context(), RenderOptions{Values: values.Overrides{Values: set}}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
+		return renderPlain(t, dir, "h", set...)
 	}
 	base := render()
 	res, err := CompareRenders(base, render("replicas=3"), DiffOptions{})

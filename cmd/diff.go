@@ -165,6 +165,11 @@ drift made by hand is shown. Objects no longer rendered are shown as deleted.
 --server-side compares instead with a server-side apply dry-run of each
 object: slower, but it shows defaulting and admission webhooks exactly.
 
+--base REF compares the chart at a git revision with the working tree (or
+--head REF) instead, rendered offline on both sides: no cluster needed.
+--instances compares with every live HelmRelease made from the chart, each
+rendered with its own values, in one report. -o markdown is a review comment.
+
 Ignore rules hide fields: the HelmRelease's spec.driftDetection.ignore,
 .cozyhr.yaml diff.ignore, and --ignore [KIND[/NAME]=]/json/pointer.
 

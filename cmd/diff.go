@@ -72,11 +72,11 @@ func (o *diffOptions) validate() error {
 // onlyChanged narrows a review over many charts to those whose rendered
 // inputs changed between the revisions, saying how many and which changed
 // paths no chart reads.
-func (o *diffOptions) onlyChanged(g *globalOptions) error {
+func (o *diffOptions) onlyChanged(ctx context.Context, g *globalOptions) error {
 	if o.base == "" || g.charts == nil {
 		return nil
 	}
-	cs, err := changedCharts(context.Background(), g.charts, o.base, o.head)
+	cs, err := changedCharts(ctx, g.charts, o.base, o.head)
 	if err != nil {
 		return err
 	}
@@ -96,17 +96,23 @@ func (o *diffOptions) workspace(r *run) (*core.Workspace, error) {
 
 // run renders, compares with the live objects and prints the report.
 func (o *diffOptions) run(r *run, w *core.Workspace) error {
-	ctx := r.cmd.Context()
-	o.diff.Ignore = append(normalize.ConfigIgnoreRules(w.Config.Diff.Ignore), o.ignoreRules...)
-	d, err := w.Desired(ctx, o.render.options(r.streams.In), r.debugWriter())
-	if err != nil {
-		return err
-	}
-	res, err := w.Diff(ctx, d, o.diff)
+	res, err := o.liveResult(r, w, o.diff)
 	if err != nil {
 		return err
 	}
 	return o.print(r, res, w.Config.Diff.Context)
+}
+
+// liveResult renders the workspace's chart and compares it with the live
+// objects, with the chart's ignore rules and the flags' on top of opts.
+func (o *diffOptions) liveResult(r *run, w *core.Workspace, opts core.DiffOptions) (*core.DiffResult, error) {
+	ctx := r.cmd.Context()
+	opts.Ignore = append(normalize.ConfigIgnoreRules(w.Config.Diff.Ignore), o.ignoreRules...)
+	d, err := w.Desired(ctx, o.render.options(r.streams.In), r.debugWriter())
+	if err != nil {
+		return nil, err
+	}
+	return w.Diff(ctx, d, opts)
 }
 
 // print writes the report in the chosen format, and says for the summary
@@ -197,7 +203,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 		if err := o.validate(); err != nil {
 			return err
 		}
-		if err := o.onlyChanged(g); err != nil {
+		if err := o.onlyChanged(cmd.Context(), g); err != nil {
 			return err
 		}
 		if o.format == output.Markdown {

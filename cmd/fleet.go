@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/batch"
-	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
 )
 
@@ -51,23 +49,13 @@ func (g *globalOptions) runOverInstances(cmd *cobra.Command, each func(r *run) e
 		return err
 	}
 	cluster := kube.NewCluster(g.kube)
-	cl, err := cluster.Client()
-	if err != nil {
+	found, err := g.instances(ctx, cluster, cfg.ChartName, "", g.streams.ErrOut)
+	if err != nil || len(found) == 0 {
 		return err
 	}
-	all, err := flux.List(ctx, cl, *g.kube.Namespace, "")
-	if err != nil {
-		return err
-	}
-	var targets []string
-	for i := range all {
-		if flux.MadeFrom(&all[i], cfg.ChartName) {
-			targets = append(targets, all[i].Namespace+"/"+all[i].Name)
-		}
-	}
-	if len(targets) == 0 {
-		fmt.Fprintf(g.streams.ErrOut, "No HelmRelease in %s was made from chart %s.\n", orAllNamespaces(*g.kube.Namespace), cfg.ChartName)
-		return nil
+	targets := make([]string, len(found))
+	for i, hr := range found {
+		targets[i] = hr.Namespace + "/" + hr.Name
 	}
 	if len(targets) > 1 && !yes {
 		if err := g.confirm(fmt.Sprintf("%s %d HelmReleases made from chart %s: %s", cmd.Name(), len(targets), cfg.ChartName, strings.Join(targets, ", "))); err != nil {
@@ -80,15 +68,11 @@ func (g *globalOptions) runOverInstances(cmd *cobra.Command, each func(r *run) e
 		runs[i] = &chartRun{dir: t}
 		jobs[i] = batch.Job{Name: t}
 	}
+	colorOn := g.color()
 	run := func(ctx context.Context, i int) error {
 		ns, name, _ := strings.Cut(targets[i], "/")
-		cr := runs[i]
-		r := &run{g: g, cmd: cmd, dir: g.chartDir, cluster: cluster, colorOn: g.color(),
-			streams: IOStreams{In: bytes.NewReader(nil), Out: &cr.out, ErrOut: &cr.errOut},
-			overrides: map[string]any{"helmRelease.enabled": true, "helmRelease.name": name, "helmRelease.namespace": ns,
-				"release.name": name, "release.namespace": ns}}
-		err := g.report(r.streams.ErrOut, r.finish(ctx, each(r)))
-		cr.outcome = chartOutcome{release: targets[i], result: r.result}
+		err := g.runOne(ctx, cmd, each, runs[i], g.chartDir, cluster, colorOn, nil, instanceOverrides(ns, name))
+		runs[i].outcome.release = targets[i]
 		return err
 	}
 	// The canaries go first, alone; the rest only when they all succeeded.

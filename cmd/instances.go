@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -11,7 +12,8 @@ import (
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/flux"
-	"github.com/cozyhr/cozyhr/core/normalize"
+	"github.com/cozyhr/cozyhr/core/kube"
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 )
 
 // runInstances diffs the working-tree chart against every live instance of
@@ -26,31 +28,17 @@ func (o *diffOptions) runInstances(r *run) error {
 	if err != nil {
 		return err
 	}
-	cl, err := r.cluster.Client()
-	if err != nil {
+	found, err := r.g.instances(ctx, r.cluster, base.ChartName, o.diff.LabelSelector, r.streams.ErrOut)
+	if err != nil || len(found) == 0 {
 		return err
-	}
-	all, err := flux.List(ctx, cl, *r.g.kube.Namespace, o.diff.LabelSelector)
-	if err != nil {
-		return err
-	}
-	var hrs []int
-	for i := range all {
-		if flux.MadeFrom(&all[i], base.ChartName) {
-			hrs = append(hrs, i)
-		}
-	}
-	if len(hrs) == 0 {
-		fmt.Fprintf(r.streams.ErrOut, "No HelmRelease in %s was made from chart %s.\n", orAllNamespaces(*r.g.kube.Namespace), base.ChartName)
-		return nil
 	}
 	opts := o.diff
 	opts.LabelSelector = "" // -l chose the HelmReleases
-	insts := make([]output.Instance, len(hrs))
+	insts := make([]output.Instance, len(found))
 	var eg errgroup.Group
 	eg.SetLimit(max(r.g.sel.concurrency, 1))
-	for n, i := range hrs {
-		hr := &all[i]
+	for n := range found {
+		hr := &found[n]
 		insts[n] = output.Instance{Namespace: hr.Namespace, Name: hr.Name, Release: flux.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace()}
 		if latest := hr.Status.History.Latest(); latest != nil {
 			insts[n].ChartVersion = latest.ChartVersion
@@ -78,20 +66,37 @@ func (o *diffOptions) runInstances(r *run) error {
 // diffInstance renders the chart for one HelmRelease and diffs it with the
 // release's live objects.
 func (o *diffOptions) diffInstance(r *run, namespace, name string, opts core.DiffOptions) (*core.DiffResult, error) {
-	cfg, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile, Overrides: map[string]any{
-		"helmRelease.enabled": true, "helmRelease.name": name, "helmRelease.namespace": namespace,
-		"release.name": name, "release.namespace": namespace,
-	}})
+	cfg, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile, Overrides: instanceOverrides(namespace, name)})
 	if err != nil {
 		return nil, err
 	}
 	w := &core.Workspace{Config: cfg, Cluster: r.cluster, Notices: io.Discard, Plugins: r.g.pluginHost()}
-	opts.Ignore = append(normalize.ConfigIgnoreRules(cfg.Diff.Ignore), o.ignoreRules...)
-	d, err := w.Desired(r.cmd.Context(), o.render.options(nil), nil)
+	return o.liveResult(r, w, opts)
+}
+
+// instanceOverrides name one HelmRelease, and its release as
+// helm-controller names it, over whatever .cozyhr.yaml says.
+func instanceOverrides(namespace, name string) map[string]any {
+	return map[string]any{"helmRelease.enabled": true, "helmRelease.name": name, "helmRelease.namespace": namespace,
+		"release.name": name, "release.namespace": namespace}
+}
+
+// instances are the HelmReleases made from chart (in -n's namespace, or
+// all), one LIST; none is said on w.
+func (g *globalOptions) instances(ctx context.Context, cluster *kube.Cluster, chart, selector string, w io.Writer) ([]helmv2.HelmRelease, error) {
+	cl, err := cluster.Client()
 	if err != nil {
 		return nil, err
 	}
-	return w.Diff(r.cmd.Context(), d, opts)
+	all, err := flux.List(ctx, cl, *g.kube.Namespace, selector)
+	if err != nil {
+		return nil, err
+	}
+	found := slices.DeleteFunc(all, func(hr helmv2.HelmRelease) bool { return !flux.MadeFrom(&hr, chart) })
+	if len(found) == 0 {
+		fmt.Fprintf(w, "No HelmRelease in %s was made from chart %s.\n", orAllNamespaces(*g.kube.Namespace), chart)
+	}
+	return found, nil
 }
 
 func orAllNamespaces(ns string) string {

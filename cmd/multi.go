@@ -294,12 +294,7 @@ func (g *globalOptions) runCharts(cmd *cobra.Command, each func(r *run) error) e
 	p := newManyPrinter(g, cmd, runs, plan.Order)
 	p.start()
 	outcomes := plan.Run(ctx, p, func(ctx context.Context, i int) error {
-		cr := runs[i]
-		r := &run{g: g, cmd: cmd, dir: cr.dir, cluster: cluster, colorOn: colorOn,
-			streams: IOStreams{In: bytes.NewReader(stdin), Out: &cr.out, ErrOut: &cr.errOut}}
-		err := g.report(r.streams.ErrOut, r.finish(ctx, each(r)))
-		cr.outcome = chartOutcome{release: r.release, result: r.result}
-		return err
+		return g.runOne(ctx, cmd, each, runs[i], runs[i].dir, cluster, colorOn, stdin, nil)
 	})
 	for i, r := range runs {
 		if r.outcome.release == "" && jobs[i].Key != "" {
@@ -308,6 +303,18 @@ func (g *globalOptions) runCharts(cmd *cobra.Command, each func(r *run) error) e
 	}
 	p.stop()
 	return p.summary(outcomes)
+}
+
+// runOne is one chart's run of a run over many (or over instances):
+// output kept in cr, the error printed there as a run alone prints it,
+// the outcome recorded for the summary.
+func (g *globalOptions) runOne(ctx context.Context, cmd *cobra.Command, each func(r *run) error, cr *chartRun,
+	dir string, cluster *kube.Cluster, colorOn bool, stdin []byte, overrides map[string]any) error {
+	r := &run{g: g, cmd: cmd, dir: dir, cluster: cluster, colorOn: colorOn, overrides: overrides,
+		streams: IOStreams{In: bytes.NewReader(stdin), Out: &cr.out, ErrOut: &cr.errOut}}
+	err := g.report(r.streams.ErrOut, r.finish(ctx, each(r)))
+	cr.outcome = chartOutcome{release: r.release, result: r.result}
+	return err
 }
 
 // chartOutcome is what a chart's run reports for the summary.

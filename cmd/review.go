@@ -16,7 +16,6 @@ import (
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/gitrev"
 	"github.com/cozyhr/cozyhr/core/kube"
-	"github.com/cozyhr/cozyhr/core/normalize"
 	"github.com/spf13/cobra"
 )
 
@@ -194,12 +193,7 @@ func (g *globalOptions) diffMarkdown(cmd *cobra.Command, o *diffOptions) error {
 			if err != nil {
 				return err
 			}
-			oc.diff.Ignore = append(normalize.ConfigIgnoreRules(w.Config.Diff.Ignore), oc.ignoreRules...)
-			d, err := w.Desired(cmd.Context(), oc.render.options(r.streams.In), r.debugWriter())
-			if err != nil {
-				return err
-			}
-			res, err = w.Diff(cmd.Context(), d, oc.diff)
+			res, err = oc.liveResult(r, w, oc.diff)
 			return err
 		}()
 		err = r.finish(cmd.Context(), err)

@@ -2,8 +2,9 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"slices"
@@ -73,15 +74,13 @@ type HelmRenderer struct{}
 
 // LoadChart loads the chart in dir and checks its dependencies are vendored.
 func LoadChart(dir string) (*chart.Chart, error) {
-	// Helm's own message for a values.yaml that is not a mapping is Go's
-	// JSON decoder's; say it in the file's terms first.
-	if _, err := os.Stat(filepath.Join(dir, "values.yaml")); err == nil {
-		if _, err := values.ReadFile(filepath.Join(dir, "values.yaml")); err != nil {
-			return nil, fmt.Errorf("chart %s: %w", dir, err)
-		}
-	}
 	ch, err := loader.Load(dir)
 	if err != nil {
+		// Helm's own message for a values.yaml that is not a mapping is Go's
+		// JSON decoder's; say it in the file's terms. Read again only then.
+		if _, verr := values.ReadFile(filepath.Join(dir, "values.yaml")); verr != nil && !errors.Is(verr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("chart %s: %w", dir, verr)
+		}
 		if strings.Contains(err.Error(), "is larger than the maximum file size") {
 			// A plugin or image build left inside the chart, usually.
 			return nil, fmt.Errorf("load chart %s: %w; if the file is not part of the chart (a plugin binary, a build output), list it in %s", dir, err, filepath.Join(dir, ".helmignore"))

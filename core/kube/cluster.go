@@ -51,6 +51,7 @@ type Cluster struct {
 	mu      sync.Mutex
 	rest    *rest.Config
 	dynamic dynamic.Interface
+	dryRun  dynamic.Interface
 	mapper  meta.RESTMapper
 	client  client.Client
 	caps    *common.Capabilities
@@ -181,15 +182,22 @@ const (
 )
 
 // DryRunDynamic is a dynamic client for dry-run requests, with rate limits
-// of its own.
+// of its own; made on first use, as only a server-side diff needs it.
 func (c *Cluster) DryRunDynamic() (dynamic.Interface, error) {
 	cfg, err := c.RESTConfig()
 	if err != nil {
 		return nil, err
 	}
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = dryRunQPS, dryRunBurst
-	return dynamic.NewForConfig(cfg)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dryRun == nil {
+		cfg = rest.CopyConfig(cfg)
+		cfg.QPS, cfg.Burst = dryRunQPS, dryRunBurst
+		if c.dryRun, err = dynamic.NewForConfig(cfg); err != nil {
+			return nil, err
+		}
+	}
+	return c.dryRun, nil
 }
 
 // Client returns a typed client that knows the Flux API types.

@@ -19,8 +19,9 @@ import (
 // LiveReader reads the live counterparts of rendered objects.
 type LiveReader struct {
 	dyn dynamic.Interface
-	// dryRun sends the server-side dry-runs, with rate limits of its own.
-	dryRun    dynamic.Interface
+	// dryRun gives the client server-side dry-runs go through, with rate
+	// limits of its own.
+	dryRun    func() (dynamic.Interface, error)
 	mapper    meta.RESTMapper
 	namespace string
 	// selector narrows LISTs to the release's objects (Flux origin labels);
@@ -38,15 +39,11 @@ func (c *Cluster) NewLiveReader(namespace, selector string, parallelism int) (*L
 	if err != nil {
 		return nil, err
 	}
-	dryRun, err := c.DryRunDynamic()
-	if err != nil {
-		return nil, err
-	}
 	mapper, err := c.Mapper()
 	if err != nil {
 		return nil, err
 	}
-	return &LiveReader{dyn: dyn, dryRun: dryRun, mapper: mapper, namespace: namespace, selector: selector, parallelism: parallelism}, nil
+	return &LiveReader{dyn: dyn, dryRun: c.DryRunDynamic, mapper: mapper, namespace: namespace, selector: selector, parallelism: parallelism}, nil
 }
 
 // LiveState is what ReadAll found.
@@ -197,7 +194,11 @@ func (l *LiveReader) ApplyDryRun(ctx context.Context, obj *unstructured.Unstruct
 		return nil, err
 	}
 	force := true
-	out, err := dryRunResource(l.dryRun, m.Resource, ns).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
+	dry, err := l.dryRun()
+	if err != nil {
+		return nil, err
+	}
+	out, err := dryRunResource(dry, m.Resource, ns).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
 		metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: manager, Force: &force})
 	if err != nil {
 		return nil, fmt.Errorf("server-side apply dry-run of %s: %w", manifest.RefOf(obj), err)

@@ -114,7 +114,7 @@ func Load(opts LoadOptions) (*Chart, error) {
 	if file == "" {
 		// Without a .cozyhr.yaml, a package.mk Makefile says what the
 		// repository calls the release (its NAME and NAMESPACE).
-		name, namespace := makefileNames(dir)
+		name, namespace := MakefileNames(dir)
 		if _, set := opts.Overrides["release.name"]; !set && name != "" {
 			c.Release.Name, c.NamesFrom = name, "Makefile"
 		}
@@ -128,10 +128,10 @@ func Load(opts LoadOptions) (*Chart, error) {
 	return c, nil
 }
 
-// makefileNames reads NAME and NAMESPACE as Cozystack's package.mk
+// MakefileNames reads NAME and NAMESPACE as Cozystack's package.mk
 // Makefiles set them ("export NAME=x", "NAMESPACE=cozy-$(NAME)"); a value
 // that uses any other make variable is not evaluated.
-func makefileNames(dir string) (name, namespace string) {
+func MakefileNames(dir string) (name, namespace string) {
 	data, err := os.ReadFile(filepath.Join(dir, "Makefile"))
 	if err != nil {
 		return "", ""

@@ -1,7 +1,6 @@
 package flux_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io/fs"
@@ -26,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/test/testenv"
 )
 
@@ -99,30 +99,19 @@ func isLibrary(t *testing.T, dir string) bool {
 	return regexp.MustCompile(`(?m)^type:\s*library\s*$`).Match(data)
 }
 
-// packageNames reads NAME and NAMESPACE from a package.mk Makefile.
+// packageNames are the release name and namespace a package.mk Makefile
+// gives (config.MakefileNames), else the directory's name and cozy-NAME
+// (tenant-root for an application chart).
 func packageNames(dir string) (name, namespace string) {
-	name = filepath.Base(dir)
-	vars := map[string]string{}
-	if f, err := os.Open(filepath.Join(dir, "Makefile")); err == nil {
-		defer f.Close()
-		assign := regexp.MustCompile(`^(?:export\s+)?(NAME|NAMESPACE)\s*:?=\s*(\S+)\s*$`)
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if m := assign.FindStringSubmatch(sc.Text()); m != nil {
-				vars[m[1]] = m[2]
-			}
+	name, namespace = config.MakefileNames(dir)
+	if name == "" {
+		name = filepath.Base(dir)
+	}
+	if namespace == "" {
+		namespace = "cozy-" + name
+		if isApp(dir) {
+			namespace = "tenant-root"
 		}
-	}
-	if v := vars["NAME"]; v != "" {
-		name = v
-	}
-	namespace = "cozy-" + name
-	// An application chart is installed into a tenant's namespace.
-	if isApp(dir) {
-		namespace = "tenant-root"
-	}
-	if v := vars["NAMESPACE"]; v != "" {
-		namespace = strings.ReplaceAll(strings.ReplaceAll(v, "$(NAME)", name), "${NAME}", name)
 	}
 	return name, namespace
 }

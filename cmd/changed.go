@@ -27,8 +27,12 @@ type changeSet struct {
 // changedCharts finds, among dirs, the charts whose rendered inputs differ
 // between base and head: files in the chart, files its symlinks reach (a
 // library chart linked under charts/), file:// dependencies, the values
-// files .cozyhr.yaml names, .cozyhr.yaml itself.
-func changedCharts(ctx context.Context, dirs []string, base, head string) (*changeSet, error) {
+// files .cozyhr.yaml names (its own, its value cases', the HelmRelease
+// file), .cozyhr.yaml itself.
+//
+// A chart removed since base, below one of scope's roots, counts as
+// changed too: it shows as a whole removal.
+func changedCharts(ctx context.Context, dirs []string, base, head string, scope removedScope) (*changeSet, error) {
 	start := "."
 	if len(dirs) > 0 {
 		start = dirs[0]
@@ -60,7 +64,13 @@ func changedCharts(ctx context.Context, dirs []string, base, head string) (*chan
 	for _, dir := range dirs {
 		var extra []string
 		if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil {
-			extra = cfg.ValuesFiles
+			extra = append(extra, cfg.ValuesFiles...)
+			for _, name := range cfg.CaseNames() {
+				extra = append(extra, cfg.Cases[name].ValuesFiles...)
+			}
+			if cfg.HelmRelease.File != "" {
+				extra = append(extra, cfg.HelmRelease.File)
+			}
 		}
 		inputs, err := repo.ChartInputs(dir, extra)
 		if err != nil {
@@ -76,12 +86,76 @@ func changedCharts(ctx context.Context, dirs []string, base, head string) (*chan
 			cs.Charts = append(cs.Charts, dir)
 		}
 	}
+	if len(scope.roots) > 0 {
+		removed, err := repo.RemovedCharts(ctx, baseCommit, headCommit, scope.configured)
+		if err != nil {
+			return nil, err
+		}
+		for _, rd := range removed {
+			dir := filepath.Join(repo.Root, filepath.FromSlash(rd))
+			if !scope.covers(dir) {
+				continue
+			}
+			touched := false
+			for i, f := range files {
+				if gitrev.Touches([]string{rd + "/"}, filepath.ToSlash(f)) {
+					touched, attributed[i] = true, true
+				}
+			}
+			if touched {
+				cs.Charts = append(cs.Charts, displayPath(dir))
+			}
+		}
+	}
 	for i, f := range files {
 		if !attributed[i] {
 			cs.Unattributed = append(cs.Unattributed, filepath.ToSlash(f))
 		}
 	}
 	return cs, nil
+}
+
+// removedScope is where a run over many charts looks for charts removed
+// since the base revision: below its roots (-R's, or the working directory
+// when no chart is named), only charts that had a .cozyhr.yaml unless
+// --all. No roots: a chart named alone is never removed.
+type removedScope struct {
+	roots      []string // absolute
+	configured bool
+}
+
+func (s removedScope) covers(dir string) bool {
+	for _, r := range s.roots {
+		if rel, err := filepath.Rel(r, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return true
+		}
+	}
+	return false
+}
+
+// removedScope is where this run looks for removed charts; -L selects by
+// labels a removed chart no longer has, so there is none with it.
+func (g *globalOptions) removedScope() removedScope {
+	s := g.sel
+	if s.selector != "" {
+		return removedScope{}
+	}
+	roots := s.recursive
+	if len(roots) == 0 && len(s.dirs) == 0 && g.charts == nil && g.chartDir == "" {
+		roots = []string{"."}
+	}
+	out := removedScope{configured: !s.all}
+	for _, r := range roots {
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			continue
+		}
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		}
+		out.roots = append(out.roots, abs)
+	}
+	return out
 }
 
 // selectedDirs are the charts a command over many works on: the selection,
@@ -139,7 +213,7 @@ under charts/), file:// dependencies, the values files .cozyhr.yaml names, and
 			if err != nil {
 				return err
 			}
-			cs, err := changedCharts(cmd.Context(), dirs, base, head)
+			cs, err := changedCharts(cmd.Context(), dirs, base, head, g.removedScope())
 			if err != nil {
 				return err
 			}

@@ -49,6 +49,9 @@ func (o *diffOptions) validate() error {
 	if o.base != "" && o.instances {
 		return fmt.Errorf("--base compares two revisions and --instances the live instances; give one")
 	}
+	if o.instances && (o.format == output.Brief || o.format == output.Unified) {
+		return fmt.Errorf("with --instances the report is -o dyff, json, yaml or markdown, not %s", o.format)
+	}
 	if o.base != "" && o.diff.ServerSide {
 		return fmt.Errorf("--server-side compares with the cluster and --base with another revision; give one")
 	}
@@ -76,7 +79,7 @@ func (o *diffOptions) onlyChanged(ctx context.Context, g *globalOptions) error {
 	if o.base == "" || g.charts == nil {
 		return nil
 	}
-	cs, err := changedCharts(ctx, g.charts, o.base, o.head)
+	cs, err := changedCharts(ctx, g.charts, o.base, o.head, g.removedScope())
 	if err != nil {
 		return err
 	}
@@ -206,7 +209,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 		if err := o.onlyChanged(cmd.Context(), g); err != nil {
 			return err
 		}
-		if o.format == output.Markdown {
+		if o.format == output.Markdown && !o.instances {
 			return g.diffMarkdown(cmd, o)
 		}
 		return g.runE(nil, each)(cmd, args)

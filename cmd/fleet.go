@@ -26,7 +26,7 @@ func (f *fleetFlags) add(cmd *cobra.Command, verb string) {
 	cmd.Flags().BoolVar(&f.instances, "instances", false, verb+" every HelmRelease made from this chart (all namespaces, or -n's), each as itself")
 	cmd.Flags().BoolVar(&f.yes, "yes", false, "with --instances: do not ask before touching more than one release")
 	if verb == "apply to" {
-		cmd.Flags().IntVar(&f.canary, "canary", 0, "with --instances: apply to N instances first, and stop if any of them fails")
+		cmd.Flags().IntVar(&f.canary, "canary", 0, "with --instances: apply to N instances first, waiting until they are ready, and stop if any of them fails or does not become ready")
 	}
 }
 
@@ -34,8 +34,8 @@ func (f *fleetFlags) add(cmd *cobra.Command, verb string) {
 // chart: every HelmRelease made from it (all namespaces, or -n's), each run
 // named after it as if given as NAME -n NAMESPACE, with everything the
 // command does for one release (its lock, suspending the HelmRelease,
-// recording its status). With --canary N the first N run first, and a
-// failure among them stops the rest. More than one release needs --yes or a
+// recording its status). With --canary N the first N run first, apply
+// waiting until they are ready, and a failure among them stops the rest. More than one release needs --yes or a
 // confirmation on a terminal.
 func (g *globalOptions) runOverInstances(cmd *cobra.Command, each func(r *run) error) error {
 	ctx := cmd.Context()
@@ -49,7 +49,7 @@ func (g *globalOptions) runOverInstances(cmd *cobra.Command, each func(r *run) e
 		return err
 	}
 	cluster := kube.NewCluster(g.kube)
-	found, err := g.instances(ctx, cluster, cfg.ChartName, "", g.streams.ErrOut)
+	found, err := g.instances(ctx, cluster, cfg, "", g.streams.ErrOut)
 	if err != nil || len(found) == 0 {
 		return err
 	}
@@ -69,14 +69,19 @@ func (g *globalOptions) runOverInstances(cmd *cobra.Command, each func(r *run) e
 		jobs[i] = batch.Job{Name: t}
 	}
 	colorOn := g.color()
+	// The canaries go first, alone; the rest only when they all succeeded.
+	canary = min(max(canary, 0), len(targets))
 	run := func(ctx context.Context, i int) error {
 		ns, name, _ := strings.Cut(targets[i], "/")
-		err := g.runOne(ctx, cmd, each, runs[i], g.chartDir, cluster, colorOn, nil, instanceOverrides(ns, name))
+		overrides := instanceOverrides(ns, name)
+		if i < canary && cmd.Name() == "apply" {
+			// A canary has to become ready, not only be accepted.
+			overrides["apply.wait"] = true
+		}
+		err := g.runOne(ctx, cmd, each, runs[i], g.chartDir, cluster, colorOn, nil, overrides)
 		runs[i].outcome.release = targets[i]
 		return err
 	}
-	// The canaries go first, alone; the rest only when they all succeeded.
-	canary = min(max(canary, 0), len(targets))
 	order := make([]int, len(targets))
 	for i := range order {
 		order[i] = i

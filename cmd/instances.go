@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // runInstances diffs the working-tree chart against every live instance of
@@ -28,7 +30,7 @@ func (o *diffOptions) runInstances(r *run) error {
 	if err != nil {
 		return err
 	}
-	found, err := r.g.instances(ctx, r.cluster, base.ChartName, o.diff.LabelSelector, r.streams.ErrOut)
+	found, err := r.g.instances(ctx, r.cluster, base, o.diff.LabelSelector, r.streams.ErrOut)
 	if err != nil || len(found) == 0 {
 		return err
 	}
@@ -49,7 +51,7 @@ func (o *diffOptions) runInstances(r *run) error {
 		})
 	}
 	_ = eg.Wait()
-	if err := output.Fleet(r.streams.Out, insts, output.HumanOptions{ContextLines: o.contextLines, NoGroup: o.noGroup, Color: r.color()}); err != nil {
+	if err := o.printFleet(r, base.ChartName, insts); err != nil {
 		return err
 	}
 	failed := slices.ContainsFunc(insts, func(i output.Instance) bool { return i.Err != nil })
@@ -61,6 +63,21 @@ func (o *diffOptions) runInstances(r *run) error {
 		return &ExitError{Code: ExitChanges, Err: ErrChangesFound, Silent: true}
 	}
 	return nil
+}
+
+// printFleet writes the fleet's report in the chosen format.
+func (o *diffOptions) printFleet(r *run, chart string, insts []output.Instance) error {
+	out := r.streams.Out
+	switch o.format {
+	case output.JSON:
+		return output.FleetJSON(out, insts)
+	case output.YAML:
+		return output.FleetYAML(out, insts)
+	case output.Markdown:
+		return output.DiffMarkdown(out, output.MarkdownReport{Title: "cozyhr diff: every instance of chart " + chart,
+			Column: "instance", Sections: output.FleetSections(insts), Limit: output.CommentLimit})
+	}
+	return output.Fleet(out, insts, output.HumanOptions{ContextLines: o.contextLines, NoGroup: o.noGroup, Color: r.color()})
 }
 
 // diffInstance renders the chart for one HelmRelease and diffs it with the
@@ -81,20 +98,35 @@ func instanceOverrides(namespace, name string) map[string]any {
 		"release.name": name, "release.namespace": namespace}
 }
 
-// instances are the HelmReleases made from chart (in -n's namespace, or
-// all), one LIST; none is said on w.
-func (g *globalOptions) instances(ctx context.Context, cluster *kube.Cluster, chart, selector string, w io.Writer) ([]helmv2.HelmRelease, error) {
+// instances are the HelmReleases made from the chart (in -n's namespace,
+// or all), one LIST: those .cozyhr.yaml's instances.selector selects, or
+// else those whose release was made from a chart of this name; selector
+// (-l) narrows either. None is said on w.
+func (g *globalOptions) instances(ctx context.Context, cluster *kube.Cluster, cfg *config.Chart, selector string, w io.Writer) ([]helmv2.HelmRelease, error) {
 	cl, err := cluster.Client()
 	if err != nil {
 		return nil, err
+	}
+	bySelector := cfg.Instances.Selector
+	if bySelector != "" {
+		if _, err := labels.Parse(bySelector); err != nil {
+			return nil, fmt.Errorf("%s: instances.selector %q: %w", cfg.Source(), bySelector, err)
+		}
+		selector = strings.Trim(bySelector+","+selector, ",")
 	}
 	all, err := flux.List(ctx, cl, *g.kube.Namespace, selector)
 	if err != nil {
 		return nil, err
 	}
-	found := slices.DeleteFunc(all, func(hr helmv2.HelmRelease) bool { return !flux.MadeFrom(&hr, chart) })
+	if bySelector != "" {
+		if len(all) == 0 {
+			fmt.Fprintf(w, "No HelmRelease in %s matches %s.\n", orAllNamespaces(*g.kube.Namespace), selector)
+		}
+		return all, nil
+	}
+	found := slices.DeleteFunc(all, func(hr helmv2.HelmRelease) bool { return !flux.MadeFrom(&hr, cfg.ChartName) })
 	if len(found) == 0 {
-		fmt.Fprintf(w, "No HelmRelease in %s was made from chart %s.\n", orAllNamespaces(*g.kube.Namespace), chart)
+		fmt.Fprintf(w, "No HelmRelease in %s was made from chart %s.\n", orAllNamespaces(*g.kube.Namespace), cfg.ChartName)
 	}
 	return found, nil
 }

@@ -61,36 +61,68 @@ func (t *revisionTrees) remove() {
 }
 
 // revisionSide is one side of a diff between revisions: the chart as the
-// revision has it, or nil where the chart does not exist there.
+// revision has it, its workspace nil where the chart does not exist there.
 type revisionSide struct {
-	name    string // base or head
-	ref     string // as the user gave it, "" for the working tree
-	commit  string
-	desired *core.Desired
+	name   string // base or head
+	ref    string // as the user gave it, "" for the working tree
+	commit string
+	w      *core.Workspace
+}
+
+// caseResult is the comparison of the chart's render for one value case,
+// "" for its default values.
+type caseResult struct {
+	name string
+	res  *core.DiffResult
 }
 
 // runReview compares the chart at --base with the chart at --head (the
 // working tree by default), rendered offline as helm-controller would as
-// far as the files say, with no cluster.
+// far as the files say, with no cluster; a chart with value cases is
+// compared once per case, each report under its case's name.
 func (o *diffOptions) runReview(r *run) error {
-	res, err := o.reviewResult(r)
+	results, err := o.reviewResult(r)
 	if err != nil {
 		return err
 	}
-	return o.print(r, res, 0)
+	if len(results) == 1 {
+		return o.print(r, results[0].res, 0)
+	}
+	quiet := *o
+	quiet.exitCode = false // said once, over every case
+	changes := &core.DiffResult{}
+	for _, c := range results {
+		c.res.Case = cmp.Or(c.name, "default")
+		if o.format == output.Dyff || o.format == output.Brief || o.format == output.Unified {
+			fmt.Fprintf(r.streams.Out, "# case %s\n", c.res.Case)
+		}
+		if err := quiet.print(r, c.res, 0); err != nil {
+			return err
+		}
+		changes.Changes = append(changes.Changes, c.res.Changes...)
+	}
+	r.result = "no changes"
+	if add, change, remove := changes.Counts(); add+change+remove > 0 {
+		r.result = fmt.Sprintf("%d to add, %d to change, %d to delete over %d value cases", add, change, remove, len(results))
+	}
+	if o.exitCode && changes.HasChanges() {
+		return &ExitError{Code: ExitChanges, Err: ErrChangesFound, Silent: true}
+	}
+	return nil
 }
 
-// reviewResult compares the two revisions of the run's chart.
-func (o *diffOptions) reviewResult(r *run) (*core.DiffResult, error) {
+// reviewResult compares the two revisions of the run's chart, for its
+// default values and then each value case either revision names.
+func (o *diffOptions) reviewResult(r *run) ([]caseResult, error) {
 	ctx := r.cmd.Context()
 	chartDir, err := filepath.Abs(r.dir)
 	if err != nil {
 		return nil, err
 	}
-	if chartDir, err = filepath.EvalSymlinks(chartDir); err != nil {
+	if chartDir, err = realPath(chartDir); err != nil {
 		return nil, fmt.Errorf("-C %s: %w", r.dir, err)
 	}
-	repo, err := gitrev.Open(ctx, chartDir)
+	repo, err := gitrev.Open(ctx, existingParent(chartDir))
 	if err != nil {
 		return nil, err
 	}
@@ -111,13 +143,37 @@ func (o *diffOptions) reviewResult(r *run) (*core.DiffResult, error) {
 	} else {
 		fmt.Fprintf(r.streams.ErrOut, "cozyhr: comparing %s (%s) with %s (%s)\n", base.ref, short(base.commit), head.ref, short(head.commit))
 	}
-	if base.desired == nil && head.desired == nil {
+	if base.w == nil && head.w == nil {
 		return nil, fmt.Errorf("%s is a chart at neither %s nor %s", rel, base.ref, sideName(head))
 	}
-	return core.CompareRenders(base.desired, head.desired, o.diff)
+	cases := []string{""}
+	for _, s := range []*revisionSide{base, head} {
+		if s.w != nil {
+			cases = append(cases, s.w.Config.CaseNames()...)
+		}
+	}
+	slices.Sort(cases[1:])
+	cases = slices.Compact(cases)
+	out := make([]caseResult, 0, len(cases))
+	for _, name := range cases {
+		from, err := o.renderSide(r, base, name)
+		if err != nil {
+			return nil, err
+		}
+		to, err := o.renderSide(r, head, name)
+		if err != nil {
+			return nil, err
+		}
+		res, err := core.CompareRenders(from, to, o.diff)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, caseResult{name: name, res: res})
+	}
+	return out, nil
 }
 
-// side renders the chart at ref ("" for the working tree).
+// side prepares the chart at ref ("" for the working tree) for rendering.
 func (o *diffOptions) side(r *run, repo *gitrev.Repo, rel, name, ref string) (*revisionSide, error) {
 	ctx := r.cmd.Context()
 	s := &revisionSide{name: name, ref: ref}
@@ -141,15 +197,69 @@ func (o *diffOptions) side(r *run, repo *gitrev.Repo, rel, name, ref string) (*r
 		return nil, fmt.Errorf("%s (%s): %w", name, sideName(s), err)
 	}
 	// The offline notices say the same for both sides of every chart.
-	w := &core.Workspace{Config: cfg, Notices: io.Discard, Plugins: r.g.pluginHost()}
+	s.w = &core.Workspace{Config: cfg, Notices: io.Discard, Plugins: r.g.pluginHost()}
+	return s, nil
+}
+
+// renderSide renders one side for a value case ("" for the default values);
+// nil where the chart, or the case, does not exist on that side.
+func (o *diffOptions) renderSide(r *run, s *revisionSide, caseName string) (*core.Desired, error) {
+	if s.w == nil {
+		return nil, nil
+	}
+	w := *s.w
+	if caseName != "" {
+		if _, ok := w.Config.Cases[caseName]; !ok {
+			return nil, nil // the case is added or removed between the revisions
+		}
+		var err error
+		if w.Config, err = w.Config.WithCase(caseName); err != nil {
+			return nil, err
+		}
+	}
 	// Random template functions are seeded on both sides, so that only
 	// real changes show.
 	opts := o.render.options(r.streams.In)
 	opts.Deterministic = true
-	if s.desired, err = w.Desired(ctx, opts, r.debugWriter()); err != nil {
-		return nil, fmt.Errorf("%s (%s) does not render: %w", name, sideName(s), err)
+	d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
+	if err != nil {
+		what := s.name
+		if caseName != "" {
+			what += ", case " + caseName
+		}
+		return nil, fmt.Errorf("%s (%s) does not render: %w", what, sideName(s), err)
 	}
-	return s, nil
+	return d, nil
+}
+
+// realPath resolves the symlinks of dir, or of its nearest parent that
+// exists: a chart removed since the base is no longer in the working tree.
+func realPath(dir string) (string, error) {
+	real, err := filepath.EvalSymlinks(dir)
+	if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(dir) == dir {
+		return real, err
+	}
+	parent, err := realPath(filepath.Dir(dir))
+	return filepath.Join(parent, filepath.Base(dir)), err
+}
+
+// existingParent is dir, or its nearest parent that exists.
+func existingParent(dir string) string {
+	for {
+		if _, err := os.Stat(dir); err == nil || filepath.Dir(dir) == dir {
+			return dir
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// caseLabel names a value case in a report: nothing when the chart has
+// none, "default" for its own values.
+func caseLabel(name string, cases int) string {
+	if cases < 2 {
+		return ""
+	}
+	return cmp.Or(name, "default")
 }
 
 func sideName(s *revisionSide) string {
@@ -177,36 +287,38 @@ func (g *globalOptions) diffMarkdown(cmd *cobra.Command, o *diffOptions) error {
 		dirs = []string{g.chartDir}
 	}
 	cluster := kube.NewCluster(g.kube)
-	sections := make([]output.Section, len(dirs))
-	for i, dir := range dirs {
+	var sections []output.Section
+	for _, dir := range dirs {
 		r := &run{g: g, cmd: cmd, dir: dir, cluster: cluster,
 			streams: IOStreams{In: g.streams.In, Out: io.Discard, ErrOut: g.streams.ErrOut}}
 		oc := *o
-		var res *core.DiffResult
+		var found []output.Section
 		err := func() error {
-			var err error
 			if oc.base != "" {
-				res, err = oc.reviewResult(r)
+				results, err := oc.reviewResult(r)
+				for _, c := range results {
+					found = append(found, output.Section{Chart: displayPath(dir), Case: caseLabel(c.name, len(results)), Result: c.res})
+				}
 				return err
 			}
 			w, err := oc.workspace(r)
 			if err != nil {
 				return err
 			}
-			res, err = oc.liveResult(r, w, oc.diff)
+			res, err := oc.liveResult(r, w, oc.diff)
+			found = append(found, output.Section{Chart: displayPath(dir), Result: res})
 			return err
 		}()
-		err = r.finish(cmd.Context(), err)
-		sections[i] = output.Section{Chart: displayPath(dir), Result: res, Err: err}
-		if err != nil {
-			sections[i].Err = errors.New(userMessage(explainTimeout(g.timeouts, err)))
+		if err = r.finish(cmd.Context(), err); err != nil {
+			found = []output.Section{{Chart: displayPath(dir), Err: errors.New(userMessage(explainTimeout(g.timeouts, err)))}}
 		}
+		sections = append(sections, found...)
 	}
 	title := "cozyhr diff against the cluster"
 	if o.base != "" {
 		title = "cozyhr diff: " + o.base + " → " + cmp.Or(o.head, "the working tree")
 	}
-	if err := output.DiffMarkdown(g.streams.Out, title, sections, output.CommentLimit); err != nil {
+	if err := output.DiffMarkdown(g.streams.Out, output.MarkdownReport{Title: title, Sections: sections, Limit: output.CommentLimit}); err != nil {
 		return err
 	}
 	failed := slices.ContainsFunc(sections, func(s output.Section) bool { return s.Err != nil })

@@ -133,7 +133,7 @@ func (g *globalOptions) runE(validate func() error, each func(r *run) error) fun
 				return err
 			}
 		}
-		if f := cmd.Flags().Lookup("instances"); f != nil && f.Value.String() == "true" && cmd.Name() != "diff" {
+		if f := cmd.Flags().Lookup("instances"); f != nil && f.Value.String() == "true" && cmd.Name() != "diff" && cmd.Name() != "show" {
 			return g.runOverInstances(cmd, each)
 		}
 		if g.charts != nil {

@@ -1,7 +1,15 @@
 package cmd
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/flux"
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/spf13/cobra"
@@ -14,6 +22,13 @@ type showOptions struct {
 	includeCRDs   bool
 	output        string
 	deterministic bool
+	instances     bool
+	// caseName renders with one of .cozyhr.yaml's value cases.
+	caseName string
+	// golden is where show --golden writes (or with check, compares) one
+	// render per chart and value case.
+	golden string
+	check  bool
 }
 
 // validate checks the output format and the render flags.
@@ -22,7 +37,90 @@ func (o *showOptions) validate() error {
 	if o.show.Output, err = output.Parse(o.output, formatsOf("show")...); err != nil {
 		return err
 	}
+	switch {
+	case o.check && o.golden == "":
+		return fmt.Errorf("--check compares the golden files: give their directory with --golden DIR")
+	case o.golden != "" && (o.instances || o.caseName != ""):
+		return fmt.Errorf("--golden renders the chart's default values and every value case offline: leave out --instances and --case")
+	case o.instances && o.caseName != "":
+		return fmt.Errorf("--instances renders each HelmRelease's own values: leave out --case")
+	}
+	if o.instances && o.offline {
+		return fmt.Errorf("--instances renders with the live HelmReleases' values: leave out --offline")
+	}
 	return o.render.validate(o.offline)
+}
+
+// print renders the workspace's chart and writes it to out, warnings and
+// the masking notice on the run's error stream.
+func (o *showOptions) print(r *run, w *core.Workspace, out io.Writer) error {
+	o.show.SkipHooks = w.Config.Render.SkipHooks
+	opts := o.render.options(r.streams.In)
+	opts.TextOnly = o.show.Output != output.JSON
+	opts.Deterministic = o.deterministic
+	d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
+	if err != nil {
+		return err
+	}
+	for _, warning := range d.Warnings {
+		fmt.Fprintln(r.streams.ErrOut, "Warning:", warning)
+	}
+	masked, err := output.Show(out, d, o.show)
+	if masked > 0 {
+		fmt.Fprintf(r.streams.ErrOut, "cozyhr: data of %d Secret(s) masked; --show-secrets prints it\n", masked)
+	}
+	return err
+}
+
+// runInstances renders the working-tree chart once for every live
+// instance, each with that HelmRelease's values, one after another under
+// a comment naming the HelmRelease (none in -o json); an instance that does
+// not render is said and the others go on.
+func (o *showOptions) runInstances(r *run) error {
+	ctx := r.cmd.Context()
+	base, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile})
+	if err != nil {
+		return err
+	}
+	found, err := r.g.instances(ctx, r.cluster, base, "", r.streams.ErrOut)
+	if err != nil || len(found) == 0 {
+		return err
+	}
+	outs := make([]bytes.Buffer, len(found))
+	errs := make([]error, len(found))
+	var eg errgroup.Group
+	eg.SetLimit(max(r.g.sel.concurrency, 1))
+	for n := range found {
+		eg.Go(func() error {
+			hr := &found[n]
+			cfg, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile, Overrides: instanceOverrides(hr.Namespace, hr.Name)})
+			if err == nil {
+				w := &core.Workspace{Config: cfg, Cluster: r.cluster, Notices: io.Discard, Plugins: r.g.pluginHost()}
+				err = o.print(r, w, &outs[n])
+			}
+			errs[n] = err
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	failed := 0
+	for n, hr := range found {
+		if errs[n] != nil {
+			failed++
+			fmt.Fprintf(r.streams.ErrOut, "cozyhr: %s/%s: %s\n", hr.Namespace, hr.Name, userMessage(errs[n]))
+			continue
+		}
+		if o.show.Output != output.JSON {
+			fmt.Fprintf(r.streams.Out, "# HelmRelease %s/%s (release %s/%s)\n", hr.Namespace, hr.Name, hr.GetReleaseNamespace(), flux.ReleaseName(&hr))
+		}
+		if _, err := r.streams.Out.Write(outs[n].Bytes()); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%d of %d instances could not be rendered", failed, len(found)), Silent: true}
+	}
+	return nil
 }
 
 func newShowCmd(g *globalOptions) *cobra.Command {
@@ -32,7 +130,10 @@ func newShowCmd(g *globalOptions) *cobra.Command {
 		Example: `  cozyhr show                                  # render as Flux would, with the cluster's capabilities
   cozyhr show -n cozy-metallb metallb          # for HelmRelease metallb (Cozystack's package.mk)
   cozyhr show --offline --kube-version 1.33.0  # no cluster, like helm template
-  cozyhr show -s 'templates/*.yaml' -o json`,
+  cozyhr show -s 'templates/*.yaml' -o json
+  cozyhr show --case ha                        # with the value case "ha" of .cozyhr.yaml
+  cozyhr show -R . --golden golden --check     # are the committed renders up to date?
+  cozyhr show --instances                      # once per live HelmRelease of this chart`,
 		SuggestFor: []string{"template"},
 		Short:      "Render the chart as Flux would install it (replaces make show)",
 		Long: `Render the chart with the values Flux would use (the live HelmRelease's values,
@@ -42,6 +143,12 @@ Secret data is masked unless --show-secrets.`,
 		Args: cobra.NoArgs,
 		RunE: g.runE(o.validate, func(r *run) error {
 			o := *o // each chart's run has its own copy
+			switch {
+			case o.instances:
+				return o.runInstances(r)
+			case o.golden != "":
+				return o.runGolden(r)
+			}
 			overrides := map[string]any{}
 			setIfChanged(r.cmd, overrides, "include-crds", "render.includeCRDs", o.includeCRDs)
 			setIfChanged(r.cmd, overrides, "skip-hooks", "render.skipHooks", o.show.SkipHooks)
@@ -49,25 +156,19 @@ Secret data is masked unless --show-secrets.`,
 			if err != nil {
 				return err
 			}
-			o.show.SkipHooks = w.Config.Render.SkipHooks
-			opts := o.render.options(r.streams.In)
-			opts.TextOnly = o.show.Output != output.JSON
-			opts.Deterministic = o.deterministic
-			d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
-			if err != nil {
-				return err
+			if o.caseName != "" {
+				if w.Config, err = w.Config.WithCase(o.caseName); err != nil {
+					return err
+				}
 			}
-			for _, warning := range d.Warnings {
-				fmt.Fprintln(r.streams.ErrOut, "Warning:", warning)
-			}
-			masked, err := output.Show(r.streams.Out, d, o.show)
-			if masked > 0 {
-				fmt.Fprintf(r.streams.ErrOut, "cozyhr: data of %d Secret(s) masked; --show-secrets prints it\n", masked)
-			}
-			return err
+			return o.print(r, w, r.streams.Out)
 		}),
 	}
 	f := cmd.Flags()
+	f.StringVar(&o.caseName, "case", "", "render with the value case `NAME` of .cozyhr.yaml's cases:")
+	f.StringVar(&o.golden, "golden", "", "write one offline, deterministic render per chart and value case under `DIR` (DIR/CHART/CASE.yaml)")
+	f.BoolVar(&o.check, "check", false, "with --golden: write nothing, fail (exit 2) with a diff when a golden file is stale")
+	f.BoolVar(&o.instances, "instances", false, "render the chart for every HelmRelease made from it (all namespaces, or -n's), each with its own values")
 	o.render.add(f)
 	f.StringArrayVarP(&o.show.ShowOnly, "show-only", "s", nil, "only show objects from these templates (repeatable, globs allowed)")
 	f.StringVarP(&o.output, "output", "o", "yaml", "output format: yaml or json")

@@ -2,7 +2,14 @@
 // Kubernetes: it returns plain structs that core/ turns into actions.
 package config
 
-import "path/filepath"
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
 
 // FileName is the configuration file looked up in a chart directory.
 const FileName = ".cozyhr.yaml"
@@ -35,6 +42,10 @@ type Chart struct {
 	// the releases, that a run over many charts applies before this one, on
 	// top of the HelmRelease's own spec.dependsOn.
 	DependsOn []string `mapstructure:"dependsOn"`
+	// Instances says how the chart's live instances are found.
+	Instances Instances `mapstructure:"instances"`
+	// Cases are named value sets the chart is also rendered with.
+	Cases map[string]Case `mapstructure:"cases"`
 
 	// Dir is the absolute chart directory.
 	Dir string `mapstructure:"-"`
@@ -60,6 +71,9 @@ type HelmRelease struct {
 	Enabled   *bool  `mapstructure:"enabled"`
 	Name      string `mapstructure:"name"`
 	Namespace string `mapstructure:"namespace"`
+	// File declares the HelmRelease in the repository, relative to the
+	// chart directory: offline, the chart is rendered with it.
+	File string `mapstructure:"file"`
 }
 
 // IsEnabled reports whether cozyhr should look for a HelmRelease at all.
@@ -69,7 +83,66 @@ func (h HelmRelease) IsEnabled() bool { return h.Enabled == nil || *h.Enabled }
 // (a name, or enabled: true) rather than by default: offline, only such a
 // chart is rendered as Flux would render it.
 func (h HelmRelease) IsNamed() bool {
-	return h.IsEnabled() && (h.Name != "" || h.Enabled != nil)
+	return h.IsEnabled() && (h.Name != "" || h.File != "" || h.Enabled != nil)
+}
+
+// Instances finds the HelmReleases that are instances of the chart.
+type Instances struct {
+	// Selector is a label selector over HelmReleases; "" means those made
+	// from a chart of this chart's name.
+	Selector string `mapstructure:"selector"`
+}
+
+// Case is one named set of values the chart is rendered with: its values
+// files and inline values go on top of .cozyhr.yaml's own.
+type Case struct {
+	ValuesFiles []string       `mapstructure:"valuesFiles"`
+	Values      map[string]any `mapstructure:"values"`
+}
+
+// CaseNames are the chart's value cases, sorted.
+func (c *Chart) CaseNames() []string {
+	names := make([]string, 0, len(c.Cases))
+	for n := range c.Cases {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// WithCase is the chart as rendered for one value case: the case's values
+// files after valuesFiles, its inline values merged over values.
+func (c *Chart) WithCase(name string) (*Chart, error) {
+	cs, ok := c.Cases[name]
+	if !ok {
+		known := "it names none"
+		if len(c.Cases) > 0 {
+			known = "it names " + strings.Join(c.CaseNames(), ", ")
+		}
+		return nil, fmt.Errorf("%s: no value case %q under cases: (%s)", c.Source(), name, known)
+	}
+	out := *c
+	out.ValuesFiles = append(slices.Clip(c.ValuesFiles), cs.ValuesFiles...)
+	out.Values = mergeMaps(maps.Clone(c.Values), cs.Values)
+	return &out, nil
+}
+
+// mergeMaps merges src into dst as Helm merges values: maps deeply, the
+// rest replaced.
+func mergeMaps(dst, src map[string]any) map[string]any {
+	if dst == nil {
+		dst = map[string]any{}
+	}
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				dst[k] = mergeMaps(maps.Clone(dm), sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+	return dst
 }
 
 // Render configures the render stage.

@@ -12,6 +12,7 @@ import (
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/postprocess"
 	"github.com/cozyhr/cozyhr/core/values"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/cozyhr/cozyhr/core/kube"
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -126,10 +127,12 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	}
 	var hrValues map[string]any
 	var secretPaths [][]string
-	if t.FluxMode() && !t.Offline {
-		cl, err := w.Cluster.Client()
-		if err != nil {
-			return nil, err
+	if t.FluxMode() && (!t.Offline || t.HelmReleaseFile != nil) {
+		var cl client.Reader = t.HelmReleaseFile
+		if !t.Offline {
+			if cl, err = w.Cluster.Client(); err != nil {
+				return nil, err
+			}
 		}
 		if hrValues, secretPaths, err = flux.Values(ctx, cl, t.HelmRelease); err != nil {
 			return nil, err

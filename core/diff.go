@@ -69,6 +69,8 @@ type ObjectDiff struct {
 
 // DiffResult is the outcome of comparing the desired state with the cluster.
 type DiffResult struct {
+	// Case is the value case compared, when a chart has several.
+	Case      string
 	Changes   []ObjectDiff
 	Unchanged int
 	// Ignored lists the differences that ignore rules hid.

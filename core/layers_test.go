@@ -87,9 +87,12 @@ func TestCorePackagesStaySmall(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if strings.HasSuffix(f, "_test.go") {
+				continue // tests are not counted, as the issue counted
+			}
 			n := strings.Count(string(data), "\n")
 			total += n
-			if !strings.HasSuffix(f, "_test.go") && n > 600 {
+			if n > 600 {
 				t.Errorf("%s has %d lines: split it (600 at most for a non-test file)", f, n)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
@@ -48,6 +49,10 @@ type Target struct {
 	HelmRelease *helmv2.HelmRelease
 	// Offline says HelmRelease was not read from a cluster.
 	Offline bool
+	// HelmReleaseFile holds, offline, the objects of the repository file
+	// the HelmRelease was read from, where its valuesFrom is looked up;
+	// nil when it was not read from a file.
+	HelmReleaseFile *flux.FileObjects
 }
 
 // FluxMode reports whether a live HelmRelease governs the release.
@@ -106,6 +111,9 @@ func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 		if !c.HelmRelease.IsNamed() {
 			return t, nil
 		}
+		if c.HelmRelease.File != "" {
+			return w.targetFromFile(t)
+		}
 		// Offline, render as helm-controller would as far as the files
 		// say: the HelmRelease's origin labels on every object, the
 		// release identity and values from .cozyhr.yaml.
@@ -138,6 +146,26 @@ func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 		w.notice("HelmRelease %s manages release %s in namespace %s; using that", t.HelmReleaseKey, name, ns)
 	}
 	t.ReleaseName, t.Namespace, t.StorageNamespace = name, ns, storage
+	return t, nil
+}
+
+// targetFromFile is the target offline when .cozyhr.yaml points at the
+// HelmRelease's manifest in the repository: rendered as helm-controller
+// would render that HelmRelease.
+func (w *Workspace) targetFromFile(t *Target) (*Target, error) {
+	c := w.Config
+	path := c.HelmRelease.File
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(c.Dir, path)
+	}
+	name := c.HelmRelease.Name
+	hr, objs, err := flux.ReadFile(path, types.NamespacedName{Namespace: t.HelmReleaseKey.Namespace, Name: name})
+	if err != nil {
+		return nil, fmt.Errorf("%s: helmRelease.file: %w", c.Source(), err)
+	}
+	t.HelmRelease, t.HelmReleaseFile, t.Offline = hr, objs, true
+	t.HelmReleaseKey = types.NamespacedName{Namespace: hr.Namespace, Name: hr.Name}
+	t.ReleaseName, t.Namespace, t.StorageNamespace = flux.ReleaseName(hr), hr.GetReleaseNamespace(), hr.GetStorageNamespace()
 	return t, nil
 }
 

@@ -234,6 +234,7 @@ func diffSummary(out io.Writer, r *core.DiffResult) error {
 type JSONReport struct {
 	APIVersion string        `json:"apiVersion"` // cozyhr.io/v1alpha1
 	Kind       string        `json:"kind"`       // DiffReport
+	Case       string        `json:"case,omitempty"`
 	Summary    JSONSummary   `json:"summary"`
 	Changes    []JSONChange  `json:"changes"`
 	Ignored    []JSONIgnored `json:"ignored"`
@@ -312,8 +313,15 @@ func DiffYAML(out io.Writer, r *core.DiffResult) error {
 
 // DiffJSON prints the JSONReport.
 func DiffJSON(out io.Writer, r *core.DiffResult) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(jsonReport(r))
+}
+
+// jsonReport is a DiffResult as the JSON report has it.
+func jsonReport(r *core.DiffResult) JSONReport {
 	add, change, remove := r.Counts()
-	rep := JSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "DiffReport",
+	rep := JSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "DiffReport", Case: r.Case,
 		Summary: JSONSummary{Add: add, Change: change, Remove: remove, Unchanged: r.Unchanged, Flagged: r.Flagged()},
 		Changes: []JSONChange{}, Ignored: []JSONIgnored{}, Notes: r.Notes}
 	for _, c := range r.Changes {
@@ -330,9 +338,7 @@ func DiffJSON(out io.Writer, r *core.DiffResult) error {
 	for _, ig := range r.Ignored {
 		rep.Ignored = append(rep.Ignored, JSONIgnored{JSONObject: jsonObject(ig.Ref), Path: ig.Path, Source: ig.Source})
 	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return rep
 }
 
 func changeName(k rune) string {

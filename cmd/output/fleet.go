@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/homeport/dyff/pkg/dyff"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Instance is one HelmRelease made from a chart, and what its diff found.
@@ -147,4 +149,81 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// FleetJSONReport is the fleet's diff as JSON or YAML: one entry per
+// instance, each with the report a single diff gives, or its error.
+type FleetJSONReport struct {
+	APIVersion string              `json:"apiVersion"` // cozyhr.io/v1alpha1
+	Kind       string              `json:"kind"`       // FleetDiffReport
+	Summary    FleetJSONSummary    `json:"summary"`
+	Instances  []FleetJSONInstance `json:"instances"`
+}
+
+// FleetJSONSummary counts the instances by outcome.
+type FleetJSONSummary struct {
+	Instances int `json:"instances"`
+	Changed   int `json:"changed"`
+	Failed    int `json:"failed"`
+	Flagged   int `json:"flagged"`
+}
+
+// FleetJSONInstance is one HelmRelease of the fleet and its diff.
+type FleetJSONInstance struct {
+	Namespace        string      `json:"namespace"`
+	Name             string      `json:"name"`
+	Release          string      `json:"release,omitempty"`
+	ReleaseNamespace string      `json:"releaseNamespace,omitempty"`
+	ChartVersion     string      `json:"chartVersion,omitempty"`
+	Error            string      `json:"error,omitempty"`
+	Report           *JSONReport `json:"report,omitempty"`
+}
+
+// FleetJSON prints the fleet's report as JSON.
+func FleetJSON(out io.Writer, insts []Instance) error {
+	rep := FleetJSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "FleetDiffReport", Instances: []FleetJSONInstance{}}
+	rep.Summary.Instances = len(insts)
+	for _, in := range insts {
+		fi := FleetJSONInstance{Namespace: in.Namespace, Name: in.Name, Release: in.Release, ReleaseNamespace: in.ReleaseNamespace, ChartVersion: in.ChartVersion}
+		if in.Err != nil {
+			fi.Error = in.Err.Error()
+			rep.Summary.Failed++
+		}
+		if in.Result != nil {
+			r := jsonReport(in.Result)
+			fi.Report = &r
+			if in.Result.HasChanges() {
+				rep.Summary.Changed++
+			}
+			rep.Summary.Flagged += in.Result.Flagged()
+		}
+		rep.Instances = append(rep.Instances, fi)
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// FleetYAML prints the fleet's report as YAML.
+func FleetYAML(out io.Writer, insts []Instance) error {
+	var b bytes.Buffer
+	if err := FleetJSON(&b, insts); err != nil {
+		return err
+	}
+	data, err := sigsyaml.JSONToYAML(b.Bytes())
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(data)
+	return err
+}
+
+// FleetSections are the fleet as sections of a Markdown comment, one per
+// instance.
+func FleetSections(insts []Instance) []Section {
+	out := make([]Section, len(insts))
+	for i, in := range insts {
+		out[i] = Section{Chart: in.Namespace + "/" + in.Name, Result: in.Result, Err: in.Err}
+	}
+	return out
 }

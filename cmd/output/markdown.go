@@ -1,8 +1,10 @@
 package output
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/cozyhr/cozyhr/core"
@@ -11,27 +13,54 @@ import (
 // CommentLimit is the most a GitHub comment holds.
 const CommentLimit = 65536
 
-// Section is one chart's part of a Markdown report.
+// Section is one chart's part of a Markdown report (or one instance's, or
+// one value case's of a chart).
 type Section struct {
-	Chart  string
+	Chart string
+	// Case is the value case the chart was rendered with, "" for its
+	// default values.
+	Case   string
 	Result *core.DiffResult
 	Err    error
 }
 
+// MarkdownReport is a review comment: its title, what the first column names
+// ("chart", "instance"), and its sections.
+type MarkdownReport struct {
+	Title    string
+	Column   string
+	Sections []Section
+	// Limit is the most characters the comment may have.
+	Limit int
+}
+
 // DiffMarkdown prints a review for a pull request or merge request comment
-// (GitHub and GitLab flavoured): a table (chart, added, changed, removed,
-// flagged), then each chart's changes in a collapsible section, Secret
-// values masked as in every report. It stays under limit characters: the
-// details that do not fit are left out, and a line says which.
-func DiffMarkdown(out io.Writer, title string, sections []Section, limit int) error {
+// (GitHub and GitLab flavoured): a table (chart, case when any section has
+// one, added, changed, removed, flagged), then each chart's changes in a
+// collapsible section, Secret values masked as in every report. It stays
+// under the limit: the details that do not fit are left out, and a line
+// says which.
+func DiffMarkdown(out io.Writer, m MarkdownReport) error {
+	sections, limit := m.Sections, m.Limit
+	column := cmp.Or(m.Column, "chart")
+	withCase := slices.ContainsFunc(sections, func(s Section) bool { return s.Case != "" })
+	caseCell := func(s Section) string {
+		if !withCase {
+			return ""
+		}
+		return " " + cmp.Or(s.Case, "default") + " |"
+	}
 	var head strings.Builder
-	fmt.Fprintf(&head, "### %s\n\n", title)
-	fmt.Fprintln(&head, "| chart | added | changed | removed | flagged |")
-	fmt.Fprintln(&head, "|---|---:|---:|---:|---:|")
+	fmt.Fprintf(&head, "### %s\n\n", m.Title)
+	if withCase {
+		fmt.Fprintf(&head, "| %s | case | added | changed | removed | flagged |\n|---|---|---:|---:|---:|---:|\n", column)
+	} else {
+		fmt.Fprintf(&head, "| %s | added | changed | removed | flagged |\n|---|---:|---:|---:|---:|\n", column)
+	}
 	changed := 0
 	for _, s := range sections {
 		if s.Err != nil {
-			fmt.Fprintf(&head, "| `%s` | | | | error: %s |\n", s.Chart, escapeCell(firstLine(s.Err.Error())))
+			fmt.Fprintf(&head, "| `%s` |%s | | | error: %s |\n", s.Chart, caseCell(s), escapeCell(firstLine(s.Err.Error())))
 			continue
 		}
 		a, c, r := s.Result.Counts()
@@ -39,7 +68,7 @@ func DiffMarkdown(out io.Writer, title string, sections []Section, limit int) er
 		if n := s.Result.Flagged(); n > 0 {
 			flag = fmt.Sprintf("**%d** ⚠", n)
 		}
-		fmt.Fprintf(&head, "| `%s` | %d | %d | %d | %s |\n", s.Chart, a, c, r, flag)
+		fmt.Fprintf(&head, "| `%s` |%s %d | %d | %d | %s |\n", s.Chart, caseCell(s), a, c, r, flag)
 		if s.Result.HasChanges() {
 			changed++
 		}
@@ -57,8 +86,12 @@ func DiffMarkdown(out io.Writer, title string, sections []Section, limit int) er
 			return err
 		}
 		a, c, r := s.Result.Counts()
-		details = append(details, fmt.Sprintf("\n<details><summary><code>%s</code>: %d to add, %d to change, %d to delete</summary>\n\n```diff\n%s```\n\n</details>\n",
-			s.Chart, a, c, r, strings.ReplaceAll(body.String(), "```", "ʼʼʼ")))
+		label := "<code>" + s.Chart + "</code>"
+		if s.Case != "" {
+			label += " (case " + s.Case + ")"
+		}
+		details = append(details, fmt.Sprintf("\n<details><summary>%s: %d to add, %d to change, %d to delete</summary>\n\n```diff\n%s```\n\n</details>\n",
+			label, a, c, r, strings.ReplaceAll(body.String(), "```", "ʼʼʼ")))
 	}
 	text := head.String()
 	cut := 0
@@ -71,7 +104,7 @@ func DiffMarkdown(out io.Writer, title string, sections []Section, limit int) er
 		text += d
 	}
 	if cut > 0 {
-		text += fmt.Sprintf("\n_The details of %d chart(s) are left out to stay under the %d-character comment limit; run `cozyhr diff` on them to see all._\n", cut, limit)
+		text += fmt.Sprintf("\n_The details of %d %s(s) are left out to stay under the %d-character comment limit; run `cozyhr diff` on them to see all._\n", cut, column, limit)
 	}
 	_, err := io.WriteString(out, text)
 	return err

@@ -19,7 +19,7 @@ func TestMarkdownStaysUnderTheCommentLimit(t *testing.T) {
 	}
 	sections := []Section{{Chart: "one", Result: big}, {Chart: "two", Result: big}, {Chart: "bad", Err: errors.New("does not | render\nmore")}}
 	var b strings.Builder
-	if err := DiffMarkdown(&b, "review", sections, 30000); err != nil {
+	if err := DiffMarkdown(&b, MarkdownReport{Title: "review", Sections: sections, Limit: 30000}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

@@ -92,7 +92,7 @@ func ReleaseName(hr *helmv2.HelmRelease) string {
 // set with Helm's strvals, quoted values as strings; optional references may
 // be missing), then spec.values on top. It also returns the value paths that
 // came from Secrets, so that printing can mask them.
-func Values(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease) (map[string]any, [][]string, error) {
+func Values(ctx context.Context, cl client.Reader, hr *helmv2.HelmRelease) (map[string]any, [][]string, error) {
 	result := map[string]any{}
 	var secretPaths [][]string
 	if hr == nil {
@@ -153,7 +153,7 @@ func Values(ctx context.Context, cl client.Client, hr *helmv2.HelmRelease) (map[
 
 // valuesData reads a key of a ConfigMap or Secret: exists reports whether
 // the object exists, found whether it has the key.
-func valuesData(ctx context.Context, cl client.Client, key types.NamespacedName, kind, valuesKey string) (data []byte, exists, found bool, err error) {
+func valuesData(ctx context.Context, cl client.Reader, key types.NamespacedName, kind, valuesKey string) (data []byte, exists, found bool, err error) {
 	var obj client.Object
 	switch kind {
 	case "ConfigMap":

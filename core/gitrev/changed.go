@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -144,3 +145,60 @@ func fileDependencies(dir string) []string {
 }
 
 var fileRepository = regexp.MustCompile(`(?m)repository:\s*["']?file://([^\s"']+)`)
+
+// RemovedCharts are the chart directories (relative to the repository,
+// slash-separated, outermost only) that have a Chart.yaml at base and none
+// at head ("" for the working tree), nor inside a chart that head still
+// has (a subchart taken out of a chart is that chart's change). With
+// configured, only those that had a .cozyhr.yaml at base.
+func (r *Repo) RemovedCharts(ctx context.Context, base, head string, configured bool) ([]string, error) {
+	out, err := git(ctx, r.Root, "ls-tree", "-r", "-z", "--name-only", base)
+	if err != nil {
+		return nil, err
+	}
+	had := map[string]bool{}
+	hadConfig := map[string]bool{}
+	for _, f := range splitZ(out) {
+		switch path.Base(f) {
+		case "Chart.yaml":
+			had[path.Dir(f)] = true
+		case ".cozyhr.yaml":
+			hadConfig[path.Dir(f)] = true
+		}
+	}
+	var atHead map[string]bool
+	if head != "" {
+		out, err := git(ctx, r.Root, "ls-tree", "-r", "-z", "--name-only", head)
+		if err != nil {
+			return nil, err
+		}
+		atHead = map[string]bool{}
+		for _, f := range splitZ(out) {
+			if path.Base(f) == "Chart.yaml" {
+				atHead[path.Dir(f)] = true
+			}
+		}
+	}
+	exists := func(dir string) bool {
+		if atHead != nil {
+			return atHead[dir]
+		}
+		_, err := os.Stat(filepath.Join(r.Root, filepath.FromSlash(dir), "Chart.yaml"))
+		return err == nil
+	}
+	var removed []string
+	for dir := range had {
+		if exists(dir) || (configured && !hadConfig[dir]) {
+			continue
+		}
+		outer := true
+		for p := path.Dir(dir); outer && p != "." && p != "/"; p = path.Dir(p) {
+			outer = !exists(p) && !had[p]
+		}
+		if outer {
+			removed = append(removed, dir)
+		}
+	}
+	sort.Strings(removed)
+	return removed, nil
+}

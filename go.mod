@@ -2,6 +2,11 @@ module github.com/cozyhr/cozyhr
 
 go 1.26.0
 
+// Seeded key generation (show --deterministic, diff --base) draws from a
+// seeded source, which Go ignores unless this is set; every other caller
+// passes crypto/rand.
+godebug cryptocustomrand=1
+
 require (
 	github.com/fluxcd/cli-utils v1.2.1
 	github.com/fluxcd/helm-controller/api v1.6.5

@@ -176,6 +176,6 @@ Secret data is masked unless --show-secrets.`,
 	f.BoolVar(&o.includeCRDs, "include-crds", true, "include the chart's crds/ directory")
 	f.BoolVar(&o.show.ShowSecrets, "show-secrets", false, "print Secret data instead of masking it")
 	f.BoolVar(&o.offline, "offline", false, "render without a cluster, like helm template")
-	f.BoolVar(&o.deterministic, "deterministic", false, "seed randAlphaNum, randAlpha, randNumeric, randAscii, randInt and uuidv4 and fix now, for golden files (never used by apply)")
+	f.BoolVar(&o.deterministic, "deterministic", false, "seed the random functions (randAlphaNum, uuidv4, genCA, genPrivateKey, ...) and fix now, for golden files (never used by apply)")
 	return cmd
 }

@@ -16,7 +16,7 @@ func TestDeterministicRendersAreStable(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: r\nversion: 0.1.0\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "templates", "s.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: r}\ndata:\n  a: {{ randAlphaNum 16 }}\n  b: {{ randAlphaNum 16 }}\n  u: {{ uuidv4 }}\n  t: {{ now | date \"2006\" }}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "templates", "s.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: r}\ndata:\n  a: {{ randAlphaNum 16 }}\n  b: {{ randAlphaNum 16 }}\n  u: {{ uuidv4 }}\n  t: {{ now | date \"2006\" }}\n" + certTemplate), 0o644)
 	render := func(deterministic bool) string {
 		t.Helper()
 		cfg, err := config.Load(config.LoadOptions{Dir: dir, Overrides: map[string]any{"helmRelease.enabled": false, "release.namespace": "r"}})
@@ -39,6 +39,44 @@ func TestDeterministicRendersAreStable(t *testing.T) {
 	}
 	if one == render(false) {
 		t.Errorf("a render without it is seeded too:\n%s", one)
+	}
+}
+
+// Keys and certificates the template generates, seeded with the rest; the
+// signed certificate verifies against the generated CA.
+const certTemplate = `{{- $ca := genCA "ca" 365 }}
+{{- $cert := genSignedCert "svc" (list "10.0.0.1") (list "svc.local") 30 $ca }}
+  ca: {{ $ca.Cert | b64enc }}
+  crt: {{ $cert.Cert | b64enc }}
+  key: {{ $cert.Key | b64enc }}
+  self: {{ (genSelfSignedCert "self" nil nil 1).Cert | b64enc }}
+  ec: {{ genPrivateKey "ecdsa" | b64enc }}
+  ed: {{ genPrivateKey "ed25519" | b64enc }}
+`
+
+func TestSeededCertificatesVerify(t *testing.T) {
+	funcs := seededFuncs("c")
+	ca, err := funcs["genCA"].(func(string, int) (seededCert, error))("ca", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := funcs["genSignedCert"].(func(string, []any, []any, int, seededCert) (seededCert, error))("svc", nil, []any{"svc.local"}, 10, ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _, err := parseCert(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _, err := parseCert(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := leaf.CheckSignatureFrom(caCert); err != nil {
+		t.Errorf("the signed certificate does not verify against its CA: %v", err)
+	}
+	if leaf.DNSNames[0] != "svc.local" || !caCert.IsCA {
+		t.Errorf("names or CA flag lost: %v %v", leaf.DNSNames, caCert.IsCA)
 	}
 }
 

@@ -96,8 +96,13 @@ func (r *Repo) ChartInputs(chartDir string, extra []string) ([]string, error) {
 			return nil
 		})
 	}
-	abs, err := filepath.EvalSymlinks(chartDir)
+	// Relative to the repository's top, which is absolute: a chart given
+	// by a relative path (-R packages) is made absolute first.
+	abs, err := filepath.Abs(chartDir)
 	if err != nil {
+		return nil, err
+	}
+	if abs, err = filepath.EvalSymlinks(abs); err != nil {
 		return nil, err
 	}
 	if err := walk(abs); err != nil {

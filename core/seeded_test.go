@@ -16,7 +16,7 @@ func TestDeterministicRendersAreStable(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: r\nversion: 0.1.0\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "templates", "s.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: r}\ndata:\n  a: {{ randAlphaNum 16 }}\n  b: {{ randAlphaNum 16 }}\n  u: {{ uuidv4 }}\n  t: {{ now | date \"2006\" }}\n" + certTemplate), 0o644)
+	os.WriteFile(filepath.Join(dir, "templates", "s.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: r}\ndata:\n  a: {{ randAlphaNum 16 }}\n  b: {{ randAlphaNum 16 }}\n  u: {{ uuidv4 }}\n  t: {{ now | date \"2006\" }}\n"+certTemplate), 0o644)
 	render := func(deterministic bool) string {
 		t.Helper()
 		cfg, err := config.Load(config.LoadOptions{Dir: dir, Overrides: map[string]any{"helmRelease.enabled": false, "release.namespace": "r"}})

@@ -19,7 +19,7 @@ export COZYHR_CACHE := $(CACHE)
 ASSETS = $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$$(hack/envtest-assets.sh))
 FLUXDIR = $$(hack/flux-controllers.sh)
 
-.PHONY: all build proto test test-corpus test-short demo envtest flux fuzz bench bench-many bench-serverside fmt vet clean
+.PHONY: all build proto test test-corpus test-short demo envtest flux fuzz bench bench-many bench-serverside bench-instances bench-review fmt vet clean
 
 all: build
 
@@ -63,6 +63,12 @@ bench: ## Compare cozyhr with helm template / helm upgrade on the shared charts 
 
 bench-serverside: ## diff --server-side beside the default diff on a generated chart: make bench-serverside OBJECTS=1000
 	@flux=$(FLUXDIR) && KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds bench/serverside.sh
+
+bench-instances: ## diff --instances over 50 live instances of one chart: make bench-instances COUNT=50 OBJECTS=10
+	@flux=$(FLUXDIR) && KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds bench/instances.sh
+
+bench-review: ## diff --base on a generated 100-chart repository (one chart changed, then all) and on the shared charts
+	@bench/review.sh
 
 bench-many: ## Many charts in one run: the shared charts, and a generated 100-chart monorepo against loops of single runs
 	@flux=$(FLUXDIR) && KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds bench/many.sh

@@ -21,11 +21,20 @@ func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	baseObjs, err := renderedObjects(base, keep)
+	baseDocs, headDocs := documents(base), documents(head)
+	same := 0
+	// A document whose text is the same on both sides is the same object,
+	// unchanged: it is counted, not parsed (most of a review's work when a
+	// change touches little of a chart). Filters need the parsed object,
+	// and a namespace change changes what an unnamespaced document means.
+	if base != nil && head != nil && base.Target.Namespace == head.Target.Namespace && len(opts.Kinds) == 0 && opts.LabelSelector == "" {
+		baseDocs, headDocs, same = dropIdentical(baseDocs, headDocs)
+	}
+	baseObjs, err := renderedObjects(base, baseDocs, keep)
 	if err != nil {
 		return nil, fmt.Errorf("base: %w", err)
 	}
-	headObjs, err := renderedObjects(head, keep)
+	headObjs, err := renderedObjects(head, headDocs, keep)
 	if err != nil {
 		return nil, fmt.Errorf("head: %w", err)
 	}
@@ -53,17 +62,59 @@ func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) 
 		}
 		res.addWhole(ActionRemove, obj, normalize.Desired(obj.Object, nil, nil), "", opts.ShowSecrets)
 	}
+	res.Unchanged += same
 	res.finish()
 	return res, nil
 }
 
-// renderedObjects are a render's CRDs and resources by identity, parsed,
+// documents are a render's CRDs and resources (hooks are left out).
+func documents(d *Desired) []manifest.Object {
+	if d == nil {
+		return nil
+	}
+	return append(append([]manifest.Object(nil), d.Rendered.CRDs...), d.Rendered.Manifests...)
+}
+
+// dropIdentical takes out of both sides the documents whose text the
+// other side has too, one for one, and says how many pairs it took.
+func dropIdentical(base, head []manifest.Object) ([]manifest.Object, []manifest.Object, int) {
+	count := make(map[string]int, len(base))
+	for _, o := range base {
+		if len(o.Raw) > 0 {
+			count[string(o.Raw)]++
+		}
+	}
+	var keptHead []manifest.Object
+	matched := make(map[string]int, len(head))
+	for _, o := range head {
+		key := string(o.Raw)
+		if len(o.Raw) > 0 && count[key] > matched[key] {
+			matched[key]++
+			continue
+		}
+		keptHead = append(keptHead, o)
+	}
+	var keptBase []manifest.Object
+	same := 0
+	for _, o := range base {
+		key := string(o.Raw)
+		if len(o.Raw) > 0 && matched[key] > 0 {
+			matched[key]--
+			same++
+			continue
+		}
+		keptBase = append(keptBase, o)
+	}
+	return keptBase, keptHead, same
+}
+
+// renderedObjects are documents of a render by identity, parsed,
 // each a copy, namespaced ones without a namespace given the release's.
-func renderedObjects(d *Desired, keep func(*unstructured.Unstructured) bool) (map[string]*unstructured.Unstructured, error) {
+func renderedObjects(d *Desired, docs []manifest.Object, keep func(*unstructured.Unstructured) bool) (map[string]*unstructured.Unstructured, error) {
 	if d == nil {
 		return nil, nil
 	}
-	objs, err := manifest.ParseObjects(append(append([]manifest.Object(nil), d.Rendered.CRDs...), d.Rendered.Manifests...))
+	objs, err := manifest.ParseObjects(docs)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"regexp"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -280,8 +281,12 @@ func TestALoserNeverOverwritesANewerSuccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = slow.Process.Kill() }()
+	// In Helm's wait: the revision is pending and the readiness view has
+	// drawn its first line (before that, on a loaded machine, the slow run
+	// may still write its pending revision over the repair below).
+	waiting := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d `)
 	if err := testenv.WaitFor(context.Background(), 60*time.Second, func(context.Context) (bool, error) {
-		return latestStored(t, ns, "hello").status == "pending-upgrade", nil
+		return latestStored(t, ns, "hello").status == "pending-upgrade" && waiting.MatchString(stderr.String()), nil
 	}); err != nil {
 		t.Fatalf("the slow apply never reached Helm's wait:\n%s", stderr.String())
 	}

@@ -41,6 +41,9 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// Runs over many charts remember what each took in the user cache:
+	// the tests keep theirs apart.
+	os.Setenv("COZYHR_CACHE", filepath.Join(dir, "cache"))
 	testPlugins.parent = dir // the plugins built for the tests go with it
 	env, err = testenv.Start(dir)
 	if err != nil {

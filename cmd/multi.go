@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
@@ -275,12 +276,15 @@ func (g *globalOptions) runCharts(cmd *cobra.Command, each func(r *run) error) e
 					job = w.BatchJob(ctx, dir)
 				}
 			}
-			job.Weight = treeSize(dir)
 			jobs[i] = job
 			return nil
 		})
 	}
 	_ = eg.Wait()
+	timings := loadTimings()
+	for i, w := range timings.weights(cmd.Name(), g.charts) {
+		jobs[i].Weight = w
+	}
 	if t.ordered && !offline {
 		if err := checkJobs(ctx, cluster, jobs, g.streams.ErrOut); err != nil {
 			return err
@@ -296,6 +300,13 @@ func (g *globalOptions) runCharts(cmd *cobra.Command, each func(r *run) error) e
 	outcomes := plan.Run(ctx, p, func(ctx context.Context, i int) error {
 		return g.runOne(ctx, cmd, each, runs[i], runs[i].dir, cluster, colorOn, stdin, nil)
 	})
+	took := make([]time.Duration, len(outcomes))
+	for i, o := range outcomes {
+		if o.Ran() {
+			took[i] = o.Took
+		}
+	}
+	timings.record(cmd.Name(), g.charts, took)
 	for i, r := range runs {
 		if r.outcome.release == "" && jobs[i].Key != "" {
 			r.outcome.release = jobs[i].Key
@@ -323,7 +334,8 @@ type chartOutcome struct {
 	result  string
 }
 
-// treeSize is the bytes of the files under dir, a chart's cost estimate.
+// treeSize is the bytes of the files under dir, a chart's cost estimate
+// before it has run.
 func treeSize(dir string) int64 {
 	var n int64
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {

@@ -51,6 +51,9 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// Runs over many charts remember what each took in the user cache:
+	// the tests keep theirs apart.
+	os.Setenv("COZYHR_CACHE", filepath.Join(dir, "cache"))
 	if env, err = testenv.Start(dir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

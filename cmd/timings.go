@@ -1,0 +1,98 @@
+package cmd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// runTimings remembers how long each chart's run of each command took, in
+// cozyhr's cache ($COZYHR_CACHE, or the user's cache directory), so that the next run over many starts the costliest
+// charts first: a chart's size on disk says little of what it costs to
+// render and diff (kubeovn, the slowest of the shared charts, is the
+// smallest directory). Best effort: a cache that cannot be read or
+// written only loses the order.
+type runTimings struct {
+	path string
+	// Took is milliseconds by command and absolute chart directory.
+	Took map[string]int64 `json:"took"`
+}
+
+const timingsFile = "timings.json"
+
+func loadTimings() *runTimings {
+	t := &runTimings{Took: map[string]int64{}}
+	dir := os.Getenv("COZYHR_CACHE")
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return t
+		}
+		dir = filepath.Join(base, "cozyhr")
+	}
+	t.path = filepath.Join(dir, timingsFile)
+	if data, err := os.ReadFile(t.path); err == nil {
+		_ = json.Unmarshal(data, t)
+		if t.Took == nil {
+			t.Took = map[string]int64{}
+		}
+	}
+	return t
+}
+
+func timingKey(command, dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return command + " " + dir
+}
+
+// weights estimate each chart's cost for the command: what its last run
+// took, or, for a chart not run before, its size on disk scaled by what a
+// byte cost the charts that were.
+func (t *runTimings) weights(command string, dirs []string) []int64 {
+	out := make([]int64, len(dirs))
+	sizes := make([]int64, len(dirs))
+	var perByte []float64
+	for i, d := range dirs {
+		sizes[i] = treeSize(d)
+		if ms, ok := t.Took[timingKey(command, d)]; ok && sizes[i] > 0 {
+			perByte = append(perByte, float64(ms*1000)/float64(sizes[i]))
+		}
+	}
+	scale := 1.0
+	if len(perByte) > 0 {
+		slices.Sort(perByte)
+		scale = perByte[len(perByte)/2]
+	}
+	for i, d := range dirs {
+		if ms, ok := t.Took[timingKey(command, d)]; ok {
+			out[i] = ms * 1000
+		} else {
+			out[i] = int64(float64(sizes[i]) * scale)
+		}
+	}
+	return out
+}
+
+// record keeps what each chart that ran took, and writes the cache.
+func (t *runTimings) record(command string, dirs []string, took []time.Duration) {
+	if t.path == "" {
+		return
+	}
+	for i, d := range dirs {
+		if took[i] > 0 {
+			t.Took[timingKey(command, d)] = max(took[i].Milliseconds(), 1)
+		}
+	}
+	data, err := json.Marshal(t)
+	if err != nil || os.MkdirAll(filepath.Dir(t.path), 0o755) != nil {
+		return
+	}
+	tmp := t.path + ".tmp"
+	if os.WriteFile(tmp, data, 0o644) == nil {
+		_ = os.Rename(tmp, t.path)
+	}
+}

@@ -98,6 +98,8 @@ func (r *DiffResult) Counts() (add, change, remove int) {
 }
 
 // Diff compares the desired state with the live objects in the cluster.
+// It uses d's parsed objects in place (their namespaces defaulted) rather
+// than a copy of them: the caller is done with d once it is diffed.
 // Objects rendered but absent are additions; objects of the current release
 // that are no longer rendered are removals; the rest are compared field by
 // field after normalisation (see normalizeLive).
@@ -112,8 +114,23 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 
 	previous := map[string]*unstructured.Unstructured{}
 	if d.Previous != nil {
+		// A stored document with the text of a rendered one is that object:
+		// only the others are parsed (most are the same from one revision
+		// to the next, and a release of thousands of objects is not held
+		// twice).
+		rendered := make(map[string]*unstructured.Unstructured, len(d.Rendered.Manifests))
+		for _, o := range d.Rendered.Manifests {
+			if o.Unstructured != nil && len(o.Raw) > 0 {
+				rendered[string(manifest.Body(o.Raw))] = o.Unstructured
+			}
+		}
 		var docs []manifest.Object
 		for _, doc := range releaseutil.SplitManifests(d.Previous.Manifest) {
+			if u := rendered[string(manifest.Body([]byte(doc)))]; u != nil {
+				reader.DefaultNamespace(u)
+				previous[manifest.RefOf(u).Key()] = u
+				continue
+			}
 			docs = append(docs, manifest.Object{Source: "release " + d.Previous.Name, Raw: []byte(doc)})
 		}
 		objs, err := manifest.ParseObjects(docs)
@@ -134,13 +151,13 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	res := &DiffResult{}
 	if policy := w.crdPolicy(d.Target, d.upgrades()); policy != CRDsSkip {
 		for _, o := range d.Rendered.CRDs {
-			desired = append(desired, o.DeepCopy())
+			desired = append(desired, o.Unstructured)
 		}
 	} else if len(d.Rendered.CRDs) > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d CRD(s) in crds/ not compared: an upgrade leaves them alone (CRD policy Skip; see spec.upgrade.crds, or apply.crds in .cozyhr.yaml)", len(d.Rendered.CRDs)))
 	}
 	for _, o := range d.Rendered.Manifests {
-		desired = append(desired, o.DeepCopy())
+		desired = append(desired, o.Unstructured)
 	}
 	for _, o := range append(append([]manifest.Object(nil), d.Rendered.CRDs...), d.Rendered.Manifests...) {
 		if o.GetKind() == "CustomResourceDefinition" {
@@ -213,11 +230,16 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		}
 	}
 
-	for _, p := range pairs {
+	// Each pair is let go once compared: what stays is the changes.
+	for i := range pairs {
+		p := pairs[i]
+		pairs[i], desired[i] = pair{}, nil
 		ref := manifest.RefOf(p.desired)
+		delete(state.Objects, ref.Key())
 		var prev map[string]any
 		if po := previous[ref.Key()]; po != nil {
 			prev = po.Object
+			delete(previous, ref.Key()) // only removals read it below
 		}
 		want := normalize.Desired(p.desired.Object, liveObject(p.live), prev)
 		if p.live == nil {

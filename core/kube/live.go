@@ -29,6 +29,9 @@ type LiveReader struct {
 	selector string
 	// parallelism bounds concurrent requests.
 	parallelism int
+
+	mappingsMu sync.Mutex
+	mappings   map[schema.GroupVersionKind]cachedMapping
 }
 
 // NewLiveReader reads a release's live objects: one LIST per kind and
@@ -56,7 +59,7 @@ type LiveState struct {
 // release's, and clears it on cluster-scoped ones, as Helm does on apply.
 func (l *LiveReader) DefaultNamespace(obj *unstructured.Unstructured) {
 	gvk := obj.GroupVersionKind()
-	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	m, err := l.mapping(gvk)
 	if err != nil {
 		if obj.GetNamespace() == "" && obj.GetKind() != "CustomResourceDefinition" && obj.GetKind() != "Namespace" {
 			obj.SetNamespace(l.namespace)
@@ -70,6 +73,28 @@ func (l *LiveReader) DefaultNamespace(obj *unstructured.Unstructured) {
 	} else {
 		obj.SetNamespace("")
 	}
+}
+
+// mapping is the REST mapping of a kind, asked of the mapper once per
+// kind: the mapper allocates, errors included, on every call, and a diff
+// asks for every object.
+func (l *LiveReader) mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+	l.mappingsMu.Lock()
+	defer l.mappingsMu.Unlock()
+	if m, ok := l.mappings[gvk]; ok {
+		return m.mapping, m.err
+	}
+	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if l.mappings == nil {
+		l.mappings = map[schema.GroupVersionKind]cachedMapping{}
+	}
+	l.mappings[gvk] = cachedMapping{m, err}
+	return m, err
+}
+
+type cachedMapping struct {
+	mapping *meta.RESTMapping
+	err     error
 }
 
 // listGroup is the objects of one resource in one namespace ("" for
@@ -89,7 +114,7 @@ func (l *LiveReader) ReadAll(ctx context.Context, objs []*unstructured.Unstructu
 	var order []*listGroup
 	for _, obj := range objs {
 		gvk := obj.GroupVersionKind()
-		m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		m, err := l.mapping(gvk)
 		if meta.IsNoMatchError(err) {
 			state.Unknown[gvk.GroupKind()] = true
 			continue
@@ -113,6 +138,9 @@ func (l *LiveReader) ReadAll(ctx context.Context, objs []*unstructured.Unstructu
 
 	var mu sync.Mutex
 	found := func(u *unstructured.Unstructured) {
+		// Nothing cozyhr compares or waits on reads managedFields, often
+		// the larger part of an object: let them go at once.
+		unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
 		mu.Lock()
 		state.Objects[manifest.RefOf(u).Key()] = u
 		mu.Unlock()
@@ -129,13 +157,21 @@ func (l *LiveReader) ReadAll(ctx context.Context, objs []*unstructured.Unstructu
 			if len(b.objs) == 1 {
 				return l.get(gctx, ri, b.objs[0], found)
 			}
-			list, err := ri.List(gctx, metav1.ListOptions{LabelSelector: l.selector})
-			if err != nil {
-				return fmt.Errorf("list %s in %q: %w", b.resource.Resource, b.namespace, err)
-			}
-			byName := make(map[string]*unstructured.Unstructured, len(list.Items))
-			for i := range list.Items {
-				byName[list.Items[i].GetName()] = &list.Items[i]
+			// In pages, so that a kind of thousands of objects is never one
+			// response body and its decoded copy at once.
+			byName := map[string]*unstructured.Unstructured{}
+			opts := metav1.ListOptions{LabelSelector: l.selector, Limit: listPage}
+			for {
+				list, err := ri.List(gctx, opts)
+				if err != nil {
+					return fmt.Errorf("list %s in %q: %w", b.resource.Resource, b.namespace, err)
+				}
+				for i := range list.Items {
+					byName[list.Items[i].GetName()] = &list.Items[i]
+				}
+				if opts.Continue = list.GetContinue(); opts.Continue == "" {
+					break
+				}
 			}
 			for _, obj := range b.objs {
 				if live, ok := byName[obj.GetName()]; ok {
@@ -157,6 +193,9 @@ func (l *LiveReader) ReadAll(ctx context.Context, objs []*unstructured.Unstructu
 	}
 	return state, nil
 }
+
+// listPage is how many objects one LIST response holds at most.
+const listPage = 500
 
 func (l *LiveReader) resource(b *listGroup) dynamic.ResourceInterface {
 	if b.namespace == "" {
@@ -181,7 +220,7 @@ func (l *LiveReader) get(ctx context.Context, ri dynamic.ResourceInterface, obj 
 // server-side apply: defaults, admission webhooks and conversions included.
 func (l *LiveReader) ApplyDryRun(ctx context.Context, obj *unstructured.Unstructured, manager string) (*unstructured.Unstructured, error) {
 	gvk := obj.GroupVersionKind()
-	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	m, err := l.mapping(gvk)
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", manifest.RefOf(obj), err)
 	}

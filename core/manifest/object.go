@@ -130,9 +130,24 @@ func (r Ref) String() string {
 // are skipped; a List is flattened.
 func ParseManifests(data []byte) ([]Object, error) {
 	var out []Object
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	// Most calls hold one document (a template's, as Helm split them): no
+	// stream reader, and its buffer, is needed for those.
+	var next func() ([]byte, error)
+	if bytes.HasPrefix(data, []byte("---")) || bytes.Contains(data, []byte("\n---")) {
+		reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		next = reader.Read
+	} else {
+		next = func() ([]byte, error) {
+			doc := data
+			if data == nil {
+				return nil, io.EOF
+			}
+			data = nil
+			return doc, nil
+		}
+	}
 	for i := 0; ; i++ {
-		doc, err := reader.Read()
+		doc, err := next()
 		if err == io.EOF {
 			return out, nil
 		}
@@ -175,6 +190,10 @@ func documentText(doc []byte) []byte {
 	doc = bytes.TrimSuffix(doc, []byte("\n"))
 	return append([]byte(nil), doc...)
 }
+
+// Body is a document's text without its separator and "# Source:" line,
+// trimmed: two documents with the same body are the same object.
+func Body(doc []byte) []byte { return bytes.TrimSpace(stripSourceComment(doc)) }
 
 func stripSourceComment(doc []byte) []byte {
 	for {

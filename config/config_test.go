@@ -161,3 +161,32 @@ func TestMakefileNamesTheReleaseWithoutConfig(t *testing.T) {
 		t.Errorf("flags lost to the Makefile: %s/%s", c.Release.Namespace, c.Release.Name)
 	}
 }
+
+// With --all a library chart is not taken as a chart to work on: it
+// renders to nothing and is never a release of its own.
+func TestFindChartsAllLeavesLibrariesOut(t *testing.T) {
+	root := t.TempDir()
+	for dir, chart := range map[string]string{
+		"lib":   "apiVersion: v2\nname: lib\ntype: library\nversion: 0.1.0\n",
+		"app":   "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+		"apps2": "apiVersion: v2\nname: apps2\ntype: application\nversion: 0.1.0\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, dir, "Chart.yaml"), []byte(chart), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found, err := FindCharts(root, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range found {
+		names = append(names, filepath.Base(d))
+	}
+	if strings.Join(names, " ") != "app apps2" {
+		t.Errorf("FindCharts(--all) = %v, want app apps2", names)
+	}
+}

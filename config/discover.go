@@ -6,10 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // FindCharts lists the chart directories under root, sorted: every
-// directory with a Chart.yaml and, unless all, a .cozyhr.yaml. It does not
+// directory with a Chart.yaml and, unless all, a .cozyhr.yaml (with all, a
+// library chart without one is left out: it is no release). It does not
 // descend into hidden directories or a chart's charts/, where vendored
 // subcharts live: they are parts of their umbrella chart, not charts of
 // their own.
@@ -36,6 +39,11 @@ func FindCharts(root string, all bool) ([]string, error) {
 			return filepath.SkipDir
 		}
 		if isFile(filepath.Join(p, "Chart.yaml")) && (all || isFile(filepath.Join(p, FileName))) {
+			// With --all a library chart would render to nothing: it is
+			// never a release of its own, only linked into others.
+			if all && !isFile(filepath.Join(p, FileName)) && isLibrary(filepath.Join(p, "Chart.yaml")) {
+				return nil
+			}
 			dirs = append(dirs, p)
 		}
 		return nil
@@ -87,4 +95,16 @@ func hasGlob(p string) bool {
 func isFile(p string) bool {
 	info, err := os.Stat(p)
 	return err == nil && info.Mode().IsRegular()
+}
+
+// isLibrary reports whether a Chart.yaml says type: library.
+func isLibrary(chartYAML string) bool {
+	data, err := os.ReadFile(chartYAML)
+	if err != nil {
+		return false
+	}
+	var meta struct {
+		Type string `yaml:"type"`
+	}
+	return yaml.Unmarshal(data, &meta) == nil && meta.Type == "library"
 }

@@ -299,8 +299,13 @@ func jsonObject(r manifest.Ref) JSONObject {
 
 // DiffYAML prints the JSONReport as YAML.
 func DiffYAML(out io.Writer, r *core.DiffResult) error {
+	return jsonAsYAML(out, func(w io.Writer) error { return DiffJSON(w, r) })
+}
+
+// jsonAsYAML writes as YAML what writeJSON writes as JSON.
+func jsonAsYAML(out io.Writer, writeJSON func(io.Writer) error) error {
 	var b bytes.Buffer
-	if err := DiffJSON(&b, r); err != nil {
+	if err := writeJSON(&b); err != nil {
 		return err
 	}
 	data, err := sigsyaml.JSONToYAML(b.Bytes())

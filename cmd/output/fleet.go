@@ -10,7 +10,6 @@ import (
 
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/homeport/dyff/pkg/dyff"
-	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Instance is one HelmRelease made from a chart, and what its diff found.
@@ -206,16 +205,7 @@ func FleetJSON(out io.Writer, insts []Instance) error {
 
 // FleetYAML prints the fleet's report as YAML.
 func FleetYAML(out io.Writer, insts []Instance) error {
-	var b bytes.Buffer
-	if err := FleetJSON(&b, insts); err != nil {
-		return err
-	}
-	data, err := sigsyaml.JSONToYAML(b.Bytes())
-	if err != nil {
-		return err
-	}
-	_, err = out.Write(data)
-	return err
+	return jsonAsYAML(out, func(w io.Writer) error { return FleetJSON(w, insts) })
 }
 
 // FleetSections are the fleet as sections of a Markdown comment, one per

@@ -87,6 +87,7 @@ func (g *globalOptions) runOverInstances(cmd *cobra.Command, each func(r *run) e
 		order[i] = i
 	}
 	p := newManyPrinter(g, cmd, runs, order)
+	p.column = "HELMRELEASE"
 	p.start()
 	outcomes := make([]batch.Outcome, len(targets))
 	first, err := batch.Plan(jobs[:canary], batch.Options{Concurrency: 1, FailFast: true})

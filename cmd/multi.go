@@ -302,7 +302,9 @@ func (g *globalOptions) runCharts(cmd *cobra.Command, each func(r *run) error) e
 	})
 	took := make([]time.Duration, len(outcomes))
 	for i, o := range outcomes {
-		if o.Ran() {
+		// A failure (a chart that does not render) says nothing of what
+		// the chart costs when it works: its last good timing stays.
+		if o.Ran() && (o.Err == nil || isChanges(o.Err)) {
 			took[i] = o.Took
 		}
 	}

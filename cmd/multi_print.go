@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,9 @@ type manyPrinter struct {
 	// nothing, and the summary goes to stderr.
 	machine, yamlOut bool
 	tty              bool
+	// column names the runs in the summary: CHART, or HELMRELEASE for a
+	// run over a chart's instances.
+	column string
 
 	mu      sync.Mutex
 	next    int // position in order of the next chart to print
@@ -202,7 +206,7 @@ func (p *manyPrinter) summary(outcomes []batch.Outcome) error {
 		w = p.g.streams.ErrOut
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHART\tRELEASE\tRESULT\tTIME")
+	fmt.Fprintf(tw, "%s\tRELEASE\tRESULT\tTIME\n", cmp.Or(p.column, "CHART"))
 	var failed []string
 	changes, skipped := false, 0
 	for _, i := range p.order {

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"strings"
 	"io"
 	"slices"
 	"time"
@@ -185,16 +186,27 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	return res, nil
 }
 
+// markFailed records a revision left pending as failed, so that Helm
+// upgrades over it.
+func markFailed(cfg *action.Configuration, rel *release.Release) error {
+	rel.SetStatus(rcommon.StatusFailed, "interrupted; marked failed by cozyhr apply")
+	if err := cfg.Releases.Update(rel); err != nil {
+		return fmt.Errorf("repair pending release %s: %w", rel.Name, err)
+	}
+	return nil
+}
+
 // install runs Helm's install or upgrade, filling res, and says what the
 // HelmRelease's status should record of it (nil in plain Helm mode).
 func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *Desired, opts ApplyOptions, res *ApplyResult, log io.Writer) (flux.Record, error) {
 	t := d.Target
+	repaired := false
 	if prev := d.Previous; prev != nil && prev.Info != nil && prev.Info.Status.IsPending() {
 		fmt.Fprintf(log, "Release %s revision %d was left %s by an interrupted run; marking it failed to continue.\n", prev.Name, prev.Version, prev.Info.Status)
-		prev.SetStatus(rcommon.StatusFailed, "interrupted; marked failed by cozyhr apply")
-		if err := cfg.Releases.Update(prev); err != nil {
-			return nil, fmt.Errorf("repair pending release %s: %w", prev.Name, err)
+		if err := markFailed(cfg, prev); err != nil {
+			return nil, err
 		}
+		repaired = true
 	}
 
 	var err error
@@ -302,6 +314,20 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 		var r any
 		if r, err = up.RunWithContext(ctx, t.ReleaseName, d.Chart, d.Values); r != nil {
 			rel, _ = r.(*release.Release)
+		}
+		// The run whose lock was broken (cozyhr unlock) may still write its
+		// pending revision after the repair above: repair what Helm found
+		// pending, once, and go on.
+		if err != nil && repaired && strings.Contains(err.Error(), "another operation (install/upgrade/rollback) is in progress") {
+			if last, lerr := kube.LastRelease(cfg, t.ReleaseName); lerr == nil && last != nil && last.Info != nil && last.Info.Status.IsPending() {
+				fmt.Fprintf(log, "Release %s revision %d is %s again; marking it failed to continue.\n", last.Name, last.Version, last.Info.Status)
+				if err = markFailed(cfg, last); err != nil {
+					return nil, err
+				}
+				if r, err = up.RunWithContext(ctx, t.ReleaseName, d.Chart, d.Values); r != nil {
+					rel, _ = r.(*release.Release)
+				}
+			}
 		}
 	}
 	if view != nil {

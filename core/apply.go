@@ -3,9 +3,9 @@ package core
 import (
 	"context"
 	"fmt"
-	"strings"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cozyhr/cozyhr/core/flux"

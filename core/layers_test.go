@@ -18,7 +18,7 @@ const module = "github.com/cozyhr/cozyhr/"
 // layers ranks every package under core/: a package may import only
 // packages of a lower rank, so dependencies point one way (downwards).
 var layers = map[string]int{
-	"core/iox": 0, "core/manifest": 0, "core/values": 0, "core/lock": 0, "core/batch": 0,
+	"core/iox": 0, "core/manifest": 0, "core/seeded": 0, "core/values": 0, "core/lock": 0, "core/batch": 0,
 	"core/kube": 1, "core/hooks": 1, "core/postprocess": 1, "core/upstream": 1, "core/normalize": 1, "core/gitrev": 1,
 	"core/readiness": 2, "core/flux": 2,
 	"core": 3,

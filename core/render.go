@@ -12,6 +12,7 @@ import (
 	"text/template"
 
 	"github.com/cozyhr/cozyhr/core/manifest"
+	"github.com/cozyhr/cozyhr/core/seeded"
 	"github.com/cozyhr/cozyhr/core/values"
 	"helm.sh/helm/v4/pkg/action"
 	ci "helm.sh/helm/v4/pkg/chart"
@@ -41,7 +42,7 @@ type RenderRequest struct {
 	IsUpgrade            bool
 	SkipSchemaValidation bool
 	// Deterministic seeds the random template functions and fixes now
-	// (seededFuncs): for review and golden files, never for apply.
+	// (seeded.Funcs): for review and golden files, never for apply.
 	Deterministic bool
 }
 
@@ -133,7 +134,7 @@ func (HelmRenderer) Render(ctx context.Context, req RenderRequest) (*Rendered, e
 
 	var funcs template.FuncMap
 	if req.Deterministic {
-		funcs = seededFuncs(ch.Name())
+		funcs = seeded.Funcs(ch.Name())
 	}
 	files, err := renderTemplates(ctx, ch, top, req.LookupConfig, funcs)
 	if err != nil {

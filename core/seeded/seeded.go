@@ -1,4 +1,8 @@
-package core
+// Package seeded gives template functions that stand in for the random
+// ones (randAlphaNum, uuidv4, genCA, ...) and now, seeded by the chart,
+// the function, its arguments and the call: the same render gives the same
+// bytes, for review between revisions and golden files.
+package seeded
 
 import (
 	"crypto/sha256"
@@ -12,13 +16,13 @@ import (
 	"time"
 )
 
-// seededFuncs replace the random template functions (and now) with ones
+// Funcs replace the random template functions (and now) with ones
 // that give the same output for the same chart, function, arguments and
 // call: two renders of a chart that does not touch them show no change
 // there. For review and golden files only; never for apply or the live
 // diff. Keys and certificates (genCA and the like) are seeded too, and
 // valid from the fixed now.
-func seededFuncs(chartName string) template.FuncMap {
+func Funcs(chartName string) template.FuncMap {
 	var mu sync.Mutex
 	calls := map[string]int{}
 	stream := func(fn string, args ...any) *rand.ChaCha8 {

@@ -29,4 +29,3 @@ func TestSeededCertificatesVerify(t *testing.T) {
 		t.Errorf("names or CA flag lost: %v %v", leaf.DNSNames, caCert.IsCA)
 	}
 }
-

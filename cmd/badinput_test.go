@@ -129,6 +129,22 @@ func badCases(t *testing.T, dir string) []badCase {
 	add("revision", []string{`unknown output format "bogus": use text or json`}, "changed", "--base", "main", "-o", "bogus")
 	// Instances: a HelmRelease selector that is no selector.
 	add("instances", []string{"-l", "a in (b"}, "diff", "--instances", "-l", "a in (b")
+	add("instances", []string{"with --instances the report is", "not brief"}, "diff", "--instances", "-o", "brief")
+	add("instances", []string{"--instances renders with the live HelmReleases' values", "leave out --offline"}, "show", "--instances", "--offline")
+	// Value cases and golden files.
+	add("golden", []string{"--check compares the golden files", "--golden DIR"}, "show", "--check")
+	add("golden", []string{"--golden renders", "leave out --instances and --case"}, "show", "--golden", tmp, "--instances")
+	config := func(name, text string) string {
+		path := filepath.Join(tmp, name+".yaml")
+		writeFile(t, path, "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\n"+text)
+		return path
+	}
+	add("case", []string{`no value case "nope"`, "it names ha"}, "show", "--offline", "--case", "nope", "--config", config("cases", "cases:\n  ha: {values: {a: 1}}\n"))
+	add("case", []string{"cases.Bad_Name", "a name here is a DNS label"}, "show", "--offline", "--config", config("case-name", "cases:\n  Bad_Name: {values: {a: 1}}\n"))
+	add("case", []string{"cases.ha.valuez", `did you mean "values"?`}, "show", "--offline", "--config", config("case-field", "cases:\n  ha: {valuez: {a: 1}}\n"))
+	add("case", []string{"labels.bad key!", "a name here is a label key"}, "show", "--offline", "--config", config("label-key", "labels:\n  \"bad key!\": x\n"))
+	add("helmrelease-file", []string{"helmRelease.file", "no such file"}, "show", "--offline", "--config", config("hr-missing", "helmRelease: {file: "+missing+"}\n"))
+	add("helmrelease-file", []string{"helmRelease.file", "no HelmRelease in it"}, "show", "--offline", "--config", config("hr-none", "helmRelease: {file: "+listValues+"}\n"))
 	add("flag", []string{"unknown command"}, "frobnicate")
 	return cs
 }

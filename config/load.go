@@ -304,6 +304,9 @@ func describe(schema *schemaDoc, display string, root *yaml.Node, sources map[st
 		if d := schema.description(v.path); v.described && d != "" {
 			fe.Hint = "want " + strings.TrimSuffix(lowerFirst(d), ".")
 		}
+		if d := schema.nameDescription(v.path[:max(len(v.path)-1, 0)]); v.name && d != "" {
+			fe.Hint = "a name here is " + lowerFirst(strings.TrimSuffix(d, "."))
+		}
 		if alts := schema.alternatives(v.path); v.alternatives && len(alts) > 0 {
 			fe.Hint = "set exactly one of: " + strings.Join(alts, ", ")
 		}

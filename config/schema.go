@@ -54,6 +54,16 @@ type violation struct {
 	described bool
 	// alternatives marks a oneOf: the hint lists them.
 	alternatives bool
+	// name marks a key that breaks its map's propertyNames: the hint is
+	// what those names must be.
+	name bool
+}
+
+// nameDescription says what the keys of the map at path must be.
+func (s *schemaDoc) nameDescription(path []string) string {
+	names, _ := s.node(path)["propertyNames"].(map[string]any)
+	d, _ := s.resolve(names)["description"].(string)
+	return d
 }
 
 // alternatives lists the keys a oneOf at path chooses between.
@@ -85,6 +95,17 @@ func (s *schemaDoc) validate(instance any) []violation {
 	seen := map[string]bool{}
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
+		if k, ok := e.ErrorKind.(*kind.PropertyNames); ok {
+			// The name is validated as an instance of its own, with no
+			// location: say it as the key it is, where it is.
+			path := append(objectPath(e), k.Property)
+			key := strings.Join(path, "/")
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, violation{path: path, message: fmt.Sprintf("%q is not a valid name here", k.Property), name: true})
+			}
+			return
+		}
 		if len(e.Causes) > 0 {
 			for _, c := range e.Causes {
 				walk(c)
@@ -119,6 +140,26 @@ func (s *schemaDoc) validate(instance any) []violation {
 	return out
 }
 
+// objectPath is where the map whose key broke propertyNames is: read from
+// the schema location (#/properties/cases/propertyNames), as the
+// validator's own instance location of it can be overwritten by a
+// sibling's; the instance location when the schema path says less.
+func objectPath(e *jsonschema.ValidationError) []string {
+	_, frag, _ := strings.Cut(e.SchemaURL, "#")
+	parts := strings.Split(strings.Trim(frag, "/"), "/")
+	if len(parts) < 1 || parts[len(parts)-1] != "propertyNames" {
+		return append([]string(nil), e.InstanceLocation...)
+	}
+	var path []string
+	for i := 0; i+1 < len(parts)-1; i += 2 {
+		if parts[i] != "properties" {
+			return append([]string(nil), e.InstanceLocation...)
+		}
+		path = append(path, parts[i+1])
+	}
+	return path
+}
+
 // node returns the schema object that describes the instance at path,
 // following $ref, properties and items.
 func (s *schemaDoc) node(path []string) map[string]any {
@@ -135,6 +176,11 @@ func (s *schemaDoc) node(path []string) map[string]any {
 		}
 		if items, ok := cur["items"].(map[string]any); ok {
 			cur = s.resolve(items)
+			continue
+		}
+		// A map of named entries (cases, labels): each has the same schema.
+		if extra, ok := cur["additionalProperties"].(map[string]any); ok {
+			cur = s.resolve(extra)
 			continue
 		}
 		return nil

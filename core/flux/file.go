@@ -75,6 +75,13 @@ func ReadFile(path string, key types.NamespacedName) (*helmv2.HelmRelease, *File
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: document %d: %w", path, n, err)
 		}
+		var parsed any
+		if err := sigsyaml.Unmarshal(doc, &parsed); err != nil {
+			return nil, nil, fmt.Errorf("%s: document %d: %w", path, n, err)
+		}
+		if _, object := parsed.(map[string]any); !object {
+			continue // a list or a scalar: no Kubernetes object
+		}
 		var meta struct {
 			Kind     string `json:"kind"`
 			Metadata struct {

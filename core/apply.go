@@ -186,14 +186,21 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	return res, nil
 }
 
-// markFailed records a revision left pending as failed, so that Helm
-// upgrades over it.
-func markFailed(cfg *action.Configuration, rel *release.Release) error {
-	rel.SetStatus(rcommon.StatusFailed, "interrupted; marked failed by cozyhr apply")
-	if err := cfg.Releases.Update(rel); err != nil {
-		return fmt.Errorf("repair pending release %s: %w", rel.Name, err)
+// repairPending marks the release's last revision failed when it is
+// pending, read afresh (under the lock), so that Helm upgrades over it;
+// state says how it was found ("was left %s by an interrupted run"). It
+// reports whether there was one to repair.
+func repairPending(cfg *action.Configuration, name, state string, log io.Writer) (bool, error) {
+	last, err := kube.LastRelease(cfg, name)
+	if err != nil || last == nil || last.Info == nil || !last.Info.Status.IsPending() {
+		return false, err
 	}
-	return nil
+	fmt.Fprintf(log, "Release %s revision %d "+state+"; marking it failed to continue.\n", last.Name, last.Version, last.Info.Status)
+	last.SetStatus(rcommon.StatusFailed, "interrupted; marked failed by cozyhr apply")
+	if err := cfg.Releases.Update(last); err != nil {
+		return false, fmt.Errorf("repair pending release %s: %w", last.Name, err)
+	}
+	return true, nil
 }
 
 // install runs Helm's install or upgrade, filling res, and says what the
@@ -202,11 +209,10 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 	t := d.Target
 	repaired := false
 	if prev := d.Previous; prev != nil && prev.Info != nil && prev.Info.Status.IsPending() {
-		fmt.Fprintf(log, "Release %s revision %d was left %s by an interrupted run; marking it failed to continue.\n", prev.Name, prev.Version, prev.Info.Status)
-		if err := markFailed(cfg, prev); err != nil {
+		var err error
+		if repaired, err = repairPending(cfg, t.ReleaseName, "was left %s by an interrupted run", log); err != nil {
 			return nil, err
 		}
-		repaired = true
 	}
 
 	var err error
@@ -319,11 +325,11 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 		// pending revision after the repair above: repair what Helm found
 		// pending, once, and go on.
 		if err != nil && repaired && strings.Contains(err.Error(), "another operation (install/upgrade/rollback) is in progress") {
-			if last, lerr := kube.LastRelease(cfg, t.ReleaseName); lerr == nil && last != nil && last.Info != nil && last.Info.Status.IsPending() {
-				fmt.Fprintf(log, "Release %s revision %d is %s again; marking it failed to continue.\n", last.Name, last.Version, last.Info.Status)
-				if err = markFailed(cfg, last); err != nil {
-					return nil, err
-				}
+			again, rerr := repairPending(cfg, t.ReleaseName, "is %s again", log)
+			if rerr != nil {
+				return nil, rerr
+			}
+			if again {
 				if r, err = up.RunWithContext(ctx, t.ReleaseName, d.Chart, d.Values); r != nil {
 					rel, _ = r.(*release.Release)
 				}

@@ -39,7 +39,7 @@ func (o *showOptions) runGolden(r *run) error {
 	for _, name := range cases {
 		cw := *w
 		if name != "" {
-			if cw.Config, err = w.Config.WithCase(name); err != nil {
+			if cw.Config, err = withCase(w.Config, name); err != nil {
 				return err
 			}
 		}

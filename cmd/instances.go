@@ -25,32 +25,26 @@ import (
 // live objects. One report for the fleet: identical changes grouped across
 // instances, a table, and an exit code over all of them.
 func (o *diffOptions) runInstances(r *run) error {
-	ctx := r.cmd.Context()
-	base, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile})
-	if err != nil {
+	opts := o.diff
+	opts.LabelSelector = "" // -l chose the HelmReleases
+	var insts []output.Instance
+	base, found, errs, err := r.eachInstance(o.diff.LabelSelector, func(found []helmv2.HelmRelease) {
+		insts = make([]output.Instance, len(found))
+	}, func(n int, w *core.Workspace) (err error) {
+		insts[n].Result, err = o.liveResult(r, w, opts)
 		return err
-	}
-	found, err := r.g.instances(ctx, r.cluster, base, o.diff.LabelSelector, r.streams.ErrOut)
+	})
 	if err != nil || len(found) == 0 {
 		return err
 	}
-	opts := o.diff
-	opts.LabelSelector = "" // -l chose the HelmReleases
-	insts := make([]output.Instance, len(found))
-	var eg errgroup.Group
-	eg.SetLimit(max(r.g.sel.concurrency, 1))
 	for n := range found {
 		hr := &found[n]
-		insts[n] = output.Instance{Namespace: hr.Namespace, Name: hr.Name, Release: flux.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace()}
+		insts[n].Namespace, insts[n].Name, insts[n].Err = hr.Namespace, hr.Name, errs[n]
+		insts[n].Release, insts[n].ReleaseNamespace = flux.ReleaseName(hr), hr.GetReleaseNamespace()
 		if latest := hr.Status.History.Latest(); latest != nil {
 			insts[n].ChartVersion = latest.ChartVersion
 		}
-		eg.Go(func() error {
-			insts[n].Result, insts[n].Err = o.diffInstance(r, hr.Namespace, hr.Name, opts)
-			return nil
-		})
 	}
-	_ = eg.Wait()
 	if err := o.printFleet(r, base.ChartName, insts); err != nil {
 		return err
 	}
@@ -63,6 +57,39 @@ func (o *diffOptions) runInstances(r *run) error {
 		return &ExitError{Code: ExitChanges, Err: ErrChangesFound, Silent: true}
 	}
 	return nil
+}
+
+// eachInstance finds the live instances of the run's chart (selector, -l,
+// narrows them) and calls each for every one, at most --concurrency at
+// once, with the workspace of that HelmRelease: the chart named after it,
+// rendered with its values as helm-controller would. prepare is called
+// once the instances are known, before any each. It returns the chart's
+// own configuration, the instances and each one's error.
+func (r *run) eachInstance(selector string, prepare func([]helmv2.HelmRelease), each func(n int, w *core.Workspace) error) (*config.Chart, []helmv2.HelmRelease, []error, error) {
+	base, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	found, err := r.g.instances(r.cmd.Context(), r.cluster, base, selector, r.streams.ErrOut)
+	if err != nil || len(found) == 0 {
+		return base, found, nil, err
+	}
+	prepare(found)
+	errs := make([]error, len(found))
+	var eg errgroup.Group
+	eg.SetLimit(max(r.g.sel.concurrency, 1))
+	for n := range found {
+		eg.Go(func() error {
+			cfg, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile, Overrides: instanceOverrides(found[n].Namespace, found[n].Name)})
+			if err == nil {
+				err = each(n, &core.Workspace{Config: cfg, Cluster: r.cluster, Notices: io.Discard, Plugins: r.g.pluginHost()})
+			}
+			errs[n] = err
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	return base, found, errs, nil
 }
 
 // printFleet writes the fleet's report in the chosen format.
@@ -78,17 +105,6 @@ func (o *diffOptions) printFleet(r *run, chart string, insts []output.Instance) 
 			Column: "instance", Sections: output.FleetSections(insts), Limit: output.CommentLimit})
 	}
 	return output.Fleet(out, insts, output.HumanOptions{ContextLines: o.contextLines, NoGroup: o.noGroup, Color: r.color()})
-}
-
-// diffInstance renders the chart for one HelmRelease and diffs it with the
-// release's live objects.
-func (o *diffOptions) diffInstance(r *run, namespace, name string, opts core.DiffOptions) (*core.DiffResult, error) {
-	cfg, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile, Overrides: instanceOverrides(namespace, name)})
-	if err != nil {
-		return nil, err
-	}
-	w := &core.Workspace{Config: cfg, Cluster: r.cluster, Notices: io.Discard, Plugins: r.g.pluginHost()}
-	return o.liveResult(r, w, opts)
 }
 
 // instanceOverrides name one HelmRelease, and its release as

@@ -289,7 +289,7 @@ func (o *diffOptions) renderSide(r *run, s *revisionSide, caseName string) (*cor
 			return nil, nil // the case is added or removed between the revisions
 		}
 		var err error
-		if w.Config, err = w.Config.WithCase(caseName); err != nil {
+		if w.Config, err = withCase(w.Config, caseName); err != nil {
 			return nil, err
 		}
 	}

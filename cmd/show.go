@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/flux"
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/spf13/cobra"
@@ -77,32 +75,15 @@ func (o *showOptions) print(r *run, w *core.Workspace, out io.Writer) error {
 // a comment naming the HelmRelease (none in -o json); an instance that does
 // not render is said and the others go on.
 func (o *showOptions) runInstances(r *run) error {
-	ctx := r.cmd.Context()
-	base, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile})
-	if err != nil {
-		return err
-	}
-	found, err := r.g.instances(ctx, r.cluster, base, "", r.streams.ErrOut)
+	var outs []bytes.Buffer
+	_, found, errs, err := r.eachInstance("", func(found []helmv2.HelmRelease) {
+		outs = make([]bytes.Buffer, len(found))
+	}, func(n int, w *core.Workspace) error {
+		return o.print(r, w, &outs[n])
+	})
 	if err != nil || len(found) == 0 {
 		return err
 	}
-	outs := make([]bytes.Buffer, len(found))
-	errs := make([]error, len(found))
-	var eg errgroup.Group
-	eg.SetLimit(max(r.g.sel.concurrency, 1))
-	for n := range found {
-		eg.Go(func() error {
-			hr := &found[n]
-			cfg, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile, Overrides: instanceOverrides(hr.Namespace, hr.Name)})
-			if err == nil {
-				w := &core.Workspace{Config: cfg, Cluster: r.cluster, Notices: io.Discard, Plugins: r.g.pluginHost()}
-				err = o.print(r, w, &outs[n])
-			}
-			errs[n] = err
-			return nil
-		})
-	}
-	_ = eg.Wait()
 	failed := 0
 	for n, hr := range found {
 		if errs[n] != nil {
@@ -157,7 +138,7 @@ Secret data is masked unless --show-secrets.`,
 				return err
 			}
 			if o.caseName != "" {
-				if w.Config, err = w.Config.WithCase(o.caseName); err != nil {
+				if w.Config, err = withCase(w.Config, o.caseName); err != nil {
 					return err
 				}
 			}

@@ -3,12 +3,8 @@
 package config
 
 import (
-	"fmt"
-	"maps"
 	"path/filepath"
-	"slices"
 	"sort"
-	"strings"
 )
 
 // FileName is the configuration file looked up in a chart directory.
@@ -108,41 +104,6 @@ func (c *Chart) CaseNames() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// WithCase is the chart as rendered for one value case: the case's values
-// files after valuesFiles, its inline values merged over values.
-func (c *Chart) WithCase(name string) (*Chart, error) {
-	cs, ok := c.Cases[name]
-	if !ok {
-		known := "it names none"
-		if len(c.Cases) > 0 {
-			known = "it names " + strings.Join(c.CaseNames(), ", ")
-		}
-		return nil, fmt.Errorf("%s: no value case %q under cases: (%s)", c.Source(), name, known)
-	}
-	out := *c
-	out.ValuesFiles = append(slices.Clip(c.ValuesFiles), cs.ValuesFiles...)
-	out.Values = mergeMaps(maps.Clone(c.Values), cs.Values)
-	return &out, nil
-}
-
-// mergeMaps merges src into dst as Helm merges values: maps deeply, the
-// rest replaced.
-func mergeMaps(dst, src map[string]any) map[string]any {
-	if dst == nil {
-		dst = map[string]any{}
-	}
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			if dm, ok := dst[k].(map[string]any); ok {
-				dst[k] = mergeMaps(maps.Clone(dm), sm)
-				continue
-			}
-		}
-		dst[k] = v
-	}
-	return dst
 }
 
 // Render configures the render stage.

@@ -1,0 +1,29 @@
+package cmd
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/values"
+)
+
+// withCase is the chart as rendered for one of its value cases: the
+// case's values files after .cozyhr.yaml's, its inline values merged over
+// .cozyhr.yaml's as Helm merges values.
+func withCase(cfg *config.Chart, name string) (*config.Chart, error) {
+	cs, ok := cfg.Cases[name]
+	if !ok {
+		known := "it names none"
+		if len(cfg.Cases) > 0 {
+			known = "it names " + strings.Join(cfg.CaseNames(), ", ")
+		}
+		return nil, fmt.Errorf("%s: no value case %q under cases: (%s)", cfg.Source(), name, known)
+	}
+	out := *cfg
+	out.ValuesFiles = append(slices.Clip(cfg.ValuesFiles), cs.ValuesFiles...)
+	out.Values = values.DeepCopy(cfg.Values)
+	values.Merge(out.Values, cs.Values)
+	return &out, nil
+}

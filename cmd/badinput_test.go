@@ -141,6 +141,7 @@ func badCases(t *testing.T, dir string) []badCase {
 	}
 	add("case", []string{`no value case "nope"`, "it names ha"}, "show", "--offline", "--case", "nope", "--config", config("cases", "cases:\n  ha: {values: {a: 1}}\n"))
 	add("case", []string{"cases.Bad_Name", "a name here is a DNS label"}, "show", "--offline", "--config", config("case-name", "cases:\n  Bad_Name: {values: {a: 1}}\n"))
+	add("case", []string{"cases.default", "other than default"}, "show", "--offline", "--config", config("case-default", "cases:\n  default: {values: {a: 1}}\n"))
 	add("case", []string{"cases.ha.valuez", `did you mean "values"?`}, "show", "--offline", "--config", config("case-field", "cases:\n  ha: {valuez: {a: 1}}\n"))
 	add("case", []string{"labels.bad key!", "a name here is a label key"}, "show", "--offline", "--config", config("label-key", "labels:\n  \"bad key!\": x\n"))
 	add("helmrelease-file", []string{"helmRelease.file", "no such file"}, "show", "--offline", "--config", config("hr-missing", "helmRelease: {file: "+missing+"}\n"))

@@ -93,7 +93,7 @@ func changedCharts(ctx context.Context, dirs []string, base, head string, scope 
 		}
 		for _, rd := range removed {
 			dir := filepath.Join(repo.Root, filepath.FromSlash(rd))
-			if !scope.covers(dir) {
+			if !scope.covers(dir) || !scope.keep(displayPath(dir)) {
 				continue
 			}
 			touched := false
@@ -122,6 +122,8 @@ func changedCharts(ctx context.Context, dirs []string, base, head string, scope 
 type removedScope struct {
 	roots      []string // absolute
 	configured bool
+	// keep says whether a chart path is in this run's --shard.
+	keep func(string) bool
 }
 
 func (s removedScope) covers(dir string) bool {
@@ -133,8 +135,9 @@ func (s removedScope) covers(dir string) bool {
 	return false
 }
 
-// removedScope is where this run looks for removed charts; -L selects by
-// labels a removed chart no longer has, so there is none with it.
+// removedScope is where this run looks for removed charts, in its shard;
+// -L selects by labels a removed chart no longer has, so there is none
+// with it.
 func (g *globalOptions) removedScope() removedScope {
 	s := g.sel
 	if s.selector != "" {
@@ -144,7 +147,7 @@ func (g *globalOptions) removedScope() removedScope {
 	if len(roots) == 0 && len(s.dirs) == 0 && g.charts == nil && g.chartDir == "" {
 		roots = []string{"."}
 	}
-	out := removedScope{configured: !s.all}
+	out := removedScope{configured: !s.all, keep: s.inShard}
 	for _, r := range roots {
 		abs, err := filepath.Abs(r)
 		if err != nil {

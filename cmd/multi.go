@@ -135,23 +135,29 @@ func (g *globalOptions) selectCharts(cmd *cobra.Command) error {
 		}
 	}
 	if s.shard != "" {
-		k, n, err := parseShard(s.shard)
-		if err != nil {
+		if _, _, err := parseShard(s.shard); err != nil {
 			return err
 		}
-		// By a hash of the path: a chart stays in its shard when others
-		// are added or removed.
-		g.charts = slices.DeleteFunc(g.charts, func(d string) bool {
-			h := fnv.New32a()
-			h.Write([]byte(filepath.ToSlash(d)))
-			return int(h.Sum32()%uint32(n)) != k-1
-		})
+		g.charts = slices.DeleteFunc(g.charts, func(d string) bool { return !s.inShard(d) })
 		if len(g.charts) == 0 {
 			fmt.Fprintf(g.streams.ErrOut, "cozyhr: shard %s has none of the selected charts\n", s.shard)
 			g.charts = []string{} // nothing to run
 		}
 	}
 	return nil
+}
+
+// inShard reports whether the chart at path d (as the selection names it)
+// is in the --shard K/N; every chart is without --shard. By a hash of the
+// path: a chart stays in its shard when others are added or removed.
+func (s chartSelection) inShard(d string) bool {
+	k, n, err := parseShard(s.shard)
+	if s.shard == "" || err != nil {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(filepath.ToSlash(d)))
+	return int(h.Sum32()%uint32(n)) == k-1
 }
 
 // parseShard reads K/N, 1 <= K <= N.

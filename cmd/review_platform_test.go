@@ -3,6 +3,7 @@ package cmd
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -65,6 +66,15 @@ data:
 	}
 	if strings.Contains(r.err, "read by none") {
 		t.Errorf("a path left unattributed:\n%s", r.err)
+	}
+	// Shards split them, the removed chart included, each chart in one.
+	var sharded []string
+	for _, shard := range []string{"1/2", "2/2"} {
+		sharded = append(sharded, strings.Fields(cozyhrNoCluster(t, "-R", "apps", "--shard", shard, "changed", "--base", "base").out)...)
+	}
+	slices.Sort(sharded)
+	if strings.Join(sharded, " ") != "apps/added apps/app apps/cases apps/certs apps/removed" {
+		t.Errorf("shards 1/2 and 2/2 together: %v", sharded)
 	}
 
 	md := cozyhrNoCluster(t, "-R", "apps", "diff", "--base", "base", "--exit-code", "-o", "markdown")

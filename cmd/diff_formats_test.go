@@ -12,6 +12,9 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomize "github.com/fluxcd/pkg/apis/kustomize"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
 
@@ -180,5 +183,47 @@ rules: []
 	const kinds = 8
 	if n := count.Load(); n > kinds+2 {
 		t.Errorf("diff made %d API requests for %d kinds:\n%s", n, kinds, strings.Join(paths, "\n"))
+	}
+}
+
+// TestDiffReadsALargeKindInPages: a kind of more objects than one LIST page
+// holds is read page by page and compared as each page arrives; an object
+// edited live on the last page and one deleted in the middle are found,
+// and nothing else.
+func TestDiffReadsALargeKindInPages(t *testing.T) {
+	const ns = "diff-pages"
+	dir := chartCopy(t, ns)
+	writeFile(t, filepath.Join(dir, "templates", "many.yaml"), `{{- range $i := until 520 }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: "many-{{ $i }}"}
+data: {i: "{{ $i }}"}
+{{- end }}
+`)
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	ctx := context.Background()
+	edited := &corev1.ConfigMap{}
+	if err := env.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: "many-510"}, edited); err != nil {
+		t.Fatal(err)
+	}
+	edited.Data["i"] = "edited"
+	if err := env.Client.Update(ctx, edited); err != nil {
+		t.Fatal(err)
+	}
+	gone := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "many-300"}}
+	if err := env.Client.Delete(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	r := cozyhr(t, "-C", dir, "diff", "-o", "json").expect(t, 0)
+	var report struct {
+		Changes []struct{ Action, Name string }
+	}
+	if err := json.Unmarshal([]byte(r.out), &report); err != nil {
+		t.Fatalf("%v\n%s", err, r.out)
+	}
+	got := fmt.Sprint(report.Changes)
+	if want := "[{add many-300} {change many-510}]"; got != want {
+		t.Errorf("changes %s, want %s", got, want)
 	}
 }

@@ -48,19 +48,21 @@ func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) 
 		want := normalize.Desired(obj.Object, nil, nil)
 		old, ok := baseObjs[key]
 		if !ok {
-			res.addWhole(ActionAdd, obj, want, "", opts.ShowSecrets)
+			res.record(wholeChange(ActionAdd, obj, want, "", opts.ShowSecrets), nil)
 			continue
 		}
 		have := normalize.Desired(old.Object, nil, nil)
-		if err := res.addPair(ref, obj, have, want, rules, opts.ShowSecrets); err != nil {
+		change, hidden, err := comparePair(ref, obj, have, want, rules, opts.ShowSecrets)
+		if err != nil {
 			return nil, err
 		}
+		res.record(change, hidden)
 	}
 	for key, obj := range baseObjs {
 		if _, ok := headObjs[key]; ok {
 			continue
 		}
-		res.addWhole(ActionRemove, obj, normalize.Desired(obj.Object, nil, nil), "", opts.ShowSecrets)
+		res.record(wholeChange(ActionRemove, obj, normalize.Desired(obj.Object, nil, nil), "", opts.ShowSecrets), nil)
 	}
 	res.Unchanged += same
 	res.finish()

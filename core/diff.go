@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"sync"
 
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -174,107 +175,114 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	desired = manifest.FilterObjects(desired, keep)
 	rules := append(normalize.HelmReleaseIgnoreRules(d.Target.HelmRelease), opts.Ignore...)
 
-	type pair struct {
-		desired, live, applied *unstructured.Unstructured
-		note                   string
-	}
-	pairs := make([]pair, len(desired))
+	removed := map[*unstructured.Unstructured]bool{}
 	seen := map[string]bool{}
-	for i, obj := range desired {
+	for _, obj := range desired {
 		reader.DefaultNamespace(obj)
 		seen[manifest.RefOf(obj).Key()] = true
-		pairs[i].desired = obj
 	}
-	var removedRefs []*unstructured.Unstructured
+	objs := desired
 	for key, obj := range previous {
 		if !seen[key] && keep(obj) {
-			removedRefs = append(removedRefs, obj)
+			removed[obj] = true
+			objs = append(objs, obj)
 		}
 	}
-	removedLive := make([]*unstructured.Unstructured, len(removedRefs))
+	seen, desired = nil, nil
+	release, namespace, manager := d.Target.ReleaseName, d.Target.Namespace, fieldManager(d.Target)
 
-	all := append(append([]*unstructured.Unstructured(nil), desired...), removedRefs...)
-	state, err := reader.ReadAll(ctx, all)
-	if err != nil {
-		return nil, err
+	// Each object is compared as its live counterpart is read, and let go:
+	// what stays is the changes, never the whole release twice.
+	var mu sync.Mutex
+	var removedLive []*unstructured.Unstructured
+	record := func(change *ObjectDiff, hidden []normalize.IgnoredField) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.record(change, hidden)
 	}
-	for i := range pairs {
-		ref := manifest.RefOf(pairs[i].desired)
-		pairs[i].live = state.Objects[ref.Key()]
-		if state.Unknown[ref.GroupKind()] {
-			if crdKinds[ref.GroupKind()] {
-				pairs[i].note = "its CRD is created by this release"
-			} else {
-				pairs[i].note = "its kind is not served by the cluster (CRD missing?)"
+	// Server-side dry-runs go 32 at once, within their own rate limit
+	// (kube.DryRunDynamic), while the reads go on.
+	dryRuns, dctx := errgroup.WithContext(ctx)
+	dryRuns.SetLimit(32)
+	err = reader.Visit(ctx, objs, func(obj, live *unstructured.Unstructured, unknown bool) error {
+		ref := manifest.RefOf(obj)
+		mu.Lock()
+		if removed[obj] {
+			if live != nil {
+				removedLive = append(removedLive, live)
 			}
+			mu.Unlock()
+			return nil
 		}
-	}
-	for i, obj := range removedRefs {
-		removedLive[i] = state.Objects[manifest.RefOf(obj).Key()]
-	}
-	if opts.ServerSide {
-		g, gctx := errgroup.WithContext(ctx)
-		// Dry-runs go at once, within their own rate limit (kube.DryRunDynamic).
-		g.SetLimit(32)
-		for i := range pairs {
-			if pairs[i].live == nil {
-				continue
-			}
-			g.Go(func() (err error) {
-				pairs[i].applied, err = reader.ApplyDryRun(gctx, kube.WithHelmOwnership(pairs[i].desired, d.Target.ReleaseName, d.Target.Namespace), fieldManager(d.Target))
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return nil, err
-		}
-	}
-
-	// Each pair is let go once compared: what stays is the changes.
-	for i := range pairs {
-		p := pairs[i]
-		pairs[i], desired[i] = pair{}, nil
-		ref := manifest.RefOf(p.desired)
-		delete(state.Objects, ref.Key())
 		var prev map[string]any
 		if po := previous[ref.Key()]; po != nil {
 			prev = po.Object
-			delete(previous, ref.Key()) // only removals read it below
+			delete(previous, ref.Key()) // only removals read it afterwards
 		}
-		want := normalize.Desired(p.desired.Object, liveObject(p.live), prev)
-		if p.live == nil {
-			res.addWhole(ActionAdd, p.desired, want, p.note, opts.ShowSecrets)
-			continue
+		mu.Unlock()
+		want := normalize.Desired(obj.Object, liveObject(live), prev)
+		if live == nil {
+			note := ""
+			if unknown && crdKinds[ref.GroupKind()] {
+				note = "its CRD is created by this release"
+			} else if unknown {
+				note = "its kind is not served by the cluster (CRD missing?)"
+			}
+			record(wholeChange(ActionAdd, obj, want, note, opts.ShowSecrets), nil)
+			return nil
 		}
-		var have map[string]any
-		if opts.ServerSide {
-			have, want = normalize.Server(p.live.Object), normalize.Server(p.applied.Object)
-		} else {
-			have = normalize.Live(p.live.Object, want, prev)
+		if !opts.ServerSide {
+			change, hidden, err := comparePair(ref, obj, normalize.Live(live.Object, want, prev), want, rules, opts.ShowSecrets)
+			if err == nil {
+				record(change, hidden)
+			}
+			return err
 		}
-		if err := res.addPair(ref, p.desired, have, want, rules, opts.ShowSecrets); err != nil {
-			return nil, err
-		}
+		dryRuns.Go(func() error {
+			applied, err := reader.ApplyDryRun(dctx, kube.WithHelmOwnership(obj, release, namespace), manager)
+			if err != nil {
+				return err
+			}
+			change, hidden, err := comparePair(ref, obj, normalize.Server(live.Object), normalize.Server(applied.Object), rules, opts.ShowSecrets)
+			if err == nil {
+				record(change, hidden)
+			}
+			return err
+		})
+		return nil
+	})
+	if werr := dryRuns.Wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return nil, err
 	}
 	for _, live := range removedLive {
-		if live == nil {
-			continue // already gone
-		}
 		// Show the object as the chart last rendered it: the live copy's
 		// server-assigned fields (clusterIP, defaults) say nothing useful.
-		res.addWhole(ActionRemove, live, normalize.Live(live.Object, previous[manifest.RefOf(live).Key()].Object, nil), "", opts.ShowSecrets)
+		record(wholeChange(ActionRemove, live, normalize.Live(live.Object, previous[manifest.RefOf(live).Key()].Object, nil), "", opts.ShowSecrets), nil)
 	}
 	res.finish()
 	return res, nil
 }
 
-// addWhole records an object added or removed whole, its Secret data
-// masked unless showSecrets.
-func (res *DiffResult) addWhole(action Action, obj *unstructured.Unstructured, normalized map[string]any, note string, showSecrets bool) {
+// wholeChange is an object added or removed whole, its Secret data masked
+// unless showSecrets.
+func wholeChange(action Action, obj *unstructured.Unstructured, normalized map[string]any, note string, showSecrets bool) *ObjectDiff {
 	if !showSecrets && manifest.IsSecret(obj) {
 		manifest.MaskAll(normalized)
 	}
-	res.Changes = append(res.Changes, ObjectDiff{Ref: manifest.RefOf(obj), Action: action, Note: note, Object: normalized})
+	return &ObjectDiff{Ref: manifest.RefOf(obj), Action: action, Note: note, Object: normalized}
+}
+
+// record counts one compared object: a change, or nil for none.
+func (res *DiffResult) record(change *ObjectDiff, hidden []normalize.IgnoredField) {
+	res.Ignored = append(res.Ignored, hidden...)
+	if change == nil {
+		res.Unchanged++
+	} else {
+		res.Changes = append(res.Changes, *change)
+	}
 }
 
 // finish orders the changes and marks what will hurt.
@@ -294,47 +302,57 @@ func (r *DiffResult) Flagged() int {
 	return n
 }
 
-// addPair compares one object's two sides, both normalised: ignore rules
-// hide what they select, Secret data is masked unless showSecrets, and a
-// difference that remains is a change.
-func (res *DiffResult) addPair(ref manifest.Ref, obj *unstructured.Unstructured, have, want map[string]any, rules []normalize.IgnoreRule, showSecrets bool) error {
+// comparePair compares one object's two sides, both normalised: ignore
+// rules hide what they select, Secret data is masked unless showSecrets,
+// and a difference that remains is a change (nil when there is none).
+func comparePair(ref manifest.Ref, obj *unstructured.Unstructured, have, want map[string]any, rules []normalize.IgnoreRule, showSecrets bool) (*ObjectDiff, []normalize.IgnoredField, error) {
 	hidden, err := normalize.ApplyIgnoreRules(rules, obj, have, want)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	res.Ignored = append(res.Ignored, hidden...)
 	if !showSecrets && manifest.IsSecret(obj) {
 		manifest.MaskPair(have, want)
 	}
 	// Most objects are unchanged: skip dyff's YAML round trip for them.
 	if reflect.DeepEqual(have, want) {
-		res.Unchanged++
-		return nil
+		return nil, hidden, nil
 	}
 	report, err := compare(ref, have, want)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if len(report.Diffs) == 0 {
-		res.Unchanged++
-		return nil
+		return nil, hidden, nil
 	}
-	res.Changes = append(res.Changes, ObjectDiff{Ref: ref, Action: ActionChange, Report: report, Live: have, Desired: want})
-	return nil
+	return &ObjectDiff{Ref: ref, Action: ActionChange, Report: report, Live: have, Desired: want}, hidden, nil
 }
 
-// sort orders changes by kind, namespace and name.
+// sort orders changes, and the hidden fields, by kind, namespace and
+// name: objects are compared in whatever order the reads return them.
 func (res *DiffResult) sort() {
 	sort.SliceStable(res.Changes, func(i, j int) bool {
-		a, b := res.Changes[i].Ref, res.Changes[j].Ref
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
+		return refLess(res.Changes[i].Ref, res.Changes[j].Ref)
 	})
+	sort.SliceStable(res.Ignored, func(i, j int) bool {
+		a, b := res.Ignored[i], res.Ignored[j]
+		if a.Ref != b.Ref {
+			return refLess(a.Ref, b.Ref)
+		}
+		return a.Path < b.Path
+	})
+}
+
+func refLess(a, b manifest.Ref) bool {
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.Group < b.Group
 }
 func liveObject(u *unstructured.Unstructured) map[string]any {
 	if u == nil {

@@ -34,16 +34,21 @@ var (
 // a field only the server set (a default) is left out, while a field the
 // chart used to set and no longer does still shows as a removal.
 func Live(live, desired, previous map[string]any) map[string]any {
-	obj := runtime.DeepCopyJSON(withoutServerMetadata(live))
-	delete(obj, "status")
 	if desired == nil {
+		obj := runtime.DeepCopyJSON(withoutServerMetadata(live))
+		delete(obj, "status")
 		return obj
 	}
-	var keep []any
-	keep = append(keep, desired)
+	// prune builds what it keeps afresh: live itself is not copied first.
+	obj := withoutServerMetadata(live)
+	delete(obj, "status")
+	keep := []any{desired}
 	if previous != nil {
-		prev := runtime.DeepCopyJSON(previous)
-		manifest.StringDataToData(prev)
+		prev := previous
+		if _, ok := prev["stringData"]; ok {
+			prev = runtime.DeepCopyJSON(previous)
+			manifest.StringDataToData(prev)
+		}
 		keep = append(keep, prev)
 	}
 	pruned, _ := prune(obj, keep).(map[string]any)

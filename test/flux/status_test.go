@@ -116,7 +116,10 @@ func TestRollbackStatusIsWhatHelmControllerWrites(t *testing.T) {
 			return false, err
 		}
 		c := apimeta.FindStatusCondition(fluxHR.Status.Conditions, helmv2.RemediatedCondition)
-		return c != nil && c.Status == metav1.ConditionTrue, nil
+		// helm-controller may say Remediated a status write before its
+		// history shows the rollback's revision: wait for both.
+		h := fluxHR.Status.History
+		return c != nil && c.Status == metav1.ConditionTrue && len(h) > 0 && h[0].Action == helmv2.ReleaseActionRollback, nil
 	})
 	if err != nil {
 		t.Fatalf("helm-controller did not roll back: %v\n%+v", err, fluxHR.Status.Conditions)

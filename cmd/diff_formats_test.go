@@ -22,6 +22,7 @@ import (
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/kube"
+	"github.com/cozyhr/cozyhr/core/values"
 )
 
 func TestDiffOutputFormats(t *testing.T) {
@@ -225,5 +226,59 @@ data: {i: "{{ $i }}"}
 	got := fmt.Sprint(report.Changes)
 	if want := "[{add many-300} {change many-510}]"; got != want {
 		t.Errorf("changes %s, want %s", got, want)
+	}
+}
+
+// dryRunCounter counts the server-side apply dry-runs that pass through it.
+type dryRunCounter struct {
+	next  http.RoundTripper
+	count *atomic.Int64
+}
+
+func (c dryRunCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPatch && r.URL.Query().Get("dryRun") == "All" {
+		c.count.Add(1)
+	}
+	return c.next.RoundTrip(r)
+}
+
+// TestServerSideDiffDryRunsOnlyWhatDiffers: in server-side mode an object
+// the live one matches is not sent; one that differs is, and the server's
+// answer decides (a default the chart leaves out is no change).
+func TestServerSideDiffDryRunsOnlyWhatDiffers(t *testing.T) {
+	const ns = "diff-ssa-count"
+	dir := chartCopy(t, ns)
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	var dryRuns atomic.Int64
+	flags := genericclioptions.NewConfigFlags(true)
+	flags.KubeConfig = &env.Kubeconfig
+	flags.WrapConfigFn = func(c *rest.Config) *rest.Config {
+		c.Wrap(func(rt http.RoundTripper) http.RoundTripper { return dryRunCounter{next: rt, count: &dryRuns} })
+		return c
+	}
+	diff := func(set ...string) *core.DiffResult {
+		t.Helper()
+		cfg, err := config.Load(config.LoadOptions{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &core.Workspace{Config: cfg, Cluster: kube.NewCluster(flags)}
+		d, err := w.Desired(context.Background(), core.RenderOptions{Values: values.Overrides{Values: set}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dryRuns.Store(0)
+		res, err := w.Diff(context.Background(), d, core.DiffOptions{ServerSide: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := diff(); res.HasChanges() || dryRuns.Load() != 0 {
+		t.Errorf("nothing changed: %d changes, %d dry-runs; want none", len(res.Changes), dryRuns.Load())
+	}
+	res := diff("replicas=2")
+	if len(res.Changes) != 1 || res.Changes[0].Ref.Kind != "Deployment" || dryRuns.Load() != 1 {
+		t.Errorf("replicas=2: changes %+v after %d dry-runs; want the Deployment after one", res.Changes, dryRuns.Load())
 	}
 }

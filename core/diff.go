@@ -1,11 +1,17 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
+	"unicode"
 
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -200,7 +206,8 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		defer mu.Unlock()
 		res.record(change, hidden)
 	}
-	// Server-side dry-runs go 32 at once, within their own rate limit
+	// Server-side dry-runs, for the objects the comparison above finds
+	// changed, go 32 at once within their own rate limit
 	// (kube.DryRunDynamic), while the reads go on.
 	dryRuns, dctx := errgroup.WithContext(ctx)
 	dryRuns.SetLimit(32)
@@ -231,10 +238,21 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 			record(wholeChange(ActionAdd, obj, want, note, opts.ShowSecrets), nil)
 			return nil
 		}
+		have := normalize.Live(live.Object, want, prev)
 		if !opts.ServerSide {
-			change, hidden, err := comparePair(ref, obj, normalize.Live(live.Object, want, prev), want, rules, opts.ShowSecrets)
+			change, hidden, err := comparePair(ref, obj, have, want, rules, opts.ShowSecrets)
 			if err == nil {
 				record(change, hidden)
+			}
+			return err
+		}
+		// An object the live one already matches, field for field, is not
+		// dry-run: applying what is there changes nothing, and the server
+		// would answer with the live object.
+		hidden, same, err := hideAndMask(obj, have, want, rules, opts.ShowSecrets)
+		if err != nil || same {
+			if err == nil {
+				record(nil, hidden)
 			}
 			return err
 		}
@@ -306,16 +324,9 @@ func (r *DiffResult) Flagged() int {
 // rules hide what they select, Secret data is masked unless showSecrets,
 // and a difference that remains is a change (nil when there is none).
 func comparePair(ref manifest.Ref, obj *unstructured.Unstructured, have, want map[string]any, rules []normalize.IgnoreRule, showSecrets bool) (*ObjectDiff, []normalize.IgnoredField, error) {
-	hidden, err := normalize.ApplyIgnoreRules(rules, obj, have, want)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !showSecrets && manifest.IsSecret(obj) {
-		manifest.MaskPair(have, want)
-	}
-	// Most objects are unchanged: skip dyff's YAML round trip for them.
-	if reflect.DeepEqual(have, want) {
-		return nil, hidden, nil
+	hidden, same, err := hideAndMask(obj, have, want, rules, showSecrets)
+	if err != nil || same {
+		return nil, hidden, err
 	}
 	report, err := compare(ref, have, want)
 	if err != nil {
@@ -325,6 +336,20 @@ func comparePair(ref manifest.Ref, obj *unstructured.Unstructured, have, want ma
 		return nil, hidden, nil
 	}
 	return &ObjectDiff{Ref: ref, Action: ActionChange, Report: report, Live: have, Desired: want}, hidden, nil
+}
+
+// hideAndMask applies the ignore rules and masks Secret data on both
+// sides, and says whether they are then the same. Most objects are: they
+// skip dyff's YAML round trip.
+func hideAndMask(obj *unstructured.Unstructured, have, want map[string]any, rules []normalize.IgnoreRule, showSecrets bool) ([]normalize.IgnoredField, bool, error) {
+	hidden, err := normalize.ApplyIgnoreRules(rules, obj, have, want)
+	if err != nil {
+		return nil, false, err
+	}
+	if !showSecrets && manifest.IsSecret(obj) {
+		manifest.MaskPair(have, want)
+	}
+	return hidden, reflect.DeepEqual(have, want), nil
 }
 
 // sort orders changes, and the hidden fields, by kind, namespace and
@@ -363,17 +388,9 @@ func liveObject(u *unstructured.Unstructured) map[string]any {
 
 // compare diffs two objects structurally with dyff.
 func compare(ref manifest.Ref, from, to map[string]any) (*dyff.Report, error) {
-	fromNode, err := toYAMLNode(from)
-	if err != nil {
-		return nil, fmt.Errorf("diff %s: %w", ref, err)
-	}
-	toNode, err := toYAMLNode(to)
-	if err != nil {
-		return nil, fmt.Errorf("diff %s: %w", ref, err)
-	}
 	report, err := dyff.CompareInputFiles(
-		ytbx.InputFile{Location: "live", Documents: []*yaml.Node{fromNode}},
-		ytbx.InputFile{Location: "desired", Documents: []*yaml.Node{toNode}},
+		ytbx.InputFile{Location: "live", Documents: []*yaml.Node{yamlDocument(from)}},
+		ytbx.InputFile{Location: "desired", Documents: []*yaml.Node{yamlDocument(to)}},
 		dyff.KubernetesEntityDetection(false),
 	)
 	if err != nil {
@@ -382,14 +399,133 @@ func compare(ref manifest.Ref, from, to map[string]any) (*dyff.Report, error) {
 	return &report, nil
 }
 
-func toYAMLNode(obj map[string]any) (*yaml.Node, error) {
-	data, err := sigsyaml.Marshal(obj)
-	if err != nil {
-		return nil, err
+// yamlDocument is obj as the YAML node tree that parsing its YAML text
+// gives (keys sorted, scalars tagged by their JSON type), built directly:
+// going through YAML text took most of the time of a diff of many changes.
+func yamlDocument(obj map[string]any) *yaml.Node {
+	return &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{yamlNode(obj)}}
+}
+
+func yamlNode(v any) *yaml.Node {
+	switch t := v.(type) {
+	case map[string]any:
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: make([]*yaml.Node, 0, 2*len(t))}
+		if len(t) == 0 {
+			n.Style = yaml.FlowStyle
+		}
+		for _, k := range slices.SortedFunc(maps.Keys(t), yamlKeyCompare) {
+			n.Content = append(n.Content, yamlString(k), yamlNode(t[k]))
+		}
+		return n
+	case []any:
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: make([]*yaml.Node, 0, len(t))}
+		if len(t) == 0 {
+			n.Style = yaml.FlowStyle
+		}
+		for _, e := range t {
+			n.Content = append(n.Content, yamlNode(e))
+		}
+		return n
+	case string:
+		return yamlString(t)
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t)}
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+	case int64:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(t, 10)}
+	case int:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(t)}
 	}
+	// Floats, and anything else a decoder gave.
+	return parsedScalar(v)
+}
+
+// yamlKeyCompare orders mapping keys as the YAML text sigs.k8s.io/yaml
+// writes has them (go-yaml v2's order), so that dyff reports differences
+// in the same order: at the first rune that differs, a letter comes after
+// anything else, and a run of digits compares by its value (file2 before
+// file10).
+func yamlKeyCompare(a, b string) int {
+	ar, br := []rune(a), []rune(b)
+	for i := 0; i < len(ar) && i < len(br); i++ {
+		if ar[i] == br[i] {
+			continue
+		}
+		aLetter, bLetter := unicode.IsLetter(ar[i]), unicode.IsLetter(br[i])
+		if aLetter && bLetter {
+			return cmp.Compare(ar[i], br[i])
+		}
+		if aLetter || bLetter {
+			if bLetter {
+				return -1
+			}
+			return 1
+		}
+		// Inside a number that has a non-zero digit before i, a 0 here is
+		// one more digit of it: both runs start from the same prefix.
+		var an, bn int64
+		if ar[i] == '0' || br[i] == '0' {
+			for j := i - 1; j >= 0 && unicode.IsDigit(ar[j]); j-- {
+				if ar[j] != '0' {
+					an, bn = 1, 1
+					break
+				}
+			}
+		}
+		aEnd, bEnd := i, i
+		for ; aEnd < len(ar) && unicode.IsDigit(ar[aEnd]); aEnd++ {
+			an = an*10 + int64(ar[aEnd]-'0')
+		}
+		for ; bEnd < len(br) && unicode.IsDigit(br[bEnd]); bEnd++ {
+			bn = bn*10 + int64(br[bEnd]-'0')
+		}
+		if c := cmp.Compare(an, bn); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(aEnd, bEnd); c != 0 {
+			return c
+		}
+		return cmp.Compare(ar[i], br[i])
+	}
+	return cmp.Compare(len(ar), len(br))
+}
+
+// yamlString is a string scalar, styled (quoted, literal) as its YAML text
+// would be. Most strings of an object (names, images, labels) are plain;
+// only the others are written and parsed to learn their style.
+func yamlString(s string) *yaml.Node {
+	if plainString(s) {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	}
+	return parsedScalar(s)
+}
+
+// plainString reports whether s is written without quotes: only letters,
+// digits and -_./, not starting like a number, and not a YAML 1.1 boolean
+// or null.
+func plainString(s string) bool {
+	if s == "" || strings.ContainsAny(s[:1], "0123456789.-+") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./", r)) {
+			return false
+		}
+	}
+	switch strings.ToLower(s) {
+	case "y", "yes", "n", "no", "true", "false", "on", "off", "null":
+		return false
+	}
+	return true
+}
+
+// parsedScalar is v as a node the slow way, the way the whole object used
+// to go: written as YAML, parsed back.
+func parsedScalar(v any) *yaml.Node {
 	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
-		return nil, err
+	if data, err := sigsyaml.Marshal(v); err == nil && yaml.Unmarshal(data, &n) == nil && len(n.Content) == 1 {
+		return n.Content[0]
 	}
-	return &n, nil
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: fmt.Sprint(v)}
 }

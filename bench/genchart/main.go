@@ -65,7 +65,7 @@ func writeRepo(dir string, count int) error {
 func writeChart(dir, name string, cms, deps, svcs, crs int, extra map[string]string) error {
 	files := map[string]string{
 		"Chart.yaml":  "apiVersion: v2\nname: " + name + "\nversion: 0.1.0\n",
-		"values.yaml": fmt.Sprintf("configMaps: %d\ndeployments: %d\nservices: %d\ngizmos: %d\nimage: nginx:1.27\nreplicas: 1\n", cms, deps, svcs, crs),
+		"values.yaml": fmt.Sprintf("configMaps: %d\ndeployments: %d\nservices: %d\ngizmos: %d\nimage: nginx:1.27\nreplicas: 1\napp: generated\ncolor: blue\n", cms, deps, svcs, crs),
 		"crds/gizmos.yaml": `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
@@ -94,7 +94,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata:
   name: cm-{{ $i }}
-  labels: {app: generated, index: "{{ $i }}"}
+  labels: {app: {{ $.Values.app }}, index: "{{ $i }}"}
 data:
   index: "{{ $i }}"
   config.yaml: |
@@ -108,7 +108,7 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web-{{ $i }}
-  labels: {app: generated}
+  labels: {app: {{ $.Values.app }}}
 spec:
   replicas: {{ $.Values.replicas }}
   selector:
@@ -131,7 +131,7 @@ apiVersion: v1
 kind: Service
 metadata:
   name: web-{{ $i }}
-  labels: {app: generated}
+  labels: {app: {{ $.Values.app }}}
 spec:
   # Headless: a local test apiserver has a /24 service range, too small
   # for thousands of ClusterIPs.
@@ -148,7 +148,7 @@ metadata:
   name: gizmo-{{ $i }}
 spec:
   size: {{ $i }}
-  color: blue
+  color: {{ $.Values.color }}
 {{- end }}
 `,
 	}

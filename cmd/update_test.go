@@ -255,18 +255,25 @@ func TestUpdateFromOCIRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	charts := packageCharts(t, widgetChart("1.1.0", "2.1.0", "hi"))
-	data, err := os.ReadFile(filepath.Join(charts, "widget-1.1.0.tgz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rc.Push(data, host+"/charts/widget:1.1.0"); err != nil {
-		t.Fatal(err)
+	charts := packageCharts(t, widgetChart("1.1.0", "2.1.0", "hi"), widgetChart("1.2.0", "2.2.0", "hi"), widgetChart("2.0.0", "3.0.0", "hi"))
+	for _, version := range []string{"1.1.0", "1.2.0", "2.0.0"} {
+		data, err := os.ReadFile(filepath.Join(charts, "widget-"+version+".tgz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rc.Push(data, host+"/charts/widget:"+version); err != nil {
+			t.Fatal(err)
+		}
 	}
 	dir := umbrella(t, fmt.Sprintf(updateConfig, "  oci:\n    url: oci://"+host+"/charts/widget\n    version: 1.1.0"))
 	r := cozyhr(t, "-C", dir, "update", "--plain-http").expect(t, 0)
 	if !strings.Contains(r.out, "Updated widget in charts/widget: 0.9.0 -> 1.1.0 (appVersion 2.1.0)") || !strings.Contains(r.out, "Patch applied: patches/01-greeting.diff") {
 		t.Errorf("output:\n%s\nstderr:\n%s", r.out, r.err)
+	}
+	// A constraint picks the newest tag that meets it, as helm pull does.
+	r = cozyhr(t, "-C", dir, "update", "--plain-http", "--version", "^1").expect(t, 0)
+	if !strings.Contains(r.out, "1.1.0 -> 1.2.0 (appVersion 2.2.0)") {
+		t.Errorf("--version ^1: output:\n%s\nstderr:\n%s", r.out, r.err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	release "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/storage"
 	"helm.sh/helm/v4/pkg/storage/driver"
 )
 
@@ -21,13 +22,23 @@ func (c *Cluster) HelmConfig(storageNamespace, namespace string, debug io.Writer
 	if debug != nil {
 		handler = slog.NewTextHandler(iox.PrefixLines(debug, "helm: "), &slog.HandlerOptions{Level: slog.LevelDebug})
 	}
+	// Built as Configuration.Init builds it for the "secret" driver, which
+	// helm-controller uses too; Init would link the SQL driver's migrations
+	// as well, which nothing here can choose.
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(handler))
-	if err := cfg.Init(c.Getter, storageNamespace, "secret"); err != nil {
+	cs, err := c.Clientset()
+	if err != nil {
 		return nil, fmt.Errorf("helm: %w", err)
 	}
-	if kc, ok := cfg.KubeClient.(*helmkube.Client); ok {
-		kc.Namespace = namespace
-	}
+	secrets := driver.NewSecrets(cs.CoreV1().Secrets(storageNamespace))
+	secrets.SetLogger(handler)
+	kc := helmkube.New(c.Getter)
+	kc.SetLogger(handler)
+	kc.Namespace = namespace
+	cfg.RESTClientGetter = c.Getter
+	cfg.KubeClient = kc
+	cfg.Releases = storage.Init(secrets)
+	cfg.HookOutputFunc = func(_, _, _ string) io.Writer { return io.Discard }
 	caps, err := c.Capabilities()
 	if err != nil {
 		return nil, err

@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -22,11 +22,12 @@ import (
 	"strings"
 	"text/template"
 
-	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/cli"
+	"helm.sh/helm/v4/pkg/getter"
 	"helm.sh/helm/v4/pkg/registry"
+	"helm.sh/helm/v4/pkg/repo/v1"
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/iox"
@@ -196,6 +197,19 @@ func fetchChart(ctx context.Context, up *config.Upstream, opts UpdateOptions, de
 	return fmt.Errorf("upstream: set one of helm, oci or tarball")
 }
 
+// chartGetters are how update fetches a chart: from HTTP(S) repositories
+// and OCI registries, the sources .cozyhr.yaml takes. Helm's getter
+// plugins are not looked for: finding them links Helm's WebAssembly plugin
+// runtime, about 4 MiB of the binary, for schemes no .cozyhr.yaml names.
+func chartGetters() getter.Providers {
+	return getter.Providers{
+		{Schemes: []string{"http", "https"}, New: getter.NewHTTPGetter},
+		{Schemes: []string{registry.OCIScheme}, New: getter.NewOCIGetter},
+	}
+}
+
+// pullChart fetches the upstream chart, as helm pull does, and unpacks it
+// at dest.
 func pullChart(up *config.Upstream, opts UpdateOptions, dest string, log io.Writer) error {
 	settings := cli.New()
 	regOpts := []registry.ClientOption{registry.ClientOptCredentialsFile(settings.RegistryConfig), registry.ClientOptWriter(io.Discard)}
@@ -209,40 +223,70 @@ func pullChart(up *config.Upstream, opts UpdateOptions, dest string, log io.Writ
 	if err != nil {
 		return err
 	}
-	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler))
-	cfg.RegistryClient = rc
-	pull := action.NewPull(action.WithConfig(cfg))
-	pull.Settings = settings
-	pull.PlainHTTP, pull.InsecureSkipTLSVerify = opts.PlainHTTP, opts.InsecureSkipTLS
-	pull.Username, pull.Password = opts.Username, opts.Password
 	tmp, err := os.MkdirTemp("", "cozyhr-pull-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	pull.DestDir = tmp
 
-	var ref, what string
+	var ref, repoURL, version, what string
 	if h := up.Helm; h != nil {
-		ref, pull.RepoURL, pull.Version = h.Chart, h.Repo, cmp.Or(opts.Version, h.Version)
+		ref, repoURL, version = h.Chart, h.Repo, cmp.Or(opts.Version, h.Version)
 		what = fmt.Sprintf("%s from %s", h.Chart, h.Repo)
 	} else {
-		ref, pull.Version = up.OCI.URL, cmp.Or(opts.Version, up.OCI.Version)
+		ref, version = up.OCI.URL, cmp.Or(opts.Version, up.OCI.Version)
 		what = up.OCI.URL
 	}
-	if pull.Version != "" {
-		what += " version " + pull.Version
+	if version != "" {
+		what += " version " + version
 	}
 	fmt.Fprintf(log, "Fetching %s\n", what)
-	if _, err := pull.Run(ref); err != nil {
+	getterOpts := []getter.Option{
+		getter.WithBasicAuth(opts.Username, opts.Password),
+		getter.WithInsecureSkipVerifyTLS(opts.InsecureSkipTLS),
+		getter.WithPlainHTTP(opts.PlainHTTP),
+		getter.WithRegistryClient(rc),
+		getter.WithAcceptHeader("application/gzip,application/octet-stream"),
+	}
+	// Where this version's archive is: the repository's index says, or the
+	// registry's tags do (a version may be a constraint), as helm pull finds
+	// it. Provenance is not verified (helm pull's default), so Helm's
+	// downloader and its OpenPGP code are not needed.
+	var u *url.URL
+	if repoURL != "" {
+		source, err := repo.FindChartInRepoURL(repoURL, ref, chartGetters(),
+			repo.WithChartVersion(version),
+			repo.WithUsernamePassword(opts.Username, opts.Password),
+			repo.WithInsecureSkipTLSVerify(opts.InsecureSkipTLS))
+		if err == nil {
+			u, err = url.Parse(source)
+		}
+		if err != nil {
+			return fmt.Errorf("fetch %s: %w", what, err)
+		}
+	} else {
+		parsed, err := url.Parse(ref)
+		if err == nil {
+			_, u, err = rc.ValidateReference(ref, version, parsed)
+		}
+		if err != nil {
+			return fmt.Errorf("fetch %s: %w", what, err)
+		}
+	}
+	g, err := chartGetters().ByScheme(u.Scheme)
+	if err != nil {
 		return fmt.Errorf("fetch %s: %w", what, err)
 	}
-	archives, _ := filepath.Glob(filepath.Join(tmp, "*.tgz"))
-	if len(archives) != 1 {
-		return fmt.Errorf("fetch %s: expected one chart archive, got %d", what, len(archives))
+	data, err := g.Get(u.String(), getterOpts...)
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", what, err)
+	}
+	archive := filepath.Join(tmp, "chart.tgz")
+	if err := os.WriteFile(archive, data.Bytes(), 0o644); err != nil {
+		return err
 	}
 	unpacked := filepath.Join(tmp, "unpacked")
-	if err := chartutil.ExpandFile(unpacked, archives[0]); err != nil {
+	if err := chartutil.ExpandFile(unpacked, archive); err != nil {
 		return err
 	}
 	entries, err := os.ReadDir(unpacked)

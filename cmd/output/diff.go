@@ -160,7 +160,7 @@ func changeBody(c core.ObjectDiff, o HumanOptions) (string, error) {
 }
 
 func writeIndentedYAML(b *bytes.Buffer, obj map[string]any, prefix string) {
-	data, err := sigsyaml.Marshal(obj)
+	data, err := manifest.YAML(obj)
 	if err != nil {
 		fmt.Fprintf(b, "%s<unprintable: %v>\n", prefix, err)
 		return
@@ -418,7 +418,7 @@ func yamlLines(obj map[string]any) []string {
 	if obj == nil {
 		return nil
 	}
-	data, err := sigsyaml.Marshal(obj)
+	data, err := manifest.YAML(obj)
 	if err != nil {
 		return []string{fmt.Sprintf("<unprintable: %v>\n", err)}
 	}

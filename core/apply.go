@@ -363,7 +363,7 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 			f.Previous = d.Previous.Version
 		}
 		// The status is written from the release as it is now, re-read.
-		if last, lerr := kube.LastRelease(cfg, t.ReleaseName); lerr == nil && last != nil && last.Version > f.Previous && last.Info != nil && last.Info.Status != rcommon.StatusDeployed {
+		if last := settledRelease(ctx, cfg, t.ReleaseName); last != nil && last.Version > f.Previous && last.Info != nil && last.Info.Status != rcommon.StatusDeployed {
 			f.Failed = last
 		}
 		return f, err
@@ -380,6 +380,21 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 		return nil, fmt.Errorf("record release in HelmRelease status: %w", err)
 	}
 	return rec, nil
+}
+
+// settledRelease is the newest revision of the release, re-read. After
+// Ctrl-C, Helm marks the revision it was writing failed from a goroutine of
+// its own, which may not have written yet when the upgrade returns: a
+// pending revision is read again for a moment, so that the HelmRelease
+// records what Helm leaves.
+func settledRelease(ctx context.Context, cfg *action.Configuration, name string) *release.Release {
+	for wait := 0; ; wait++ {
+		last, err := kube.LastRelease(cfg, name)
+		if err != nil || last == nil || last.Info == nil || !last.Info.Status.IsPending() || ctx.Err() == nil || wait == 30 {
+			return last
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // releaseRecord gathers what the status records of this apply: the previous

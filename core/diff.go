@@ -109,7 +109,8 @@ func (r *DiffResult) Counts() (add, change, remove int) {
 // than a copy of them: the caller is done with d once it is diffed.
 // Objects rendered but absent are additions; objects of the current release
 // that are no longer rendered are removals; the rest are compared field by
-// field after normalisation (see normalizeLive).
+// field after normalisation (see normalize.Live), each as soon as its live
+// counterpart is read.
 func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*DiffResult, error) {
 	if w.Cluster == nil {
 		return nil, &NeedsClusterError{What: "diff compares with live objects and"}
@@ -206,8 +207,8 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		defer mu.Unlock()
 		res.record(change, hidden)
 	}
-	// Server-side dry-runs, for the objects the comparison above finds
-	// changed, go 32 at once within their own rate limit
+	// In server-side mode, the objects the default comparison finds
+	// changed are dry-run 32 at once, within their own rate limit
 	// (kube.DryRunDynamic), while the reads go on.
 	dryRuns, dctx := errgroup.WithContext(ctx)
 	dryRuns.SetLimit(32)

@@ -119,6 +119,8 @@ func badCases(t *testing.T, dir string) []badCase {
 	for _, c := range []string{"show", "diff", "apply"} {
 		add("flag", []string{"unknown flag: --bogus"}, c, "--bogus")
 	}
+	// A namespace apply may not create.
+	add("namespace", []string{`namespace "nowhere" does not exist`, "kubectl create namespace nowhere", "--create-namespace"}, "apply", "--plain", "-n", "nowhere", "--create-namespace=false", "--yes")
 	// Git revisions: the chart here is in no git repository.
 	add("revision", []string{"is not in a git repository"}, "diff", "--base", "main")
 	add("revision", []string{"--head goes with --base"}, "diff", "--head", "main")

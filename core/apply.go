@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
@@ -19,6 +21,7 @@ import (
 	"helm.sh/helm/v4/pkg/postrenderer"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
 	release "helm.sh/helm/v4/pkg/release/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 // ApplyOptions tune helm upgrade --install.
@@ -279,6 +282,11 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 	}
 	var rel *release.Release
 	started := time.Now()
+	if install && !opts.CreateNamespace {
+		if err := w.namespaceExists(ctx, t.Namespace); err != nil {
+			return nil, err
+		}
+	}
 	if install {
 		in := action.NewInstall(cfg)
 		in.ReleaseName, in.Namespace = t.ReleaseName, t.Namespace
@@ -380,6 +388,24 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 		return nil, fmt.Errorf("record release in HelmRelease status: %w", err)
 	}
 	return rec, nil
+}
+
+// namespaceExists says, before Helm tries, that an install may not create
+// its missing namespace, and what to do: Helm's own error is the API
+// server's "namespaces not found" from deep in its create.
+func (w *Workspace) namespaceExists(ctx context.Context, namespace string) error {
+	cs, err := w.Cluster.Clientset()
+	if err != nil {
+		return err
+	}
+	_, err = cs.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("namespace %q does not exist and --create-namespace=false: create it (kubectl create namespace %s), or leave --create-namespace at its default", namespace, namespace)
+	}
+	if err != nil {
+		return fmt.Errorf("read namespace %s: %w", namespace, err)
+	}
+	return nil
 }
 
 // settledRelease is the newest revision of the release, re-read. After

@@ -31,6 +31,7 @@ func userMessage(err error) string {
 		phraseTimeout,
 		phraseKubeVersion,
 		phraseHelmReleaseNotFound,
+		phraseNamespaceMissing,
 		phraseNoVersion,
 		phraseRefused,
 	}
@@ -174,6 +175,14 @@ func phraseKubeVersion(err error) (error, string, bool) {
 		return nil, "", false
 	}
 	return ke, ke.Error() + " (set --kube-version when offline)", true
+}
+
+func phraseNamespaceMissing(err error) (error, string, bool) {
+	var ne *core.NamespaceMissingError
+	if !errors.As(err, &ne) {
+		return nil, "", false
+	}
+	return ne, fmt.Sprintf("%v and --create-namespace=false: create it (kubectl create namespace %s), or leave --create-namespace at its default", ne, ne.Namespace), true
 }
 
 func phraseHelmReleaseNotFound(err error) (error, string, bool) {

@@ -390,9 +390,9 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 	return rec, nil
 }
 
-// namespaceExists says, before Helm tries, that an install may not create
-// its missing namespace, and what to do: Helm's own error is the API
-// server's "namespaces not found" from deep in its create.
+// namespaceExists says, before Helm tries, that an install told not to
+// create its namespace finds none: Helm's own error is the API server's
+// "namespaces not found" from deep in its create.
 func (w *Workspace) namespaceExists(ctx context.Context, namespace string) error {
 	cs, err := w.Cluster.Clientset()
 	if err != nil {
@@ -400,7 +400,7 @@ func (w *Workspace) namespaceExists(ctx context.Context, namespace string) error
 	}
 	_, err = cs.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return fmt.Errorf("namespace %q does not exist and --create-namespace=false: create it (kubectl create namespace %s), or leave --create-namespace at its default", namespace, namespace)
+		return &NamespaceMissingError{Namespace: namespace}
 	}
 	if err != nil {
 		return fmt.Errorf("read namespace %s: %w", namespace, err)

@@ -16,6 +16,14 @@ type NeedsClusterError struct{ What string }
 
 func (e *NeedsClusterError) Error() string { return e.What + " needs a cluster" }
 
+// NamespaceMissingError is an install into a namespace that does not
+// exist, by a caller that said not to create it.
+type NamespaceMissingError struct{ Namespace string }
+
+func (e *NamespaceMissingError) Error() string {
+	return fmt.Sprintf("namespace %q does not exist", e.Namespace)
+}
+
 // KubeVersionError is a chart whose kubeVersion range excludes the
 // Kubernetes version it is rendered for.
 type KubeVersionError struct{ Chart, Requires, Kubernetes string }

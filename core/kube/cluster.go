@@ -48,13 +48,14 @@ func TuneRESTConfig(c *rest.Config) *rest.Config {
 type Cluster struct {
 	Getter genericclioptions.RESTClientGetter
 
-	mu      sync.Mutex
-	rest    *rest.Config
-	dynamic dynamic.Interface
-	dryRun  dynamic.Interface
-	mapper  meta.RESTMapper
-	client  client.Client
-	caps    *common.Capabilities
+	mu        sync.Mutex
+	rest      *rest.Config
+	dynamic   dynamic.Interface
+	clientset kubernetes.Interface
+	dryRun    dynamic.Interface
+	mapper    meta.RESTMapper
+	client    client.Client
+	caps      *common.Capabilities
 
 	// applies lets applies that share Helm's field manager run together.
 	applies fieldManagerGate
@@ -298,11 +299,21 @@ func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach the
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
-// Clientset is a typed client for the core API (events, pod logs).
+// Clientset is a typed client for the core API (Helm's storage, events,
+// pod logs), made once: Helm's configuration asks for it for every release.
 func (c *Cluster) Clientset() (kubernetes.Interface, error) {
 	cfg, err := c.RESTConfig()
 	if err != nil {
 		return nil, err
 	}
-	return kubernetes.NewForConfig(cfg)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.clientset == nil {
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.clientset = cs
+	}
+	return c.clientset, nil
 }

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-4000x}
 export GOTOOLCHAIN=local
-for target in ./config:FuzzLoad ./core/upstream:FuzzEditYAML ./core/normalize:FuzzParseIgnoreRule ./core/values:FuzzSetValues ./core:FuzzYAMLDocument ./core/manifest:FuzzYAML; do
+for target in ./config:FuzzLoad ./core/upstream:FuzzEditYAML ./core/normalize:FuzzParseIgnoreRule ./core/values:FuzzSetValues ./core/manifest:FuzzYAMLDocument ./core/manifest:FuzzYAML; do
 	pkg=${target%%:*} name=${target##*:}
 	echo "fuzz: $name ($pkg) for $FUZZTIME"
 	go test "$pkg" -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME"

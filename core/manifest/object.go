@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	yamlv2 "go.yaml.in/yaml/v2"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
@@ -267,13 +266,4 @@ func sourceSuffix(source string) string {
 func isEmptyJSON(b []byte) bool {
 	s := strings.TrimSpace(string(b))
 	return s == "" || s == "null" || s == "{}"
-}
-
-// YAML is obj as sigs.k8s.io/yaml writes it, without the JSON round trip
-// that library makes first: go-yaml v2 writes an object of JSON types
-// (strings, int64, float64, bools, nil, maps and lists of them) exactly
-// as it writes that object's JSON decoded again, and printing every
-// object of a large diff spent most of its time in that round trip.
-func YAML(obj map[string]any) ([]byte, error) {
-	return yamlv2.Marshal(obj)
 }

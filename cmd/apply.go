@@ -2,7 +2,7 @@ package cmd
 
 import (
 	"fmt"
-	"time"
+	"maps"
 
 	"github.com/spf13/cobra"
 
@@ -14,10 +14,30 @@ type applyOptions struct {
 	render renderFlags
 	apply  core.ApplyOptions
 	fleet  fleetFlags
+
+	// Set by complete: the flags the user gave that override
+	// .cozyhr.yaml's apply:, and whether --timeout was one.
+	overrides  map[string]any
+	timeoutSet bool
+}
+
+// complete checks the flags and records which of them override
+// .cozyhr.yaml.
+func (o *applyOptions) complete(cmd *cobra.Command) error {
+	if err := o.render.validate(false); err != nil {
+		return err
+	}
+	o.overrides = map[string]any{}
+	setIfChanged(cmd, o.overrides, "wait", "apply.wait", o.apply.Wait)
+	setIfChanged(cmd, o.overrides, "take-ownership", "apply.takeOwnership", o.apply.TakeOwnership)
+	setIfChanged(cmd, o.overrides, "resume", "apply.resume", o.apply.Resume)
+	o.timeoutSet = cmd.Flags().Changed("timeout")
+	return nil
 }
 
 func newApplyCmd(g *globalOptions) *cobra.Command {
 	o := &applyOptions{}
+	s := &spec{takesName: true, hooked: true, overMany: true, ordered: true, render: &o.render, fleet: &o.fleet}
 	cmd := &cobra.Command{
 		Use: "apply",
 		Example: `  cozyhr apply                       # helm upgrade --install; suspends the HelmRelease first
@@ -31,27 +51,21 @@ that show and diff use. When the chart's HelmRelease exists it is suspended
 first so that Flux does not race the apply; --resume hands it back to Flux
 afterwards.`,
 		Args: cobra.NoArgs,
-		RunE: g.runE(func() error { return o.render.validate(false) }, func(r *run) error {
-			o := *o // each chart's run has its own copy
-			overrides := map[string]any{}
-			setIfChanged(r.cmd, overrides, "timeout", "apply.timeout", o.apply.Timeout.String())
-			setIfChanged(r.cmd, overrides, "wait", "apply.wait", o.apply.Wait)
-			setIfChanged(r.cmd, overrides, "take-ownership", "apply.takeOwnership", o.apply.TakeOwnership)
-			setIfChanged(r.cmd, overrides, "resume", "apply.resume", o.apply.Resume)
-			w, err := r.workspace(false, overrides)
+		RunE: g.runE(s, o.complete, func(r *run) error {
+			w, err := r.workspace(false, maps.Clone(o.overrides))
 			if err != nil {
 				return err
 			}
+			// This chart's options: the flags given, over .cozyhr.yaml.
+			opts := o.apply
 			a := w.Config.Apply
-			o.apply.Wait, o.apply.TakeOwnership, o.apply.Resume = a.Wait, a.TakeOwnership, a.Resume
-			// Unset, the HelmRelease's spec.timeout (or 5m) applies.
-			o.apply.Timeout = 0
-			if a.Timeout != "" {
-				if o.apply.Timeout, err = time.ParseDuration(a.Timeout); err != nil {
-					return fmt.Errorf("apply.timeout %q: %w", a.Timeout, err)
-				}
+			opts.Wait, opts.TakeOwnership, opts.Resume = a.Wait, a.TakeOwnership, a.Resume
+			if !o.timeoutSet {
+				// Unset there too, the HelmRelease's spec.timeout (or 5m)
+				// applies.
+				opts.Timeout = a.Timeout
 			}
-			lock, err := r.lockRelease(w, "apply", o.apply.CreateNamespace)
+			lock, err := r.lockRelease(w, "apply", opts.CreateNamespace)
 			if err != nil {
 				return err
 			}
@@ -60,21 +74,20 @@ afterwards.`,
 			// be waiting for the lock there).
 			renderFailed := false
 			defer func() {
-				if renderFailed && r.cmd.Context().Err() == nil {
+				if renderFailed && r.ctx.Err() == nil {
 					lock.ReleaseAndUndo()
 				} else {
 					lock.Release()
 				}
 			}()
-			opts := o.render.options(r.streams.In)
-			d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
+			d, err := w.Desired(r.ctx, o.render.options(r.streams.In), r.debugWriter())
 			if err != nil {
 				renderFailed = true
 				return err
 			}
-			o.apply.Progress = &output.Readiness{W: r.streams.ErrOut, TTY: isTerminal(r.streams.ErrOut)}
-			o.apply.Debug = r.debugWriter()
-			res, err := w.Apply(r.cmd.Context(), d, o.apply, r.streams.ErrOut)
+			opts.Progress = &output.Readiness{W: r.streams.ErrOut, TTY: isTerminal(r.streams.ErrOut)}
+			opts.Debug = r.debugWriter()
+			res, err := w.Apply(r.ctx, d, opts, r.streams.ErrOut)
 			if res != nil {
 				output.NotReady(r.streams.ErrOut, res.NotReady)
 				for _, warning := range res.Warnings {
@@ -109,5 +122,5 @@ afterwards.`,
 	f.BoolVar(&o.apply.DisableHooks, "disable-hooks", false, "do not run the chart's Helm hooks (helm --no-hooks)")
 	f.BoolVar(&o.apply.CreateNamespace, "create-namespace", true, "create the release namespace if it is missing")
 	o.fleet.add(cmd, "apply to")
-	return cmd
+	return g.declare(cmd, s)
 }

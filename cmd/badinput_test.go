@@ -62,7 +62,7 @@ func badCases(t *testing.T, dir string) []badCase {
 	// Counts.
 	for _, c := range manyCommands {
 		add("count", []string{"--concurrency", "at least 1"}, c, "--concurrency", "0")
-		add("count", []string{"--concurrency", "0 or more"}, c, "--concurrency", "-2")
+		add("count", []string{"--concurrency", "at least 1"}, c, "--concurrency", "-2")
 		add("count", []string{"--concurrency", "invalid argument"}, c, "--concurrency", "many")
 	}
 	add("count", []string{"--context-lines", "0 or more"}, "diff", "-U", "-1")

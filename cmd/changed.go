@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,142 +11,22 @@ import (
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
-	"github.com/cozyhr/cozyhr/core/gitrev"
+	"github.com/cozyhr/cozyhr/core/review"
 )
-
-// changeSet is which of the selected charts a change between two
-// revisions touches, and the changed paths no selected chart reads.
-type changeSet struct {
-	Base         string   `json:"base"`
-	Head         string   `json:"head"` // "" for the working tree
-	Charts       []string `json:"charts"`
-	Unattributed []string `json:"unattributed"`
-}
-
-// changedCharts finds, among dirs, the charts whose rendered inputs differ
-// between base and head: files in the chart, files its symlinks reach (a
-// library chart linked under charts/), file:// dependencies, the values
-// files .cozyhr.yaml names (its own, its value cases', the HelmRelease
-// file), .cozyhr.yaml itself.
-//
-// A chart removed since base, below one of scope's roots, counts as
-// changed too: it shows as a whole removal.
-func changedCharts(ctx context.Context, dirs []string, base, head string, scope removedScope) (*changeSet, error) {
-	start := "."
-	if len(dirs) > 0 {
-		start = dirs[0]
-	}
-	abs, err := filepath.Abs(start)
-	if err != nil {
-		return nil, err
-	}
-	repo, err := gitrev.Open(ctx, abs)
-	if err != nil {
-		return nil, err
-	}
-	baseCommit, err := repo.Resolve(ctx, base)
-	if err != nil {
-		return nil, err
-	}
-	headCommit := ""
-	if head != "" {
-		if headCommit, err = repo.Resolve(ctx, head); err != nil {
-			return nil, err
-		}
-	}
-	files, err := repo.ChangedFiles(ctx, baseCommit, headCommit)
-	if err != nil {
-		return nil, err
-	}
-	cs := &changeSet{Base: base, Head: head, Charts: []string{}, Unattributed: []string{}}
-	attributed := make([]bool, len(files))
-	for _, dir := range dirs {
-		var extra []string
-		if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil {
-			extra = append(extra, cfg.ValuesFiles...)
-			for _, name := range cfg.CaseNames() {
-				extra = append(extra, cfg.Cases[name].ValuesFiles...)
-			}
-			if cfg.HelmRelease.File != "" {
-				extra = append(extra, cfg.HelmRelease.File)
-			}
-		}
-		inputs, err := repo.ChartInputs(dir, extra)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", dir, err)
-		}
-		touched := false
-		for i, f := range files {
-			if gitrev.Touches(inputs, f) {
-				touched, attributed[i] = true, true
-			}
-		}
-		if touched {
-			cs.Charts = append(cs.Charts, dir)
-		}
-	}
-	if len(scope.roots) > 0 {
-		removed, err := repo.RemovedCharts(ctx, baseCommit, headCommit, scope.configured)
-		if err != nil {
-			return nil, err
-		}
-		for _, rd := range removed {
-			dir := filepath.Join(repo.Root, filepath.FromSlash(rd))
-			if !scope.covers(dir) || !scope.keep(displayPath(dir)) {
-				continue
-			}
-			touched := false
-			for i, f := range files {
-				if gitrev.Touches([]string{rd + "/"}, filepath.ToSlash(f)) {
-					touched, attributed[i] = true, true
-				}
-			}
-			if touched {
-				cs.Charts = append(cs.Charts, displayPath(dir))
-			}
-		}
-	}
-	for i, f := range files {
-		if !attributed[i] {
-			cs.Unattributed = append(cs.Unattributed, filepath.ToSlash(f))
-		}
-	}
-	return cs, nil
-}
-
-// removedScope is where a run over many charts looks for charts removed
-// since the base revision: below its roots (-R's, or the working directory
-// when no chart is named), only charts that had a .cozyhr.yaml unless
-// --all. No roots: a chart named alone is never removed.
-type removedScope struct {
-	roots      []string // absolute
-	configured bool
-	// keep says whether a chart path is in this run's --shard.
-	keep func(string) bool
-}
-
-func (s removedScope) covers(dir string) bool {
-	for _, r := range s.roots {
-		if rel, err := filepath.Rel(r, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-			return true
-		}
-	}
-	return false
-}
 
 // removedScope is where this run looks for removed charts, in its shard;
 // -L selects by labels a removed chart no longer has, so there is none
 // with it.
-func (g *globalOptions) removedScope() removedScope {
+func (g *globalOptions) removedScope() review.RemovedScope {
 	s := g.sel
-	if s.selector != "" {
-		return removedScope{}
+	if s.Selector != "" {
+		return review.RemovedScope{}
 	}
-	roots := s.recursive
-	if len(roots) == 0 && len(s.dirs) == 0 && g.charts == nil && g.chartDir == "" {
+	roots := s.Recursive
+	if len(roots) == 0 && len(s.Dirs) == 0 && g.charts == nil && g.chartDir == "" {
 		roots = []string{"."}
 	}
-	out := removedScope{configured: !s.all, keep: s.inShard}
+	out := review.RemovedScope{Configured: !s.All, Keep: s.InShard}
 	for _, r := range roots {
 		abs, err := filepath.Abs(r)
 		if err != nil {
@@ -156,7 +35,7 @@ func (g *globalOptions) removedScope() removedScope {
 		if real, err := filepath.EvalSymlinks(abs); err == nil {
 			abs = real
 		}
-		out.roots = append(out.roots, abs)
+		out.Roots = append(out.Roots, abs)
 	}
 	return out
 }
@@ -176,14 +55,14 @@ func (g *globalOptions) selectedDirs() ([]string, error) {
 	}
 	var out []string
 	for _, d := range found {
-		out = append(out, displayPath(d))
+		out = append(out, config.DisplayPath(d))
 	}
 	return out, nil
 }
 
 // writeUnattributed says which changed paths no selected chart reads: they
 // are listed, never dropped.
-func writeUnattributed(w io.Writer, cs *changeSet) {
+func writeUnattributed(w io.Writer, cs *review.ChangeSet) {
 	for _, f := range cs.Unattributed {
 		fmt.Fprintf(w, "cozyhr: changed, but read by none of the selected charts: %s\n", f)
 	}
@@ -191,6 +70,7 @@ func writeUnattributed(w io.Writer, cs *changeSet) {
 
 func newChangedCmd(g *globalOptions) *cobra.Command {
 	var base, head, format string
+	formats := []output.Format{output.Text, output.JSON}
 	cmd := &cobra.Command{
 		Use: "changed",
 		Example: `  cozyhr changed --base origin/main -R packages     # the charts a pull request changes
@@ -205,7 +85,7 @@ under charts/), file:// dependencies, the values files .cozyhr.yaml names, and
 (and under "unattributed" with -o json), never dropped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := output.Parse(format, formatsOf("changed")...)
+			f, err := output.Parse(format, formats...)
 			if err != nil {
 				return err
 			}
@@ -216,7 +96,7 @@ under charts/), file:// dependencies, the values files .cozyhr.yaml names, and
 			if err != nil {
 				return err
 			}
-			cs, err := changedCharts(cmd.Context(), dirs, base, head, g.removedScope())
+			cs, err := review.Changed(cmd.Context(), dirs, base, head, g.removedScope())
 			if err != nil {
 				return err
 			}
@@ -234,6 +114,6 @@ under charts/), file:// dependencies, the values files .cozyhr.yaml names, and
 	}
 	cmd.Flags().StringVar(&base, "base", "", "the git `REF` to compare with")
 	cmd.Flags().StringVar(&head, "head", "", "the git `REF` to compare (default: the working tree)")
-	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text or json")
-	return cmd
+	outputFlag(cmd, &format, formats, "")
+	return g.declare(cmd, &spec{overMany: true})
 }

@@ -10,6 +10,7 @@ import (
 
 func newDeleteCmd(g *globalOptions) *cobra.Command {
 	o := core.DeleteOptions{}
+	s := &spec{takesName: true, nameAnywhere: true, hooked: true, overMany: true, ordered: true, reverse: true}
 	cmd := &cobra.Command{
 		Use: "delete",
 		Example: `  cozyhr delete                      # uninstall, then delete the HelmRelease
@@ -20,7 +21,7 @@ func newDeleteCmd(g *globalOptions) *cobra.Command {
 chart's HelmRelease exists it is suspended first, then deleted unless
 --keep-helmrelease (it then stays suspended).`,
 		Args: cobra.NoArgs,
-		RunE: g.runE(nil, func(r *run) error {
+		RunE: g.runE(s, nil, func(r *run) error {
 			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
@@ -30,7 +31,7 @@ chart's HelmRelease exists it is suspended first, then deleted unless
 				return err
 			}
 			defer lock.Release()
-			return w.Delete(r.cmd.Context(), o, r.streams.ErrOut, r.debugWriter())
+			return w.Delete(r.ctx, o, r.streams.ErrOut, r.debugWriter())
 		}),
 	}
 	f := cmd.Flags()
@@ -39,5 +40,5 @@ chart's HelmRelease exists it is suspended first, then deleted unless
 	f.BoolVar(&o.Wait, "wait", false, "wait until all resources are deleted")
 	f.BoolVar(&o.KeepHistory, "keep-history", false, "keep the release history, as helm uninstall --keep-history")
 	f.BoolVar(&o.KeepHelmRelease, "keep-helmrelease", false, "keep the HelmRelease (suspended) instead of deleting it")
-	return cmd
+	return g.declare(cmd, s)
 }

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/labels"
@@ -10,6 +11,7 @@ import (
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/normalize"
+	"github.com/cozyhr/cozyhr/core/review"
 )
 
 type diffOptions struct {
@@ -31,6 +33,25 @@ type diffOptions struct {
 	// Set by validate.
 	format      output.Format
 	ignoreRules []normalize.IgnoreRule
+	// overrides are the flags the user gave that override .cozyhr.yaml's
+	// diff:, set by complete.
+	overrides map[string]any
+}
+
+// diffFormats are what diff -o prints, its default first.
+func diffFormats() []output.Format {
+	return []output.Format{output.Dyff, output.Brief, output.JSON, output.YAML, output.Unified, output.Markdown}
+}
+
+// complete validates the flags and records those that override
+// .cozyhr.yaml.
+func (o *diffOptions) complete(cmd *cobra.Command) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	o.overrides = map[string]any{}
+	setIfChanged(cmd, o.overrides, "context-lines", "diff.context", o.contextLines)
+	return nil
 }
 
 // validate checks the flags on their own: the output format and the
@@ -79,7 +100,7 @@ func (o *diffOptions) onlyChanged(ctx context.Context, g *globalOptions) error {
 	if o.base == "" || g.charts == nil {
 		return nil
 	}
-	cs, err := changedCharts(ctx, g.charts, o.base, o.head, g.removedScope())
+	cs, err := review.Changed(ctx, g.charts, o.base, o.head, g.removedScope())
 	if err != nil {
 		return err
 	}
@@ -92,9 +113,7 @@ func (o *diffOptions) onlyChanged(ctx context.Context, g *globalOptions) error {
 // workspace is the chart's workspace for a live diff, diff.context
 // overridden by the flag when given.
 func (o *diffOptions) workspace(r *run) (*core.Workspace, error) {
-	overrides := map[string]any{}
-	setIfChanged(r.cmd, overrides, "context-lines", "diff.context", o.contextLines)
-	return r.workspace(false, overrides)
+	return r.workspace(false, maps.Clone(o.overrides))
 }
 
 // run renders, compares with the live objects and prints the report.
@@ -109,13 +128,8 @@ func (o *diffOptions) run(r *run, w *core.Workspace) error {
 // liveResult renders the workspace's chart and compares it with the live
 // objects, with the chart's ignore rules and the flags' on top of opts.
 func (o *diffOptions) liveResult(r *run, w *core.Workspace, opts core.DiffOptions) (*core.DiffResult, error) {
-	ctx := r.cmd.Context()
-	opts.Ignore = append(normalize.ConfigIgnoreRules(w.Config.Diff.Ignore), o.ignoreRules...)
-	d, err := w.Desired(ctx, o.render.options(r.streams.In), r.debugWriter())
-	if err != nil {
-		return nil, err
-	}
-	return w.Diff(ctx, d, opts)
+	opts.Ignore = o.ignoreRules
+	return w.DiffChart(r.ctx, o.render.options(r.streams.In), opts, r.debugWriter())
 }
 
 // print writes the report in the chosen format, and says for the summary
@@ -153,13 +167,14 @@ func (o *diffOptions) print(r *run, res *core.DiffResult, configContext int) err
 		}
 	}
 	if o.exitCode && res.HasChanges() {
-		return &ExitError{Code: ExitChanges, Err: ErrChangesFound, Silent: true}
+		return errChanges()
 	}
 	return nil
 }
 
 func newDiffCmd(g *globalOptions) *cobra.Command {
 	o := &diffOptions{}
+	s := &spec{takesName: true, hooked: true, overMany: true, render: &o.render, machine: machineOutput(&o.output)}
 	cmd := &cobra.Command{
 		Use: "diff",
 		Example: `  cozyhr diff                        # what apply would change in the live objects
@@ -203,16 +218,16 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	// Everything the flags alone can get wrong is refused before any hook
 	// runs or the cluster is asked anything.
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := o.validate(); err != nil {
+		if err := o.complete(cmd); err != nil {
 			return err
 		}
 		if err := o.onlyChanged(cmd.Context(), g); err != nil {
 			return err
 		}
 		if o.format == output.Markdown && !o.instances {
-			return g.diffMarkdown(cmd, o)
+			return g.diffMarkdown(cmd, s, o)
 		}
-		return g.runE(nil, each)(cmd, args)
+		return g.runE(s, nil, each)(cmd, args)
 	}
 	f := cmd.Flags()
 	o.render.add(f)
@@ -224,15 +239,18 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	f.BoolVar(&o.diff.ServerSide, "server-side", false, "compare with a server-side apply dry-run of each object")
 	f.StringArrayVar(&o.ignore, "ignore", nil, "hide a field: [KIND[/NAME]=]/json/pointer (repeatable)")
 	f.BoolVar(&o.showIgnored, "show-ignored", false, "list the differences that ignore rules hid")
-	f.StringVarP(&o.output, "output", "o", "dyff", "output format: dyff, brief, json, yaml, unified or markdown (a review comment)")
+	outputFlag(cmd, &o.output, diffFormats(), " (a review comment)")
 	f.BoolVar(&o.brief, "brief", false, "only count changes per kind (-o brief)")
 	f.BoolVar(&o.unified, "unified", false, "classic unified diff of each object's YAML (-o unified)")
 	f.StringSliceVar(&o.diff.Kinds, "kind", nil, "only objects of these kinds (repeatable or comma-separated)")
+	_ = cmd.RegisterFlagCompletionFunc("kind", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		return g.renderedKinds(cmd.Context()), cobra.ShellCompDirectiveNoFileComp
+	})
 	f.StringVarP(&o.diff.LabelSelector, "selector", "l", "", "only objects whose rendered labels match this selector")
 	f.BoolVar(&o.instances, "instances", false, "diff every HelmRelease made from this chart (all namespaces, or -n's; -l then selects HelmReleases) with its own values")
 	f.StringVar(&o.base, "base", "", "compare with the chart at this git `REF` instead of the cluster (no cluster needed)")
 	f.StringVar(&o.head, "head", "", "with --base: the git `REF` to compare (default: the working tree, uncommitted changes included)")
-	return cmd
+	return g.declare(cmd, s)
 }
 
 // parseFormat settles -o with its --brief and --unified shorthands.
@@ -248,5 +266,5 @@ func (o *diffOptions) parseFormat() (output.Format, error) {
 	case o.unified:
 		out = "unified"
 	}
-	return output.Parse(out, formatsOf("diff")...)
+	return output.Parse(out, diffFormats()...)
 }

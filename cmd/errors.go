@@ -16,29 +16,19 @@ import (
 )
 
 // userMessage is an error as the command line says it: core's typed errors
-// name no flags, so the flag that would fix each is named here, in place of
-// the library's own wording and keeping the context it was wrapped in.
+// name no flags, so each is told to say itself with the flag that would fix
+// it (its Say method), keeping the context it was wrapped in.
 func userMessage(err error) string {
-	msg := err.Error()
-	// Each recognises one typed error in the chain and says it with the
-	// command line's flags.
-	phrasings := []func(error) (error, string, bool){
-		phraseOverride,
-		phraseHeld,
-		phraseNeedsCluster,
-		phraseKubeconfig,
-		phraseUnreachable,
-		phraseTimeout,
-		phraseKubeVersion,
-		phraseHelmReleaseNotFound,
-		phraseNamespaceMissing,
-		phraseNoVersion,
-		phraseRefused,
+	said := false
+	for _, say := range []func(error) bool{
+		sayOverride, sayHeld, sayNeedsCluster, sayKubeconfig, sayUnreachable, sayTimeout,
+		sayKubeVersion, sayHelmReleaseNotFound, sayNamespaceMissing, sayNoVersion,
+	} {
+		said = say(err) || said
 	}
-	for _, p := range phrasings {
-		if inner, text, ok := p(err); ok {
-			msg = strings.Replace(msg, inner.Error(), text, 1)
-		}
+	msg := err.Error()
+	if !said && errors.Is(err, syscall.ECONNREFUSED) {
+		msg += ": nothing listens there; check that the API server is up and that --kubeconfig/--context point to it (kubectl cluster-info), or render with --offline"
 	}
 	return cleanError(msg)
 }
@@ -60,19 +50,21 @@ func overrideFlag(kind string) string {
 	return "--set"
 }
 
-func phraseOverride(err error) (error, string, bool) {
+func sayOverride(err error) bool {
 	var oe *values.OverrideError
 	if !errors.As(err, &oe) {
-		return nil, "", false
+		return false
 	}
 	flag := overrideFlag(oe.Kind)
 	switch {
 	case oe.Kind == values.KindFile:
-		return oe, fmt.Sprintf("%s: %v", flag, oe.Err), true
+		oe.Say(fmt.Sprintf("%s: %v", flag, oe.Err))
 	case errors.Is(oe.Err, values.ErrNoKey):
-		return oe, fmt.Sprintf("%s %q: no key before =; write %s key=value", flag, oe.Value, flag), true
+		oe.Say(fmt.Sprintf("%s %q: no key before =; write %s key=value", flag, oe.Value, flag))
+	default:
+		oe.Say(fmt.Sprintf("%s %q: %v", flag, oe.Value, oe.Err))
 	}
-	return oe, fmt.Sprintf("%s %q: %v", flag, oe.Value, oe.Err), true
+	return true
 }
 
 // multiErrorHead is how go-multierror (used by Helm) opens its message.
@@ -109,48 +101,54 @@ func cleanError(msg string) string {
 // isChanges reports an error that only says diff found changes.
 func isChanges(err error) bool { return err != nil && ExitCode(err) == ExitChanges }
 
-func phraseHeld(err error) (error, string, bool) {
+func sayHeld(err error) bool {
 	var he *lock.HeldError
 	if !errors.As(err, &he) {
-		return nil, "", false
+		return false
 	}
-	return he, fmt.Sprintf("release is locked by %s since %s; wait for it with --wait-for-lock, or, if that run is gone, break the lock with: cozyhr unlock -n %s (Lease %s)",
-		he.Holder, he.Since.UTC().Format(time.RFC3339), he.Lease.Namespace, he.Lease), true
+	he.Say(fmt.Sprintf("release is locked by %s since %s; wait for it with --wait-for-lock, or, if that run is gone, break the lock with: cozyhr unlock -n %s (Lease %s)",
+		he.Holder, he.Since.UTC().Format(time.RFC3339), he.Lease.Namespace, he.Lease))
+	return true
 }
 
-func phraseNeedsCluster(err error) (error, string, bool) {
+func sayNeedsCluster(err error) bool {
 	var ne *core.NeedsClusterError
 	if !errors.As(err, &ne) {
-		return nil, "", false
+		return false
 	}
-	return ne, ne.Error() + "; drop --offline", true
+	ne.Say(ne.What + " needs a cluster; drop --offline")
+	return true
 }
 
-func phraseKubeconfig(err error) (error, string, bool) {
+func sayKubeconfig(err error) bool {
 	var ke *kube.KubeconfigError
 	if !errors.As(err, &ke) {
-		return nil, "", false
+		return false
 	}
 	if ke.Missing {
-		return ke, "no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig, or render without a cluster with --offline", true
+		ke.Say("no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig, or render without a cluster with --offline")
+	} else {
+		ke.Say(fmt.Sprintf("kubeconfig is not readable as a kubeconfig file (%v): check the file --kubeconfig or KUBECONFIG names, or render with --offline", ke.Err))
 	}
-	return ke, ke.Error() + ": check the file --kubeconfig or KUBECONFIG names, or render with --offline", true
+	return true
 }
 
-func phraseUnreachable(err error) (error, string, bool) {
+func sayUnreachable(err error) bool {
 	var ue *kube.UnreachableError
 	if !errors.As(err, &ue) {
-		return nil, "", false
+		return false
 	}
-	return ue, ue.Error() + " (check --kubeconfig/--context, or render with --offline)", true
+	ue.Say(fmt.Sprintf("cannot reach the cluster: %v (check --kubeconfig/--context, or render with --offline)", ue.Err))
+	return true
 }
 
-func phraseTimeout(err error) (error, string, bool) {
+func sayTimeout(err error) bool {
 	var te *kube.TimeoutError
 	if !errors.As(err, &te) {
-		return nil, "", false
+		return false
 	}
-	return te, te.Error() + ": check that it is up and reachable (kubectl get --raw /readyz), or give a slow server longer with --request-timeout", true
+	te.Say(fmt.Sprintf("the API server %s did not answer within %s: check that it is up and reachable (kubectl get --raw /readyz), or give a slow server longer with --request-timeout", te.Server, te.Timeout))
+	return true
 }
 
 // explainTimeout replaces an error caused by a server that did not answer
@@ -169,41 +167,38 @@ func explainTimeout(t *kube.RequestTimeouts, err error) error {
 	return err
 }
 
-func phraseKubeVersion(err error) (error, string, bool) {
+func sayKubeVersion(err error) bool {
 	var ke *core.KubeVersionError
 	if !errors.As(err, &ke) {
-		return nil, "", false
+		return false
 	}
-	return ke, ke.Error() + " (set --kube-version when offline)", true
+	ke.Say(fmt.Sprintf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s (set --kube-version when offline)", ke.Chart, ke.Requires, ke.Kubernetes))
+	return true
 }
 
-func phraseNamespaceMissing(err error) (error, string, bool) {
+func sayNamespaceMissing(err error) bool {
 	var ne *core.NamespaceMissingError
 	if !errors.As(err, &ne) {
-		return nil, "", false
+		return false
 	}
-	return ne, fmt.Sprintf("%v and --create-namespace=false: create it (kubectl create namespace %s), or leave --create-namespace at its default", ne, ne.Namespace), true
+	ne.Say(fmt.Sprintf("namespace %q does not exist and --create-namespace=false: create it (kubectl create namespace %s), or leave --create-namespace at its default", ne.Namespace, ne.Namespace))
+	return true
 }
 
-func phraseHelmReleaseNotFound(err error) (error, string, bool) {
+func sayHelmReleaseNotFound(err error) bool {
 	var ne *core.HelmReleaseNotFoundError
 	if !errors.As(err, &ne) {
-		return nil, "", false
+		return false
 	}
-	return ne, fmt.Sprintf("HelmRelease %s not found: create it, or add --plain to work on release %s in namespace %s as plain Helm", ne.Key, ne.Release, ne.Namespace), true
+	ne.Say(fmt.Sprintf("HelmRelease %s not found: create it, or add --plain to work on release %s in namespace %s as plain Helm", ne.Key, ne.Release, ne.Namespace))
+	return true
 }
 
-func phraseNoVersion(err error) (error, string, bool) {
-	if !errors.Is(err, upstream.ErrNoVersion) {
-		return nil, "", false
+func sayNoVersion(err error) bool {
+	var ne *upstream.NoVersionError
+	if !errors.As(err, &ne) {
+		return false
 	}
-	return upstream.ErrNoVersion, upstream.ErrNoVersion.Error() + " or pass --version", true
-}
-
-func phraseRefused(err error) (error, string, bool) {
-	if !errors.Is(err, syscall.ECONNREFUSED) {
-		return nil, "", false
-	}
-	// The whole message stays; the hint is added at its end.
-	return err, err.Error() + ": nothing listens there; check that the API server is up and that --kubeconfig/--context point to it (kubectl cluster-info), or render with --offline", true
+	ne.Say("set upstream.tarball.version or pass --version")
+	return true
 }

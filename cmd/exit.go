@@ -13,9 +13,13 @@ const (
 	ExitChanges = 2 // diff --exit-code found changes
 )
 
-// ErrChangesFound is returned by diff with ExitCode set when the desired
-// state differs from the live one; it is not a failure.
-var ErrChangesFound = &ExitError{Code: ExitChanges, Err: errors.New("changes found")}
+// ErrChangesFound says a diff found changes: not a failure. Runs return
+// it wrapped once, in errChanges.
+var ErrChangesFound = errors.New("changes found")
+
+// errChanges is the error of a diff --exit-code that found changes: exit
+// code 2, nothing printed.
+func errChanges() error { return &ExitError{Code: ExitChanges, Err: ErrChangesFound, Silent: true} }
 
 // ExitError carries the process exit code for an error.
 type ExitError struct {

@@ -36,6 +36,8 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 	var format string
 	var watch bool
 	var watchTimeout time.Duration
+	formats := []output.Format{output.Table, output.Wide, output.JSON, output.YAML, output.Name}
+	s := &spec{takesName: true, overMany: true, machine: machineOutput(&format)}
 	cmd := &cobra.Command{
 		Use: "get [NAME]",
 		Example: `  cozyhr get                         # the chart's HelmRelease
@@ -46,18 +48,18 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			return g.completeHelmReleases(cmd.Context(), args)
 		},
-		RunE: g.runE(func() (err error) {
-			o.Output, err = output.Parse(format, formatsOf("get")...)
+		RunE: g.runE(s, func(*cobra.Command) (err error) {
+			o.Output, err = output.Parse(format, formats...)
 			return err
 		}, func(r *run) error {
 			o := o // each chart's run has its own copy
-			cmd, args := r.cmd, r.cmd.Flags().Args()
+			ctx, args := r.ctx, r.args
 			if watch {
 				w, err := r.workspace(false, nil)
 				if err != nil {
 					return err
 				}
-				return w.WatchHelmRelease(cmd.Context(), r.streams.Out, watchTimeout)
+				return w.WatchHelmRelease(ctx, r.streams.Out, watchTimeout)
 			}
 			var hr *helmv2.HelmRelease
 			if len(args) == 1 {
@@ -68,7 +70,7 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 				}
 				ns = g.chartNamespace(ns)
 				hr = &helmv2.HelmRelease{}
-				if err := cl.Get(cmd.Context(), client.ObjectKey{Namespace: ns, Name: args[0]}, hr); err != nil {
+				if err := cl.Get(ctx, client.ObjectKey{Namespace: ns, Name: args[0]}, hr); err != nil {
 					return fmt.Errorf("get HelmRelease %s/%s: %w", ns, args[0], err)
 				}
 			} else {
@@ -76,7 +78,7 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				t, err := w.ResolveTarget(cmd.Context())
+				t, err := w.ResolveTarget(ctx)
 				if err != nil {
 					return err
 				}
@@ -89,15 +91,16 @@ func newGetCmd(g *globalOptions) *cobra.Command {
 			return output.HelmReleases(r.streams.Out, []helmv2.HelmRelease{*hr}, o)
 		}),
 	}
-	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table, wide, json, yaml or name")
+	outputFlag(cmd, &format, formats, "")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "print the HelmRelease's conditions whenever they change, until Ctrl-C")
 	cmd.Flags().DurationVar(&watchTimeout, "watch-timeout", 0, "stop watching after this long (default: never)")
-	return cmd
+	return g.declare(cmd, s)
 }
 
 func newListCmd(g *globalOptions) *cobra.Command {
 	o := output.PrintOptions{}
 	var format, selector string
+	formats := []output.Format{output.Table, output.Wide, output.JSON, output.YAML, output.Name}
 	cmd := &cobra.Command{
 		Use: "list",
 		Example: `  cozyhr list -A
@@ -107,7 +110,7 @@ func newListCmd(g *globalOptions) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if o.Output, err = output.Parse(format, formatsOf("get")...); err != nil {
+			if o.Output, err = output.Parse(format, formats...); err != nil {
 				return err
 			}
 			cl, ns, err := g.fluxClient()
@@ -128,7 +131,7 @@ func newListCmd(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "list HelmReleases in every namespace")
 	f.StringVarP(&selector, "selector", "l", "", "label selector")
-	f.StringVarP(&format, "output", "o", "table", "output format: table, wide, json, yaml or name")
+	outputFlag(cmd, &format, formats, "")
 	return cmd
 }
 

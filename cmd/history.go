@@ -8,6 +8,8 @@ import (
 func newHistoryCmd(g *globalOptions) *cobra.Command {
 	var format string
 	var f output.Format
+	formats := []output.Format{output.Table, output.JSON, output.YAML}
+	s := &spec{takesName: true}
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "List the release's revisions, and who wrote each (cozyhr or helm-controller)",
@@ -17,21 +19,21 @@ manager that created the revision's storage Secret).`,
 		Example: `  cozyhr history
   cozyhr history -n cozy-metallb metallb -o json`,
 		Args: cobra.NoArgs,
-		RunE: g.runE(func() (err error) {
-			f, err = output.Parse(format, formatsOf("history")...)
+		RunE: g.runE(s, func(*cobra.Command) (err error) {
+			f, err = output.Parse(format, formats...)
 			return err
 		}, func(r *run) error {
 			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			_, revs, err := w.History(r.cmd.Context(), r.debugWriter())
+			_, revs, err := w.History(r.ctx, r.debugWriter())
 			if err != nil {
 				return err
 			}
 			return output.History(r.streams.Out, revs, f)
 		}),
 	}
-	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table, json or yaml")
-	return cmd
+	outputFlag(cmd, &format, formats, "")
+	return g.declare(cmd, s)
 }

@@ -12,6 +12,7 @@ import (
 
 func newImageCmd(g *globalOptions) *cobra.Command {
 	o := upstream.ImageOptions{}
+	s := &spec{hooked: true, overMany: true}
 	cmd := &cobra.Command{
 		Use: "image [NAME...]",
 		Example: `  cozyhr image                       # build and push every image, write digests into values.yaml
@@ -39,14 +40,14 @@ build into Docker) and writes nothing.`,
 			}
 			return names, cobra.ShellCompDirectiveNoFileComp
 		},
-		RunE: g.runE(nil, func(r *run) error {
+		RunE: g.runE(s, nil, func(r *run) error {
 			o := o // each chart's run has its own copy
-			o.Names = r.cmd.Flags().Args()
+			o.Names = r.args
 			w, err := r.workspace(true, nil)
 			if err != nil {
 				return err
 			}
-			results, err := upstream.BuildImages(r.cmd.Context(), w.Config, w.Plugins, o, r.streams.ErrOut)
+			results, err := upstream.BuildImages(r.ctx, w.Config, w.Plugins, o, r.streams.ErrOut)
 			if err != nil {
 				return err
 			}
@@ -66,5 +67,5 @@ build into Docker) and writes nothing.`,
 	f.BoolVar(&o.Push, "push", true, "push and write the digests; false only builds")
 	f.BoolVar(&o.Load, "load", false, "load the image into the local image store (buildx: docker)")
 	f.BoolVar(&o.PlainHTTP, "plain-http", false, "the registry speaks HTTP, not HTTPS (local registries)")
-	return cmd
+	return g.declare(cmd, s)
 }

@@ -24,6 +24,7 @@ func newPluginsCmd(g *globalOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	o := &pluginsListOptions{}
+	formats := []output.Format{output.Table, output.JSON}
 	list := &cobra.Command{
 		Use:     "list",
 		Example: `  cozyhr plugins list -o json`,
@@ -34,7 +35,7 @@ func newPluginsCmd(g *globalOptions) *cobra.Command {
 started once to negotiate its protocol version, then stopped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := output.Parse(o.output, formatsOf("plugins list")...)
+			format, err := output.Parse(o.output, formats...)
 			if err != nil {
 				return err
 			}
@@ -49,7 +50,7 @@ started once to negotiate its protocol version, then stopped.`,
 			return output.Plugins(g.streams.Out, entries, format)
 		},
 	}
-	list.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	outputFlag(list, &o.output, formats, "")
 	cmd.AddCommand(list)
 	return cmd
 }

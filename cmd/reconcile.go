@@ -11,6 +11,7 @@ import (
 
 func newReconcileCmd(g *globalOptions) *cobra.Command {
 	o := core.ReconcileOptions{}
+	s := &spec{takesName: true, nameAnywhere: true, overMany: true}
 	cmd := &cobra.Command{
 		Use: "reconcile",
 		Example: `  cozyhr reconcile
@@ -23,17 +24,17 @@ does, and wait until helm-controller has handled it (status.lastHandledReconcile
 --with-source first reconciles the chart's source: the HelmChart, OCIRepository
 or HelmRepository behind it. A suspended HelmRelease is refused.`,
 		Args: cobra.NoArgs,
-		RunE: g.runE(nil, func(r *run) error {
+		RunE: g.runE(s, nil, func(r *run) error {
 			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			return w.Reconcile(r.cmd.Context(), o, output.Reconcile{W: r.streams.ErrOut})
+			return w.Reconcile(r.ctx, o, output.Reconcile{W: r.streams.ErrOut})
 		}),
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.Force, "force", false, "force a one-off install or upgrade (reconcile.fluxcd.io/forceAt)")
 	f.BoolVar(&o.WithSource, "with-source", false, "reconcile the chart's source first")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for each reconciliation")
-	return cmd
+	return g.declare(cmd, s)
 }

@@ -11,6 +11,7 @@ import (
 
 func newRollbackCmd(g *globalOptions) *cobra.Command {
 	o := core.RollbackOptions{}
+	s := &spec{}
 	cmd := &cobra.Command{
 		Use:   "rollback [REVISION]",
 		Short: "Roll the release back to an earlier revision, as helm-controller's rollback does",
@@ -22,8 +23,8 @@ HelmRelease to let Flux bring the release back to its spec.`,
 		Example: `  cozyhr rollback       # to the previous revision
   cozyhr rollback 3     # to revision 3 (see cozyhr history)`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: g.runE(nil, func(r *run) error {
-			args := r.cmd.Flags().Args()
+		RunE: g.runE(s, nil, func(r *run) error {
+			args := r.args
 			if len(args) == 1 {
 				rev, err := strconv.Atoi(args[0])
 				if err != nil || rev < 1 {
@@ -40,7 +41,7 @@ HelmRelease to let Flux bring the release back to its spec.`,
 				return err
 			}
 			defer lock.Release()
-			res, err := w.Rollback(r.cmd.Context(), o, r.streams.ErrOut, r.debugWriter())
+			res, err := w.Rollback(r.ctx, o, r.streams.ErrOut, r.debugWriter())
 			if err != nil {
 				return err
 			}
@@ -55,5 +56,5 @@ HelmRelease to let Flux bring the release back to its spec.`,
 	f.DurationVar(&o.Timeout, "timeout", 0, "time to wait for any individual Kubernetes operation (default: the HelmRelease's, else 5m)")
 	f.BoolVar(&o.Wait, "wait", false, "wait until the rolled-back resources are ready")
 	f.BoolVar(&o.DisableHooks, "disable-hooks", false, "do not run the chart's rollback hooks")
-	return cmd
+	return g.declare(cmd, s)
 }

@@ -17,9 +17,11 @@ import (
 	"k8s.io/klog/v2"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
+	"github.com/cozyhr/cozyhr/core/review"
 	"github.com/cozyhr/cozyhr/plugins/host"
 )
 
@@ -56,7 +58,12 @@ type globalOptions struct {
 	charts []string
 	// trees holds the git revisions diff --base compares, written once per
 	// run and removed when it ends.
-	trees revisionTrees
+	trees review.Trees
+	// specs are what each command declared itself to be.
+	specs map[*cobra.Command]*spec
+	// args are the positional arguments; namespaceSet says -n was given.
+	args         []string
+	namespaceSet bool
 }
 
 func newGlobalOptions(streams IOStreams) *globalOptions {
@@ -89,7 +96,7 @@ in the chart directory.`,
 	root.SetErr(g.streams.ErrOut)
 
 	pf := root.PersistentFlags()
-	pf.StringArrayVarP(&g.sel.dirs, "chart-dir", "C", nil, "work on the chart in `DIR` (default: the working directory; --working-directory is an alias); repeat it, or give a glob, for several charts")
+	pf.StringArrayVarP(&g.sel.Dirs, "chart-dir", "C", nil, "work on the chart in `DIR` (default: the working directory; --working-directory is an alias); repeat it, or give a glob, for several charts")
 	g.sel.addFlags(pf)
 	pf.StringVar(&g.configFile, "config", "", "configuration file (default: CHART_DIR/"+config.FileName+")")
 	pf.StringVar(g.kube.KubeConfig, "kubeconfig", "", "path to the kubeconfig file")
@@ -129,11 +136,16 @@ in the chart directory.`,
 		newChangedCmd(g),
 	)
 	g.registerCompletions(root)
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		if err := checkFlagValues(cmd); err != nil {
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		g.args, g.namespaceSet = args, cmd.Flags().Changed("namespace")
+		s := g.specOf(cmd)
+		if err := g.sel.checkConcurrency(); err != nil {
 			return err
 		}
-		return g.selectCharts(cmd)
+		if err := checkFlagValues(cmd, s, args); err != nil {
+			return err
+		}
+		return g.selectCharts(cmd, s, args)
 	}
 	return root
 }
@@ -149,9 +161,9 @@ func Execute(ctx context.Context, args []string, streams IOStreams) error {
 	g := newGlobalOptions(streams)
 	// Helm logs through slog's default logger, a process global like the
 	// two above: its lines become cozyhr's, warnings shown, info with --debug.
-	slog.SetDefault(slog.New(newHelmLog(streams.ErrOut, func() bool { return g.debug })))
+	slog.SetDefault(slog.New(output.NewHelmLog(streams.ErrOut, func() bool { return g.debug })))
 	defer g.closePlugins()
-	defer g.trees.remove()
+	defer g.trees.Close()
 	return g.execute(ctx, args)
 }
 
@@ -181,7 +193,8 @@ func (g *globalOptions) report(w io.Writer, err error) error {
 	err = explainTimeout(g.timeouts, err)
 	if err != nil {
 		var shown *flux.ReportedError
-		if ee, ok := err.(*ExitError); (!ok || !ee.Silent) && !errors.As(err, &shown) {
+		var ee *ExitError
+		if silent := errors.As(err, &ee) && ee.Silent; !silent && !errors.As(err, &shown) {
 			fmt.Fprintf(w, "Error: %s\n", userMessage(err))
 		}
 	}
@@ -192,13 +205,13 @@ func (g *globalOptions) report(w io.Writer, err error) error {
 // (and so the release, through helm-controller's naming) over .cozyhr.yaml,
 // with -n its namespace, as cozyhr v1.6 and Cozystack's package.mk use it;
 // and --plain, which ignores any HelmRelease and makes NAME the release.
-func (g *globalOptions) nameOverrides(cmd *cobra.Command, overrides map[string]any) {
-	if args := cmd.Flags().Args(); len(args) == 1 && traitsOf(cmd.Name()).takesName {
+func (g *globalOptions) nameOverrides(s *spec, args []string, overrides map[string]any) {
+	if len(args) == 1 && s.takesName {
 		overrides["release.name"] = args[0]
 		if !g.plain {
 			overrides["helmRelease.name"] = args[0]
 			overrides["helmRelease.enabled"] = true
-			if cmd.Flags().Changed("namespace") {
+			if g.namespaceSet {
 				overrides["helmRelease.namespace"] = *g.kube.Namespace
 			}
 		}

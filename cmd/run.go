@@ -17,7 +17,6 @@ import (
 	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/hooks"
@@ -25,77 +24,17 @@ import (
 	"github.com/cozyhr/cozyhr/core/lock"
 )
 
-// traits are what a command is, in one place: the flags and the run over
-// many charts read them, never the command's name.
-type traits struct {
-	// takesName: the positional NAME names the HelmRelease (and release).
-	takesName bool
-	// nameAnywhere: with NAME the command needs no chart directory.
-	nameAnywhere bool
-	// hooked: a stage whose .cozyhr.yaml pre and post hooks run.
-	hooked bool
-	// overMany: it runs over several selected charts (-C…, -R, -L).
-	overMany bool
-	// ordered: over many charts it follows dependencies (delete in reverse).
-	ordered bool
-	// offlineFlag: it has --offline, so it may run without a cluster.
-	offlineFlag bool
-}
-
-func traitsOf(command string) traits {
-	switch command {
-	case "show":
-		return traits{takesName: true, hooked: true, overMany: true, offlineFlag: true}
-	case "diff":
-		return traits{takesName: true, hooked: true, overMany: true}
-	case "apply":
-		return traits{takesName: true, hooked: true, overMany: true, ordered: true}
-	case "delete":
-		return traits{takesName: true, nameAnywhere: true, hooked: true, overMany: true, ordered: true}
-	case "suspend", "resume", "reconcile":
-		return traits{takesName: true, nameAnywhere: true, overMany: true}
-	case "get":
-		return traits{takesName: true, overMany: true}
-	case "update", "image":
-		return traits{hooked: true, overMany: true}
-	case "values", "history", "events", "unlock":
-		return traits{takesName: true}
-	case "changed":
-		return traits{overMany: true}
-	}
-	return traits{}
-}
-
-// formatsOf is what a command's -o accepts (the command as typed after
-// cozyhr, "plugins list"), its default first: one list for validation and
-// completion alike.
-func formatsOf(command string) []output.Format {
-	switch command {
-	case "show", "values":
-		return []output.Format{output.YAML, output.JSON}
-	case "diff":
-		return []output.Format{output.Dyff, output.Brief, output.JSON, output.YAML, output.Unified, output.Markdown}
-	case "get", "list":
-		return []output.Format{output.Table, output.Wide, output.JSON, output.YAML, output.Name}
-	case "history":
-		return []output.Format{output.Table, output.JSON, output.YAML}
-	case "plugins list":
-		return []output.Format{output.Table, output.JSON}
-	case "version":
-		return []output.Format{output.Text, output.JSON, output.YAML}
-	case "changed":
-		return []output.Format{output.Text, output.JSON}
-	}
-	return nil
-}
-
 // run is one chart's run of a command: the chart, where its output goes,
 // and what it did. A run over many charts makes one per chart and runs
 // them in parallel; the flags (globalOptions and the command's options)
 // are only read.
 type run struct {
-	g       *globalOptions
-	cmd     *cobra.Command
+	g *globalOptions
+	// ctx ends when the run is interrupted.
+	ctx  context.Context
+	spec *spec
+	// args are the positional arguments (NAME).
+	args    []string
 	dir     string
 	streams IOStreams
 	// cluster is the connection; one for every chart of a run over many.
@@ -123,28 +62,36 @@ type stageRun struct {
 	env  map[string]string
 }
 
-// runE makes a command's RunE: validate checks the flags once, before any
-// hook, file write or API request (nil: nothing to check); then each runs
-// for the chart, or for every selected chart.
-func (g *globalOptions) runE(validate func() error, each func(r *run) error) func(*cobra.Command, []string) error {
+// runE makes a command's RunE: complete turns the flags into the
+// command's typed options once, refusing what they get wrong before any
+// hook, file write or API request (nil: nothing to do); then each runs for
+// the chart, for every selected chart, or for every instance.
+func (g *globalOptions) runE(s *spec, complete func(cmd *cobra.Command) error, each func(r *run) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
-		if validate != nil {
-			if err := validate(); err != nil {
+		if complete != nil {
+			if err := complete(cmd); err != nil {
 				return err
 			}
 		}
-		if f := cmd.Flags().Lookup("instances"); f != nil && f.Value.String() == "true" && cmd.Name() != "diff" && cmd.Name() != "show" {
-			return g.runOverInstances(cmd, each)
+		ctx := cmd.Context()
+		if s.fleet != nil && s.fleet.instances {
+			return g.runOverInstances(ctx, s, each)
 		}
 		if g.charts != nil {
 			if len(g.charts) == 0 {
 				return nil // the selection was narrowed to nothing, and said so
 			}
-			return g.runCharts(cmd, each)
+			return g.runCharts(ctx, s, each)
 		}
-		r := &run{g: g, cmd: cmd, dir: g.chartDir, streams: g.streams, cluster: kube.NewCluster(g.kube), colorOn: g.color()}
-		return r.finish(cmd.Context(), each(r))
+		r := g.newRun(ctx, s, g.chartDir, g.streams)
+		r.cluster, r.colorOn = kube.NewCluster(g.kube), g.color()
+		return r.finish(ctx, each(r))
 	}
+}
+
+// newRun is one chart's run of the command s declares.
+func (g *globalOptions) newRun(ctx context.Context, s *spec, dir string, streams IOStreams) *run {
+	return &run{g: g, ctx: ctx, spec: s, args: g.args, dir: dir, streams: streams}
 }
 
 // finish runs the post hooks when the stage succeeded (diff finding
@@ -206,32 +153,32 @@ func (r *run) workspace(offline bool, overrides map[string]any) (*core.Workspace
 // config loads the configuration of the chart in dir, with overrides from
 // the flags the user set (-n, NAME, --plain) on top of the command's own.
 func (r *run) config(dir string, overrides map[string]any) (*config.Chart, error) {
-	g, cmd := r.g, r.cmd
+	g := r.g
 	if overrides == nil {
 		overrides = map[string]any{}
 	}
-	if cmd.Flags().Changed("namespace") {
+	if g.namespaceSet {
 		overrides["release.namespace"] = *g.kube.Namespace
 	}
-	g.nameOverrides(cmd, overrides)
+	g.nameOverrides(r.spec, r.args, overrides)
 	for k, v := range r.overrides {
 		overrides[k] = v
 	}
 	// A release named on the command line can be suspended, resumed,
 	// reconciled or deleted from anywhere, as cozyhr v1.6 allowed.
-	chartOptional := traitsOf(cmd.Name()).nameAnywhere && len(cmd.Flags().Args()) == 1
+	chartOptional := r.spec.nameAnywhere && len(r.args) == 1
 	return config.Load(config.LoadOptions{Dir: dir, File: g.configFile, Overrides: overrides, ChartOptional: chartOptional})
 }
 
 // startStage runs the pre hooks of the command's stage, from the chart's
 // own .cozyhr.yaml (never from the environment), unless --no-hooks.
 func (r *run) startStage(cfg *config.Chart) error {
-	name := r.cmd.Name()
-	if r.g.noHooks || r.stage != nil || !traitsOf(name).hooked {
+	name := r.spec.stage
+	if r.g.noHooks || r.stage != nil || !r.spec.hooked {
 		return nil
 	}
 	r.stage = &stageRun{name: name, cfg: cfg, env: hooks.Env(cfg, name)}
-	return hooks.Run(r.cmd.Context(), cfg, name, "pre", r.stage.env, r.streams.ErrOut)
+	return hooks.Run(r.ctx, cfg, name, "pre", r.stage.env, r.streams.ErrOut)
 }
 
 // hookEnv records a value for the post hooks.
@@ -246,7 +193,7 @@ func (r *run) hookEnv(key, value string) {
 // the lock in.
 func (r *run) lockRelease(w *core.Workspace, command string, createNamespace bool) (*lock.ReleaseLock, error) {
 	r.writing = w
-	return w.Lock(r.cmd.Context(), command, r.g.waitForLock, createNamespace, func(msg string) { fmt.Fprintln(r.streams.ErrOut, "cozyhr:", msg) })
+	return w.Lock(r.ctx, command, r.g.waitForLock, createNamespace, func(msg string) { fmt.Fprintln(r.streams.ErrOut, "cozyhr:", msg) })
 }
 
 // debugWriter is where Helm's debug log goes: stderr with --debug, else nowhere.
@@ -285,7 +232,7 @@ func (g *globalOptions) color() bool {
 // checkFlagValues refuses values no flag of their type means: a negative
 // duration (kubectl reads it as no limit, which nobody means) or a
 // negative count, and a NAME that cannot name a HelmRelease.
-func checkFlagValues(cmd *cobra.Command) error {
+func checkFlagValues(cmd *cobra.Command, s *spec, args []string) error {
 	var err error
 	cmd.Flags().Visit(func(f *pflag.Flag) {
 		if err != nil {
@@ -297,19 +244,15 @@ func checkFlagValues(cmd *cobra.Command) error {
 				err = fmt.Errorf("--%s %s: a duration cannot be negative; give 0 for no limit, or a length such as 30s", f.Name, f.Value)
 			}
 		case "int":
-			switch n, perr := strconv.Atoi(f.Value.String()); {
-			case perr != nil:
-			case n < 0:
+			if n, perr := strconv.Atoi(f.Value.String()); perr == nil && n < 0 {
 				err = fmt.Errorf("--%s %d: give a count of 0 or more", f.Name, n)
-			case n == 0 && f.Name == "concurrency":
-				err = fmt.Errorf("--concurrency 0: give at least 1")
 			}
 		}
 	})
 	if err != nil {
 		return err
 	}
-	if args := cmd.Flags().Args(); len(args) == 1 && traitsOf(cmd.Name()).takesName {
+	if len(args) == 1 && s.takesName {
 		if errs := validation.IsDNS1123Subdomain(args[0]); len(errs) > 0 {
 			return fmt.Errorf("NAME %q cannot name a HelmRelease: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (such as %s)", args[0], strings.ToLower(args[0]))
 		}

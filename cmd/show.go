@@ -1,13 +1,11 @@
 package cmd
 
 import (
-	"bytes"
 	"fmt"
 	"io"
+	"maps"
 
 	"github.com/cozyhr/cozyhr/core"
-	"github.com/cozyhr/cozyhr/core/flux"
-	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/spf13/cobra"
@@ -27,12 +25,31 @@ type showOptions struct {
 	// render per chart and value case.
 	golden string
 	check  bool
+
+	// overrides are the flags the user gave that override .cozyhr.yaml's
+	// render:, set by complete.
+	overrides map[string]any
+}
+
+// showFormats are what show -o prints, its default first.
+func showFormats() []output.Format { return []output.Format{output.YAML, output.JSON} }
+
+// complete checks the output format and the render flags, and records the
+// flags that override .cozyhr.yaml.
+func (o *showOptions) complete(cmd *cobra.Command) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	o.overrides = map[string]any{}
+	setIfChanged(cmd, o.overrides, "include-crds", "render.includeCRDs", o.includeCRDs)
+	setIfChanged(cmd, o.overrides, "skip-hooks", "render.skipHooks", o.show.SkipHooks)
+	return nil
 }
 
 // validate checks the output format and the render flags.
 func (o *showOptions) validate() error {
 	var err error
-	if o.show.Output, err = output.Parse(o.output, formatsOf("show")...); err != nil {
+	if o.show.Output, err = output.Parse(o.output, showFormats()...); err != nil {
 		return err
 	}
 	switch {
@@ -56,7 +73,7 @@ func (o *showOptions) print(r *run, w *core.Workspace, out io.Writer) error {
 	opts := o.render.options(r.streams.In)
 	opts.TextOnly = o.show.Output != output.JSON
 	opts.Deterministic = o.deterministic
-	d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
+	d, err := w.Desired(r.ctx, opts, r.debugWriter())
 	if err != nil {
 		return err
 	}
@@ -70,42 +87,11 @@ func (o *showOptions) print(r *run, w *core.Workspace, out io.Writer) error {
 	return err
 }
 
-// runInstances renders the working-tree chart once for every live
-// instance, each with that HelmRelease's values, one after another under
-// a comment naming the HelmRelease (none in -o json); an instance that does
-// not render is said and the others go on.
-func (o *showOptions) runInstances(r *run) error {
-	var outs []bytes.Buffer
-	_, found, errs, err := r.eachInstance("", func(found []helmv2.HelmRelease) {
-		outs = make([]bytes.Buffer, len(found))
-	}, func(n int, w *core.Workspace) error {
-		return o.print(r, w, &outs[n])
-	})
-	if err != nil || len(found) == 0 {
-		return err
-	}
-	failed := 0
-	for n, hr := range found {
-		if errs[n] != nil {
-			failed++
-			fmt.Fprintf(r.streams.ErrOut, "cozyhr: %s/%s: %s\n", hr.Namespace, hr.Name, userMessage(errs[n]))
-			continue
-		}
-		if o.show.Output != output.JSON {
-			fmt.Fprintf(r.streams.Out, "# HelmRelease %s/%s (release %s/%s)\n", hr.Namespace, hr.Name, hr.GetReleaseNamespace(), flux.ReleaseName(&hr))
-		}
-		if _, err := r.streams.Out.Write(outs[n].Bytes()); err != nil {
-			return err
-		}
-	}
-	if failed > 0 {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%d of %d instances could not be rendered", failed, len(found)), Silent: true}
-	}
-	return nil
-}
-
 func newShowCmd(g *globalOptions) *cobra.Command {
 	o := &showOptions{}
+	s := &spec{takesName: true, hooked: true, overMany: true, offline: &o.offline, render: &o.render,
+		// Renders are YAML or JSON: a run over many writes no header into them.
+		machine: func() (bool, bool) { return true, o.output != string(output.JSON) }}
 	cmd := &cobra.Command{
 		Use: "show",
 		Example: `  cozyhr show                                  # render as Flux would, with the cluster's capabilities
@@ -122,23 +108,20 @@ then .cozyhr.yaml's, then -f and --set), post-processed as helm-controller does.
 Capabilities and lookups come from the cluster unless --offline.
 Secret data is masked unless --show-secrets.`,
 		Args: cobra.NoArgs,
-		RunE: g.runE(o.validate, func(r *run) error {
-			o := *o // each chart's run has its own copy
+		RunE: g.runE(s, o.complete, func(r *run) error {
+			o := *o // each chart's run has its own copy: print sets SkipHooks
 			switch {
 			case o.instances:
 				return o.runInstances(r)
 			case o.golden != "":
 				return o.runGolden(r)
 			}
-			overrides := map[string]any{}
-			setIfChanged(r.cmd, overrides, "include-crds", "render.includeCRDs", o.includeCRDs)
-			setIfChanged(r.cmd, overrides, "skip-hooks", "render.skipHooks", o.show.SkipHooks)
-			w, err := r.workspace(o.offline, overrides)
+			w, err := r.workspace(o.offline, maps.Clone(o.overrides))
 			if err != nil {
 				return err
 			}
 			if o.caseName != "" {
-				if w.Config, err = withCase(w.Config, o.caseName); err != nil {
+				if w.Config, err = core.WithCase(w.Config, o.caseName); err != nil {
 					return err
 				}
 			}
@@ -152,11 +135,14 @@ Secret data is masked unless --show-secrets.`,
 	f.BoolVar(&o.instances, "instances", false, "render the chart for every HelmRelease made from it (all namespaces, or -n's), each with its own values")
 	o.render.add(f)
 	f.StringArrayVarP(&o.show.ShowOnly, "show-only", "s", nil, "only show objects from these templates (repeatable, globs allowed)")
-	f.StringVarP(&o.output, "output", "o", "yaml", "output format: yaml or json")
+	outputFlag(cmd, &o.output, showFormats(), "")
+	_ = cmd.RegisterFlagCompletionFunc("show-only", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return g.templatePaths(), cobra.ShellCompDirectiveNoFileComp
+	})
 	f.BoolVar(&o.show.SkipHooks, "skip-hooks", false, "leave Helm hooks out")
 	f.BoolVar(&o.includeCRDs, "include-crds", true, "include the chart's crds/ directory")
 	f.BoolVar(&o.show.ShowSecrets, "show-secrets", false, "print Secret data instead of masking it")
 	f.BoolVar(&o.offline, "offline", false, "render without a cluster, like helm template")
 	f.BoolVar(&o.deterministic, "deterministic", false, "seed the random functions (randAlphaNum, uuidv4, genCA, genPrivateKey, ...) and fix now, for golden files (never used by apply)")
-	return cmd
+	return g.declare(cmd, s)
 }

@@ -9,30 +9,33 @@ import (
 )
 
 func newSuspendCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	s := &spec{takesName: true, nameAnywhere: true, overMany: true}
+	return g.declare(&cobra.Command{
 		Use: "suspend",
 		Example: `  cozyhr suspend
   cozyhr suspend -n cozy-metallb metallb`,
 		Short: "Suspend the chart's HelmRelease so that Flux leaves the release alone",
 		Args:  cobra.NoArgs,
-		RunE: g.runE(nil, func(r *run) error {
+		RunE: g.runE(s, nil, func(r *run) error {
 			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			t, err := w.Suspend(r.cmd.Context())
+			t, err := w.Suspend(r.ctx)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(r.streams.ErrOut, "Suspended HelmRelease %s.\n", t.HelmReleaseKey)
 			return nil
 		}),
-	}
+	}, s)
 }
 
 func newResumeCmd(g *globalOptions) *cobra.Command {
 	var wait bool
 	var timeout time.Duration
+	var fleet fleetFlags
+	s := &spec{takesName: true, nameAnywhere: true, overMany: true, fleet: &fleet}
 	cmd := &cobra.Command{
 		Use: "resume",
 		Example: `  cozyhr resume
@@ -41,18 +44,17 @@ func newResumeCmd(g *globalOptions) *cobra.Command {
 		Long: `Unsuspend the chart's HelmRelease. With --wait, also request a reconciliation
 and wait until helm-controller has handled it, as flux resume does.`,
 		Args: cobra.NoArgs,
-		RunE: g.runE(nil, func(r *run) error {
+		RunE: g.runE(s, nil, func(r *run) error {
 			w, err := r.workspace(false, nil)
 			if err != nil {
 				return err
 			}
-			_, err = w.Resume(r.cmd.Context(), wait, timeout, r.streams.ErrOut, output.Reconcile{W: r.streams.ErrOut})
+			_, err = w.Resume(r.ctx, wait, timeout, r.streams.ErrOut, output.Reconcile{W: r.streams.ErrOut})
 			return err
 		}),
 	}
-	var fleet fleetFlags
 	fleet.add(cmd, "resume")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until Flux has reconciled the HelmRelease")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long --wait waits")
-	return cmd
+	return g.declare(cmd, s)
 }

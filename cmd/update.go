@@ -8,6 +8,7 @@ import (
 
 func newUpdateCmd(g *globalOptions) *cobra.Command {
 	o := upstream.UpdateOptions{}
+	s := &spec{hooked: true, overMany: true}
 	cmd := &cobra.Command{
 		Use: "update",
 		Example: `  cozyhr update                      # fetch upstream into charts/, apply patches/
@@ -23,12 +24,12 @@ It is all or nothing: everything happens on a staged copy first, so a patch that
 does not apply leaves charts/ and every other file untouched, and the error names
 the patch and hunk with the command to reproduce it.`,
 		Args: cobra.NoArgs,
-		RunE: g.runE(nil, func(r *run) error {
+		RunE: g.runE(s, nil, func(r *run) error {
 			w, err := r.workspace(true, nil)
 			if err != nil {
 				return err
 			}
-			res, err := upstream.Update(r.cmd.Context(), w.Config, o, r.streams.ErrOut)
+			res, err := upstream.Update(r.ctx, w.Config, o, r.streams.ErrOut)
 			if err != nil {
 				return err
 			}
@@ -46,5 +47,5 @@ the patch and hunk with the command to reproduce it.`,
 	f.BoolVar(&o.InsecureSkipTLS, "insecure-skip-tls-verify", false, "skip TLS certificate checks of the chart download")
 	f.StringVar(&o.Username, "username", "", "chart repository username")
 	f.StringVar(&o.Password, "password", "", "chart repository password")
-	return cmd
+	return g.declare(cmd, s)
 }

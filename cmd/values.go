@@ -10,6 +10,8 @@ func newValuesCmd(g *globalOptions) *cobra.Command {
 	var showSecrets, all bool
 	var format string
 	var f output.Format
+	formats := []output.Format{output.YAML, output.JSON}
+	s := &spec{takesName: true, render: &render}
 	cmd := &cobra.Command{
 		Use: "values",
 		Example: `  cozyhr values                      # the values the chart is rendered with
@@ -20,8 +22,8 @@ func newValuesCmd(g *globalOptions) *cobra.Command {
 These are the values supplied to Helm; --all adds the chart's defaults.
 Values that came from Secrets are masked unless --show-secrets.`,
 		Args: cobra.NoArgs,
-		RunE: g.runE(func() (err error) {
-			if f, err = output.Parse(format, formatsOf("values")...); err != nil {
+		RunE: g.runE(s, func(*cobra.Command) (err error) {
+			if f, err = output.Parse(format, formats...); err != nil {
 				return err
 			}
 			return render.validate(false)
@@ -32,7 +34,7 @@ Values that came from Secrets are masked unless --show-secrets.`,
 			}
 			opts := render.options(r.streams.In)
 			opts.TextOnly = true
-			d, err := w.Desired(r.cmd.Context(), opts, r.debugWriter())
+			d, err := w.Desired(r.ctx, opts, r.debugWriter())
 			if err != nil {
 				return err
 			}
@@ -42,6 +44,6 @@ Values that came from Secrets are masked unless --show-secrets.`,
 	render.add(cmd.Flags())
 	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "print values that came from Secrets")
 	cmd.Flags().BoolVar(&all, "all", false, "include the chart's default values")
-	cmd.Flags().StringVarP(&format, "output", "o", "yaml", "output format: yaml or json")
-	return cmd
+	outputFlag(cmd, &format, formats, "")
+	return g.declare(cmd, s)
 }

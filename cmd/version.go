@@ -61,6 +61,7 @@ func currentVersion() VersionInfo {
 
 func newVersionCmd(g *globalOptions) *cobra.Command {
 	var format string
+	formats := []output.Format{output.Text, output.JSON, output.YAML}
 	cmd := &cobra.Command{
 		Use: "version",
 		Example: `  cozyhr version
@@ -68,7 +69,7 @@ func newVersionCmd(g *globalOptions) *cobra.Command {
 		Short: "Print the version of cozyhr",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			f, err := output.Parse(format, formatsOf("version")...)
+			f, err := output.Parse(format, formats...)
 			if err != nil {
 				return err
 			}
@@ -91,6 +92,6 @@ func newVersionCmd(g *globalOptions) *cobra.Command {
 			}
 		},
 	}
-	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text, json or yaml")
+	outputFlag(cmd, &format, formats, "")
 	return cmd
 }

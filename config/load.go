@@ -102,7 +102,8 @@ func Load(opts LoadOptions) (*Chart, error) {
 	}
 
 	c := &Chart{}
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: c, ErrorUnused: true})
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: c, ErrorUnused: true,
+		DecodeHook: mapstructure.StringToTimeDurationHookFunc()})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ package config
 import (
 	"path/filepath"
 	"sort"
+	"time"
 )
 
 // FileName is the configuration file looked up in a chart directory.
@@ -143,10 +144,12 @@ type Diff struct {
 
 // Apply configures the apply stage.
 type Apply struct {
-	Timeout       string `mapstructure:"timeout"`
-	Wait          bool   `mapstructure:"wait"`
-	TakeOwnership bool   `mapstructure:"takeOwnership"`
-	Resume        bool   `mapstructure:"resume"`
+	// Timeout is apply.timeout, 0 when unset (the HelmRelease's then
+	// counts).
+	Timeout       time.Duration `mapstructure:"timeout"`
+	Wait          bool          `mapstructure:"wait"`
+	TakeOwnership bool          `mapstructure:"takeOwnership"`
+	Resume        bool          `mapstructure:"resume"`
 	// CRDs is the policy for crds/ on upgrade in plain Helm mode: Skip (as
 	// helm upgrade), Create or CreateReplace.
 	CRDs string `mapstructure:"crds"`

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"io"
 	"reflect"
 	"sort"
 	"sync"
@@ -390,4 +391,15 @@ func compare(ref manifest.Ref, from, to map[string]any) (*dyff.Report, error) {
 		return nil, fmt.Errorf("diff %s: %w", ref, err)
 	}
 	return &report, nil
+}
+
+// DiffChart renders the chart and compares it with the live objects, the
+// chart's own ignore rules (.cozyhr.yaml diff.ignore) before opts'.
+func (w *Workspace) DiffChart(ctx context.Context, render RenderOptions, opts DiffOptions, debug io.Writer) (*DiffResult, error) {
+	opts.Ignore = append(normalize.ConfigIgnoreRules(w.Config.Diff.Ignore), opts.Ignore...)
+	d, err := w.Desired(ctx, render, debug)
+	if err != nil {
+		return nil, err
+	}
+	return w.Diff(ctx, d, opts)
 }

@@ -12,24 +12,33 @@ import (
 
 // NeedsClusterError is a command run offline that reads or writes the
 // cluster.
-type NeedsClusterError struct{ What string }
+type NeedsClusterError struct {
+	What string
+	said
+}
 
-func (e *NeedsClusterError) Error() string { return e.What + " needs a cluster" }
+func (e *NeedsClusterError) Error() string { return e.or(e.What + " needs a cluster") }
 
 // NamespaceMissingError is an install into a namespace that does not
 // exist, by a caller that said not to create it.
-type NamespaceMissingError struct{ Namespace string }
+type NamespaceMissingError struct {
+	Namespace string
+	said
+}
 
 func (e *NamespaceMissingError) Error() string {
-	return fmt.Sprintf("namespace %q does not exist", e.Namespace)
+	return e.or(fmt.Sprintf("namespace %q does not exist", e.Namespace))
 }
 
 // KubeVersionError is a chart whose kubeVersion range excludes the
 // Kubernetes version it is rendered for.
-type KubeVersionError struct{ Chart, Requires, Kubernetes string }
+type KubeVersionError struct {
+	Chart, Requires, Kubernetes string
+	said
+}
 
 func (e *KubeVersionError) Error() string {
-	return fmt.Sprintf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s", e.Chart, e.Requires, e.Kubernetes)
+	return e.or(fmt.Sprintf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s", e.Chart, e.Requires, e.Kubernetes))
 }
 
 // HelmReleaseNotFoundError is a HelmRelease named on purpose (in
@@ -38,8 +47,29 @@ func (e *KubeVersionError) Error() string {
 type HelmReleaseNotFoundError struct {
 	Key                types.NamespacedName
 	Release, Namespace string
+	said
 }
 
 func (e *HelmReleaseNotFoundError) Error() string {
-	return fmt.Sprintf("HelmRelease %s not found: create it, or work on release %s in namespace %s as plain Helm", e.Key, e.Release, e.Namespace)
+	return e.or(fmt.Sprintf("HelmRelease %s not found: create it, or work on release %s in namespace %s as plain Helm", e.Key, e.Release, e.Namespace))
+}
+
+// said lets the caller say an error in its own words (naming the flags
+// that fix it) while the context it was wrapped in stays: Say sets the
+// text Error returns from then on; the first Say counts.
+type said struct{ text string }
+
+// Say makes the error read text wherever it is wrapped.
+func (s *said) Say(text string) {
+	if s.text == "" {
+		s.text = text
+	}
+}
+
+// or is the said text, else the engine's own.
+func (s *said) or(own string) string {
+	if s.text != "" {
+		return s.text
+	}
+	return own
 }

@@ -22,6 +22,7 @@ var layers = map[string]int{
 	"core/kube": 1, "core/hooks": 1, "core/postprocess": 1, "core/upstream": 1, "core/normalize": 1, "core/gitrev": 1,
 	"core/readiness": 2, "core/flux": 2,
 	"core": 3,
+	"core/review": 4, "core/fleet": 4,
 }
 
 // corePackages are the directories under core/ that hold Go code.

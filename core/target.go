@@ -1,12 +1,10 @@
 package core
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
@@ -14,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cozyhr/cozyhr/config"
-	"github.com/cozyhr/cozyhr/core/batch"
 	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
@@ -173,34 +170,6 @@ func (w *Workspace) notice(format string, args ...any) {
 	if w.Notices != nil {
 		fmt.Fprintf(w.Notices, "cozyhr: "+format+"\n", args...)
 	}
-}
-
-// BatchJob describes the workspace's chart for a run over many: its key is
-// its HelmRelease (its release in plain mode), and it depends on the
-// HelmRelease's spec.dependsOn and .cozyhr.yaml's dependsOn. A chart whose
-// target cannot be resolved gets no key: its own run reports why.
-func (w *Workspace) BatchJob(ctx context.Context, name string) batch.Job {
-	j := batch.Job{Name: name}
-	t, err := w.ResolveTarget(ctx)
-	if err != nil {
-		return j
-	}
-	ns := t.Namespace
-	j.Key = t.Namespace + "/" + t.ReleaseName
-	if t.FluxMode() {
-		ns = t.HelmReleaseKey.Namespace
-		j.Key = t.HelmReleaseKey.String()
-		for _, d := range t.HelmRelease.Spec.DependsOn {
-			j.DependsOn = append(j.DependsOn, cmp.Or(d.Namespace, ns)+"/"+d.Name)
-		}
-	}
-	for _, d := range w.Config.DependsOn {
-		if !strings.Contains(d, "/") {
-			d = ns + "/" + d
-		}
-		j.DependsOn = append(j.DependsOn, d)
-	}
-	return j
 }
 
 // Lock takes the release's lock for command (apply, delete, rollback); see

@@ -9,78 +9,30 @@ import (
 	"text/tabwriter"
 
 	"github.com/cozyhr/cozyhr/core"
-	"github.com/homeport/dyff/pkg/dyff"
+	"github.com/cozyhr/cozyhr/core/fleet"
 )
 
-// Instance is one HelmRelease made from a chart, and what its diff found.
-type Instance struct {
-	Namespace, Name string
-	// Release and ReleaseNamespace name its release (helm-controller's
-	// naming: targetNamespace and releaseName count).
-	Release, ReleaseNamespace string
-	// ChartVersion is what its latest release recorded.
-	ChartVersion string
-	Result       *core.DiffResult
-	Err          error
-}
-
-// fleetChange is one change of one instance, with the instance's own
-// names taken out, so that the same change on several instances compares
-// equal.
-type fleetChange struct {
-	header, body string
-	instances    []string
-}
-
-// Fleet prints the diff of every instance of a chart as one report: a
-// change that several instances get alike is printed once with the
-// instances it concerns; a change only some get is printed under each of
-// them; then a table with one row per instance.
-func Fleet(out io.Writer, insts []Instance, o HumanOptions) error {
-	var changes []*fleetChange
-	byKey := map[string]*fleetChange{}
-	for _, in := range insts {
-		if in.Result == nil {
-			continue
-		}
-		release := in.Release
-		if release == "" {
-			release = in.Name
-		}
-		ns := in.ReleaseNamespace
-		if ns == "" {
-			ns = in.Namespace
-		}
-		generic := strings.NewReplacer(ns+"/", "<namespace>/", release, "<release>")
-		for _, c := range in.Result.Changes {
-			// Field by field: a template change every instance gets is one
-			// piece, a value-dependent one on the same object another.
-			for _, piece := range fieldPieces(c) {
-				header, body, err := fleetText(piece, o)
-				if err != nil {
-					return err
-				}
-				key := generic.Replace(header + "\n" + body)
-				fc := byKey[key]
-				if fc == nil || o.NoGroup {
-					fc = &fleetChange{header: generic.Replace(header), body: generic.Replace(body)}
-					byKey[key] = fc
-					changes = append(changes, fc)
-				}
-				fc.instances = append(fc.instances, in.Namespace+"/"+in.Name)
-			}
-		}
-	}
+// Fleet prints the diff of every instance of a chart as one report: each
+// group of changes (core/fleet) once, with the instances it concerns, the
+// instances' own names shown as placeholders so that it reads the same for
+// each; then a table with one row per instance.
+func Fleet(out io.Writer, insts []fleet.Instance, groups []fleet.Group, o HumanOptions) error {
 	var b bytes.Buffer
-	for _, fc := range changes {
-		n := len(fc.instances)
-		who := strings.Join(fc.instances, ", ")
-		if n > 1 {
-			fmt.Fprintf(&b, "%s (%d instances, the same change: %s)\n", fc.header, n, who)
-		} else {
-			fmt.Fprintf(&b, "%s (only %s)\n", fc.header, who)
+	for _, g := range groups {
+		header, body, err := fleetText(g.Change, o)
+		if err != nil {
+			return err
 		}
-		b.WriteString(fc.body)
+		generic := strings.NewReplacer(g.Namespace+"/", "<namespace>/", g.Release, "<release>")
+		header, body = generic.Replace(header), generic.Replace(body)
+		n := len(g.Instances)
+		who := strings.Join(g.Instances, ", ")
+		if n > 1 {
+			fmt.Fprintf(&b, "%s (%d instances, the same change: %s)\n", header, n, who)
+		} else {
+			fmt.Fprintf(&b, "%s (only %s)\n", header, who)
+		}
+		b.WriteString(body)
 		b.WriteString("\n")
 	}
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
@@ -101,26 +53,6 @@ func Fleet(out io.Writer, insts []Instance, o HumanOptions) error {
 	}
 	_, err := out.Write(b.Bytes())
 	return err
-}
-
-// fieldPieces splits a change into one change per changed field (an
-// addition or removal stays whole).
-func fieldPieces(c core.ObjectDiff) []core.ObjectDiff {
-	if c.Action != core.ActionChange || c.Report == nil || len(c.Report.Diffs) < 2 {
-		return []core.ObjectDiff{c}
-	}
-	out := make([]core.ObjectDiff, 0, len(c.Report.Diffs))
-	for i, d := range c.Report.Diffs {
-		piece := c
-		report := *c.Report
-		report.Diffs = []dyff.Diff{d}
-		piece.Report = &report
-		if i > 0 {
-			piece.Hazards = nil // said once, with the first field
-		}
-		out = append(out, piece)
-	}
-	return out
 }
 
 // fleetText is a change's header and body as DiffHuman prints them.
@@ -179,7 +111,7 @@ type FleetJSONInstance struct {
 }
 
 // FleetJSON prints the fleet's report as JSON.
-func FleetJSON(out io.Writer, insts []Instance) error {
+func FleetJSON(out io.Writer, insts []fleet.Instance) error {
 	rep := FleetJSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "FleetDiffReport", Instances: []FleetJSONInstance{}}
 	rep.Summary.Instances = len(insts)
 	for _, in := range insts {
@@ -204,13 +136,13 @@ func FleetJSON(out io.Writer, insts []Instance) error {
 }
 
 // FleetYAML prints the fleet's report as YAML.
-func FleetYAML(out io.Writer, insts []Instance) error {
+func FleetYAML(out io.Writer, insts []fleet.Instance) error {
 	return jsonAsYAML(out, func(w io.Writer) error { return FleetJSON(w, insts) })
 }
 
 // FleetSections are the fleet as sections of a Markdown comment, one per
 // instance.
-func FleetSections(insts []Instance) []Section {
+func FleetSections(insts []fleet.Instance) []Section {
 	out := make([]Section, len(insts))
 	for i, in := range insts {
 		out[i] = Section{Chart: in.Namespace + "/" + in.Name, Result: in.Result, Err: in.Err}

@@ -39,6 +39,10 @@ type Options struct {
 	// Benign reports an error that is not a failure (a diff that found
 	// changes): it neither skips dependants nor stops a fail-fast run.
 	Benign func(error) bool
+	// Canary runs the first Canary jobs first, one at a time, stopping at
+	// the first that fails; the others start only when every canary
+	// succeeded. Not with Ordered: canaries are chosen by position.
+	Canary int
 }
 
 // Progress hears of each job as it starts and ends; calls never
@@ -76,6 +80,10 @@ type Batch struct {
 
 // Plan orders the jobs; a dependency cycle is an error that names it.
 func Plan(jobs []Job, opts Options) (*Batch, error) {
+	if opts.Canary > 0 && opts.Ordered {
+		return nil, fmt.Errorf("canaries are chosen by position, so they cannot follow dependencies")
+	}
+	opts.Canary = min(opts.Canary, len(jobs))
 	b := &Batch{jobs: jobs, opts: opts, deps: dependencies(jobs, opts)}
 	n := len(jobs)
 	remaining := make([]int, n)
@@ -143,11 +151,11 @@ func dependencies(jobs []Job, opts Options) [][]int {
 	return deps
 }
 
-// Run runs every job with run, at most Concurrency at once, each only after
-// the jobs it depends on succeeded. A job whose dependency failed or was
+// runAll runs every job with run, at most Concurrency at once, each only
+// after the jobs it depends on succeeded. A job whose dependency failed or was
 // skipped is skipped, saying which; so are jobs not started when ctx ends
 // or, with FailFast, once one failed.
-func (b *Batch) Run(ctx context.Context, progress Progress, run func(ctx context.Context, i int) error) []Outcome {
+func (b *Batch) runAll(ctx context.Context, progress Progress, run func(ctx context.Context, i int) error) []Outcome {
 	jobs, opts := b.jobs, b.opts
 	n := len(jobs)
 	outcomes := make([]Outcome, n)

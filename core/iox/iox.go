@@ -109,3 +109,4 @@ func WriteFrom(path string, r io.Reader, mode os.FileMode) error {
 	}
 	return f.Close()
 }
+

@@ -149,7 +149,7 @@ func fetchTarball(ctx context.Context, tb *config.TarballSource, opts UpdateOpti
 		return fmt.Errorf("upstream.tarball.url: %w", err)
 	}
 	if strings.Contains(tb.URL, ".Version") && version == "" {
-		return fmt.Errorf("upstream.tarball.url uses {{ .Version }}: %w", ErrNoVersion)
+		return fmt.Errorf("upstream.tarball.url uses {{ .Version }}: %w", &NoVersionError{})
 	}
 	fmt.Fprintf(log, "Fetching %s\n", url.String())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url.String(), nil)

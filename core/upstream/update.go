@@ -55,9 +55,25 @@ type UpdateResult struct {
 	DryRun     bool
 }
 
-// ErrNoVersion is an upstream whose URL needs a version that neither
+// NoVersionError is an upstream whose URL needs a version that neither
 // .cozyhr.yaml nor the options give.
-var ErrNoVersion = errors.New("set upstream.tarball.version")
+type NoVersionError struct{ said string }
+
+func (e *NoVersionError) Error() string {
+	if e.said != "" {
+		return e.said
+	}
+	return "set upstream.tarball.version"
+}
+
+// Say makes Error return text from now on: the caller's words for this
+// error (the flag that fixes it), shown wherever it is wrapped. The first
+// Say counts.
+func (e *NoVersionError) Say(text string) {
+	if e.said == "" {
+		e.said = text
+	}
+}
 
 // PatchError is a patch that does not apply; nothing was changed.
 type PatchError struct {

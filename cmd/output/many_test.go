@@ -1,8 +1,7 @@
-package cmd
+package output
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -16,14 +15,14 @@ import (
 // terminal the progress block is erased before output and drawn again.
 func TestManyPrinterKeepsOrderAndErasesProgress(t *testing.T) {
 	var out, errOut bytes.Buffer
-	g := newGlobalOptions(IOStreams{Out: &out, ErrOut: &errOut})
-	runs := []*chartRun{{dir: "a"}, {dir: "b"}, {dir: "c"}}
-	for _, r := range runs {
-		r.out.WriteString("output of " + r.dir + "\n")
-		_, _ = r.errOut.Write([]byte("working on " + r.dir + "\n"))
+	jobs := []*Job{{Name: "a"}, {Name: "b"}, {Name: "c"}}
+	for _, j := range jobs {
+		j.Out.WriteString("output of " + j.Name + "\n")
+		_, _ = j.ErrOut.Write([]byte("working on " + j.Name + "\n"))
 	}
-	p := &manyPrinter{g: g, ctx: context.Background(), runs: runs, order: []int{0, 1, 2}, ended: make([]bool, 3),
-		running: map[int]time.Time{}, tty: true, stopped: make(chan struct{})}
+	p := &Many{Out: &out, ErrOut: &errOut, Jobs: jobs, Order: []int{0, 1, 2}, Failure: func(err error) string { return "failed: " + err.Error() }}
+	p.init()
+	p.tty = true
 	p.Started(0)
 	p.Started(1)
 	p.redraw()

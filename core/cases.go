@@ -1,4 +1,4 @@
-package cmd
+package core
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 	"github.com/cozyhr/cozyhr/core/values"
 )
 
-// withCase is the chart as rendered for one of its value cases: the
-// case's values files after .cozyhr.yaml's, its inline values merged over
-// .cozyhr.yaml's as Helm merges values.
-func withCase(cfg *config.Chart, name string) (*config.Chart, error) {
+// WithCase is the configuration with one of its value cases applied: the
+// case's values files after the chart's own, its inline values merged over
+// the chart's.
+func WithCase(cfg *config.Chart, name string) (*config.Chart, error) {
 	cs, ok := cfg.Cases[name]
 	if !ok {
 		known := "it names none"

@@ -1,4 +1,4 @@
-package cmd
+package output
 
 import (
 	"context"
@@ -9,26 +9,27 @@ import (
 	"sync"
 )
 
-// helmLog is where libraries' slog lines go (Helm logs through slog's
+// HelmLog is where libraries' slog lines go (Helm logs through slog's
 // default logger): a warning prints as a "Warning:" line, as the API
 // server's do; the rest (Helm's info, such as "found symbolic link in
 // path" for a library chart linked under charts/) only with --debug.
-type helmLog struct {
+type HelmLog struct {
 	mu    *sync.Mutex
 	w     io.Writer
 	debug func() bool
 	attrs []slog.Attr
 }
 
-func newHelmLog(w io.Writer, debug func() bool) *helmLog {
-	return &helmLog{mu: &sync.Mutex{}, w: w, debug: debug}
+// NewHelmLog writes to w; debug says whether --debug is on now.
+func NewHelmLog(w io.Writer, debug func() bool) *HelmLog {
+	return &HelmLog{mu: &sync.Mutex{}, w: w, debug: debug}
 }
 
-func (h *helmLog) Enabled(_ context.Context, l slog.Level) bool {
+func (h *HelmLog) Enabled(_ context.Context, l slog.Level) bool {
 	return l >= slog.LevelWarn || h.debug()
 }
 
-func (h *helmLog) Handle(_ context.Context, r slog.Record) error {
+func (h *HelmLog) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
 	if r.Level >= slog.LevelWarn {
 		b.WriteString("Warning: ")
@@ -53,11 +54,11 @@ func (h *helmLog) Handle(_ context.Context, r slog.Record) error {
 	return err
 }
 
-func (h *helmLog) WithAttrs(attrs []slog.Attr) slog.Handler {
+func (h *HelmLog) WithAttrs(attrs []slog.Attr) slog.Handler {
 	cp := *h
 	cp.attrs = append(append([]slog.Attr(nil), h.attrs...), attrs...)
 	return &cp
 }
 
 // WithGroup keeps attributes flat: the lines are for people, not parsers.
-func (h *helmLog) WithGroup(string) slog.Handler { return h }
+func (h *HelmLog) WithGroup(string) slog.Handler { return h }

@@ -1,20 +1,21 @@
-package cmd
+package batch
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
 )
 
-// runTimings remembers how long each chart's run of each command took, in
+// Timings remember how long each chart's run of each command took, in
 // cozyhr's cache ($COZYHR_CACHE, or the user's cache directory), so that the next run over many starts the costliest
 // charts first: a chart's size on disk says little of what it costs to
 // render and diff (kubeovn, the slowest of the shared charts, is the
 // smallest directory). Best effort: a cache that cannot be read or
 // written only loses the order.
-type runTimings struct {
+type Timings struct {
 	path string
 	// Took is milliseconds by command and absolute chart directory.
 	Took map[string]int64 `json:"took"`
@@ -22,15 +23,12 @@ type runTimings struct {
 
 const timingsFile = "timings.json"
 
-func loadTimings() *runTimings {
-	t := &runTimings{Took: map[string]int64{}}
-	dir := os.Getenv("COZYHR_CACHE")
+// LoadTimings reads the timings kept in the cache directory dir; with dir
+// "" nothing is read or kept.
+func LoadTimings(dir string) *Timings {
+	t := &Timings{Took: map[string]int64{}}
 	if dir == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return t
-		}
-		dir = filepath.Join(base, "cozyhr")
+		return t
 	}
 	t.path = filepath.Join(dir, timingsFile)
 	if data, err := os.ReadFile(t.path); err == nil {
@@ -49,10 +47,10 @@ func timingKey(command, dir string) string {
 	return command + " " + dir
 }
 
-// weights estimate each chart's cost for the command: what its last run
+// Weights estimate each chart's cost for the command: what its last run
 // took, or, for a chart not run before, its size on disk scaled by what a
 // byte cost the charts that were.
-func (t *runTimings) weights(command string, dirs []string) []int64 {
+func (t *Timings) Weights(command string, dirs []string) []int64 {
 	out := make([]int64, len(dirs))
 	// Sizes on disk are read only when some chart has no timing yet: a
 	// chart's tree is walked for nothing otherwise.
@@ -67,7 +65,7 @@ func (t *runTimings) weights(command string, dirs []string) []int64 {
 	sizes := make([]int64, len(dirs))
 	var perByte []float64
 	for i, d := range dirs {
-		sizes[i] = treeSize(d)
+		sizes[i] = TreeSize(d)
 		if ms, ok := t.Took[timingKey(command, d)]; ok && sizes[i] > 0 {
 			perByte = append(perByte, float64(ms*1000)/float64(sizes[i]))
 		}
@@ -87,8 +85,8 @@ func (t *runTimings) weights(command string, dirs []string) []int64 {
 	return out
 }
 
-// record keeps what each chart that ran took, and writes the cache.
-func (t *runTimings) record(command string, dirs []string, took []time.Duration) {
+// Record keeps what each chart that ran took, and writes the cache.
+func (t *Timings) Record(command string, dirs []string, took []time.Duration) {
 	if t.path == "" {
 		return
 	}
@@ -105,4 +103,19 @@ func (t *runTimings) record(command string, dirs []string, took []time.Duration)
 	if os.WriteFile(tmp, data, 0o644) == nil {
 		_ = os.Rename(tmp, t.path)
 	}
+}
+
+// TreeSize is the bytes of the files under dir, a chart's cost estimate
+// before it has run.
+func TreeSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

@@ -1,0 +1,141 @@
+package review
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/gitrev"
+)
+
+// ChangeSet is which of the selected charts a change between two
+// revisions touches, and the changed paths no selected chart reads.
+type ChangeSet struct {
+	Base         string   `json:"base"`
+	Head         string   `json:"head"` // "" for the working tree
+	Charts       []string `json:"charts"`
+	Unattributed []string `json:"unattributed"`
+}
+
+// RemovedScope is where a run over many charts looks for charts removed
+// since the base revision: below its roots, only charts that had a
+// .cozyhr.yaml unless Unconfigured. No roots: a chart named alone is never
+// removed.
+type RemovedScope struct {
+	// Roots are absolute directories, symlinks resolved.
+	Roots []string
+	// Configured keeps only charts that had a .cozyhr.yaml.
+	Configured bool
+	// Keep says whether a chart path (as the user would type it) belongs
+	// to this run, as a shard does; nil keeps every chart.
+	Keep func(string) bool
+}
+
+func (s RemovedScope) covers(dir string) bool {
+	for _, r := range s.Roots {
+		if rel, err := filepath.Rel(r, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return true
+		}
+	}
+	return false
+}
+
+func (s RemovedScope) keep(path string) bool { return s.Keep == nil || s.Keep(path) }
+
+// Changed finds, among dirs, the charts whose rendered inputs differ
+// between base and head ("" for the working tree): files in the chart,
+// files its symlinks reach (a library chart linked under charts/),
+// file:// dependencies, the values files .cozyhr.yaml names (its own, its
+// value cases', the HelmRelease file), .cozyhr.yaml itself.
+//
+// A chart removed since base, below one of scope's roots, counts as
+// changed too: it shows as a whole removal.
+func Changed(ctx context.Context, dirs []string, base, head string, scope RemovedScope) (*ChangeSet, error) {
+	start := "."
+	if len(dirs) > 0 {
+		start = dirs[0]
+	}
+	abs, err := filepath.Abs(start)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := gitrev.Open(ctx, abs)
+	if err != nil {
+		return nil, err
+	}
+	baseCommit, err := repo.Resolve(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	headCommit := ""
+	if head != "" {
+		if headCommit, err = repo.Resolve(ctx, head); err != nil {
+			return nil, err
+		}
+	}
+	files, err := repo.ChangedFiles(ctx, baseCommit, headCommit)
+	if err != nil {
+		return nil, err
+	}
+	cs := &ChangeSet{Base: base, Head: head, Charts: []string{}, Unattributed: []string{}}
+	attributed := make([]bool, len(files))
+	touches := func(inputs []string) bool {
+		touched := false
+		for i, f := range files {
+			if gitrev.Touches(inputs, filepath.ToSlash(f)) {
+				touched, attributed[i] = true, true
+			}
+		}
+		return touched
+	}
+	for _, dir := range dirs {
+		inputs, err := repo.ChartInputs(dir, configuredInputs(dir))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		if touches(inputs) {
+			cs.Charts = append(cs.Charts, dir)
+		}
+	}
+	if len(scope.Roots) > 0 {
+		removed, err := repo.RemovedCharts(ctx, baseCommit, headCommit, scope.Configured)
+		if err != nil {
+			return nil, err
+		}
+		for _, rd := range removed {
+			dir := filepath.Join(repo.Root, filepath.FromSlash(rd))
+			if !scope.covers(dir) || !scope.keep(config.DisplayPath(dir)) {
+				continue
+			}
+			if touches([]string{rd + "/"}) {
+				cs.Charts = append(cs.Charts, config.DisplayPath(dir))
+			}
+		}
+	}
+	for i, f := range files {
+		if !attributed[i] {
+			cs.Unattributed = append(cs.Unattributed, filepath.ToSlash(f))
+		}
+	}
+	return cs, nil
+}
+
+// configuredInputs are the files outside the chart's own tree that its
+// .cozyhr.yaml makes it read: values files, the value cases' values files,
+// the HelmRelease file.
+func configuredInputs(dir string) []string {
+	cfg, err := config.Load(config.LoadOptions{Dir: dir})
+	if err != nil {
+		return nil
+	}
+	extra := append([]string(nil), cfg.ValuesFiles...)
+	for _, name := range cfg.CaseNames() {
+		extra = append(extra, cfg.Cases[name].ValuesFiles...)
+	}
+	if cfg.HelmRelease.File != "" {
+		extra = append(extra, cfg.HelmRelease.File)
+	}
+	return extra
+}

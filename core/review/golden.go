@@ -1,0 +1,73 @@
+package review
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/pmezard/go-difflib/difflib"
+)
+
+// GoldenFile is where a chart's render for one value case is kept under
+// dir: the chart's path as given (relative to the working directory when
+// inside it), then the case's name, "default" for the chart's own values.
+func GoldenFile(dir, chartDir, caseName string) string {
+	rel := config.DisplayPath(chartDir)
+	if strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
+		rel = filepath.Base(chartDir)
+	}
+	return filepath.Join(dir, rel, cmp.Or(caseName, "default")+".yaml")
+}
+
+// WriteGolden writes a render to its golden file, making its directory.
+func WriteGolden(path string, render []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, render, 0o644)
+}
+
+// GoldenStale is how a golden file differs from the render: Missing, or a
+// unified diff from the committed file to the render; zero when it is up
+// to date.
+type GoldenStale struct {
+	Missing bool
+	Diff    string
+}
+
+// Stale reports whether the golden file needs writing again.
+func (g GoldenStale) Stale() bool { return g.Missing || g.Diff != "" }
+
+// CheckGolden compares the golden file at path with a render.
+func CheckGolden(path string, render []byte) (GoldenStale, error) {
+	old, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return GoldenStale{Missing: true}, nil
+	case err != nil:
+		return GoldenStale{}, err
+	case bytes.Equal(old, render):
+		return GoldenStale{}, nil
+	}
+	text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{A: difflib.SplitLines(string(old)), B: difflib.SplitLines(string(render)),
+		FromFile: path + " (committed)", ToFile: path + " (rendered now)", Context: 3})
+	return GoldenStale{Diff: text}, err
+}
+
+// OrphanGolden are the golden files of the chart under dir that belong to
+// no value case it has now (want holds the paths of those it has).
+func OrphanGolden(dir, chartDir string, want map[string]bool) []string {
+	others, _ := filepath.Glob(filepath.Join(filepath.Dir(GoldenFile(dir, chartDir, "")), "*.yaml"))
+	var out []string
+	for _, f := range others {
+		if !want[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}

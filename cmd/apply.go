@@ -85,7 +85,7 @@ afterwards.`,
 				renderFailed = true
 				return err
 			}
-			opts.Progress = &output.Readiness{W: r.streams.ErrOut, TTY: isTerminal(r.streams.ErrOut)}
+			opts.Progress = &output.Readiness{W: r.streams.ErrOut, TTY: output.IsTerminal(r.streams.ErrOut)}
 			opts.Debug = r.debugWriter()
 			res, err := w.Apply(r.ctx, d, opts, r.streams.ErrOut)
 			if res != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,30 +13,9 @@ import (
 	"github.com/cozyhr/cozyhr/core/review"
 )
 
-// removedScope is where this run looks for removed charts, in its shard;
-// -L selects by labels a removed chart no longer has, so there is none
-// with it.
+// removedScope is where this run looks for removed charts.
 func (g *globalOptions) removedScope() review.RemovedScope {
-	s := g.sel
-	if s.Selector != "" {
-		return review.RemovedScope{}
-	}
-	roots := s.Recursive
-	if len(roots) == 0 && len(s.Dirs) == 0 && g.charts == nil && g.chartDir == "" {
-		roots = []string{"."}
-	}
-	out := review.RemovedScope{Configured: !s.All, Keep: s.InShard}
-	for _, r := range roots {
-		abs, err := filepath.Abs(r)
-		if err != nil {
-			continue
-		}
-		if real, err := filepath.EvalSymlinks(abs); err == nil {
-			abs = real
-		}
-		out.Roots = append(out.Roots, abs)
-	}
-	return out
+	return review.ScopeOf(g.sel.Selection, g.charts == nil && g.chartDir == "")
 }
 
 // selectedDirs are the charts a command over many works on: the selection,

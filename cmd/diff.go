@@ -81,16 +81,8 @@ func (o *diffOptions) validate() error {
 			return fmt.Errorf("-l %q: %w", o.diff.LabelSelector, err)
 		}
 	}
-	o.ignoreRules = nil
-	for _, s := range o.ignore {
-		rule, err := normalize.ParseIgnoreRule(s)
-		if err != nil {
-			return fmt.Errorf("--ignore %w", err)
-		}
-		rule.Source = "--ignore " + s
-		o.ignoreRules = append(o.ignoreRules, rule)
-	}
-	return nil
+	o.ignoreRules, err = normalize.ParseIgnoreRules(o.ignore, "--ignore")
+	return err
 }
 
 // onlyChanged narrows a review over many charts to those whose rendered
@@ -136,7 +128,6 @@ func (o *diffOptions) liveResult(r *run, w *core.Workspace, opts core.DiffOption
 // of a run over many what would change; configContext is diff.context
 // from .cozyhr.yaml (the flag, when set, already overrode it).
 func (o *diffOptions) print(r *run, res *core.DiffResult, configContext int) error {
-	var err error
 	r.result = "no changes"
 	if add, change, remove := res.Counts(); add+change+remove > 0 {
 		r.result = fmt.Sprintf("%d to add, %d to change, %d to delete", add, change, remove)
@@ -145,26 +136,9 @@ func (o *diffOptions) print(r *run, res *core.DiffResult, configContext int) err
 	if contextLines == 0 {
 		contextLines = o.contextLines
 	}
-	out := r.streams.Out
-	switch o.format {
-	case output.JSON:
-		err = output.DiffJSON(out, res)
-	case output.YAML:
-		err = output.DiffYAML(out, res)
-	case output.Brief:
-		err = output.DiffBrief(out, res)
-	case output.Unified:
-		err = output.DiffUnified(out, res, contextLines, r.color())
-	default:
-		err = output.DiffHuman(out, res, output.HumanOptions{ContextLines: contextLines, NoGroup: o.noGroup, Color: r.color()})
-	}
+	err := output.Diff(r.streams.Out, res, o.format, output.HumanOptions{ContextLines: contextLines, NoGroup: o.noGroup, Color: r.color()}, o.showIgnored)
 	if err != nil {
 		return err
-	}
-	if o.showIgnored && o.format != output.JSON && o.format != output.YAML {
-		if err := output.DiffIgnored(out, res); err != nil {
-			return err
-		}
 	}
 	if o.exitCode && res.HasChanges() {
 		return errChanges()

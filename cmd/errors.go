@@ -3,11 +3,10 @@ package cmd
 import (
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
@@ -30,7 +29,7 @@ func userMessage(err error) string {
 	if !said && errors.Is(err, syscall.ECONNREFUSED) {
 		msg += ": nothing listens there; check that the API server is up and that --kubeconfig/--context point to it (kubectl cluster-info), or render with --offline"
 	}
-	return cleanError(msg)
+	return output.CleanError(msg)
 }
 
 // overrideFlag names each kind of values override by its flag.
@@ -65,37 +64,6 @@ func sayOverride(err error) bool {
 		oe.Say(fmt.Sprintf("%s %q: %v", flag, oe.Value, oe.Err))
 	}
 	return true
-}
-
-// multiErrorHead is how go-multierror (used by Helm) opens its message.
-var multiErrorHead = regexp.MustCompile(`(\d+) errors? occurred:\n`)
-
-// cleanError tidies Helm's multi-errors ("1 error occurred:\n\t* x\n\n")
-// into one line, or a short list, and drops trailing blank lines.
-func cleanError(msg string) string {
-	for {
-		loc := multiErrorHead.FindStringSubmatchIndex(msg)
-		if loc == nil {
-			break
-		}
-		rest := msg[loc[1]:]
-		var items []string
-		for strings.HasPrefix(rest, "\t* ") {
-			line, tail, _ := strings.Cut(rest[3:], "\n")
-			items = append(items, line)
-			rest = tail
-		}
-		rest = strings.TrimLeft(rest, "\n")
-		joined := strings.Join(items, "; ")
-		if len(items) > 1 {
-			joined = "\n  - " + strings.Join(items, "\n  - ")
-		}
-		if rest != "" {
-			joined += "\n" + rest
-		}
-		msg = msg[:loc[0]] + joined
-	}
-	return strings.TrimRight(msg, "\n\t ")
 }
 
 // isChanges reports an error that only says diff found changes.

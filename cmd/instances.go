@@ -33,7 +33,8 @@ func (o *diffOptions) runInstances(r *run) error {
 		Render: o.render.options(r.streams.In), Diff: opts, Concurrency: r.g.sel.concurrency,
 		Open: r.instanceWorkspace, Debug: r.debugWriter(),
 	})
-	if err := o.printFleet(r, base.ChartName, insts); err != nil {
+	err = output.FleetReport(r.streams.Out, base.ChartName, insts, o.format, output.HumanOptions{ContextLines: o.contextLines, NoGroup: o.noGroup, Color: r.color()})
+	if err != nil {
 		return err
 	}
 	failed := slices.ContainsFunc(insts, func(i fleet.Instance) bool { return i.Err != nil })
@@ -65,21 +66,6 @@ func (r *run) instanceWorkspace(hr *helmv2.HelmRelease) (*core.Workspace, error)
 		return nil, err
 	}
 	return &core.Workspace{Config: cfg, Cluster: r.cluster, Notices: io.Discard, Plugins: r.g.pluginHost()}, nil
-}
-
-// printFleet writes the fleet's report in the chosen format.
-func (o *diffOptions) printFleet(r *run, chart string, insts []fleet.Instance) error {
-	out := r.streams.Out
-	switch o.format {
-	case output.JSON:
-		return output.FleetJSON(out, insts)
-	case output.YAML:
-		return output.FleetYAML(out, insts)
-	case output.Markdown:
-		return output.DiffMarkdown(out, output.MarkdownReport{Title: "cozyhr diff: every instance of chart " + chart,
-			Column: "instance", Sections: output.FleetSections(insts), Limit: output.CommentLimit})
-	}
-	return output.Fleet(out, insts, fleet.GroupChanges(insts, o.noGroup), output.HumanOptions{ContextLines: o.contextLines, Color: r.color()})
 }
 
 // runInstances renders the working-tree chart once for every live

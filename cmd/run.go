@@ -6,17 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gonvenience/bunt"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/hooks"
@@ -207,27 +205,9 @@ func (r *run) debugWriter() io.Writer {
 // color says whether to colour output.
 func (r *run) color() bool { return r.colorOn }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// color decides whether to colour output: only on a terminal, never with
-// NO_COLOR or --no-color. dyff styles through bunt, whose setting is global
-// to the process; it is set here, once per process run.
-func (g *globalOptions) color() bool {
-	on := false
-	if f, ok := g.streams.Out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		on = os.Getenv("NO_COLOR") == "" && !g.noColor
-	}
-	if on {
-		bunt.SetColorSettings(bunt.ON, bunt.ON)
-	} else {
-		bunt.SetColorSettings(bunt.OFF, bunt.OFF)
-	}
-	return on
-}
+// color decides whether to colour output, once per process run (see
+// output.Colors).
+func (g *globalOptions) color() bool { return output.Colors(g.streams.Out, g.noColor) }
 
 // checkFlagValues refuses values no flag of their type means: a negative
 // duration (kubectl reads it as no limit, which nobody means) or a

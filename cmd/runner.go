@@ -13,7 +13,6 @@ import (
 	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
@@ -122,25 +121,13 @@ func (g *globalOptions) runCharts(ctx context.Context, s *spec, each func(r *run
 	readOrder := s.ordered && !(s.offline != nil && *s.offline)
 
 	runs := make([]*output.Job, len(g.charts))
-	jobs := batch.Named(g.charts)
-	// What each chart depends on is read from its HelmRelease: one GET
-	// each, several at once, for a remote API server's round trips.
-	var eg errgroup.Group
-	eg.SetLimit(8)
 	for i, dir := range g.charts {
 		runs[i] = &output.Job{Name: dir}
-		if !readOrder {
-			continue
-		}
-		eg.Go(func() error {
-			if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil {
-				w := &core.Workspace{Config: cfg, Cluster: cluster, Notices: io.Discard}
-				jobs[i] = w.BatchJob(ctx, dir)
-			}
-			return nil
-		})
 	}
-	_ = eg.Wait()
+	jobs := batch.Named(g.charts)
+	if readOrder {
+		jobs = core.PlanJobs(ctx, cluster, g.charts)
+	}
 	timings := batch.LoadTimings(cacheDir())
 	for i, w := range timings.Weights(s.stage, g.charts) {
 		jobs[i].Weight = w

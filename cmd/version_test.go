@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/cozyhr/cozyhr/cmd/output"
+	"github.com/cozyhr/cozyhr/core"
 )
 
 func TestVersion(t *testing.T) {
@@ -12,7 +15,7 @@ func TestVersion(t *testing.T) {
 		t.Errorf("unexpected version line %q", r.out)
 	}
 	r = cozyhr(t, "version", "-o", "json").expect(t, 0)
-	var v VersionInfo
+	var v core.VersionInfo
 	if err := json.Unmarshal([]byte(r.out), &v); err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +48,8 @@ func TestCleanErrorTidiesHelmsMultiErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := cleanError(c.in); got != c.want {
-				t.Errorf("cleanError(%q) = %q, want %q", c.in, got, c.want)
+			if got := output.CleanError(c.in); got != c.want {
+				t.Errorf("CleanError(%q) = %q, want %q", c.in, got, c.want)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -42,6 +43,27 @@ func (w *Workspace) BatchJob(ctx context.Context, name string) batch.Job {
 		j.DependsOn = append(j.DependsOn, d)
 	}
 	return j
+}
+
+// PlanJobs are the jobs of a run over the charts in dirs that follows
+// dependencies: each chart's HelmRelease is read for them, several at
+// once for a remote API server's round trips. A chart whose configuration
+// does not load gets a job with its name alone: its own run says why.
+func PlanJobs(ctx context.Context, cluster *kube.Cluster, dirs []string) []batch.Job {
+	jobs := batch.Named(dirs)
+	var eg errgroup.Group
+	eg.SetLimit(8)
+	for i, dir := range dirs {
+		eg.Go(func() error {
+			if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil {
+				w := &Workspace{Config: cfg, Cluster: cluster, Notices: io.Discard}
+				jobs[i] = w.BatchJob(ctx, dir)
+			}
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	return jobs
 }
 
 // CheckJobs refuses two charts of one run that write the same release (the

@@ -21,7 +21,7 @@ var layers = map[string]int{
 	"core/iox": 0, "core/manifest": 0, "core/seeded": 0, "core/values": 0, "core/lock": 0, "core/batch": 0,
 	"core/kube": 1, "core/hooks": 1, "core/postprocess": 1, "core/upstream": 1, "core/normalize": 1, "core/gitrev": 1,
 	"core/readiness": 2, "core/flux": 2,
-	"core": 3,
+	"core":        3,
 	"core/review": 4, "core/fleet": 4,
 }
 

@@ -439,3 +439,25 @@ func DiffIgnored(out io.Writer, r *core.DiffResult) error {
 	}
 	return nil
 }
+
+// Diff prints a diff in the format f; showIgnored adds, in the formats for
+// people, what ignore rules hid.
+func Diff(out io.Writer, res *core.DiffResult, f Format, o HumanOptions, showIgnored bool) error {
+	var err error
+	switch f {
+	case JSON:
+		err = DiffJSON(out, res)
+	case YAML:
+		err = DiffYAML(out, res)
+	case Brief:
+		err = DiffBrief(out, res)
+	case Unified:
+		err = DiffUnified(out, res, o.ContextLines, o.Color)
+	default:
+		err = DiffHuman(out, res, o)
+	}
+	if err != nil || !showIgnored || f == JSON || f == YAML {
+		return err
+	}
+	return DiffIgnored(out, res)
+}

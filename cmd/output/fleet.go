@@ -149,3 +149,20 @@ func FleetSections(insts []fleet.Instance) []Section {
 	}
 	return out
 }
+
+// FleetReport prints the fleet's diff in the format f: grouped for people
+// (o.NoGroup: each change on its own), per instance otherwise.
+func FleetReport(out io.Writer, chart string, insts []fleet.Instance, f Format, o HumanOptions) error {
+	switch f {
+	case JSON:
+		return FleetJSON(out, insts)
+	case YAML:
+		return FleetYAML(out, insts)
+	case Markdown:
+		return DiffMarkdown(out, MarkdownReport{Title: "cozyhr diff: every instance of chart " + chart,
+			Column: "instance", Sections: FleetSections(insts), Limit: CommentLimit})
+	}
+	groups := fleet.GroupChanges(insts, o.NoGroup)
+	o.NoGroup = false
+	return Fleet(out, insts, groups, o)
+}

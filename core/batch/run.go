@@ -107,9 +107,6 @@ func (b *Batch) Tally(outcomes []Outcome) Tally {
 // Ran is how many jobs ran.
 func (t Tally) Ran() int { return t.Jobs - t.Skipped }
 
-// OK reports a run in which every job ran and none failed.
-func (t Tally) OK() bool { return t.Skipped == 0 && len(t.Failed) == 0 }
-
 // FailedNames names the failed jobs.
 func (b *Batch) FailedNames(t Tally) []string {
 	out := make([]string, 0, len(t.Failed))

@@ -109,4 +109,3 @@ func WriteFrom(path string, r io.Reader, mode os.FileMode) error {
 	}
 	return f.Close()
 }
-

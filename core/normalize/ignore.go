@@ -39,6 +39,21 @@ type IgnoredField struct {
 	Source string
 }
 
+// ParseIgnoreRules reads rules as ParseIgnoreRule does, each with the
+// source "FROM RULE" (FROM: where they were written, such as a flag).
+func ParseIgnoreRules(rules []string, from string) ([]IgnoreRule, error) {
+	var out []IgnoreRule
+	for _, s := range rules {
+		rule, err := ParseIgnoreRule(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s %w", from, err)
+		}
+		rule.Source = from + " " + s
+		out = append(out, rule)
+	}
+	return out, nil
+}
+
 // ParseIgnoreRule reads a rule written [KIND[/NAME]=]/json/pointer; the
 // caller says in Source where it was written.
 func ParseIgnoreRule(s string) (IgnoreRule, error) {

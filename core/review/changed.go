@@ -33,6 +33,32 @@ type RemovedScope struct {
 	Keep func(string) bool
 }
 
+// ScopeOf is where a run with this selection looks for removed charts:
+// below -R's roots, or the working directory when no chart is named
+// (nothing names one); in its shard. -L selects by labels a removed chart
+// no longer has, so there is none with it.
+func ScopeOf(sel config.Selection, nothingNamed bool) RemovedScope {
+	if sel.Selector != "" {
+		return RemovedScope{}
+	}
+	roots := sel.Recursive
+	if len(roots) == 0 && len(sel.Dirs) == 0 && nothingNamed {
+		roots = []string{"."}
+	}
+	out := RemovedScope{Configured: !sel.All, Keep: sel.InShard}
+	for _, r := range roots {
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			continue
+		}
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		}
+		out.Roots = append(out.Roots, abs)
+	}
+	return out
+}
+
 func (s RemovedScope) covers(dir string) bool {
 	for _, r := range s.Roots {
 		if rel, err := filepath.Rel(r, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {

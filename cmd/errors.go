@@ -14,17 +14,76 @@ import (
 	"github.com/cozyhr/cozyhr/core/values"
 )
 
+// sayer is a typed error of the engine that the command line may say in
+// its own words (Say), wherever it was wrapped.
+type sayer interface {
+	error
+	Say(text string)
+}
+
+// say tells the error of type T in err's chain, if there is one, to read
+// as text says it.
+func say[T sayer](err error, text func(T) string) bool {
+	var t T
+	if !errors.As(err, &t) {
+		return false
+	}
+	t.Say(text(t))
+	return true
+}
+
 // userMessage is an error as the command line says it: core's typed errors
-// name no flags, so each is told to say itself with the flag that would fix
-// it (its Say method), keeping the context it was wrapped in.
+// name no flags or commands, so each is told to say itself with the flag
+// or command that would fix it, keeping the context it was wrapped in.
 func userMessage(err error) string {
 	said := false
-	for _, say := range []func(error) bool{
-		sayOverride, sayHeld, sayNeedsCluster, sayKubeconfig, sayUnreachable, sayTimeout,
-		sayKubeVersion, sayHelmReleaseNotFound, sayNamespaceMissing, sayNoVersion,
+	for _, s := range []bool{
+		say(err, sayOverride),
+		say(err, func(e *lock.HeldError) string {
+			return fmt.Sprintf("release is locked by %s since %s; wait for it with --wait-for-lock, or, if that run is gone, break the lock with: cozyhr unlock -n %s (Lease %s)",
+				e.Holder, e.Since.UTC().Format(time.RFC3339), e.Lease.Namespace, e.Lease)
+		}),
+		say(err, func(e *core.NeedsClusterError) string { return e.What + " needs a cluster; drop --offline" }),
+		say(err, func(e *kube.KubeconfigError) string {
+			if e.Missing {
+				return "no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig, or render without a cluster with --offline"
+			}
+			return fmt.Sprintf("kubeconfig is not readable as a kubeconfig file (%v): check the file --kubeconfig or KUBECONFIG names, or render with --offline", e.Err)
+		}),
+		say(err, func(e *kube.UnreachableError) string {
+			return fmt.Sprintf("cannot reach the cluster: %v (check --kubeconfig/--context, or render with --offline)", e.Err)
+		}),
+		say(err, func(e *kube.TimeoutError) string {
+			return fmt.Sprintf("the API server %s did not answer within %s: check that it is up and reachable (kubectl get --raw /readyz), or give a slow server longer with --request-timeout", e.Server, e.Timeout)
+		}),
+		say(err, func(e *core.KubeVersionError) string {
+			return fmt.Sprintf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s (set --kube-version when offline)", e.Chart, e.Requires, e.Kubernetes)
+		}),
+		say(err, func(e *core.HelmReleaseNotFoundError) string {
+			return fmt.Sprintf("HelmRelease %s not found: create it, or add --plain to work on release %s in namespace %s as plain Helm", e.Key, e.Release, e.Namespace)
+		}),
+		say(err, func(e *core.NamespaceMissingError) string {
+			return fmt.Sprintf("namespace %q does not exist and --create-namespace=false: create it (kubectl create namespace %s), or leave --create-namespace at its default", e.Namespace, e.Namespace)
+		}),
+		say(err, func(*upstream.NoVersionError) string { return "set upstream.tarball.version or pass --version" }),
 	} {
-		said = say(err) || said
+		said = said || s
 	}
+	// The engine's advice names the cozyhr command that goes on; it
+	// changes advice only, never what failed.
+	say(err, func(e *core.NoRevisionError) string {
+		if e.Earlier {
+			return fmt.Sprintf("release %s has no earlier revision than %d to roll back to; see cozyhr history", e.Release, e.Revision)
+		}
+		return fmt.Sprintf("release %s has no revision %d; see cozyhr history", e.Release, e.Revision)
+	})
+	say(err, func(e *core.SuspendedError) string {
+		return fmt.Sprintf("HelmRelease %s is suspended, so Flux would ignore the request; resume it first with: cozyhr resume", e.Key)
+	})
+	say(err, func(*core.StillSuspendedError) string {
+		return "fix the problem and run cozyhr apply again, or hand it back to Flux with: cozyhr resume"
+	})
+	say(err, func(*core.DependenciesError) string { return "run helm dependency build, or cozyhr update" })
 	msg := err.Error()
 	if !said && errors.Is(err, syscall.ECONNREFUSED) {
 		msg += ": nothing listens there; check that the API server is up and that --kubeconfig/--context point to it (kubectl cluster-info), or render with --offline"
@@ -49,75 +108,19 @@ func overrideFlag(kind string) string {
 	return "--set"
 }
 
-func sayOverride(err error) bool {
-	var oe *values.OverrideError
-	if !errors.As(err, &oe) {
-		return false
-	}
-	flag := overrideFlag(oe.Kind)
+func sayOverride(e *values.OverrideError) string {
+	flag := overrideFlag(e.Kind)
 	switch {
-	case oe.Kind == values.KindFile:
-		oe.Say(fmt.Sprintf("%s: %v", flag, oe.Err))
-	case errors.Is(oe.Err, values.ErrNoKey):
-		oe.Say(fmt.Sprintf("%s %q: no key before =; write %s key=value", flag, oe.Value, flag))
-	default:
-		oe.Say(fmt.Sprintf("%s %q: %v", flag, oe.Value, oe.Err))
+	case e.Kind == values.KindFile:
+		return fmt.Sprintf("%s: %v", flag, e.Err)
+	case errors.Is(e.Err, values.ErrNoKey):
+		return fmt.Sprintf("%s %q: no key before =; write %s key=value", flag, e.Value, flag)
 	}
-	return true
+	return fmt.Sprintf("%s %q: %v", flag, e.Value, e.Err)
 }
 
 // isChanges reports an error that only says diff found changes.
 func isChanges(err error) bool { return err != nil && ExitCode(err) == ExitChanges }
-
-func sayHeld(err error) bool {
-	var he *lock.HeldError
-	if !errors.As(err, &he) {
-		return false
-	}
-	he.Say(fmt.Sprintf("release is locked by %s since %s; wait for it with --wait-for-lock, or, if that run is gone, break the lock with: cozyhr unlock -n %s (Lease %s)",
-		he.Holder, he.Since.UTC().Format(time.RFC3339), he.Lease.Namespace, he.Lease))
-	return true
-}
-
-func sayNeedsCluster(err error) bool {
-	var ne *core.NeedsClusterError
-	if !errors.As(err, &ne) {
-		return false
-	}
-	ne.Say(ne.What + " needs a cluster; drop --offline")
-	return true
-}
-
-func sayKubeconfig(err error) bool {
-	var ke *kube.KubeconfigError
-	if !errors.As(err, &ke) {
-		return false
-	}
-	if ke.Missing {
-		ke.Say("no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig, or render without a cluster with --offline")
-	} else {
-		ke.Say(fmt.Sprintf("kubeconfig is not readable as a kubeconfig file (%v): check the file --kubeconfig or KUBECONFIG names, or render with --offline", ke.Err))
-	}
-	return true
-}
-
-func sayUnreachable(err error) bool {
-	var ue *kube.UnreachableError
-	if !errors.As(err, &ue) {
-		return false
-	}
-	ue.Say(fmt.Sprintf("cannot reach the cluster: %v (check --kubeconfig/--context, or render with --offline)", ue.Err))
-	return true
-}
-
-func sayTimeout(err error) bool {
-	var te *kube.TimeoutError
-	if !errors.As(err, &te) {
-		return false
-	}
-	te.Say(fmt.Sprintf("the API server %s did not answer within %s: check that it is up and reachable (kubectl get --raw /readyz), or give a slow server longer with --request-timeout", te.Server, te.Timeout))
-	return true
-}
 
 // explainTimeout replaces an error caused by a server that did not answer
 // with the timeout itself, whatever the library in between made of it.
@@ -133,40 +136,4 @@ func explainTimeout(t *kube.RequestTimeouts, err error) error {
 		return te
 	}
 	return err
-}
-
-func sayKubeVersion(err error) bool {
-	var ke *core.KubeVersionError
-	if !errors.As(err, &ke) {
-		return false
-	}
-	ke.Say(fmt.Sprintf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s (set --kube-version when offline)", ke.Chart, ke.Requires, ke.Kubernetes))
-	return true
-}
-
-func sayNamespaceMissing(err error) bool {
-	var ne *core.NamespaceMissingError
-	if !errors.As(err, &ne) {
-		return false
-	}
-	ne.Say(fmt.Sprintf("namespace %q does not exist and --create-namespace=false: create it (kubectl create namespace %s), or leave --create-namespace at its default", ne.Namespace, ne.Namespace))
-	return true
-}
-
-func sayHelmReleaseNotFound(err error) bool {
-	var ne *core.HelmReleaseNotFoundError
-	if !errors.As(err, &ne) {
-		return false
-	}
-	ne.Say(fmt.Sprintf("HelmRelease %s not found: create it, or add --plain to work on release %s in namespace %s as plain Helm", ne.Key, ne.Release, ne.Namespace))
-	return true
-}
-
-func sayNoVersion(err error) bool {
-	var ne *upstream.NoVersionError
-	if !errors.As(err, &ne) {
-		return false
-	}
-	ne.Say("set upstream.tarball.version or pass --version")
-	return true
 }

@@ -16,10 +16,10 @@ import (
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
-	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/batch"
 	"github.com/cozyhr/cozyhr/core/fleet"
 	"github.com/cozyhr/cozyhr/core/kube"
+	"github.com/cozyhr/cozyhr/core/plan"
 )
 
 // manyRun is a command run over many charts or many instances: the one
@@ -126,14 +126,14 @@ func (g *globalOptions) runCharts(ctx context.Context, s *spec, each func(r *run
 	}
 	jobs := batch.Named(g.charts)
 	if readOrder {
-		jobs = core.PlanJobs(ctx, cluster, g.charts)
+		jobs = plan.Jobs(ctx, cluster, g.charts)
 	}
 	timings := batch.LoadTimings(cacheDir())
 	for i, w := range timings.Weights(s.stage, g.charts) {
 		jobs[i].Weight = w
 	}
 	if readOrder {
-		if err := core.CheckJobs(ctx, cluster, jobs, g.streams.ErrOut); err != nil {
+		if err := plan.Check(ctx, cluster, jobs, g.streams.ErrOut); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
@@ -457,5 +458,5 @@ func (w *Workspace) applyFailed(t *Target, err error) error {
 	if !t.FluxMode() {
 		return err
 	}
-	return fmt.Errorf("%w\nHelmRelease %s/%s is still suspended, so Flux will not touch the release: fix the problem and run cozyhr apply again, or hand it back to Flux with: cozyhr resume", err, t.HelmRelease.Namespace, t.HelmRelease.Name)
+	return &StillSuspendedError{Err: err, Key: types.NamespacedName{Namespace: t.HelmRelease.Namespace, Name: t.HelmRelease.Name}}
 }

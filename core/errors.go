@@ -54,6 +54,63 @@ func (e *HelmReleaseNotFoundError) Error() string {
 	return e.or(fmt.Sprintf("HelmRelease %s not found: create it, or work on release %s in namespace %s as plain Helm", e.Key, e.Release, e.Namespace))
 }
 
+// NoRevisionError is a rollback to a revision the release does not have:
+// none before Revision when Earlier, else Revision itself.
+type NoRevisionError struct {
+	Release  string
+	Revision int
+	Earlier  bool
+	said
+}
+
+func (e *NoRevisionError) Error() string {
+	if e.Earlier {
+		return e.or(fmt.Sprintf("release %s has no earlier revision than %d to roll back to", e.Release, e.Revision))
+	}
+	return e.or(fmt.Sprintf("release %s has no revision %d", e.Release, e.Revision))
+}
+
+// SuspendedError is a reconciliation asked of a suspended HelmRelease,
+// which Flux would ignore.
+type SuspendedError struct {
+	Key types.NamespacedName
+	said
+}
+
+func (e *SuspendedError) Error() string {
+	return e.or(fmt.Sprintf("HelmRelease %s is suspended, so Flux would ignore the request; resume it first", e.Key))
+}
+
+// StillSuspendedError is an apply that failed while it held the
+// HelmRelease suspended: Flux will not touch the release. Said, only the
+// advice after the error changes.
+type StillSuspendedError struct {
+	Err error
+	Key types.NamespacedName
+	said
+}
+
+func (e *StillSuspendedError) Error() string {
+	return fmt.Sprintf("%v\nHelmRelease %s is still suspended, so Flux will not touch the release: %s", e.Err, e.Key,
+		e.or("fix the problem and apply again, or resume the HelmRelease to hand it back to Flux"))
+}
+
+func (e *StillSuspendedError) Unwrap() error { return e.Err }
+
+// DependenciesError is a chart whose declared dependencies are not all in
+// its charts/ directory. Said, only the advice in parentheses changes.
+type DependenciesError struct {
+	Chart string
+	Err   error
+	said
+}
+
+func (e *DependenciesError) Error() string {
+	return fmt.Sprintf("chart %s: %v (%s)", e.Chart, e.Err, e.or("run helm dependency build"))
+}
+
+func (e *DependenciesError) Unwrap() error { return e.Err }
+
 // said lets the caller say an error in its own words (naming the flags
 // that fix it) while the context it was wrapped in stays: Say sets the
 // text Error returns from then on; the first Say counts.

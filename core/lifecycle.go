@@ -9,6 +9,7 @@ import (
 	"time"
 
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cozyhr/cozyhr/core/flux"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -46,7 +47,7 @@ func (w *Workspace) Reconcile(ctx context.Context, o ReconcileOptions, r flux.Re
 	}
 	hr := t.HelmRelease
 	if hr.Spec.Suspend {
-		return fmt.Errorf("HelmRelease %s/%s is suspended, so Flux would ignore the request; resume it first with: cozyhr resume", hr.Namespace, hr.Name)
+		return &SuspendedError{Key: types.NamespacedName{Namespace: hr.Namespace, Name: hr.Name}}
 	}
 	if o.WithSource {
 		if ref := hr.Spec.ChartRef; ref != nil && ref.Kind == sourcev1.ExternalArtifactKind {

@@ -97,7 +97,7 @@ func LoadChart(dir string) (*chart.Chart, error) {
 			reqs[i] = d
 		}
 		if err := action.CheckDependencies(ch, reqs); err != nil {
-			return nil, fmt.Errorf("chart %s: %w (run helm dependency build, or cozyhr update)", dir, err)
+			return nil, &DependenciesError{Chart: dir, Err: err}
 		}
 	}
 	return ch, nil

@@ -65,11 +65,11 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions, log, deb
 		res.To = current.Version - 1
 	}
 	if res.To < 1 || res.To == current.Version {
-		return nil, fmt.Errorf("release %s has no earlier revision than %d to roll back to; see cozyhr history", t.ReleaseName, current.Version)
+		return nil, &NoRevisionError{Release: t.ReleaseName, Revision: current.Version, Earlier: true}
 	}
 	target, err := cfg.Releases.Get(t.ReleaseName, res.To)
 	if err != nil {
-		return nil, fmt.Errorf("release %s has no revision %d; see cozyhr history", t.ReleaseName, res.To)
+		return nil, &NoRevisionError{Release: t.ReleaseName, Revision: res.To}
 	}
 	to, err := kube.AsRelease(target)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/cozyhr/cozyhr/core/kube"
@@ -157,4 +158,41 @@ func (e *Env) CreateNamespace(ctx context.Context, name string) error {
 		return nil
 	}
 	return err
+}
+
+// Main runs a package's tests with an API server in *env when
+// KUBEBUILDER_ASSETS says where one is (make test builds it), and without
+// (*env nil: the tests that need it skip) otherwise. It returns the exit
+// code for os.Exit.
+func Main(m *testing.M, env **Env) int {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "cozyhr-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv("KUBECACHEDIR", filepath.Join(dir, "cache"))
+	e, err := Start(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() {
+		if err := e.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop envtest:", err)
+		}
+	}()
+	*env = e
+	return m.Run()
+}
+
+// Need skips t when no API server runs.
+func Need(t testing.TB, env *Env) {
+	t.Helper()
+	if env == nil {
+		t.Skip("no API server: KUBEBUILDER_ASSETS is not set (make test sets it)")
+	}
 }

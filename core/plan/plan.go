@@ -1,4 +1,7 @@
-package core
+// Package plan prepares a run over many charts that follows dependencies:
+// each chart's job (its HelmRelease, what it depends on), and the checks
+// of the whole before anything runs.
+package plan
 
 import (
 	"cmp"
@@ -13,15 +16,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/batch"
 	"github.com/cozyhr/cozyhr/core/kube"
 )
 
-// BatchJob describes the workspace's chart for a run over many: its key is
-// its HelmRelease (its release in plain mode), and it depends on the
+// Job describes the workspace's chart for a run over many: its key is its
+// HelmRelease (its release in plain mode), and it depends on the
 // HelmRelease's spec.dependsOn and .cozyhr.yaml's dependsOn. A chart whose
 // target cannot be resolved gets no key: its own run reports why.
-func (w *Workspace) BatchJob(ctx context.Context, name string) batch.Job {
+func Job(ctx context.Context, w *core.Workspace, name string) batch.Job {
 	j := batch.Job{Name: name}
 	t, err := w.ResolveTarget(ctx)
 	if err != nil {
@@ -45,19 +49,19 @@ func (w *Workspace) BatchJob(ctx context.Context, name string) batch.Job {
 	return j
 }
 
-// PlanJobs are the jobs of a run over the charts in dirs that follows
+// Jobs are the jobs of a run over the charts in dirs that follows
 // dependencies: each chart's HelmRelease is read for them, several at
 // once for a remote API server's round trips. A chart whose configuration
 // does not load gets a job with its name alone: its own run says why.
-func PlanJobs(ctx context.Context, cluster *kube.Cluster, dirs []string) []batch.Job {
+func Jobs(ctx context.Context, cluster *kube.Cluster, dirs []string) []batch.Job {
 	jobs := batch.Named(dirs)
 	var eg errgroup.Group
 	eg.SetLimit(8)
 	for i, dir := range dirs {
 		eg.Go(func() error {
 			if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil {
-				w := &Workspace{Config: cfg, Cluster: cluster, Notices: io.Discard}
-				jobs[i] = w.BatchJob(ctx, dir)
+				w := &core.Workspace{Config: cfg, Cluster: cluster, Notices: io.Discard}
+				jobs[i] = Job(ctx, w, dir)
 			}
 			return nil
 		})
@@ -66,11 +70,11 @@ func PlanJobs(ctx context.Context, cluster *kube.Cluster, dirs []string) []batch
 	return jobs
 }
 
-// CheckJobs refuses two charts of one run that write the same release (the
+// Check refuses two charts of one run that write the same release (the
 // second would wait on the first's lock, or overwrite it), and warns on
 // warn of a dependency that is neither in the run nor a HelmRelease in the
 // cluster: Flux would wait for it forever.
-func CheckJobs(ctx context.Context, cluster *kube.Cluster, jobs []batch.Job, warn io.Writer) error {
+func Check(ctx context.Context, cluster *kube.Cluster, jobs []batch.Job, warn io.Writer) error {
 	byKey := map[string]string{}
 	for _, j := range jobs {
 		if j.Key == "" {

@@ -1,0 +1,195 @@
+package review_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/review"
+)
+
+// platform is a repository of charts as platform teams keep them: a
+// library linked under an app's charts/ by a symlink, a chart whose values
+// file lives outside it, and a chart without a .cozyhr.yaml.
+func platform(t *testing.T) *repo {
+	t.Helper()
+	r := newRepo(t)
+	r.write(merge(
+		chart("packages/apps/redis", "redis"), configured("packages/apps/redis", "redis", "tenant", ""),
+		chart("packages/apps/kafka", "kafka"), configured("packages/apps/kafka", "kafka", "tenant", "valuesFiles: [../../../values/kafka.yaml]\n"),
+		chart("packages/system/metallb", "metallb"),
+		map[string]string{
+			"packages/library/lib/Chart.yaml":             "apiVersion: v2\nname: lib\ntype: library\nversion: 0.1.0\n",
+			"packages/library/lib/templates/_helpers.tpl": "{{- define \"lib.name\" -}}lib{{- end -}}\n",
+			"values/kafka.yaml":                           "greeting: from-values\n",
+			"docs/README.md":                              "docs\n",
+		},
+	))
+	if err := os.MkdirAll(r.path("packages/apps/redis/charts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../library/lib", r.path("packages/apps/redis/charts/lib")); err != nil {
+		t.Fatal(err)
+	}
+	r.commit("platform")
+	return r
+}
+
+// changed runs review.Changed over the platform's three charts from its
+// top, as the command line names them.
+func changed(t *testing.T, r *repo, scope review.RemovedScope) *review.ChangeSet {
+	t.Helper()
+	chdir(t, r.dir)
+	cs, err := review.Changed(context.Background(), []string{"packages/apps/kafka", "packages/apps/redis", "packages/system/metallb"}, "HEAD", "", scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+func TestChangedFollowsTheFilesEachChartReads(t *testing.T) {
+	cases := []struct {
+		name         string
+		edit         map[string]string
+		charts       []string
+		unattributed []string
+	}{
+		{name: "nothing"},
+		{name: "a template", edit: map[string]string{"packages/system/metallb/templates/cm.yaml": "kind: ConfigMap\n"},
+			charts: []string{"packages/system/metallb"}},
+		{name: "the library, through the symlink", edit: map[string]string{"packages/library/lib/templates/_helpers.tpl": "{{- define \"lib.name\" -}}x{{- end -}}\n"},
+			charts: []string{"packages/apps/redis"}},
+		{name: "a values file .cozyhr.yaml names", edit: map[string]string{"values/kafka.yaml": "greeting: changed\n"},
+			charts: []string{"packages/apps/kafka"}},
+		{name: ".cozyhr.yaml itself", edit: configured("packages/apps/redis", "redis", "other", ""),
+			charts: []string{"packages/apps/redis"}},
+		{name: "a file no chart reads", edit: map[string]string{"docs/README.md": "more docs\n"},
+			unattributed: []string{"docs/README.md"}},
+		{name: "an untracked file in a chart", edit: map[string]string{"packages/apps/kafka/templates/new.yaml": "kind: Secret\n"},
+			charts: []string{"packages/apps/kafka"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := platform(t)
+			r.write(c.edit)
+			cs := changed(t, r, review.RemovedScope{})
+			if !slices.Equal(cs.Charts, append([]string{}, c.charts...)) {
+				t.Errorf("charts %q, want %q", cs.Charts, c.charts)
+			}
+			if !slices.Equal(cs.Unattributed, append([]string{}, c.unattributed...)) {
+				t.Errorf("unattributed %q, want %q", cs.Unattributed, c.unattributed)
+			}
+			if cs.Base != "HEAD" || cs.Head != "" {
+				t.Errorf("base %q head %q", cs.Base, cs.Head)
+			}
+		})
+	}
+}
+
+func TestChangedFindsChartsRemovedBelowTheScope(t *testing.T) {
+	r := platform(t)
+	r.remove("packages/apps/kafka")
+	r.remove("packages/system/metallb")
+	chdir(t, r.dir)
+	dirs := []string{"packages/apps/redis"}
+	abs := func(p string) string { return r.path(p) }
+
+	all, err := review.Changed(context.Background(), dirs, "HEAD", "", review.RemovedScope{Roots: []string{abs("packages")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"packages/apps/kafka", "packages/system/metallb"}; !slices.Equal(all.Charts, want) {
+		t.Errorf("removed charts %q, want %q", all.Charts, want)
+	}
+	// Only those that had a .cozyhr.yaml, when the run takes no others.
+	configured, err := review.Changed(context.Background(), dirs, "HEAD", "", review.RemovedScope{Roots: []string{abs("packages")}, Configured: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"packages/apps/kafka"}; !slices.Equal(configured.Charts, want) {
+		t.Errorf("configured removed charts %q, want %q", configured.Charts, want)
+	}
+	// Below another root, or outside the run's shard: not this run's.
+	other, err := review.Changed(context.Background(), dirs, "HEAD", "", review.RemovedScope{Roots: []string{abs("packages/system")},
+		Keep: func(path string) bool { return !strings.Contains(path, "metallb") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(other.Charts) != 0 {
+		t.Errorf("charts %q, want none", other.Charts)
+	}
+	if !slices.Contains(other.Unattributed, "packages/system/metallb/Chart.yaml") {
+		t.Errorf("the removed files no chart of the run covers are unattributed: %q", other.Unattributed)
+	}
+	// No roots: a chart named alone is never removed.
+	none, err := review.Changed(context.Background(), dirs, "HEAD", "", review.RemovedScope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(none.Charts) != 0 {
+		t.Errorf("charts %q without a scope", none.Charts)
+	}
+}
+
+func TestChangedBetweenTwoCommits(t *testing.T) {
+	r := platform(t)
+	base := r.git("rev-parse", "HEAD")
+	r.write(map[string]string{"packages/apps/kafka/values.yaml": "greeting: two\nreplicas: 2\n"})
+	head := r.commit("kafka")
+	r.write(map[string]string{"packages/apps/redis/values.yaml": "greeting: not committed\n"})
+	chdir(t, r.dir)
+	cs, err := review.Changed(context.Background(), []string{"packages/apps/kafka", "packages/apps/redis"}, base, head, review.RemovedScope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cs.Charts, []string{"packages/apps/kafka"}) || cs.Head != head {
+		t.Errorf("charts %q head %q: want kafka alone, the uncommitted redis change left out", cs.Charts, cs.Head)
+	}
+	if _, err := review.Changed(context.Background(), []string{"packages/apps/kafka"}, base, "nope", review.RemovedScope{}); err == nil {
+		t.Error("an unknown head revision was accepted")
+	}
+}
+
+func TestScopeOfASelection(t *testing.T) {
+	dir := t.TempDir()
+	chdir(t, dir)
+	real, _ := filepath.EvalSymlinks(dir)
+	cases := []struct {
+		name         string
+		sel          config.Selection
+		nothingNamed bool
+		roots        []string
+		configured   bool
+	}{
+		{name: "-R roots", sel: config.Selection{Recursive: []string{"a", "b"}}, roots: []string{filepath.Join(real, "a"), filepath.Join(real, "b")}, configured: true},
+		{name: "--all", sel: config.Selection{Recursive: []string{"a"}, All: true}, roots: []string{filepath.Join(real, "a")}},
+		{name: "nothing named searches here", nothingNamed: true, roots: []string{real}, configured: true},
+		{name: "a chart named alone", sel: config.Selection{Dirs: []string{"x"}}, nothingNamed: true, configured: true},
+		{name: "-L: no removed chart has labels", sel: config.Selection{Recursive: []string{"a"}, Selector: "tier=system"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := review.ScopeOf(c.sel, c.nothingNamed)
+			if !slices.Equal(s.Roots, c.roots) || s.Configured != c.configured {
+				t.Errorf("roots %q configured %v, want %q %v", s.Roots, s.Configured, c.roots, c.configured)
+			}
+		})
+	}
+	sharded := review.ScopeOf(config.Selection{Recursive: []string{"."}, Shard: "1/2"}, false)
+	in := 0
+	for _, p := range []string{"a", "b", "c", "d", "e", "f"} {
+		if sharded.Keep(p) {
+			in++
+		}
+		if sharded.Keep(p) != (config.Selection{Shard: "1/2"}).InShard(p) {
+			t.Errorf("%s: the scope's shard is not the selection's", p)
+		}
+	}
+	if in == 0 || in == 6 {
+		t.Errorf("shard 1/2 keeps %d of 6 paths", in)
+	}
+}

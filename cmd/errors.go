@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"time"
 
@@ -14,81 +15,80 @@ import (
 	"github.com/cozyhr/cozyhr/core/values"
 )
 
-// sayer is a typed error of the engine that the command line may say in
-// its own words (Say), wherever it was wrapped.
-type sayer interface {
-	error
-	Say(text string)
-}
-
-// say tells the error of type T in err's chain, if there is one, to read
-// as text says it.
-func say[T sayer](err error, text func(T) string) bool {
-	var t T
-	if !errors.As(err, &t) {
-		return false
-	}
-	t.Say(text(t))
-	return true
-}
-
-// userMessage is an error as the command line says it: core's typed errors
-// name no flags or commands, so each is told to say itself with the flag
-// or command that would fix it, keeping the context it was wrapped in.
+// userMessage is an error as the command line says it. The engine's typed
+// errors name no flags or commands; the message is rebuilt from the error
+// chain, level by level: each wrapper keeps its own words (the context it
+// added before the error it wraps), and a typed error is said by cmd with
+// the flag or command that fixes it (phrase). A wrapper whose words do not
+// end with the error it wraps keeps its words whole.
 func userMessage(err error) string {
-	said := false
-	for _, s := range []bool{
-		say(err, sayOverride),
-		say(err, func(e *lock.HeldError) string {
-			return fmt.Sprintf("release is locked by %s since %s; wait for it with --wait-for-lock, or, if that run is gone, break the lock with: cozyhr unlock -n %s (Lease %s)",
-				e.Holder, e.Since.UTC().Format(time.RFC3339), e.Lease.Namespace, e.Lease)
-		}),
-		say(err, func(e *core.NeedsClusterError) string { return e.What + " needs a cluster; drop --offline" }),
-		say(err, func(e *kube.KubeconfigError) string {
-			if e.Missing {
-				return "no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig, or render without a cluster with --offline"
-			}
-			return fmt.Sprintf("kubeconfig is not readable as a kubeconfig file (%v): check the file --kubeconfig or KUBECONFIG names, or render with --offline", e.Err)
-		}),
-		say(err, func(e *kube.UnreachableError) string {
-			return fmt.Sprintf("cannot reach the cluster: %v (check --kubeconfig/--context, or render with --offline)", e.Err)
-		}),
-		say(err, func(e *kube.TimeoutError) string {
-			return fmt.Sprintf("the API server %s did not answer within %s: check that it is up and reachable (kubectl get --raw /readyz), or give a slow server longer with --request-timeout", e.Server, e.Timeout)
-		}),
-		say(err, func(e *core.KubeVersionError) string {
-			return fmt.Sprintf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s (set --kube-version when offline)", e.Chart, e.Requires, e.Kubernetes)
-		}),
-		say(err, func(e *core.HelmReleaseNotFoundError) string {
-			return fmt.Sprintf("HelmRelease %s not found: create it, or add --plain to work on release %s in namespace %s as plain Helm", e.Key, e.Release, e.Namespace)
-		}),
-		say(err, func(e *core.NamespaceMissingError) string {
-			return fmt.Sprintf("namespace %q does not exist and --create-namespace=false: create it (kubectl create namespace %s), or leave --create-namespace at its default", e.Namespace, e.Namespace)
-		}),
-		say(err, func(*upstream.NoVersionError) string { return "set upstream.tarball.version or pass --version" }),
-	} {
-		said = said || s
-	}
-	// The engine's advice names the cozyhr command that goes on; it
-	// changes advice only, never what failed.
-	say(err, func(e *core.NoRevisionError) string {
-		if e.Earlier {
-			return fmt.Sprintf("release %s has no earlier revision than %d to roll back to; see cozyhr history", e.Release, e.Revision)
-		}
-		return fmt.Sprintf("release %s has no revision %d; see cozyhr history", e.Release, e.Revision)
-	})
-	say(err, func(e *core.SuspendedError) string {
-		return fmt.Sprintf("HelmRelease %s is suspended, so Flux would ignore the request; resume it first with: cozyhr resume", e.Key)
-	})
-	say(err, func(*core.StillSuspendedError) string {
-		return "fix the problem and run cozyhr apply again, or hand it back to Flux with: cozyhr resume"
-	})
-	say(err, func(*core.DependenciesError) string { return "run helm dependency build, or cozyhr update" })
-	msg := err.Error()
+	msg, said := rebuild(err)
 	if !said && errors.Is(err, syscall.ECONNREFUSED) {
 		msg += ": nothing listens there; check that the API server is up and that --kubeconfig/--context point to it (kubectl cluster-info), or render with --offline"
 	}
 	return output.CleanError(msg)
+}
+
+// rebuild is err's message with every typed error in its chain said as
+// phrase says it, and whether any was.
+func rebuild(err error) (string, bool) {
+	if text, ok, said := phrase(err); ok {
+		return text, said
+	}
+	inner := errors.Unwrap(err)
+	if inner == nil {
+		return err.Error(), false
+	}
+	own, ok := strings.CutSuffix(err.Error(), inner.Error())
+	if !ok {
+		return err.Error(), false
+	}
+	text, said := rebuild(inner)
+	return own + text, said
+}
+
+// phrase says one typed error of the engine, itself (not what wraps it),
+// in the command line's words; said is false where only advice was added
+// around an error said as it was.
+func phrase(err error) (text string, ok, said bool) {
+	switch e := err.(type) {
+	case *values.OverrideError:
+		return sayOverride(e), true, true
+	case *lock.HeldError:
+		return fmt.Sprintf("release is locked by %s since %s; wait for it with --wait-for-lock, or, if that run is gone, break the lock with: cozyhr unlock -n %s (Lease %s)",
+			e.Holder, e.Since.UTC().Format(time.RFC3339), e.Lease.Namespace, e.Lease), true, true
+	case *core.NeedsClusterError:
+		return e.Error() + "; drop --offline", true, true
+	case *kube.KubeconfigError:
+		if e.Missing {
+			return "no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig, or render without a cluster with --offline", true, true
+		}
+		return e.Error() + ": check the file --kubeconfig or KUBECONFIG names, or render with --offline", true, true
+	case *kube.UnreachableError:
+		return e.Error() + " (check --kubeconfig/--context, or render with --offline)", true, true
+	case *kube.TimeoutError:
+		return e.Error() + ": check that it is up and reachable (kubectl get --raw /readyz), or give a slow server longer with --request-timeout", true, true
+	case *core.KubeVersionError:
+		return e.Error() + " (set --kube-version when offline)", true, true
+	case *core.HelmReleaseNotFoundError:
+		return fmt.Sprintf("HelmRelease %s not found: create it, or add --plain to work on release %s in namespace %s as plain Helm", e.Key, e.Release, e.Namespace), true, true
+	case *core.NamespaceMissingError:
+		return fmt.Sprintf("%v and --create-namespace=false: create it (kubectl create namespace %s), or leave --create-namespace at its default", e, e.Namespace), true, true
+	case *upstream.NoVersionError:
+		return e.Error() + " or pass --version", true, true
+	case *core.NoRevisionError:
+		return e.Error() + "; see cozyhr history", true, true
+	case *core.SuspendedError:
+		return e.Error() + " with: cozyhr resume", true, true
+	case *core.StillSuspendedError:
+		// What failed is said as it would be alone; only the advice is ours.
+		inner, said := rebuild(e.Err)
+		return fmt.Sprintf("%s\nHelmRelease %s is still suspended, so Flux will not touch the release: fix the problem and run cozyhr apply again, or hand it back to Flux with: cozyhr resume", inner, e.Key), true, said
+	case *core.DependenciesError:
+		inner, said := rebuild(e.Err)
+		return fmt.Sprintf("chart %s: %s (run helm dependency build, or cozyhr update)", e.Chart, inner), true, said
+	}
+	return "", false, false
 }
 
 // overrideFlag names each kind of values override by its flag.
@@ -108,6 +108,7 @@ func overrideFlag(kind string) string {
 	return "--set"
 }
 
+// sayOverride says a bad -f or --set value by its flag.
 func sayOverride(e *values.OverrideError) string {
 	flag := overrideFlag(e.Kind)
 	switch {

@@ -14,31 +14,28 @@ import (
 // cluster.
 type NeedsClusterError struct {
 	What string
-	said
 }
 
-func (e *NeedsClusterError) Error() string { return e.or(e.What + " needs a cluster") }
+func (e *NeedsClusterError) Error() string { return e.What + " needs a cluster" }
 
 // NamespaceMissingError is an install into a namespace that does not
 // exist, by a caller that said not to create it.
 type NamespaceMissingError struct {
 	Namespace string
-	said
 }
 
 func (e *NamespaceMissingError) Error() string {
-	return e.or(fmt.Sprintf("namespace %q does not exist", e.Namespace))
+	return fmt.Sprintf("namespace %q does not exist", e.Namespace)
 }
 
 // KubeVersionError is a chart whose kubeVersion range excludes the
 // Kubernetes version it is rendered for.
 type KubeVersionError struct {
 	Chart, Requires, Kubernetes string
-	said
 }
 
 func (e *KubeVersionError) Error() string {
-	return e.or(fmt.Sprintf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s", e.Chart, e.Requires, e.Kubernetes))
+	return fmt.Sprintf("chart %s requires kubeVersion %s, which is incompatible with Kubernetes %s", e.Chart, e.Requires, e.Kubernetes)
 }
 
 // HelmReleaseNotFoundError is a HelmRelease named on purpose (in
@@ -47,11 +44,10 @@ func (e *KubeVersionError) Error() string {
 type HelmReleaseNotFoundError struct {
 	Key                types.NamespacedName
 	Release, Namespace string
-	said
 }
 
 func (e *HelmReleaseNotFoundError) Error() string {
-	return e.or(fmt.Sprintf("HelmRelease %s not found: create it, or work on release %s in namespace %s as plain Helm", e.Key, e.Release, e.Namespace))
+	return fmt.Sprintf("HelmRelease %s not found: create it, or work on release %s in namespace %s as plain Helm", e.Key, e.Release, e.Namespace)
 }
 
 // NoRevisionError is a rollback to a revision the release does not have:
@@ -60,73 +56,48 @@ type NoRevisionError struct {
 	Release  string
 	Revision int
 	Earlier  bool
-	said
 }
 
 func (e *NoRevisionError) Error() string {
 	if e.Earlier {
-		return e.or(fmt.Sprintf("release %s has no earlier revision than %d to roll back to", e.Release, e.Revision))
+		return fmt.Sprintf("release %s has no earlier revision than %d to roll back to", e.Release, e.Revision)
 	}
-	return e.or(fmt.Sprintf("release %s has no revision %d", e.Release, e.Revision))
+	return fmt.Sprintf("release %s has no revision %d", e.Release, e.Revision)
 }
 
 // SuspendedError is a reconciliation asked of a suspended HelmRelease,
 // which Flux would ignore.
 type SuspendedError struct {
 	Key types.NamespacedName
-	said
 }
 
 func (e *SuspendedError) Error() string {
-	return e.or(fmt.Sprintf("HelmRelease %s is suspended, so Flux would ignore the request; resume it first", e.Key))
+	return fmt.Sprintf("HelmRelease %s is suspended, so Flux would ignore the request; resume it first", e.Key)
 }
 
 // StillSuspendedError is an apply that failed while it held the
-// HelmRelease suspended: Flux will not touch the release. Said, only the
-// advice after the error changes.
+// HelmRelease suspended: Flux will not touch the release.
 type StillSuspendedError struct {
 	Err error
 	Key types.NamespacedName
-	said
 }
 
 func (e *StillSuspendedError) Error() string {
 	return fmt.Sprintf("%v\nHelmRelease %s is still suspended, so Flux will not touch the release: %s", e.Err, e.Key,
-		e.or("fix the problem and apply again, or resume the HelmRelease to hand it back to Flux"))
+		"fix the problem and apply again, or resume the HelmRelease to hand it back to Flux")
 }
 
 func (e *StillSuspendedError) Unwrap() error { return e.Err }
 
 // DependenciesError is a chart whose declared dependencies are not all in
-// its charts/ directory. Said, only the advice in parentheses changes.
+// its charts/ directory.
 type DependenciesError struct {
 	Chart string
 	Err   error
-	said
 }
 
 func (e *DependenciesError) Error() string {
-	return fmt.Sprintf("chart %s: %v (%s)", e.Chart, e.Err, e.or("run helm dependency build"))
+	return fmt.Sprintf("chart %s: %v (%s)", e.Chart, e.Err, "run helm dependency build")
 }
 
 func (e *DependenciesError) Unwrap() error { return e.Err }
-
-// said lets the caller say an error in its own words (naming the flags
-// that fix it) while the context it was wrapped in stays: Say sets the
-// text Error returns from then on; the first Say counts.
-type said struct{ text string }
-
-// Say makes the error read text wherever it is wrapped.
-func (s *said) Say(text string) {
-	if s.text == "" {
-		s.text = text
-	}
-}
-
-// or is the said text, else the engine's own.
-func (s *said) or(own string) string {
-	if s.text != "" {
-		return s.text
-	}
-	return own
-}

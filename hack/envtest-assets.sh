@@ -19,8 +19,10 @@ log() { echo "envtest-assets: $*" >&2; }
 mkdir -p "$ASSETS" "$WORK"
 
 build_apiserver() {
+	# The version is read whole before it is matched: with pipefail, grep -q
+	# ending the pipe early would fail the check and rebuild for nothing.
 	if [[ -z ${FORCE:-} && -x $ASSETS/kube-apiserver ]] &&
-		"$ASSETS/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes v$K8S_VERSION"; then
+		[[ $("$ASSETS/kube-apiserver" --version 2>/dev/null) == "Kubernetes v$K8S_VERSION" ]]; then
 		return
 	fi
 	log "building kube-apiserver v$K8S_VERSION (about 10 minutes on 2 cores, once)"
@@ -47,7 +49,7 @@ build_apiserver() {
 
 build_etcd() {
 	if [[ -z ${FORCE:-} && -x $ASSETS/etcd ]] &&
-		"$ASSETS/etcd" --version 2>/dev/null | grep -q "etcd Version: $ETCD_VERSION"; then
+		[[ $("$ASSETS/etcd" --version 2>/dev/null) == *"etcd Version: $ETCD_VERSION"* ]]; then
 		return
 	fi
 	log "building etcd v$ETCD_VERSION (about 2 minutes, once)"

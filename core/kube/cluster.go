@@ -281,22 +281,9 @@ type KubeconfigError struct {
 	// Missing says no kubeconfig was found at all.
 	Missing bool
 	Err     error
-	said    string
-}
-
-// Say makes Error return text from now on: the caller's words for this
-// error (the flags that fix it), shown wherever it is wrapped. The first
-// Say counts.
-func (e *KubeconfigError) Say(text string) {
-	if e.said == "" {
-		e.said = text
-	}
 }
 
 func (e *KubeconfigError) Error() string {
-	if e.said != "" {
-		return e.said
-	}
 	if e.Missing {
 		return "no kubeconfig found"
 	}
@@ -306,24 +293,9 @@ func (e *KubeconfigError) Error() string {
 func (e *KubeconfigError) Unwrap() error { return e.Err }
 
 // UnreachableError is a cluster whose API server did not answer discovery.
-type UnreachableError struct {
-	Err  error
-	said string
-}
-
-// Say makes Error return text from now on: the caller's words for this
-// error (the flags that fix it), shown wherever it is wrapped. The first
-// Say counts.
-func (e *UnreachableError) Say(text string) {
-	if e.said == "" {
-		e.said = text
-	}
-}
+type UnreachableError struct{ Err error }
 
 func (e *UnreachableError) Error() string {
-	if e.said != "" {
-		return e.said
-	}
 	return fmt.Sprintf("cannot reach the cluster: %v", e.Err)
 }
 

@@ -40,22 +40,9 @@ type TimeoutError struct {
 	Server  string
 	Timeout time.Duration
 	Cause   error
-	said    string
-}
-
-// Say makes Error return text from now on: the caller's words for this
-// error (the flags that fix it), shown wherever it is wrapped. The first
-// Say counts.
-func (e *TimeoutError) Say(text string) {
-	if e.said == "" {
-		e.said = text
-	}
 }
 
 func (e *TimeoutError) Error() string {
-	if e.said != "" {
-		return e.said
-	}
 	return fmt.Sprintf("the API server %s did not answer within %s", e.Server, e.Timeout)
 }
 

@@ -135,22 +135,9 @@ type HeldError struct {
 	Lease  client.ObjectKey
 	Holder string
 	Since  time.Time
-	said   string
-}
-
-// Say makes Error return text from now on: the caller's words for this
-// error (the flags that fix it), shown wherever it is wrapped. The first
-// Say counts.
-func (e *HeldError) Say(text string) {
-	if e.said == "" {
-		e.said = text
-	}
 }
 
 func (e *HeldError) Error() string {
-	if e.said != "" {
-		return e.said
-	}
 	return fmt.Sprintf("release is locked by %s since %s (Lease %s)", e.Holder, e.Since.UTC().Format(time.RFC3339), e.Lease)
 }
 

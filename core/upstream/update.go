@@ -57,22 +57,10 @@ type UpdateResult struct {
 
 // NoVersionError is an upstream whose URL needs a version that neither
 // .cozyhr.yaml nor the options give.
-type NoVersionError struct{ said string }
+type NoVersionError struct{}
 
 func (e *NoVersionError) Error() string {
-	if e.said != "" {
-		return e.said
-	}
 	return "set upstream.tarball.version"
-}
-
-// Say makes Error return text from now on: the caller's words for this
-// error (the flag that fixes it), shown wherever it is wrapped. The first
-// Say counts.
-func (e *NoVersionError) Say(text string) {
-	if e.said == "" {
-		e.said = text
-	}
 }
 
 // PatchError is a patch that does not apply; nothing was changed.

@@ -47,22 +47,9 @@ type OverrideError struct {
 	Kind  string
 	Value string
 	Err   error
-	said  string
-}
-
-// Say makes Error return text from now on: the caller's words for this
-// error (the flags that fix it), shown wherever it is wrapped. The first
-// Say counts.
-func (e *OverrideError) Say(text string) {
-	if e.said == "" {
-		e.said = text
-	}
 }
 
 func (e *OverrideError) Error() string {
-	if e.said != "" {
-		return e.said
-	}
 	if e.Kind == KindFile {
 		return fmt.Sprintf("values file: %v", e.Err)
 	}

@@ -307,3 +307,38 @@ func TestShortAbbreviatesCommits(t *testing.T) {
 		}
 	}
 }
+
+// A chart's review says its first failure, base before head and case by
+// case, and counts the changes of the cases that compared.
+func TestAChartsErrAndChangesOverItsCases(t *testing.T) {
+	baseErr, headErr := errors.New("base failed"), errors.New("head failed")
+	change := core.ObjectDiff{Action: core.ActionChange}
+	add := core.ObjectDiff{Action: core.ActionAdd}
+	c := &review.Chart{Cases: []review.Case{
+		{Name: "", Result: &core.DiffResult{Changes: []core.ObjectDiff{change}}},
+		{Name: "ha", HeadErr: headErr},
+		{Name: "small", BaseErr: baseErr, HeadErr: headErr},
+		{Name: "tiny", Result: &core.DiffResult{Changes: []core.ObjectDiff{add, change}}},
+	}}
+	if err := c.Err(); err != headErr {
+		t.Errorf("Err %v: the first failing case's", err)
+	}
+	c.Cases[1].HeadErr = nil
+	if err := c.Err(); err != baseErr {
+		t.Errorf("Err %v: base before head", err)
+	}
+	if got := counts(c.Changes()); got != [3]int{1, 2, 0} {
+		t.Errorf("changes over the cases that compared: %v", got)
+	}
+	if err := (&review.Chart{}).Err(); err != nil {
+		t.Errorf("no cases: %v", err)
+	}
+	for side, want := range map[review.Side]string{
+		{Name: "base", Ref: "main", Commit: "0123456789abcdef0123"}: "main, 0123456789ab",
+		{Name: "head"}: "the working tree",
+	} {
+		if side.String() != want {
+			t.Errorf("%+v: %q, want %q", side, side.String(), want)
+		}
+	}
+}

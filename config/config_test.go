@@ -190,3 +190,29 @@ func TestFindChartsAllLeavesLibrariesOut(t *testing.T) {
 		t.Errorf("FindCharts(--all) = %v, want app apps2", names)
 	}
 }
+
+// An override (a flag's value set over .cozyhr.yaml) of a field that does
+// not exist is refused, naming the file, the line of the field above it and
+// the fields that can be set there, instead of being dropped.
+func TestAMistypedOverrideNamesFileLineAndAllowedKeys(t *testing.T) {
+	dir := chartDir(t, "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease:\n  name: app\napply:\n  wait: true\n")
+	_, err := Load(LoadOptions{Dir: dir, Overrides: map[string]any{"apply.timout": "5m", "release.name": "ok"}})
+	if err == nil {
+		t.Fatal("a mistyped override was accepted")
+	}
+	msg := err.Error()
+	for _, want := range []string{".cozyhr.yaml:5:1: apply.timout: no such field to override", `did you mean "apply.timeout"?`, "fields that can be set here: ", "resume", "takeOwnership", "wait"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	// A path the file does not have at all: the file's top.
+	_, err = Load(LoadOptions{Dir: dir, Overrides: map[string]any{"nothing.here": true, "images": "x"}})
+	if err == nil || !strings.Contains(err.Error(), "has 2 problems") || !strings.Contains(err.Error(), "images: no such field to override; it names no field that one value can set") ||
+		!strings.Contains(err.Error(), "nothing.here: no such field to override; it names no field that one value can set") {
+		t.Errorf("unknown paths: %v", err)
+	}
+	if _, err := Load(LoadOptions{Dir: dir, Overrides: map[string]any{"apply.timeout": "5m", "helmRelease.enabled": true}}); err != nil {
+		t.Errorf("known overrides: %v", err)
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,7 +95,7 @@ func Load(opts LoadOptions) (*Chart, error) {
 	if err != nil {
 		return nil, err
 	}
-	sources, err := overlay(schema, raw, opts.Overrides, display)
+	sources, err := overlay(schema, raw, opts.Overrides, display, root)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +213,10 @@ func parseYAML(display string, data []byte) (*yaml.Node, map[string]any, error) 
 // overlay sets scalar fields from COZYHR_* variables and the overrides into
 // raw, converting strings to the schema's type, and returns which source set
 // each dotted path, for error messages.
-func overlay(schema *schemaDoc, raw map[string]any, overrides map[string]any, display string) (map[string]string, error) {
+func overlay(schema *schemaDoc, raw map[string]any, overrides map[string]any, display string, root *yaml.Node) (map[string]string, error) {
+	if err := unknownOverrides(schema, overrides, display, root); err != nil {
+		return nil, err
+	}
 	v := viper.New()
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
@@ -245,6 +250,48 @@ func overlay(schema *schemaDoc, raw map[string]any, overrides map[string]any, di
 		return nil, &Error{File: display, Errors: problems}
 	}
 	return sources, nil
+}
+
+// unknownOverrides refuses an override of a field that does not exist or
+// cannot be set alone (a list, a map): it would be dropped without a word.
+// The error names the file, the line of the nearest field above it that
+// the file has, and the fields that may be set there.
+func unknownOverrides(schema *schemaDoc, overrides map[string]any, display string, root *yaml.Node) error {
+	settable := map[string]bool{}
+	for _, f := range schema.scalars() {
+		settable[strings.Join(f.path, ".")] = true
+	}
+	var problems []FieldError
+	for _, key := range slices.Sorted(maps.Keys(overrides)) {
+		if settable[key] {
+			continue
+		}
+		path := strings.Split(key, ".")
+		parent := path[:len(path)-1]
+		var allowed []string
+		for _, name := range schema.properties(parent) {
+			if settable[strings.Join(append(slices.Clone(parent), name), ".")] {
+				allowed = append(allowed, name)
+			}
+		}
+		fe := FieldError{Field: key, Message: "no such field to override"}
+		// Where the file says most of the path: the field above it, or the
+		// top.
+		fe.Line, fe.Column = locate(root, parent, true)
+		switch guess := closest(path[len(path)-1], allowed); {
+		case guess != "":
+			fe.Hint = fmt.Sprintf("did you mean %q? fields that can be set here: %s", strings.Join(append(slices.Clone(parent), guess), "."), strings.Join(allowed, ", "))
+		case len(allowed) > 0:
+			fe.Hint = "fields that can be set here: " + strings.Join(allowed, ", ")
+		default:
+			fe.Hint = "it names no field that one value can set"
+		}
+		problems = append(problems, fe)
+	}
+	if len(problems) > 0 {
+		return &Error{File: display, Errors: problems}
+	}
+	return nil
 }
 
 func convert(v any, typ string) (any, error) {

@@ -176,7 +176,6 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 		Args: cobra.NoArgs,
 	}
 	each := func(r *run) error {
-		o := *o // each chart's run has its own copy
 		if o.base != "" {
 			return o.runReview(r)
 		}

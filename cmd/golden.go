@@ -18,7 +18,6 @@ func (o *showOptions) runGolden(r *run) error {
 	if err != nil {
 		return err
 	}
-	o.deterministic = true
 	cases := append([]string{""}, w.Config.CaseNames()...)
 	want := map[string]bool{}
 	stale := 0
@@ -30,7 +29,7 @@ func (o *showOptions) runGolden(r *run) error {
 			}
 		}
 		var buf bytes.Buffer
-		if err := o.print(r, &cw, &buf); err != nil {
+		if err := o.print(r, &cw, &buf, true); err != nil {
 			if name != "" {
 				return fmt.Errorf("case %s: %w", name, err)
 			}

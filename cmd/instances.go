@@ -79,7 +79,7 @@ func (o *showOptions) runInstances(r *run) error {
 	}
 	outs := make([]bytes.Buffer, len(found))
 	errs := fleet.Each(r.ctx, found, r.g.sel.concurrency, r.instanceWorkspace, func(_ context.Context, n int, w *core.Workspace) error {
-		return o.print(r, w, &outs[n])
+		return o.print(r, w, &outs[n], o.deterministic)
 	})
 	failed := 0
 	for n, hr := range found {

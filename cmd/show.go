@@ -66,13 +66,15 @@ func (o *showOptions) validate() error {
 	return o.render.validate(o.offline)
 }
 
-// print renders the workspace's chart and writes it to out, warnings and
-// the masking notice on the run's error stream.
-func (o *showOptions) print(r *run, w *core.Workspace, out io.Writer) error {
-	o.show.SkipHooks = w.Config.Render.SkipHooks
+// print renders the workspace's chart (seeded when deterministic) and
+// writes it to out, warnings and the masking notice on the run's error
+// stream. It only reads o: instances print at once.
+func (o *showOptions) print(r *run, w *core.Workspace, out io.Writer, deterministic bool) error {
+	show := o.show
+	show.SkipHooks = w.Config.Render.SkipHooks
 	opts := o.render.options(r.streams.In)
-	opts.TextOnly = o.show.Output != output.JSON
-	opts.Deterministic = o.deterministic
+	opts.TextOnly = show.Output != output.JSON
+	opts.Deterministic = deterministic
 	d, err := w.Desired(r.ctx, opts, r.debugWriter())
 	if err != nil {
 		return err
@@ -80,7 +82,7 @@ func (o *showOptions) print(r *run, w *core.Workspace, out io.Writer) error {
 	for _, warning := range d.Warnings {
 		fmt.Fprintln(r.streams.ErrOut, "Warning:", warning)
 	}
-	masked, err := output.Show(out, d, o.show)
+	masked, err := output.Show(out, d, show)
 	if masked > 0 {
 		fmt.Fprintf(r.streams.ErrOut, "cozyhr: data of %d Secret(s) masked; --show-secrets prints it\n", masked)
 	}
@@ -109,7 +111,6 @@ Capabilities and lookups come from the cluster unless --offline.
 Secret data is masked unless --show-secrets.`,
 		Args: cobra.NoArgs,
 		RunE: g.runE(s, o.complete, func(r *run) error {
-			o := *o // each chart's run has its own copy: print sets SkipHooks
 			switch {
 			case o.instances:
 				return o.runInstances(r)
@@ -125,7 +126,7 @@ Secret data is masked unless --show-secrets.`,
 					return err
 				}
 			}
-			return o.print(r, w, r.streams.Out)
+			return o.print(r, w, r.streams.Out, o.deterministic)
 		}),
 	}
 	f := cmd.Flags()

@@ -1,9 +1,12 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,6 +30,20 @@ func asyncCozyhr(t *testing.T, args ...string) <-chan result {
 	ch := make(chan result, 1)
 	go func() { ch <- cozyhr(t, args...) }()
 	return ch
+}
+
+// watchedCozyhr runs cozyhr in the background, its stderr readable while
+// it runs, so that a test waits for what the command says rather than for
+// a time.
+func watchedCozyhr(t *testing.T, args ...string) (<-chan result, *lockedBuffer) {
+	ch := make(chan result, 1)
+	errOut := &lockedBuffer{}
+	go func() {
+		var out bytes.Buffer
+		err := Execute(context.Background(), append([]string{"--kubeconfig", env.Kubeconfig}, args...), IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: errOut})
+		ch <- result{out: out.String(), err: errOut.String(), code: ExitCode(err)}
+	}()
+	return ch, errOut
 }
 
 // waitForObject polls until obj exists.
@@ -67,10 +84,10 @@ func TestApplyWaitNamesWhatIsNotReady(t *testing.T) {
 func TestApplyWaitReportsObjectsMadeReady(t *testing.T) {
 	const ns = "wait-ready"
 	dir := chartCopy(t, ns)
-	done := asyncCozyhr(t, "-C", dir, "apply", "--wait", "--timeout", "60s", "--set", "widget.enabled=false")
+	done, progress := watchedCozyhr(t, "-C", dir, "apply", "--wait", "--timeout", "60s", "--set", "widget.enabled=false")
 	dep := &appsv1.Deployment{}
 	waitForObject(t, client.ObjectKey{Namespace: ns, Name: "hello"}, dep)
-	time.Sleep(1500 * time.Millisecond) // let the view see it in progress
+	waitForOutput(t, progress, "Deployment hello: InProgress") // the view saw it in progress
 	dep.Status = appsv1.DeploymentStatus{
 		ObservedGeneration: dep.Generation, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1,
 		Conditions: []appsv1.DeploymentCondition{
@@ -114,10 +131,10 @@ spec:
           image: busybox
           command: ["false"]
 `)
-	done := asyncCozyhr(t, "-C", dir, "apply", "--timeout", "60s")
+	done, progress := watchedCozyhr(t, "-C", dir, "apply", "--timeout", "60s")
 	job := &batchv1.Job{}
 	waitForObject(t, client.ObjectKey{Namespace: ns, Name: "hello-migrate"}, job)
-	time.Sleep(1500 * time.Millisecond)
+	waitForOutput(t, progress, "Job hello-migrate: InProgress")
 	now := metav1.Now()
 	job.Status = batchv1.JobStatus{
 		StartTime: &now, Failed: 1,
@@ -202,15 +219,22 @@ func TestGetWatchAndEvents(t *testing.T) {
 	const ns = "watch-events"
 	dir := chartCopy(t, ns)
 	createHelmRelease(t, ns, "hello", `{}`)
-	done := asyncCozyhr(t, "-C", dir, "get", "--watch", "--watch-timeout", "4s")
-	time.Sleep(1500 * time.Millisecond)
+	// The watch runs until the test has seen what it waits for, however
+	// slow the machine: first the state before the apply, then Ready.
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var watched lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- Execute(ctx, []string{"--kubeconfig", env.Kubeconfig, "-C", dir, "get", "--watch"},
+			IOStreams{In: strings.NewReader(""), Out: &watched, ErrOut: io.Discard})
+	}()
+	waitForOutput(t, &watched, "no conditions yet", "Ready=Unknown")
 	cozyhr(t, "-C", dir, "apply", "--set", "widget.enabled=false").expect(t, 0)
-	r := (<-done).expect(t, 0)
-	if !strings.Contains(r.out, "Ready=Unknown") && !strings.Contains(r.out, "no conditions yet") {
-		t.Errorf("get --watch did not print the first state:\n%s", r.out)
-	}
-	if !strings.Contains(r.out, "Ready=True (InstallSucceeded)") {
-		t.Errorf("get --watch did not print the change to Ready:\n%s", r.out)
+	waitForOutput(t, &watched, "Ready=True (InstallSucceeded)")
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("get --watch ended by its caller: %v", err)
 	}
 
 	ev := &corev1.Event{
@@ -225,5 +249,18 @@ func TestGetWatchAndEvents(t *testing.T) {
 	e := cozyhr(t, "-C", dir, "events").expect(t, 0)
 	if !strings.Contains(e.out, "Warning") || !strings.Contains(e.out, "Deployment/hello") || !strings.Contains(e.out, "quota exceeded") {
 		t.Errorf("events:\n%s", e.out)
+	}
+}
+
+// waitForOutput waits until what a running command wrote holds any of
+// wants.
+func waitForOutput(t *testing.T, b *lockedBuffer, wants ...string) {
+	t.Helper()
+	err := testenv.WaitFor(context.Background(), 2*time.Minute, func(context.Context) (bool, error) {
+		out := b.String()
+		return slices.ContainsFunc(wants, func(w string) bool { return strings.Contains(out, w) }), nil
+	})
+	if err != nil {
+		t.Fatalf("the output never held %q:\n%s", wants, b.String())
 	}
 }

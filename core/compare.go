@@ -14,8 +14,11 @@ import (
 // CompareRenders diffs two renders of a chart with no cluster: base (an
 // older revision, say) as the "live" side and head as the desired one. The
 // same structural diff, ignore rules, kind and label filters and Secret
-// masking as the live diff apply; hooks are left out as there. A nil side
-// is a chart that does not exist there: everything is added or removed.
+// masking as the live diff apply. Hooks are compared too, marked as hooks:
+// a change that touches only a hook is a change of the chart, though the
+// live diff cannot see hooks (Helm deletes most of them once run). A nil
+// side is a chart that does not exist there: everything is added or
+// removed.
 func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) {
 	keep, err := manifest.Filter(opts.Kinds, opts.LabelSelector)
 	if err != nil {
@@ -43,38 +46,52 @@ func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) 
 		rules = append(normalize.HelmReleaseIgnoreRules(side.Target.HelmRelease), rules...)
 	}
 	res := &DiffResult{}
-	for key, obj := range headObjs {
+	// record marks a hook's change as the hook's, on whichever side it is one.
+	record := func(key string, change *ObjectDiff, hidden []normalize.IgnoredField) {
+		if change != nil {
+			change.Hook = baseObjs[key].hook || headObjs[key].hook
+		}
+		res.record(change, hidden)
+	}
+	for key, r := range headObjs {
+		obj := r.obj
 		ref := manifest.RefOf(obj)
 		want := normalize.Desired(obj.Object, nil, nil)
 		old, ok := baseObjs[key]
 		if !ok {
-			res.record(wholeChange(ActionAdd, obj, want, "", opts.ShowSecrets), nil)
+			record(key, wholeChange(ActionAdd, obj, want, "", opts.ShowSecrets), nil)
 			continue
 		}
-		have := normalize.Desired(old.Object, nil, nil)
+		have := normalize.Desired(old.obj.Object, nil, nil)
 		change, hidden, err := comparePair(ref, obj, have, want, rules, opts.ShowSecrets)
 		if err != nil {
 			return nil, err
 		}
-		res.record(change, hidden)
+		record(key, change, hidden)
 	}
-	for key, obj := range baseObjs {
+	for key, r := range baseObjs {
 		if _, ok := headObjs[key]; ok {
 			continue
 		}
-		res.record(wholeChange(ActionRemove, obj, normalize.Desired(obj.Object, nil, nil), "", opts.ShowSecrets), nil)
+		record(key, wholeChange(ActionRemove, r.obj, normalize.Desired(r.obj.Object, nil, nil), "", opts.ShowSecrets), nil)
 	}
 	res.Unchanged += same
 	res.finish()
 	return res, nil
 }
 
-// documents are a render's CRDs and resources (hooks are left out).
+// documents are a render's CRDs, resources and hooks.
 func documents(d *Desired) []manifest.Object {
 	if d == nil {
 		return nil
 	}
-	return append(append([]manifest.Object(nil), d.Rendered.CRDs...), d.Rendered.Manifests...)
+	return append(append(append([]manifest.Object(nil), d.Rendered.CRDs...), d.Rendered.Manifests...), d.Rendered.Hooks...)
+}
+
+// rendered is one object of a render and whether Helm runs it as a hook.
+type rendered struct {
+	obj  *unstructured.Unstructured
+	hook bool
 }
 
 // dropIdentical takes out of both sides the documents whose text the
@@ -112,7 +129,7 @@ func dropIdentical(base, head []manifest.Object) ([]manifest.Object, []manifest.
 
 // renderedObjects are documents of a render by identity, parsed,
 // each a copy, namespaced ones without a namespace given the release's.
-func renderedObjects(d *Desired, docs []manifest.Object, keep func(*unstructured.Unstructured) bool) (map[string]*unstructured.Unstructured, error) {
+func renderedObjects(d *Desired, docs []manifest.Object, keep func(*unstructured.Unstructured) bool) (map[string]rendered, error) {
 	if d == nil {
 		return nil, nil
 	}
@@ -120,7 +137,7 @@ func renderedObjects(d *Desired, docs []manifest.Object, keep func(*unstructured
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]*unstructured.Unstructured, len(objs))
+	out := make(map[string]rendered, len(objs))
 	for _, o := range objs {
 		u := &unstructured.Unstructured{Object: runtime.DeepCopyJSON(o.Object)}
 		// Without a cluster the scope of a kind is unknown: both sides get
@@ -129,7 +146,7 @@ func renderedObjects(d *Desired, docs []manifest.Object, keep func(*unstructured
 			u.SetNamespace(d.Target.Namespace)
 		}
 		if keep(u) {
-			out[manifest.RefOf(u).Key()] = u
+			out[manifest.RefOf(u).Key()] = rendered{obj: u, hook: o.Hook}
 		}
 	}
 	return out, nil

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,4 +60,71 @@ func renderPlain(t *testing.T, dir, namespace string, set ...string) *Desired {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// A change that touches only a hook is a change of the chart, marked as
+// the hook's; the hooks that did not change are counted unchanged.
+func TestCompareRendersReviewsHooks(t *testing.T) {
+	dir := filepath.Join("..", "examples", "hello")
+	base := renderPlain(t, dir, "hooks")
+	same, err := CompareRenders(base, renderPlain(t, dir, "hooks"), DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.HasChanges() || same.Unchanged != len(base.Rendered.Manifests)+len(base.Rendered.Hooks)+len(base.Rendered.CRDs) {
+		t.Errorf("unchanged %d, want every resource, hook and CRD", same.Unchanged)
+	}
+	hookOnly := t.TempDir()
+	copyTree(t, dir, hookOnly)
+	hook := filepath.Join(hookOnly, "templates", "hook-configmap.yaml")
+	data, err := os.ReadFile(hook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hook, []byte(strings.Replace(string(data), "data:", "data:\n  added: by-the-change", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := CompareRenders(base, renderPlain(t, hookOnly, "hooks"), DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changes) != 1 || !res.Changes[0].Hook || res.Changes[0].Action != ActionChange || res.Changes[0].Ref.Kind != "ConfigMap" {
+		t.Fatalf("a hook-only change: %+v", res.Changes)
+	}
+	removed, err := CompareRenders(base, nil, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := 0
+	for _, c := range removed.Changes {
+		if c.Hook {
+			hooks++
+		}
+	}
+	if hooks != len(base.Rendered.Hooks) {
+		t.Errorf("a removed chart's hooks: %d marked, want %d", hooks, len(base.Rendered.Hooks))
+	}
+}
+
+// copyTree copies the chart at src to dst.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

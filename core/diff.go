@@ -65,6 +65,9 @@ type ObjectDiff struct {
 	// (an immutable field), or it takes data with it (a removed CRD, PVC,
 	// Namespace or StatefulSet).
 	Hazards []string
+	// Hook says Helm runs the object as a hook (a review compares hooks;
+	// the live diff cannot).
+	Hook bool
 }
 
 // DiffResult is the outcome of comparing the desired state with the cluster.

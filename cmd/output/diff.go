@@ -80,20 +80,20 @@ func DiffHuman(out io.Writer, r *core.DiffResult, o HumanOptions) error {
 	for i, c := range r.Changes {
 		switch c.Action {
 		case core.ActionAdd:
-			header := fmt.Sprintf("+ %s will be created", c.Ref)
+			header := fmt.Sprintf("+ %s will be created", refText(c))
 			if c.Note != "" {
 				header += fmt.Sprintf(" (%s)", c.Note)
 			}
 			b.WriteString(paint(o.Color, ansiGreen, header) + "\n")
 			writeIndentedYAML(&b, c.Object, "    + ")
 		case core.ActionRemove:
-			b.WriteString(paint(o.Color, ansiRed, fmt.Sprintf("- %s will be deleted", c.Ref)) + "\n")
+			b.WriteString(paint(o.Color, ansiRed, fmt.Sprintf("- %s will be deleted", refText(c))) + "\n")
 			writeHazards(&b, c.Hazards, o.Color)
 			writeIndentedYAML(&b, c.Object, "    - ")
 		case core.ActionChange:
 			group := members[bodies[i]]
 			if len(group) < 2 {
-				b.WriteString(paint(o.Color, ansiYellow, fmt.Sprintf("~ %s will be changed", c.Ref)) + "\n")
+				b.WriteString(paint(o.Color, ansiYellow, fmt.Sprintf("~ %s will be changed", refText(c))) + "\n")
 				writeHazards(&b, c.Hazards, o.Color)
 				b.WriteString(bodies[i])
 				break
@@ -108,7 +108,7 @@ func DiffHuman(out io.Writer, r *core.DiffResult, o HumanOptions) error {
 					names = append(names, fmt.Sprintf("and %d more", len(group)-groupListed))
 					break
 				}
-				names = append(names, r.Changes[m].Ref.String())
+				names = append(names, refText(r.Changes[m]))
 			}
 			b.WriteString(paint(o.Color, ansiYellow, fmt.Sprintf("~ %d objects will be changed the same way (--no-group shows each): %s", len(group), strings.Join(names, ", "))) + "\n")
 			writeHazards(&b, c.Hazards, o.Color)
@@ -120,6 +120,15 @@ func DiffHuman(out io.Writer, r *core.DiffResult, o HumanOptions) error {
 		return err
 	}
 	return diffSummary(out, r)
+}
+
+// refText names a changed object, marking a hook (a review compares
+// hooks; Helm runs them rather than keeping them).
+func refText(c core.ObjectDiff) string {
+	if c.Hook {
+		return c.Ref.String() + " (hook)"
+	}
+	return c.Ref.String()
 }
 
 // writeHazards marks what will hurt under an object's header.
@@ -271,6 +280,8 @@ type JSONChange struct {
 	// Hazards say why the change will hurt: refused by the API server
 	// (an immutable field) or losing data (a removed CRD, PVC, ...).
 	Hazards []string `json:"hazards,omitempty"`
+	// Hook says Helm runs the object as a hook.
+	Hook bool `json:"hook,omitempty"`
 }
 
 // JSONField is one changed field; Path is in go-patch style, where list
@@ -330,7 +341,7 @@ func jsonReport(r *core.DiffResult) JSONReport {
 		Summary: JSONSummary{Add: add, Change: change, Remove: remove, Unchanged: r.Unchanged, Flagged: r.Flagged()},
 		Changes: []JSONChange{}, Ignored: []JSONIgnored{}, Notes: r.Notes}
 	for _, c := range r.Changes {
-		jc := JSONChange{Action: string(c.Action), JSONObject: jsonObject(c.Ref), Note: c.Note, Object: c.Object, Hazards: c.Hazards}
+		jc := JSONChange{Action: string(c.Action), JSONObject: jsonObject(c.Ref), Note: c.Note, Object: c.Object, Hazards: c.Hazards, Hook: c.Hook}
 		if c.Report != nil {
 			for _, d := range c.Report.Diffs {
 				for _, det := range d.Details {
@@ -384,6 +395,9 @@ func DiffUnified(out io.Writer, r *core.DiffResult, contextLines int, color bool
 			from, to = c.Live, c.Desired
 		}
 		name := strings.ReplaceAll(c.Ref.String(), " ", "/")
+		if c.Hook {
+			name += " (hook)"
+		}
 		text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
 			A: yamlLines(from), B: yamlLines(to), FromFile: "live/" + name, ToFile: "desired/" + name, Context: contextLines,
 		})

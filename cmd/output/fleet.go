@@ -62,17 +62,17 @@ func fleetText(c core.ObjectDiff, o HumanOptions) (string, string, error) {
 	switch c.Action {
 	case core.ActionAdd:
 		writeIndentedYAML(&body, c.Object, "    + ")
-		return fmt.Sprintf("+ %s will be created", c.Ref), body.String(), nil
+		return fmt.Sprintf("+ %s will be created", refText(c)), body.String(), nil
 	case core.ActionRemove:
 		writeIndentedYAML(&body, c.Object, "    - ")
-		return fmt.Sprintf("- %s will be deleted", c.Ref), body.String(), nil
+		return fmt.Sprintf("- %s will be deleted", refText(c)), body.String(), nil
 	}
 	text, err := changeBody(c, o)
 	if err != nil {
 		return "", "", err
 	}
 	body.WriteString(text)
-	return fmt.Sprintf("~ %s will be changed", c.Ref), body.String(), nil
+	return fmt.Sprintf("~ %s will be changed", refText(c)), body.String(), nil
 }
 
 func orDash(s string) string {

@@ -86,7 +86,7 @@ func FieldPieces(c core.ObjectDiff) []core.ObjectDiff {
 // path and values.
 func changeKey(c core.ObjectDiff) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s\n", c.Action, c.Ref)
+	fmt.Fprintf(&b, "%s %s hook=%v\n", c.Action, c.Ref, c.Hook)
 	for _, h := range c.Hazards {
 		b.WriteString("! " + h + "\n")
 	}

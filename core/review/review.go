@@ -92,15 +92,12 @@ type Chart struct {
 	Cases []Case
 }
 
-// Err is the first side that failed to render, base before head, in the
-// order of the cases.
+// Err says why the first case that failed did not compare: its side that
+// did not render, or both, base first.
 func (c *Chart) Err() error {
 	for _, cs := range c.Cases {
-		if cs.BaseErr != nil {
-			return cs.BaseErr
-		}
-		if cs.HeadErr != nil {
-			return cs.HeadErr
+		if cs.BaseErr != nil || cs.HeadErr != nil {
+			return errors.Join(cs.BaseErr, cs.HeadErr)
 		}
 	}
 	return nil

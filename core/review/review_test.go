@@ -193,7 +193,7 @@ func TestReviewSaysEachSideThatDoesNotRender(t *testing.T) {
 	if !strings.HasPrefix(c.BaseErr.Error(), "base (HEAD, ") || !strings.Contains(c.BaseErr.Error(), "does not render") {
 		t.Errorf("base error names neither the side nor what failed: %v", c.BaseErr)
 	}
-	if rev.Err() != c.BaseErr {
+	if !errors.Is(rev.Err(), c.BaseErr) || rev.Err().Error() != c.BaseErr.Error() {
 		t.Errorf("Err: %v", rev.Err())
 	}
 
@@ -209,6 +209,10 @@ func TestReviewSaysEachSideThatDoesNotRender(t *testing.T) {
 	}
 	if !strings.HasPrefix(c.HeadErr.Error(), "head (the working tree) does not render") {
 		t.Errorf("head error: %v", c.HeadErr)
+	}
+	// Both are said, base first.
+	if err := rev.Err(); !errors.Is(err, c.BaseErr) || !errors.Is(err, c.HeadErr) || !strings.HasPrefix(err.Error(), "base (HEAD, ") || !strings.Contains(err.Error(), "\nhead (the working tree) does not render") {
+		t.Errorf("both sides: %v", err)
 	}
 }
 
@@ -320,12 +324,12 @@ func TestAChartsErrAndChangesOverItsCases(t *testing.T) {
 		{Name: "small", BaseErr: baseErr, HeadErr: headErr},
 		{Name: "tiny", Result: &core.DiffResult{Changes: []core.ObjectDiff{add, change}}},
 	}}
-	if err := c.Err(); err != headErr {
+	if err := c.Err(); !errors.Is(err, headErr) || err.Error() != "head failed" {
 		t.Errorf("Err %v: the first failing case's", err)
 	}
 	c.Cases[1].HeadErr = nil
-	if err := c.Err(); err != baseErr {
-		t.Errorf("Err %v: base before head", err)
+	if err := c.Err(); !errors.Is(err, baseErr) || !errors.Is(err, headErr) || err.Error() != "base failed\nhead failed" {
+		t.Errorf("Err %v: both sides, base first", err)
 	}
 	if got := counts(c.Changes()); got != [3]int{1, 2, 0} {
 		t.Errorf("changes over the cases that compared: %v", got)

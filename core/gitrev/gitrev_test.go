@@ -4,80 +4,26 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/cozyhr/cozyhr/core/gitrev"
+	"github.com/cozyhr/cozyhr/test/testgit"
 )
 
-// repo is a git repository in a temporary directory.
+// repo is a git repository the test writes and commits to.
 type repo struct {
-	t   *testing.T
-	dir string
+	*testgit.Repo
+	t *testing.T
 }
 
-func newRepo(t *testing.T) *repo {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
-	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &repo{t: t, dir: dir}
-	r.git("init", "-q", "-b", "main")
-	return r
-}
-
-func (r *repo) git(args ...string) string {
-	r.t.Helper()
-	cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...)
-	cmd.Dir = r.dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func (r *repo) write(files map[string]string) {
-	r.t.Helper()
-	for path, content := range files {
-		full := filepath.Join(r.dir, path)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			r.t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			r.t.Fatal(err)
-		}
-	}
-}
-
-func (r *repo) symlink(target, link string) {
-	r.t.Helper()
-	full := filepath.Join(r.dir, link)
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		r.t.Fatal(err)
-	}
-	if err := os.Symlink(target, full); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-func (r *repo) commit() string {
-	r.t.Helper()
-	r.git("add", "-A")
-	r.git("commit", "-q", "--allow-empty", "-m", "x")
-	return r.git("rev-parse", "HEAD")
-}
+func newRepo(t *testing.T) *repo { return &repo{Repo: testgit.New(t), t: t} }
 
 func (r *repo) open() *gitrev.Repo {
 	r.t.Helper()
-	g, err := gitrev.Open(context.Background(), filepath.Join(r.dir))
+	g, err := gitrev.Open(context.Background(), r.Dir)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -86,10 +32,10 @@ func (r *repo) open() *gitrev.Repo {
 
 func TestOpenFindsTheTopFromBelow(t *testing.T) {
 	r := newRepo(t)
-	r.write(map[string]string{"a/b/c.txt": "x"})
-	g, err := gitrev.Open(context.Background(), filepath.Join(r.dir, "a", "b"))
-	if err != nil || g.Root != r.dir {
-		t.Fatalf("root %v, %v; want %s", g, err, r.dir)
+	r.Write(map[string]string{"a/b/c.txt": "x"})
+	g, err := gitrev.Open(context.Background(), filepath.Join(r.Dir, "a", "b"))
+	if err != nil || g.Root != r.Dir {
+		t.Fatalf("root %v, %v; want %s", g, err, r.Dir)
 	}
 	_, err = gitrev.Open(context.Background(), t.TempDir())
 	var notRepo *gitrev.NotARepositoryError
@@ -100,11 +46,11 @@ func TestOpenFindsTheTopFromBelow(t *testing.T) {
 
 func TestResolveSaysWhatIsUnknown(t *testing.T) {
 	r := newRepo(t)
-	r.write(map[string]string{"f": "1"})
-	first := r.commit()
-	r.git("tag", "v1")
-	r.write(map[string]string{"f": "2"})
-	second := r.commit()
+	r.Write(map[string]string{"f": "1"})
+	first := r.Commit("x")
+	r.Git("tag", "v1")
+	r.Write(map[string]string{"f": "2"})
+	second := r.Commit("x")
 	g := r.open()
 	ctx := context.Background()
 	for ref, want := range map[string]string{"main": second, "HEAD~1": first, "v1": first, first[:10]: first} {
@@ -125,13 +71,13 @@ func TestResolveSaysWhatIsUnknown(t *testing.T) {
 
 func TestExtractWritesTheCommittedTreeWithItsLinks(t *testing.T) {
 	r := newRepo(t)
-	r.write(map[string]string{"lib/templates/_h.tpl": "lib", "app/Chart.yaml": "name: app", "app/run.sh": "#!/bin/sh\n"})
-	if err := os.Chmod(filepath.Join(r.dir, "app/run.sh"), 0o755); err != nil {
+	r.Write(map[string]string{"lib/templates/_h.tpl": "lib", "app/Chart.yaml": "name: app", "app/run.sh": "#!/bin/sh\n"})
+	if err := os.Chmod(filepath.Join(r.Dir, "app/run.sh"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r.symlink("../../lib", "app/charts/lib")
-	commit := r.commit()
-	r.write(map[string]string{"app/Chart.yaml": "name: changed"})
+	r.Symlink("../../lib", "app/charts/lib")
+	commit := r.Commit("x")
+	r.Write(map[string]string{"app/Chart.yaml": "name: changed"})
 	dst := filepath.Join(t.TempDir(), "tree")
 	if err := r.open().Extract(context.Background(), commit, dst); err != nil {
 		t.Fatal(err)
@@ -155,12 +101,12 @@ func TestExtractWritesTheCommittedTreeWithItsLinks(t *testing.T) {
 
 func TestChangedFilesIncludeUncommittedAndUntrackedFiles(t *testing.T) {
 	r := newRepo(t)
-	r.write(map[string]string{"a.txt": "1", "b.txt": "1", "gone.txt": "1"})
-	base := r.commit()
-	r.write(map[string]string{"b.txt": "2"})
-	head := r.commit()
-	r.write(map[string]string{"a.txt": "2", "new/untracked.txt": "x"})
-	if err := os.Remove(filepath.Join(r.dir, "gone.txt")); err != nil {
+	r.Write(map[string]string{"a.txt": "1", "b.txt": "1", "gone.txt": "1"})
+	base := r.Commit("x")
+	r.Write(map[string]string{"b.txt": "2"})
+	head := r.Commit("x")
+	r.Write(map[string]string{"a.txt": "2", "new/untracked.txt": "x"})
+	if err := os.Remove(filepath.Join(r.Dir, "gone.txt")); err != nil {
 		t.Fatal(err)
 	}
 	g := r.open()
@@ -181,7 +127,7 @@ func TestChangedFilesIncludeUncommittedAndUntrackedFiles(t *testing.T) {
 
 func TestChartInputsFollowLinksAndFileDependencies(t *testing.T) {
 	r := newRepo(t)
-	r.write(map[string]string{
+	r.Write(map[string]string{
 		"packages/app/Chart.yaml":    "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n- name: common\n  repository: file://../../shared/common\n",
 		"shared/common/Chart.yaml":   "apiVersion: v2\nname: common\nversion: 1.0.0\n",
 		"library/lib/Chart.yaml":     "apiVersion: v2\nname: lib\nversion: 1.0.0\n",
@@ -189,11 +135,11 @@ func TestChartInputsFollowLinksAndFileDependencies(t *testing.T) {
 		"packages/app/files/cfg.txt": "x",
 		"outside-target.txt":         "y",
 	})
-	r.symlink("../../../library/lib", "packages/app/charts/lib")
-	r.symlink("../../../outside-target.txt", "packages/app/files/link.txt")
-	r.symlink("../../nowhere", "packages/app/dangling")
+	r.Symlink("../../../library/lib", "packages/app/charts/lib")
+	r.Symlink("../../../outside-target.txt", "packages/app/files/link.txt")
+	r.Symlink("../../nowhere", "packages/app/dangling")
 	g := r.open()
-	inputs, err := g.ChartInputs(filepath.Join(r.dir, "packages/app"), []string{"../../values/app.yaml", "/elsewhere/not-in-repo.yaml"})
+	inputs, err := g.ChartInputs(filepath.Join(r.Dir, "packages/app"), []string{"../../values/app.yaml", "/elsewhere/not-in-repo.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +161,7 @@ func TestChartInputsFollowLinksAndFileDependencies(t *testing.T) {
 	// Relative to the working directory works as well as absolute.
 	wd, _ := os.Getwd()
 	defer os.Chdir(wd)
-	if err := os.Chdir(r.dir); err != nil {
+	if err := os.Chdir(r.Dir); err != nil {
 		t.Fatal(err)
 	}
 	rel, err := g.ChartInputs("packages/app", nil)
@@ -242,15 +188,15 @@ func TestTouches(t *testing.T) {
 
 func TestRemovedChartsAreTheOutermostGone(t *testing.T) {
 	r := newRepo(t)
-	r.write(map[string]string{
+	r.Write(map[string]string{
 		"a/Chart.yaml": "name: a", "a/.cozyhr.yaml": "kind: Chart",
 		"a/charts/sub/Chart.yaml": "name: sub",
 		"b/Chart.yaml":            "name: b",
 		"c/Chart.yaml":            "name: c", "c/charts/inner/Chart.yaml": "name: inner",
 	})
-	base := r.commit()
+	base := r.Commit("x")
 	for _, p := range []string{"a", "b", "c/charts/inner"} {
-		if err := os.RemoveAll(filepath.Join(r.dir, p)); err != nil {
+		if err := os.RemoveAll(filepath.Join(r.Dir, p)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -269,7 +215,7 @@ func TestRemovedChartsAreTheOutermostGone(t *testing.T) {
 	if err != nil || !slices.Equal(configured, []string{"a"}) {
 		t.Errorf("removed with a .cozyhr.yaml: %q, %v", configured, err)
 	}
-	head := r.commit()
+	head := r.Commit("x")
 	committed, err := g.RemovedCharts(ctx, base, head, false)
 	slices.Sort(committed)
 	if err != nil || !slices.Equal(committed, []string{"a", "b"}) {

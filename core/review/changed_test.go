@@ -18,7 +18,7 @@ import (
 func platform(t *testing.T) *repo {
 	t.Helper()
 	r := newRepo(t)
-	r.write(merge(
+	r.Write(merge(
 		chart("packages/apps/redis", "redis"), configured("packages/apps/redis", "redis", "tenant", ""),
 		chart("packages/apps/kafka", "kafka"), configured("packages/apps/kafka", "kafka", "tenant", "valuesFiles: [../../../values/kafka.yaml]\n"),
 		chart("packages/system/metallb", "metallb"),
@@ -29,13 +29,13 @@ func platform(t *testing.T) *repo {
 			"docs/README.md":                              "docs\n",
 		},
 	))
-	if err := os.MkdirAll(r.path("packages/apps/redis/charts"), 0o755); err != nil {
+	if err := os.MkdirAll(r.Path("packages/apps/redis/charts"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink("../../../library/lib", r.path("packages/apps/redis/charts/lib")); err != nil {
+	if err := os.Symlink("../../../library/lib", r.Path("packages/apps/redis/charts/lib")); err != nil {
 		t.Fatal(err)
 	}
-	r.commit("platform")
+	r.Commit("platform")
 	return r
 }
 
@@ -43,7 +43,7 @@ func platform(t *testing.T) *repo {
 // top, as the command line names them.
 func changed(t *testing.T, r *repo, scope review.RemovedScope) *review.ChangeSet {
 	t.Helper()
-	chdir(t, r.dir)
+	chdir(t, r.Dir)
 	cs, err := review.Changed(context.Background(), []string{"packages/apps/kafka", "packages/apps/redis", "packages/system/metallb"}, "HEAD", "", scope)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestChangedFollowsTheFilesEachChartReads(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := platform(t)
-			r.write(c.edit)
+			r.Write(c.edit)
 			cs := changed(t, r, review.RemovedScope{})
 			if !slices.Equal(cs.Charts, append([]string{}, c.charts...)) {
 				t.Errorf("charts %q, want %q", cs.Charts, c.charts)
@@ -92,11 +92,11 @@ func TestChangedFollowsTheFilesEachChartReads(t *testing.T) {
 
 func TestChangedFindsChartsRemovedBelowTheScope(t *testing.T) {
 	r := platform(t)
-	r.remove("packages/apps/kafka")
-	r.remove("packages/system/metallb")
-	chdir(t, r.dir)
+	r.Remove("packages/apps/kafka")
+	r.Remove("packages/system/metallb")
+	chdir(t, r.Dir)
 	dirs := []string{"packages/apps/redis"}
-	abs := func(p string) string { return r.path(p) }
+	abs := func(p string) string { return r.Path(p) }
 
 	all, err := review.Changed(context.Background(), dirs, "HEAD", "", review.RemovedScope{Roots: []string{abs("packages")}})
 	if err != nil {
@@ -137,11 +137,11 @@ func TestChangedFindsChartsRemovedBelowTheScope(t *testing.T) {
 
 func TestChangedBetweenTwoCommits(t *testing.T) {
 	r := platform(t)
-	base := r.git("rev-parse", "HEAD")
-	r.write(map[string]string{"packages/apps/kafka/values.yaml": "greeting: two\nreplicas: 2\n"})
-	head := r.commit("kafka")
-	r.write(map[string]string{"packages/apps/redis/values.yaml": "greeting: not committed\n"})
-	chdir(t, r.dir)
+	base := r.Git("rev-parse", "HEAD")
+	r.Write(map[string]string{"packages/apps/kafka/values.yaml": "greeting: two\nreplicas: 2\n"})
+	head := r.Commit("kafka")
+	r.Write(map[string]string{"packages/apps/redis/values.yaml": "greeting: not committed\n"})
+	chdir(t, r.Dir)
 	cs, err := review.Changed(context.Background(), []string{"packages/apps/kafka", "packages/apps/redis"}, base, head, review.RemovedScope{})
 	if err != nil {
 		t.Fatal(err)

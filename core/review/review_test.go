@@ -31,11 +31,11 @@ func counts(r *core.DiffResult) [3]int {
 
 func TestReviewShowsAValueChangeAndNotTheRandomOnes(t *testing.T) {
 	r := newRepo(t)
-	r.write(merge(chart("charts/app", "hello"), configured("charts/app", "app", "apps", "")))
-	base := r.commit("app")
-	r.write(map[string]string{"charts/app/values.yaml": "greeting: bonjour\nreplicas: 1\n"})
+	r.Write(merge(chart("charts/app", "hello"), configured("charts/app", "app", "apps", "")))
+	base := r.Commit("app")
+	r.Write(map[string]string{"charts/app/values.yaml": "greeting: bonjour\nreplicas: 1\n"})
 
-	rev, err := reviewOf(t, r.path("charts/app"), "main", "")
+	rev, err := reviewOf(t, r.Path("charts/app"), "main", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,10 +70,10 @@ func TestReviewShowsAValueChangeAndNotTheRandomOnes(t *testing.T) {
 
 func TestReviewOfAnUnchangedChartFindsNothing(t *testing.T) {
 	r := newRepo(t)
-	r.write(chart("app", "hello"))
-	r.commit("app")
-	r.write(map[string]string{"README.md": "not read by the chart\n"})
-	rev, err := reviewOf(t, r.path("app"), "HEAD", "")
+	r.Write(chart("app", "hello"))
+	r.Commit("app")
+	r.Write(map[string]string{"README.md": "not read by the chart\n"})
+	rev, err := reviewOf(t, r.Path("app"), "HEAD", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,14 +87,14 @@ func TestReviewOfAnUnchangedChartFindsNothing(t *testing.T) {
 
 func TestReviewBetweenTwoCommits(t *testing.T) {
 	r := newRepo(t)
-	r.write(chart("app", "hello"))
-	first := r.commit("one")
-	r.write(map[string]string{"app/values.yaml": "greeting: hello\nreplicas: 2\n"})
-	second := r.commit("two")
+	r.Write(chart("app", "hello"))
+	first := r.Commit("one")
+	r.Write(map[string]string{"app/values.yaml": "greeting: hello\nreplicas: 2\n"})
+	second := r.Commit("two")
 	// The working tree changes again: a review between commits ignores it.
-	r.write(map[string]string{"app/values.yaml": "greeting: changed\nreplicas: 9\n"})
+	r.Write(map[string]string{"app/values.yaml": "greeting: changed\nreplicas: 9\n"})
 
-	rev, err := reviewOf(t, r.path("app"), first, second)
+	rev, err := reviewOf(t, r.Path("app"), first, second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,11 +109,11 @@ func TestReviewBetweenTwoCommits(t *testing.T) {
 
 func TestReviewComparesEveryValueCaseEitherSideNames(t *testing.T) {
 	r := newRepo(t)
-	r.write(merge(chart("app", "hello"), configured("app", "app", "apps", "cases:\n  ha:\n    values:\n      replicas: 3\n")))
-	r.commit("ha")
-	r.write(configured("app", "app", "apps", "cases:\n  ha:\n    values:\n      replicas: 4\n  big:\n    values:\n      replicas: 10\n"))
+	r.Write(merge(chart("app", "hello"), configured("app", "app", "apps", "cases:\n  ha:\n    values:\n      replicas: 3\n")))
+	r.Commit("ha")
+	r.Write(configured("app", "app", "apps", "cases:\n  ha:\n    values:\n      replicas: 4\n  big:\n    values:\n      replicas: 10\n"))
 
-	rev, err := reviewOf(t, r.path("app"), "HEAD", "")
+	rev, err := reviewOf(t, r.Path("app"), "HEAD", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,13 +145,13 @@ func TestReviewComparesEveryValueCaseEitherSideNames(t *testing.T) {
 
 func TestReviewOfAnAddedAndARemovedChart(t *testing.T) {
 	r := newRepo(t)
-	r.write(chart("old", "bye"))
-	r.write(map[string]string{"keep.txt": "x\n"})
-	r.commit("old")
-	r.remove("old")
-	r.write(chart("new", "hi"))
+	r.Write(chart("old", "bye"))
+	r.Write(map[string]string{"keep.txt": "x\n"})
+	r.Commit("old")
+	r.Remove("old")
+	r.Write(chart("new", "hi"))
 
-	added, err := reviewOf(t, r.path("new"), "HEAD", "")
+	added, err := reviewOf(t, r.Path("new"), "HEAD", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,14 +160,14 @@ func TestReviewOfAnAddedAndARemovedChart(t *testing.T) {
 	}
 	// The removed chart is no longer in the working tree: its path still
 	// reviews, as a whole removal named by the base.
-	removed, err := reviewOf(t, r.path("old"), "HEAD", "")
+	removed, err := reviewOf(t, r.Path("old"), "HEAD", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !removed.Base.Exists || removed.Head.Exists || counts(removed.Cases[0].Result) != [3]int{0, 0, 1} || removed.Release != "old" {
 		t.Errorf("removed chart: base %+v head %+v counts %v release %q", removed.Base, removed.Head, counts(removed.Cases[0].Result), removed.Release)
 	}
-	_, err = reviewOf(t, r.path("neither"), "HEAD", "")
+	_, err = reviewOf(t, r.Path("neither"), "HEAD", "")
 	if err == nil || !strings.Contains(err.Error(), "neither is a chart at neither HEAD nor the working tree") {
 		t.Errorf("a path that is a chart on no side: %v", err)
 	}
@@ -177,12 +177,12 @@ func TestReviewSaysEachSideThatDoesNotRender(t *testing.T) {
 	r := newRepo(t)
 	files := chart("app", "hello")
 	files["app/templates/broken.yaml"] = "{{ .Values.missing.field }}\n"
-	r.write(files)
-	r.commit("broken")
+	r.Write(files)
+	r.Commit("broken")
 
 	// Fixed in the working tree: the base alone fails.
-	r.remove("app/templates/broken.yaml")
-	rev, err := reviewOf(t, r.path("app"), "HEAD", "")
+	r.Remove("app/templates/broken.yaml")
+	rev, err := reviewOf(t, r.Path("app"), "HEAD", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,8 +198,8 @@ func TestReviewSaysEachSideThatDoesNotRender(t *testing.T) {
 	}
 
 	// Broken on both sides: both are said.
-	r.write(map[string]string{"app/templates/broken.yaml": "{{ .Values.other.field }}\n"})
-	rev, err = reviewOf(t, r.path("app"), "HEAD", "")
+	r.Write(map[string]string{"app/templates/broken.yaml": "{{ .Values.other.field }}\n"})
+	rev, err = reviewOf(t, r.Path("app"), "HEAD", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,9 +218,9 @@ func TestReviewSaysEachSideThatDoesNotRender(t *testing.T) {
 
 func TestReviewOfAnUnknownRevision(t *testing.T) {
 	r := newRepo(t)
-	r.write(chart("app", "hello"))
-	r.commit("app")
-	_, err := reviewOf(t, r.path("app"), "no-such-branch", "")
+	r.Write(chart("app", "hello"))
+	r.Commit("app")
+	_, err := reviewOf(t, r.Path("app"), "no-such-branch", "")
 	var unknown *gitrev.UnknownRevisionError
 	if !errors.As(err, &unknown) {
 		t.Fatalf("want an unknown revision, got %v", err)
@@ -246,12 +246,12 @@ func TestReviewOutsideARepository(t *testing.T) {
 
 func TestReviewLoadsEachSideWithTheCallersConfiguration(t *testing.T) {
 	r := newRepo(t)
-	r.write(chart("app", "hello"))
-	r.commit("app")
+	r.Write(chart("app", "hello"))
+	r.Commit("app")
 	var loaded []string
 	trees := &review.Trees{}
 	defer trees.Close()
-	rev, err := trees.Review(context.Background(), r.path("app"), review.Options{Base: "HEAD",
+	rev, err := trees.Review(context.Background(), r.Path("app"), review.Options{Base: "HEAD",
 		Load: func(dir string) (*config.Chart, error) {
 			loaded = append(loaded, dir)
 			return config.Load(config.LoadOptions{Dir: dir, Overrides: map[string]any{"release.name": "renamed", "release.namespace": "elsewhere"}})
@@ -259,7 +259,7 @@ func TestReviewLoadsEachSideWithTheCallersConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(loaded) != 2 || loaded[1] != r.path("app") || !strings.HasSuffix(loaded[0], filepath.Join("tree", "app")) {
+	if len(loaded) != 2 || loaded[1] != r.Path("app") || !strings.HasSuffix(loaded[0], filepath.Join("tree", "app")) {
 		t.Errorf("loaded %q: want the base's tree, then the working tree", loaded)
 	}
 	if rev.Release != "renamed" || rev.Namespace != "elsewhere" {
@@ -272,15 +272,15 @@ func TestReviewLoadsEachSideWithTheCallersConfiguration(t *testing.T) {
 
 func TestTreesWriteEachCommitOnceAndRemoveThem(t *testing.T) {
 	r := newRepo(t)
-	r.write(chart("app", "hello"))
-	commit := r.commit("app")
+	r.Write(chart("app", "hello"))
+	commit := r.Commit("app")
 	ctx := context.Background()
 	trees := &review.Trees{}
-	repo, err := trees.Open(ctx, r.path("app"))
+	repo, err := trees.Open(ctx, r.Path("app"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := trees.Open(ctx, r.path("app/templates")); again != repo {
+	if again, _ := trees.Open(ctx, r.Path("app/templates")); again != repo {
 		t.Error("a directory below the same top opened the repository again")
 	}
 	resolved, err := trees.Resolve(ctx, repo, "main")

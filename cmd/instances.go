@@ -54,7 +54,7 @@ func (r *run) instances(selector string) (*config.Chart, []helmv2.HelmRelease, e
 	if err != nil {
 		return nil, nil, err
 	}
-	found, err := r.g.listInstances(r.ctx, r.cluster, base, selector)
+	found, err := r.g.listInstances(r.ctx, r.cluster, base, selector, r.streams.ErrOut)
 	return base, found, err
 }
 

@@ -179,7 +179,7 @@ func (g *globalOptions) runOverInstances(ctx context.Context, s *spec, each func
 		return err
 	}
 	cluster := kube.NewCluster(g.kube)
-	found, err := g.listInstances(ctx, cluster, cfg, "")
+	found, err := g.listInstances(ctx, cluster, cfg, "", g.streams.ErrOut)
 	if err != nil || len(found) == 0 {
 		return err
 	}
@@ -215,8 +215,8 @@ func (g *globalOptions) runOverInstances(ctx context.Context, s *spec, each func
 }
 
 // listInstances are the chart's live instances (in -n's namespace, or
-// all), selector (-l) narrowing them; none is said on stderr.
-func (g *globalOptions) listInstances(ctx context.Context, cluster *kube.Cluster, cfg *config.Chart, selector string) ([]helmv2.HelmRelease, error) {
+// all), selector (-l) narrowing them; none is said on w.
+func (g *globalOptions) listInstances(ctx context.Context, cluster *kube.Cluster, cfg *config.Chart, selector string, w io.Writer) ([]helmv2.HelmRelease, error) {
 	cl, err := cluster.Client()
 	if err != nil {
 		return nil, err
@@ -224,7 +224,7 @@ func (g *globalOptions) listInstances(ctx context.Context, cluster *kube.Cluster
 	q := fleet.Query{Chart: cfg, Namespace: *g.kube.Namespace, Selector: selector}
 	found, err := fleet.List(ctx, cl, q)
 	if err == nil && len(found) == 0 {
-		fmt.Fprintln(g.streams.ErrOut, q.NoneFound())
+		fmt.Fprintln(w, q.NoneFound())
 	}
 	return found, err
 }

@@ -27,6 +27,9 @@ func (o *applyOptions) complete(cmd *cobra.Command) error {
 	if err := o.render.validate(false); err != nil {
 		return err
 	}
+	if o.fleet.canary > 0 && !o.fleet.instances {
+		return fmt.Errorf("--canary %d goes with --instances: it applies to %d of the chart's instances first; add --instances, or leave --canary out", o.fleet.canary, o.fleet.canary)
+	}
 	o.overrides = map[string]any{}
 	setIfChanged(cmd, o.overrides, "wait", "apply.wait", o.apply.Wait)
 	setIfChanged(cmd, o.overrides, "take-ownership", "apply.takeOwnership", o.apply.TakeOwnership)

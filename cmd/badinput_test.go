@@ -149,6 +149,12 @@ func badCases(t *testing.T, dir string) []badCase {
 	add("helmrelease-file", []string{"helmRelease.file", "no such file"}, "show", "--offline", "--config", config("hr-missing", "helmRelease: {file: "+missing+"}\n"))
 	add("helmrelease-file", []string{"helmRelease.file", "no HelmRelease in it"}, "show", "--offline", "--config", config("hr-none", "helmRelease: {file: "+listValues+"}\n"))
 	add("flag", []string{"unknown command"}, "frobnicate")
+	add("flag", []string{"--canary 1 goes with --instances", "add --instances, or leave --canary out"}, "apply", "--canary", "1")
+	add("flag", []string{`--api-versions "///" is not an API version`, "group/version"}, "show", "--offline", "--api-versions", "///")
+	add("flag", []string{`--api-versions "apps/v1/deployment" is not an API version`}, "show", "--offline", "--api-versions", "v1,apps/v1/deployment")
+	twice := filepath.Join(tmp, "twice.yaml")
+	writeFile(t, twice, "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: hello}\nspec: {interval: 1h}\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: hello}\nspec: {interval: 2h}\n")
+	add("helmrelease-file", []string{"documents 1 and 2 both declare HelmRelease", "keep one"}, "show", "--offline", "--config", config("hr-twice", "helmRelease: {file: "+twice+"}\n"))
 	return cs
 }
 

@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"regexp"
 
 	"github.com/spf13/pflag"
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -21,6 +22,10 @@ func addValueFlags(fs *pflag.FlagSet, v *values.Overrides) {
 	fs.StringArrayVar(&v.LiteralValues, "set-literal", nil, "set a literal STRING value on the command line")
 }
 
+// apiVersion is what --api-versions takes, as .Capabilities.APIVersions
+// holds it: [group/]version[/Kind].
+var apiVersion = regexp.MustCompile(`^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]*)?(/[A-Z][A-Za-z0-9]*)?$`)
+
 // renderFlags are the flags of every command that renders.
 type renderFlags struct {
 	values      values.Overrides
@@ -37,6 +42,11 @@ func (r *renderFlags) add(fs *pflag.FlagSet) {
 // validate checks the render flags alone; offline says the command renders
 // without a cluster, the only case where the versions apply.
 func (r *renderFlags) validate(offline bool) error {
+	for _, v := range r.apiVersions {
+		if !apiVersion.MatchString(v) {
+			return fmt.Errorf("--api-versions %q is not an API version: give group/version (apps/v1, v1) or group/version/Kind (apps/v1/Deployment), comma-separated or repeated", v)
+		}
+	}
 	if !offline && (r.kubeVersion != "" || len(r.apiVersions) > 0) {
 		return fmt.Errorf("--kube-version and --api-versions set .Capabilities only with --offline; against a cluster its own versions are used (drop them, or add --offline)")
 	}

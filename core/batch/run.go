@@ -16,8 +16,8 @@ func (b *Batch) Run(ctx context.Context, progress Progress, run func(ctx context
 	outcomes := make([]Outcome, len(b.jobs))
 	canaries := &Batch{jobs: b.jobs[:c], opts: Options{Concurrency: 1, FailFast: true, Benign: b.opts.Benign}, deps: make([][]int, c), Order: b.Order[:c]}
 	stopped := false
-	for i, o := range canaries.runAll(ctx, progress, run) {
-		outcomes[i] = o
+	for i, o := range canaries.runAll(ctx, offset{progress, 0, canaryWords}, run) {
+		outcomes[i] = canaryWords(o)
 		stopped = stopped || !o.Ran() || o.Err != nil
 	}
 	rest := &Batch{jobs: b.jobs[c:], opts: b.opts, deps: make([][]int, len(b.jobs)-c)}
@@ -25,10 +25,14 @@ func (b *Batch) Run(ctx context.Context, progress Progress, run func(ctx context
 		rest.Order = append(rest.Order, i)
 	}
 	rest.opts.Canary = 0
-	shifted := offset{progress, c}
+	shifted := offset{p: progress, n: c}
 	if stopped {
+		why := "not started: a canary failed"
+		if ctx.Err() != nil {
+			why = "not started: interrupted"
+		}
 		for i := c; i < len(b.jobs); i++ {
-			outcomes[i] = Outcome{Skipped: "not started: a canary failed"}
+			outcomes[i] = Outcome{Skipped: why}
 			shifted.Finished(i-c, outcomes[i])
 		}
 		return outcomes
@@ -39,10 +43,21 @@ func (b *Batch) Run(ctx context.Context, progress Progress, run func(ctx context
 	return outcomes
 }
 
-// offset reports a batch over a tail of the jobs under their own positions.
+// canaryWords says why a canary did not start: the canaries run one at a
+// time and stop at the first that fails, which no flag asked for.
+func canaryWords(o Outcome) Outcome {
+	if o.StoppedBy != "" {
+		return Outcome{Skipped: "not started: canary " + o.StoppedBy + " failed"}
+	}
+	return o
+}
+
+// offset reports a batch over a tail of the jobs under their own
+// positions, its outcomes said as words says them (nil: as they are).
 type offset struct {
-	p Progress
-	n int
+	p     Progress
+	n     int
+	words func(Outcome) Outcome
 }
 
 func (o offset) Started(i int) {
@@ -52,6 +67,9 @@ func (o offset) Started(i int) {
 }
 
 func (o offset) Finished(i int, out Outcome) {
+	if o.words != nil {
+		out = o.words(out)
+	}
 	if o.p != nil {
 		o.p.Finished(i+o.n, out)
 	}

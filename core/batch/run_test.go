@@ -82,8 +82,13 @@ func TestAFailedCanaryStopsTheRest(t *testing.T) {
 	if !slices.Equal(ran, []bool{true, false, false, false}) {
 		t.Errorf("ran %v: the failed canary stops the second canary and the rest", ran)
 	}
-	if outcomes[1].Skipped == "" || outcomes[2].Skipped != "not started: a canary failed" || outcomes[3].Skipped != "not started: a canary failed" {
+	// The second canary names the first; no --fail-fast was asked for.
+	if outcomes[1].Skipped != "not started: canary a failed" || outcomes[1].StoppedBy != "" ||
+		outcomes[2].Skipped != "not started: a canary failed" || outcomes[3].Skipped != "not started: a canary failed" {
 		t.Errorf("outcomes %+v", outcomes)
+	}
+	if !slices.Contains(rec.events, "end 1 skipped: not started: canary a failed") {
+		t.Errorf("progress heard the canary otherwise: %v", rec.events)
 	}
 	if got := rec.events[len(rec.events)-1]; got != "end 3 skipped: not started: a canary failed" {
 		t.Errorf("the skipped ones are reported under their own positions: %v", rec.events)
@@ -144,5 +149,22 @@ func TestNamedJobsHaveNamesAlone(t *testing.T) {
 	}
 	if got := Named(nil); len(got) != 0 {
 		t.Errorf("no names: %+v", got)
+	}
+}
+
+// Ctrl-C during the canaries: the rest are not started, and say so.
+func TestInterruptedCanariesSayInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	outcomes, err := RunJobs(ctx, Named([]string{"a", "b", "c"}), Options{Canary: 1}, nil, func(ctx context.Context, i int) error {
+		cancel()
+		return ctx.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outcomes[1:] {
+		if o.Skipped != "not started: interrupted" {
+			t.Errorf("after Ctrl-C: %+v", o)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package flux
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,6 +65,7 @@ func ReadFile(path string, key types.NamespacedName) (*helmv2.HelmRelease, *File
 		return nil, nil, err
 	}
 	var hrs []*helmv2.HelmRelease
+	var docs []int // the document each of hrs is
 	var all []client.Object
 	objs := &FileObjects{objects: map[string]client.Object{}}
 	reader := utilyaml.NewYAMLReader(bufioReader(data))
@@ -96,6 +98,7 @@ func ReadFile(path string, key types.NamespacedName) (*helmv2.HelmRelease, *File
 		case helmv2.HelmReleaseKind:
 			hr := &helmv2.HelmRelease{}
 			hrs = append(hrs, hr)
+			docs = append(docs, n)
 			obj = hr
 		case "ConfigMap":
 			obj = &corev1.ConfigMap{}
@@ -132,6 +135,16 @@ func ReadFile(path string, key types.NamespacedName) (*helmv2.HelmRelease, *File
 		if _, isHR := obj.(*helmv2.HelmRelease); !isHR {
 			objs.objects[kindOf(obj)+"/"+obj.GetNamespace()+"/"+obj.GetName()] = obj
 		}
+	}
+	// One HelmRelease declared twice: kubectl and Flux would keep the
+	// second, which is easy to miss; neither is taken quietly.
+	seen := map[string]int{}
+	for i, hr := range hrs {
+		id := cmp.Or(hr.Namespace, ns) + "/" + hr.Name
+		if first, ok := seen[id]; ok {
+			return nil, nil, fmt.Errorf("%s: documents %d and %d both declare HelmRelease %s (kubectl and Flux would keep the second): keep one", path, docs[first], docs[i], id)
+		}
+		seen[id] = i
 	}
 	var names []string
 	for _, hr := range hrs {

@@ -67,7 +67,7 @@ func holderGone(holder string) bool {
 	}
 	host, _ := os.Hostname()
 	pid, err := strconv.Atoi(m[2])
-	return err == nil && m[1] == host && pid != os.Getpid() && processGone(pid)
+	return err == nil && m[1] == host && pid != os.Getpid() && ProcessGone(pid)
 }
 
 func lockHolder(command string) string {

@@ -2,5 +2,5 @@
 
 package lock
 
-// processGone cannot tell elsewhere; the lock then waits out its expiry.
-func processGone(int) bool { return false }
+// ProcessGone cannot tell elsewhere; the lock then waits out its expiry.
+func ProcessGone(int) bool { return false }

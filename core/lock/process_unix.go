@@ -10,10 +10,10 @@ import (
 	"syscall"
 )
 
-// processGone reports whether process pid has ended on this machine: it
+// ProcessGone reports whether process pid has ended on this machine: it
 // does not exist, or it is a zombie, killed but not yet reaped by its
 // parent (Linux shows that state in /proc).
-func processGone(pid int) bool {
+func ProcessGone(pid int) bool {
 	if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
 		return true
 	}

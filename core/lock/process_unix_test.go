@@ -13,7 +13,7 @@ import (
 // A holder killed but not yet reaped by its parent (a zombie, as after
 // SIGKILL from another shell) has ended: its lock may be taken over.
 func TestProcessGoneSeesZombies(t *testing.T) {
-	if processGone(os.Getpid()) {
+	if ProcessGone(os.Getpid()) {
 		t.Fatal("this process is reported gone")
 	}
 	cmd := exec.Command("sleep", "60")
@@ -21,21 +21,21 @@ func TestProcessGoneSeesZombies(t *testing.T) {
 		t.Skip("no sleep:", err)
 	}
 	pid := cmd.Process.Pid
-	if processGone(pid) {
+	if ProcessGone(pid) {
 		t.Fatal("a running child is reported gone")
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !processGone(pid) { // a zombie until Wait below reaps it
+	for !ProcessGone(pid) { // a zombie until Wait below reaps it
 		if time.Now().After(deadline) {
 			t.Fatal("a killed, unreaped child is not reported gone")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	_ = cmd.Wait()
-	if !processGone(pid) {
+	if !ProcessGone(pid) {
 		t.Error("a reaped child is not reported gone")
 	}
 }

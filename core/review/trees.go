@@ -6,17 +6,21 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/cozyhr/cozyhr/core/gitrev"
+	"github.com/cozyhr/cozyhr/core/lock"
 )
 
 // Trees are the trees of the revisions a run compares, each written once
 // from git's objects into a directory of its own and shared by every chart
 // of the run. Close removes them.
 type Trees struct {
-	mu    sync.Mutex
+	mu sync.Mutex
+	// swept says the trees dead runs left were removed, once per run.
+	swept bool
 	trees map[string]string // commit → directory
 	dirs  []string
 	// repos and commits spare a chart of a run over many the git
@@ -89,6 +93,10 @@ func (t *Trees) Tree(ctx context.Context, repo *gitrev.Repo, commit string) (str
 	if dir, ok := t.trees[commit]; ok {
 		return dir, nil
 	}
+	if !t.swept {
+		t.swept = true
+		sweepDeadTrees(treeBase())
+	}
 	parent, err := mkTreeDir()
 	if err != nil {
 		return "", err
@@ -110,13 +118,54 @@ func (t *Trees) Tree(ctx context.Context, repo *gitrev.Repo, commit string) (str
 // is many small files, and creating them on a disk can cost more than
 // rendering them (0.46 s against 0.01 s for 600 files on the machine
 // docs/performance.md measures on).
+// Its owner file holds the pid of the run that made it, so that a later
+// run can remove what a run killed before its Close left behind.
 func mkTreeDir() (string, error) {
+	dir, err := os.MkdirTemp(treeBase(), treePrefix)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
+const (
+	treePrefix = "cozyhr-rev-"
+	ownerFile  = "owner"
+)
+
+// treeBase is where revision trees are made: TMPDIR when set, else
+// /dev/shm when it can be written, else the system's temporary directory.
+func treeBase() string {
 	if os.Getenv("TMPDIR") == "" {
-		if dir, err := os.MkdirTemp("/dev/shm", "cozyhr-rev-"); err == nil {
-			return dir, nil
+		if probe, err := os.MkdirTemp("/dev/shm", treePrefix+"probe-"); err == nil {
+			os.Remove(probe)
+			return "/dev/shm"
 		}
 	}
-	return os.MkdirTemp("", "cozyhr-rev-")
+	return os.TempDir()
+}
+
+// sweepDeadTrees removes the revision trees under base whose run has
+// ended on this machine without removing them (killed, or crashed): the
+// memory of /dev/shm is not given back until they go. A tree of a run
+// still going, or whose owner cannot be told, is left alone.
+func sweepDeadTrees(base string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, treePrefix+"*"))
+	for _, dir := range dirs {
+		data, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || pid == os.Getpid() || !lock.ProcessGone(pid) {
+			continue
+		}
+		os.RemoveAll(dir)
+	}
 }
 
 // Close removes every tree written.

@@ -170,3 +170,29 @@ func TestVersionFillsWhatTheLinkerLeftOut(t *testing.T) {
 		t.Error("nothing was filled in")
 	}
 }
+
+// A values.yaml larger than Helm loads is said as that, before anything is
+// parsed (parsing it again cost seconds and hundreds of MB).
+func TestAValuesFileTooLargeForHelmIsSaidAsThat(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: big\nversion: 0.1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := "a: |\n" + strings.Repeat("  0123456789012345678901234567890123456789012345678901234567890123456789\n", 100_000)
+	if err := os.WriteFile(filepath.Join(dir, "values.yaml"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := core.LoadChart(dir)
+	if err == nil || !strings.Contains(err.Error(), "values.yaml is 6 MiB, larger than the 5 MiB Helm loads from a chart") || strings.Contains(err.Error(), ".helmignore") {
+		t.Errorf("a 6 MiB values.yaml: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "values.yaml"), []byte("a: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "plugin.bin"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := core.LoadChart(dir); err == nil || !strings.Contains(err.Error(), "list it in "+filepath.Join(dir, ".helmignore")) {
+		t.Errorf("another file too large: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	ci "helm.sh/helm/v4/pkg/chart"
 	"helm.sh/helm/v4/pkg/chart/common"
 	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	"helm.sh/helm/v4/pkg/chart/loader/archive"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
@@ -77,14 +79,19 @@ type HelmRenderer struct{}
 func LoadChart(dir string) (*chart.Chart, error) {
 	ch, err := loader.Load(dir)
 	if err != nil {
+		// A file too large for Helm is said before anything is parsed
+		// again: a huge values.yaml would take seconds and hundreds of MB.
+		if strings.Contains(err.Error(), "is larger than the maximum file size") {
+			if fi, serr := os.Stat(filepath.Join(dir, "values.yaml")); serr == nil && fi.Size() > archive.MaxDecompressedFileSize {
+				return nil, fmt.Errorf("load chart %s: values.yaml is %d MiB, larger than the %d MiB Helm loads from a chart: keep large data out of the chart (in a values file outside it)", dir, fi.Size()>>20, archive.MaxDecompressedFileSize>>20)
+			}
+			// A plugin or image build left inside the chart, usually.
+			return nil, fmt.Errorf("load chart %s: %w; if the file is not part of the chart (a plugin binary, a build output), list it in %s", dir, err, filepath.Join(dir, ".helmignore"))
+		}
 		// Helm's own message for a values.yaml that is not a mapping is Go's
 		// JSON decoder's; say it in the file's terms. Read again only then.
 		if _, verr := values.ReadFile(filepath.Join(dir, "values.yaml")); verr != nil && !errors.Is(verr, fs.ErrNotExist) {
 			return nil, fmt.Errorf("chart %s: %w", dir, verr)
-		}
-		if strings.Contains(err.Error(), "is larger than the maximum file size") {
-			// A plugin or image build left inside the chart, usually.
-			return nil, fmt.Errorf("load chart %s: %w; if the file is not part of the chart (a plugin binary, a build output), list it in %s", dir, err, filepath.Join(dir, ".helmignore"))
 		}
 		return nil, fmt.Errorf("load chart %s: %w", dir, err)
 	}

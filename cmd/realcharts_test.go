@@ -62,13 +62,24 @@ func TestTheNoticeSaysWhereTheReleaseNameCameFrom(t *testing.T) {
 	if strings.Contains(named.err, "named after the chart") || !strings.Contains(named.err, `using release "s3manager-system" in namespace "apps", as named`) {
 		t.Errorf("NAME given:\n%s", named.err)
 	}
+	// NAME may be the chart's own name: it was still given.
+	sameName := cozyhr(t, "-C", app, "show", "--offline", "--plain", "-n", "apps", "app").expect(t, 0)
+	if strings.Contains(sameName.err, "named after the chart") || !strings.Contains(sameName.err, `using release "app" in namespace "apps", as named`) {
+		t.Errorf("NAME equal to the chart's name:\n%s", sameName.err)
+	}
 	byChart := cozyhr(t, "-C", app, "show", "--offline", "--plain", "-n", "apps").expect(t, 0)
 	if !strings.Contains(byChart.err, `using release "app" in namespace "apps", named after the chart`) {
 		t.Errorf("no NAME:\n%s", byChart.err)
 	}
 	writeFile(t, filepath.Join(app, "Makefile"), "export NAME=app-system\nexport NAMESPACE=cozy-$(NAME)\n\ninclude ../../../hack/package.mk\n")
 	byMakefile := cozyhr(t, "-C", app, "show", "--offline", "--plain").expect(t, 0)
-	if !strings.Contains(byMakefile.err, `using release "app-system" in namespace "cozy-app-system", as its Makefile names them`) || !strings.Contains(byMakefile.out, "name: app-system-app") {
+	if !strings.Contains(byMakefile.err, `using release "app-system" in namespace "cozy-app-system", as its Makefile names them (NAME, NAMESPACE)`) || !strings.Contains(byMakefile.out, "name: app-system-app") {
 		t.Errorf("package.mk Makefile:\n%s\n%s", byMakefile.err, byMakefile.out)
+	}
+	// A Makefile that sets NAME alone is not credited with the namespace.
+	writeFile(t, filepath.Join(app, "Makefile"), "export NAME=app-system\n\ninclude ../../../hack/package.mk\n")
+	nameOnly := cozyhr(t, "-C", app, "show", "--offline", "--plain", "-n", "apps").expect(t, 0)
+	if !strings.Contains(nameOnly.err, `using release "app-system" in namespace "apps", as its Makefile names it (NAME)`) {
+		t.Errorf("a Makefile with NAME alone:\n%s", nameOnly.err)
 	}
 }

@@ -150,15 +150,20 @@ func TestMakefileNamesTheReleaseWithoutConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Release.Name != "s3manager-system" || c.Release.Namespace != "cozy-s3manager-system" || c.NamesFrom != "Makefile" {
-		t.Errorf("release %s/%s from %q", c.Release.Namespace, c.Release.Name, c.NamesFrom)
+	if c.Release.Name != "s3manager-system" || c.Release.Namespace != "cozy-s3manager-system" || c.NameFrom != NamedByMakefile || c.NamespaceFrom != NamedByMakefile {
+		t.Errorf("release %s/%s from %q and %q", c.Release.Namespace, c.Release.Name, c.NameFrom, c.NamespaceFrom)
 	}
 	c, err = Load(LoadOptions{Dir: dir, Overrides: map[string]any{"release.name": "other", "release.namespace": "ns"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Release.Name != "other" || c.Release.Namespace != "ns" {
+	if c.Release.Name != "other" || c.Release.Namespace != "ns" || c.NameFrom != NamedByOverride || c.NamespaceFrom != NamedByOverride {
 		t.Errorf("flags lost to the Makefile: %s/%s", c.Release.Namespace, c.Release.Name)
+	}
+	// A Makefile that sets NAME alone names the release, not its namespace.
+	os.WriteFile(filepath.Join(dir, "Makefile"), []byte("NAME=s3manager-system\n"), 0o644)
+	if c, err = Load(LoadOptions{Dir: dir}); err != nil || c.NameFrom != NamedByMakefile || c.NamespaceFrom != "" || c.Release.Namespace != "" {
+		t.Errorf("NAME alone: %q %q %q, %v", c.NameFrom, c.NamespaceFrom, c.Release.Namespace, err)
 	}
 }
 

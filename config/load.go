@@ -111,15 +111,23 @@ func Load(opts LoadOptions) (*Chart, error) {
 		return nil, fmt.Errorf("%s: decode (schema and types disagree, please report): %w", display, err)
 	}
 	c.Dir, c.File, c.ChartName = dir, file, chartName
+	_, nameSet := opts.Overrides["release.name"]
+	_, namespaceSet := opts.Overrides["release.namespace"]
+	if nameSet {
+		c.NameFrom = NamedByOverride
+	}
+	if namespaceSet {
+		c.NamespaceFrom = NamedByOverride
+	}
 	if file == "" {
 		// Without a .cozyhr.yaml, a package.mk Makefile says what the
 		// repository calls the release (its NAME and NAMESPACE).
 		name, namespace := MakefileNames(dir)
-		if _, set := opts.Overrides["release.name"]; !set && name != "" {
-			c.Release.Name, c.NamesFrom = name, "Makefile"
+		if !nameSet && name != "" {
+			c.Release.Name, c.NameFrom = name, NamedByMakefile
 		}
-		if _, set := opts.Overrides["release.namespace"]; !set && namespace != "" && c.Release.Namespace == "" {
-			c.Release.Namespace, c.NamesFrom = namespace, "Makefile"
+		if !namespaceSet && namespace != "" && c.Release.Namespace == "" {
+			c.Release.Namespace, c.NamespaceFrom = namespace, NamedByMakefile
 		}
 	}
 	if c.Release.Name == "" {

@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+// Where a release's name or namespace came from, when not the file.
+const (
+	NamedByOverride = "override"
+	NamedByMakefile = "Makefile"
+)
+
 // FileName is the configuration file looked up in a chart directory.
 const FileName = ".cozyhr.yaml"
 
@@ -48,10 +54,11 @@ type Chart struct {
 	Dir string `mapstructure:"-"`
 	// File is the configuration file read, or "" when the chart has none.
 	File string `mapstructure:"-"`
-	// NamesFrom says where the release name or namespace came from when
-	// no .cozyhr.yaml gave them: "Makefile" (package.mk's NAME and
-	// NAMESPACE), or "" (the chart's name, the kubeconfig's namespace).
-	NamesFrom string `mapstructure:"-"`
+	// NameFrom and NamespaceFrom say where the release name and namespace
+	// came from when no .cozyhr.yaml gave them: NamedByOverride (NAME, -n),
+	// NamedByMakefile (package.mk's NAME and NAMESPACE), or "" (the chart's
+	// name, the kubeconfig's namespace).
+	NameFrom, NamespaceFrom string `mapstructure:"-"`
 	// ChartName is the name from Chart.yaml.
 	ChartName string `mapstructure:"-"`
 }

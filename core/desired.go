@@ -125,6 +125,11 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	if err != nil {
 		return nil, err
 	}
+	if typ := ch.Metadata.Type; typ != "" && typ != "application" {
+		// As helm template and install say: a library chart renders
+		// nothing of its own; render a chart that uses it.
+		return nil, fmt.Errorf("chart %s: %s charts are not installable", ch.Name(), typ)
+	}
 	var hrValues map[string]any
 	var secretPaths [][]string
 	if t.FluxMode() && (!t.Offline || t.HelmReleaseFile != nil) {

@@ -85,14 +85,7 @@ func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 		t.StorageNamespace = t.Namespace
 	}
 	if c.File == "" && !c.HelmRelease.IsNamed() {
-		switch {
-		case c.NamesFrom == "Makefile":
-			w.notice("no %s in %s: using release %q in namespace %q, as its Makefile names them (NAME, NAMESPACE)", config.FileName, c.Dir, t.ReleaseName, t.Namespace)
-		case t.ReleaseName == c.ChartName:
-			w.notice("no %s in %s: using release %q in namespace %q, named after the chart; give the HelmRelease's name as an argument (cozyhr show NAME -n NAMESPACE) to work on another", config.FileName, c.Dir, t.ReleaseName, t.Namespace)
-		default:
-			w.notice("no %s in %s: using release %q in namespace %q, as named", config.FileName, c.Dir, t.ReleaseName, t.Namespace)
-		}
+		w.notice("no %s in %s: using release %q in namespace %q, %s", config.FileName, c.Dir, t.ReleaseName, t.Namespace, namedHow(c, t))
 	}
 	if !c.HelmRelease.IsEnabled() {
 		return t, nil
@@ -164,6 +157,22 @@ func (w *Workspace) targetFromFile(t *Target) (*Target, error) {
 	t.HelmReleaseKey = types.NamespacedName{Namespace: hr.Namespace, Name: hr.Name}
 	t.ReleaseName, t.Namespace, t.StorageNamespace = flux.ReleaseName(hr), hr.GetReleaseNamespace(), hr.GetStorageNamespace()
 	return t, nil
+}
+
+// namedHow says where a release without a .cozyhr.yaml got its name and
+// namespace, as a notice ends.
+func namedHow(c *config.Chart, t *Target) string {
+	switch {
+	case c.NameFrom == config.NamedByMakefile && c.NamespaceFrom == config.NamedByMakefile:
+		return "as its Makefile names them (NAME, NAMESPACE)"
+	case c.NameFrom == config.NamedByMakefile:
+		return "as its Makefile names it (NAME)"
+	case c.NameFrom == config.NamedByOverride || t.ReleaseName != c.ChartName:
+		return "as named"
+	case c.NamespaceFrom == config.NamedByMakefile:
+		return "named after the chart, in the namespace its Makefile names (NAMESPACE)"
+	}
+	return "named after the chart; give the HelmRelease's name as an argument (cozyhr show NAME -n NAMESPACE) to work on another"
 }
 
 func (w *Workspace) notice(format string, args ...any) {

@@ -25,7 +25,8 @@ type ShowOptions struct {
 
 // writeAsHelmTemplate prints objects byte for byte as helm template does:
 // the release's manifest (CRDs and resources) trimmed as a whole, so that a
-// last document's trailing blank lines go, then each hook as rendered.
+// last document's trailing blank lines go, and ended by a newline (the one
+// line of a chart that renders nothing), then each hook as rendered.
 func writeAsHelmTemplate(out io.Writer, objs []manifest.Object) error {
 	split := len(objs)
 	for i, o := range objs {
@@ -38,10 +39,9 @@ func writeAsHelmTemplate(out io.Writer, objs []manifest.Object) error {
 	if err := manifest.WriteManifests(&body, objs[:split]); err != nil {
 		return err
 	}
-	if trimmed := bytes.TrimSpace(body.Bytes()); len(trimmed) > 0 {
-		if _, err := out.Write(append(trimmed, '\n')); err != nil {
-			return err
-		}
+	// As helm template: one line for the manifest even when it is empty.
+	if _, err := out.Write(append(bytes.TrimSpace(body.Bytes()), '\n')); err != nil {
+		return err
 	}
 	return manifest.WriteManifests(out, objs[split:])
 }

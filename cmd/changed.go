@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,9 +14,10 @@ import (
 	"github.com/cozyhr/cozyhr/core/review"
 )
 
-// removedScope is where this run looks for removed charts.
-func (g *globalOptions) removedScope() review.RemovedScope {
-	return review.ScopeOf(g.sel.Selection, g.charts == nil && g.chartDir == "")
+// changedCharts are the charts among dirs whose inputs changed between
+// base and head, in this run's shard (review.ChangedIn).
+func (g *globalOptions) changedCharts(ctx context.Context, dirs []string, base, head string) (*review.ChangeSet, error) {
+	return review.ChangedIn(ctx, g.sel.Selection, dirs, base, head, g.charts == nil && g.chartDir == "")
 }
 
 // selectedDirs are the charts a command over many works on: the selection,
@@ -74,7 +76,7 @@ under charts/), file:// dependencies, the values files .cozyhr.yaml names, and
 			if err != nil {
 				return err
 			}
-			cs, err := review.Changed(cmd.Context(), dirs, base, head, g.removedScope())
+			cs, err := g.changedCharts(cmd.Context(), dirs, base, head)
 			if err != nil {
 				return err
 			}

@@ -11,7 +11,6 @@ import (
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/normalize"
-	"github.com/cozyhr/cozyhr/core/review"
 )
 
 type diffOptions struct {
@@ -92,7 +91,7 @@ func (o *diffOptions) onlyChanged(ctx context.Context, g *globalOptions) error {
 	if o.base == "" || g.charts == nil {
 		return nil
 	}
-	cs, err := review.Changed(ctx, g.charts, o.base, o.head, g.removedScope())
+	cs, err := g.changedCharts(ctx, g.charts, o.base, o.head)
 	if err != nil {
 		return err
 	}

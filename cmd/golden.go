@@ -56,16 +56,23 @@ func (o *showOptions) runGolden(r *run) error {
 			stale++
 		}
 	}
-	if o.check {
-		// A golden file of a case that no longer exists is stale too.
-		for _, f := range review.OrphanGolden(o.golden, r.dir, want) {
-			stale++
-			fmt.Fprintf(r.streams.Out, "%s: no such value case any more\n", f)
+	if !o.check {
+		// A golden file of a case that no longer exists goes, so that the
+		// advice --check gives leaves nothing stale.
+		removed, err := review.PruneGolden(o.golden, r.dir, want)
+		for _, f := range removed {
+			fmt.Fprintf(r.streams.ErrOut, "cozyhr: removed %s: no such value case any more\n", f)
 		}
-		if stale > 0 {
-			return &ExitError{Code: ExitChanges, Err: fmt.Errorf("%d golden file(s) under %s are stale: run cozyhr show --golden %s to write them again", stale, o.golden, o.golden)}
-		}
-		fmt.Fprintf(r.streams.ErrOut, "cozyhr: %d golden file(s) of %s up to date\n", len(cases), config.DisplayPath(r.dir))
+		return err
 	}
+	// A golden file of a case that no longer exists is stale too.
+	for _, f := range review.OrphanGolden(o.golden, r.dir, want) {
+		stale++
+		fmt.Fprintf(r.streams.Out, "%s: no such value case any more\n", f)
+	}
+	if stale > 0 {
+		return &ExitError{Code: ExitChanges, Err: fmt.Errorf("%d golden file(s) under %s are stale: run cozyhr show --golden %s to write them again", stale, o.golden, o.golden)}
+	}
+	fmt.Fprintf(r.streams.ErrOut, "cozyhr: %d golden file(s) of %s up to date\n", len(cases), config.DisplayPath(r.dir))
 	return nil
 }

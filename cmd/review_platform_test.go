@@ -70,7 +70,12 @@ data:
 	// Shards split them, the removed chart included, each chart in one.
 	var sharded []string
 	for _, shard := range []string{"1/2", "2/2"} {
-		sharded = append(sharded, strings.Fields(cozyhrNoCluster(t, "-R", "apps", "--shard", shard, "changed", "--base", "base").out)...)
+		one := cozyhrNoCluster(t, "-R", "apps", "--shard", shard, "changed", "--base", "base")
+		sharded = append(sharded, strings.Fields(one.out)...)
+		// The other shard's charts read their own files.
+		if strings.Contains(one.err, "read by none") {
+			t.Errorf("shard %s leaves another shard's files unattributed:\n%s", shard, one.err)
+		}
 	}
 	slices.Sort(sharded)
 	if strings.Join(sharded, " ") != "apps/added apps/app apps/cases apps/certs apps/removed" {
@@ -108,6 +113,15 @@ data:
 	if stale.code != ExitChanges || !strings.Contains(stale.out, `+  replicas: "7"`) || !strings.Contains(stale.err, "stale") {
 		t.Errorf("a stale golden file: exit %d\n%s%s", stale.code, stale.out, stale.err)
 	}
+	// A case taken away leaves its golden file stale; writing them again,
+	// as --check advises, removes it.
+	orphan := filepath.Join("rendered", "apps", "cases", "gone.yaml")
+	g.write(orphan, "kind: ConfigMap\n")
+	cozyhrNoCluster(t, "-R", "apps", "show", "--golden", "rendered").expect(t, 0)
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Errorf("the golden file of a case that no longer exists was kept: %v", err)
+	}
+	cozyhrNoCluster(t, "-R", "apps", "show", "--golden", "rendered", "--check").expect(t, 0)
 	if one := cozyhrNoCluster(t, "-C", "apps/cases", "show", "--offline", "--case", "tiny"); !strings.Contains(one.out, `replicas: "0"`) {
 		t.Errorf("show --case tiny:\n%s%s", one.out, one.err)
 	}

@@ -86,7 +86,9 @@ func LoadChart(dir string) (*chart.Chart, error) {
 				return nil, fmt.Errorf("load chart %s: values.yaml is %d MiB, larger than the %d MiB Helm loads from a chart: keep large data out of the chart (in a values file outside it)", dir, fi.Size()>>20, archive.MaxDecompressedFileSize>>20)
 			}
 			// A plugin or image build left inside the chart, usually.
-			return nil, fmt.Errorf("load chart %s: %w; if the file is not part of the chart (a plugin binary, a build output), list it in %s", dir, err, filepath.Join(dir, ".helmignore"))
+			// The chart's own .helmignore, by name: dir may be a review's
+			// temporary copy of the chart.
+			return nil, fmt.Errorf("load chart %s: %w; if the file is not part of the chart (a plugin binary, a build output), list it in the chart's .helmignore", dir, err)
 		}
 		// Helm's own message for a values.yaml that is not a mapping is Go's
 		// JSON decoder's; say it in the file's terms. Read again only then.

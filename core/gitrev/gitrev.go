@@ -35,9 +35,15 @@ func (e *NotARepositoryError) Error() string {
 type UnknownRevisionError struct {
 	Ref     string
 	Shallow bool
+	// Object is what git knows the name as when it is no commit: a tree
+	// or a blob.
+	Object string
 }
 
 func (e *UnknownRevisionError) Error() string {
+	if e.Object != "" {
+		return fmt.Sprintf("revision %q names a git %s, not a commit: give a branch, tag or commit that git log shows", e.Ref, e.Object)
+	}
 	if e.Shallow {
 		return fmt.Sprintf("revision %q is not in this shallow clone: fetch it first (git fetch --unshallow, or git fetch origin %s; in CI, check out with full history, such as fetch-depth: 0)", e.Ref, e.Ref)
 	}
@@ -62,7 +68,11 @@ func (r *Repo) Resolve(ctx context.Context, ref string) (string, error) {
 	out, err := git(ctx, r.Root, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
 	if err != nil {
 		shallow, _ := git(ctx, r.Root, "rev-parse", "--is-shallow-repository")
-		return "", &UnknownRevisionError{Ref: ref, Shallow: strings.TrimSpace(shallow) == "true"}
+		object, _ := git(ctx, r.Root, "cat-file", "-t", "--end-of-options", ref)
+		if object = strings.TrimSpace(object); object == "commit" || object == "tag" {
+			object = "" // a tag of a tree, say: no commit either way
+		}
+		return "", &UnknownRevisionError{Ref: ref, Shallow: strings.TrimSpace(shallow) == "true", Object: object}
 	}
 	return strings.TrimSpace(out), nil
 }

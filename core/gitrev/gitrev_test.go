@@ -63,6 +63,15 @@ func TestResolveSaysWhatIsUnknown(t *testing.T) {
 	if !errors.As(err, &unknown) || unknown.Shallow || !strings.Contains(err.Error(), `unknown revision "no-such"`) {
 		t.Errorf("unknown: %v", err)
 	}
+	// A tree or a blob is named for what it is.
+	tree := r.Git("rev-parse", "HEAD^{tree}")
+	if _, err := g.Resolve(ctx, tree); !errors.As(err, &unknown) || unknown.Object != "tree" || !strings.Contains(err.Error(), "names a git tree, not a commit") {
+		t.Errorf("a tree: %v", err)
+	}
+	blob := r.Git("rev-parse", "HEAD:f")
+	if _, err := g.Resolve(ctx, blob); !errors.As(err, &unknown) || unknown.Object != "blob" {
+		t.Errorf("a blob: %v", err)
+	}
 	// A name that git could read as an option is a revision, not an option.
 	if _, err := g.Resolve(ctx, "--output=/tmp/x"); !errors.As(err, &unknown) {
 		t.Errorf("an option-like revision: %v", err)

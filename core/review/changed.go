@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/cozyhr/cozyhr/config"
@@ -69,6 +70,31 @@ func (s RemovedScope) covers(dir string) bool {
 }
 
 func (s RemovedScope) keep(path string) bool { return s.Keep == nil || s.Keep(path) }
+
+// ChangedIn is Changed for a run that selected dirs with sel (nothingNamed:
+// no chart was named, so removed charts are looked for below the working
+// directory). With a shard the change is read over every chart sel
+// selects, so that the files the other shards' charts read are theirs
+// rather than nobody's, and the charts of this shard are kept.
+func ChangedIn(ctx context.Context, sel config.Selection, dirs []string, base, head string, nothingNamed bool) (*ChangeSet, error) {
+	scope := ScopeOf(sel, nothingNamed)
+	if sel.Shard == "" {
+		return Changed(ctx, dirs, base, head, scope)
+	}
+	whole := sel
+	whole.Shard = ""
+	all, err := whole.Charts()
+	if err != nil {
+		return nil, err
+	}
+	scope.Keep = nil
+	cs, err := Changed(ctx, all, base, head, scope)
+	if err != nil {
+		return nil, err
+	}
+	cs.Charts = slices.DeleteFunc(cs.Charts, func(c string) bool { return !sel.InShard(c) })
+	return cs, nil
+}
 
 // Changed finds, among dirs, the charts whose rendered inputs differ
 // between base and head ("" for the working tree): files in the chart,

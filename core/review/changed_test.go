@@ -193,3 +193,36 @@ func TestScopeOfASelection(t *testing.T) {
 		t.Errorf("shard 1/2 keeps %d of 6 paths", in)
 	}
 }
+
+// A shard's run reads the change over every selected chart: the files the
+// other shards' charts read are theirs, not nobody's.
+func TestChangedInAShardAttributesEveryChartsFiles(t *testing.T) {
+	r := platform(t)
+	for _, c := range []string{"packages/apps/kafka", "packages/apps/redis", "packages/system/metallb"} {
+		r.Write(map[string]string{c + "/templates/new.yaml": "kind: ConfigMap\n"})
+	}
+	chdir(t, r.Dir)
+	var seen []string
+	for _, shard := range []string{"1/2", "2/2"} {
+		sel := config.Selection{Recursive: []string{"packages"}, All: true, Shard: shard}
+		dirs, err := sel.Charts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := review.ChangedIn(context.Background(), sel, dirs, "HEAD", "", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs.Unattributed) != 0 {
+			t.Errorf("shard %s: unattributed %q", shard, cs.Unattributed)
+		}
+		if !slices.Equal(cs.Charts, dirs) {
+			t.Errorf("shard %s: changed %q, want its own charts %q", shard, cs.Charts, dirs)
+		}
+		seen = append(seen, cs.Charts...)
+	}
+	slices.Sort(seen)
+	if want := []string{"packages/apps/kafka", "packages/apps/redis", "packages/system/metallb"}; !slices.Equal(seen, want) {
+		t.Errorf("over both shards: %q, want each chart once", seen)
+	}
+}

@@ -71,3 +71,17 @@ func OrphanGolden(dir, chartDir string, want map[string]bool) []string {
 	}
 	return out
 }
+
+// PruneGolden removes the golden files of the chart under dir that belong
+// to no value case it has now (want holds the paths of those it has), so
+// that writing the golden files again leaves none stale; it returns those
+// it removed.
+func PruneGolden(dir, chartDir string, want map[string]bool) ([]string, error) {
+	orphans := OrphanGolden(dir, chartDir, want)
+	for _, f := range orphans {
+		if err := os.Remove(f); err != nil {
+			return nil, err
+		}
+	}
+	return orphans, nil
+}

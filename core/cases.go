@@ -2,6 +2,8 @@ package core
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -20,6 +22,16 @@ func WithCase(cfg *config.Chart, name string) (*config.Chart, error) {
 			known = "it names " + strings.Join(cfg.CaseNames(), ", ")
 		}
 		return nil, fmt.Errorf("%s: no value case %q under cases: (%s)", cfg.Source(), name, known)
+	}
+	// The case's files are checked here, where their field is known: once
+	// merged they would be blamed on the chart's own valuesFiles.
+	for i, f := range cs.ValuesFiles {
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(cfg.Dir, f)
+		}
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("%s: cases.%s.valuesFiles[%d]: %w", cfg.Source(), name, i, err)
+		}
 	}
 	out := *cfg
 	out.ValuesFiles = append(slices.Clip(cfg.ValuesFiles), cs.ValuesFiles...)

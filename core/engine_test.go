@@ -33,6 +33,8 @@ func TestWithCaseAddsTheCasesValuesOverTheCharts(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
 		"Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+		"base.yaml":  "a: 1\n",
+		"ha.yaml":    "b: 2\n",
 		".cozyhr.yaml": `apiVersion: cozyhr.io/v1alpha1
 kind: Chart
 valuesFiles: [base.yaml]
@@ -80,6 +82,11 @@ cases:
 	_, err = core.WithCase(cfg, "prod")
 	if err == nil || !strings.Contains(err.Error(), `no value case "prod"`) || !strings.Contains(err.Error(), "it names ha, plain") {
 		t.Errorf("an unknown case: %v", err)
+	}
+	// A case's values file that is not there is blamed on the case.
+	cfg.Cases["ha"].ValuesFiles[0] = "absent.yaml"
+	if _, err := core.WithCase(cfg, "ha"); err == nil || !strings.Contains(err.Error(), "cases.ha.valuesFiles[0]") || !strings.Contains(err.Error(), "absent.yaml") {
+		t.Errorf("a missing case values file: %v", err)
 	}
 	_, err = core.WithCase(hello(t, nil), "x")
 	if err == nil || !strings.Contains(err.Error(), "it names none") {

@@ -15,7 +15,8 @@ import (
 // Fleet prints the diff of every instance of a chart as one report: each
 // group of changes (core/fleet) once, with the instances it concerns, the
 // instances' own names shown as placeholders so that it reads the same for
-// each; then a table with one row per instance.
+// each (with o.NoGroup, every change of every instance under its own
+// names); then a table with one row per instance.
 func Fleet(out io.Writer, insts []fleet.Instance, groups []fleet.Group, o HumanOptions) error {
 	var b bytes.Buffer
 	for _, g := range groups {
@@ -23,8 +24,12 @@ func Fleet(out io.Writer, insts []fleet.Instance, groups []fleet.Group, o HumanO
 		if err != nil {
 			return err
 		}
-		generic := strings.NewReplacer(g.Namespace+"/", "<namespace>/", g.Release, "<release>")
-		header, body = generic.Replace(header), generic.Replace(body)
+		if !o.NoGroup {
+			// The same change for every instance it names: their own
+			// names read as placeholders. Ungrouped, each is itself.
+			generic := strings.NewReplacer(g.Namespace+"/", "<namespace>/", g.Release, "<release>")
+			header, body = generic.Replace(header), generic.Replace(body)
+		}
 		n := len(g.Instances)
 		who := strings.Join(g.Instances, ", ")
 		if n > 1 {
@@ -162,7 +167,5 @@ func FleetReport(out io.Writer, chart string, insts []fleet.Instance, f Format, 
 		return DiffMarkdown(out, MarkdownReport{Title: "cozyhr diff: every instance of chart " + chart,
 			Column: "instance", Sections: FleetSections(insts), Limit: CommentLimit})
 	}
-	groups := fleet.GroupChanges(insts, o.NoGroup)
-	o.NoGroup = false
-	return Fleet(out, insts, groups, o)
+	return Fleet(out, insts, fleet.GroupChanges(insts, o.NoGroup), o)
 }

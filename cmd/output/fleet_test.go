@@ -1,0 +1,46 @@
+package output
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/fleet"
+	"github.com/cozyhr/cozyhr/core/manifest"
+)
+
+func addedConfigMap(ns, name string) core.ObjectDiff {
+	return core.ObjectDiff{Action: core.ActionAdd, Ref: manifest.Ref{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: name},
+		Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": name, "namespace": ns}}}
+}
+
+// Grouped, a change several instances get reads with placeholders; with
+// --no-group each instance's change is printed under its real names.
+func TestFleetNamesInstancesAsItGroupsThem(t *testing.T) {
+	insts := []fleet.Instance{
+		{Namespace: "team", Name: "alpha", Release: "alpha", ReleaseNamespace: "team",
+			Result: &core.DiffResult{Changes: []core.ObjectDiff{addedConfigMap("team", "alpha-settings")}}},
+		{Namespace: "team", Name: "bravo", Release: "bravo", ReleaseNamespace: "team",
+			Result: &core.DiffResult{Changes: []core.ObjectDiff{addedConfigMap("team", "bravo-settings")}}},
+	}
+	var grouped bytes.Buffer
+	if err := FleetReport(&grouped, "app", insts, Dyff, HumanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(grouped.String(), "+ ConfigMap <namespace>/<release>-settings will be created (2 instances, the same change: team/alpha, team/bravo)") {
+		t.Errorf("grouped:\n%s", grouped.String())
+	}
+	var each bytes.Buffer
+	if err := FleetReport(&each, "app", insts, Dyff, HumanOptions{NoGroup: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"+ ConfigMap team/alpha-settings will be created (only team/alpha)", "+ ConfigMap team/bravo-settings will be created (only team/bravo)", "name: bravo-settings"} {
+		if !strings.Contains(each.String(), want) {
+			t.Errorf("--no-group lacks %q:\n%s", want, each.String())
+		}
+	}
+	if strings.Contains(each.String(), "<release>") || strings.Contains(each.String(), "<namespace>") {
+		t.Errorf("--no-group printed placeholders:\n%s", each.String())
+	}
+}

@@ -208,7 +208,10 @@ func (g *globalOptions) runOverInstances(ctx context.Context, s *spec, each func
 				overrides["apply.wait"] = true
 			}
 			err := g.runOne(ctx, s, each, runs[i], g.chartDir, cluster, colorOn, nil, overrides)
-			runs[i].Release = targets[i]
+			// The release as helm-controller names it (targetNamespace and
+			// releaseName count), beside the HelmRelease it belongs to.
+			in := fleet.Describe(&found[i])
+			runs[i].Release = in.ReleaseNamespace + "/" + in.Release
 			return err
 		},
 	})

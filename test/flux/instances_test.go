@@ -186,8 +186,21 @@ data:
 			t.Errorf("%s not in the summary:\n%s", in.ns, applied.out)
 		}
 	}
+	// The RELEASE column names the release as helm-controller does: with
+	// targetNamespace, in that namespace and prefixed by it.
+	if !strings.Contains(applied.out, "fleet-c-target/fleet-c-target-app") {
+		t.Errorf("fleet-c's release is not named as helm-controller names it:\n%s", applied.out)
+	}
 	if first, second := strings.Index(applied.err, "fleet-a/app: started"), strings.Index(applied.err, "fleet-b/app: started"); first < 0 || second < 0 || first > second {
 		t.Errorf("the canary did not go first:\n%s", applied.err)
+	}
+	// Applied by cozyhr, they stay suspended: the fleet's diff says so, as
+	// the single diff does.
+	held := cozyhr(t, "-C", dir, "diff", "--instances")
+	for _, in := range instances {
+		if !strings.Contains(held.err, "HelmRelease "+in.ns+"/app is suspended") {
+			t.Errorf("%s's suspension is not said:\n%s", in.ns, held.err)
+		}
 	}
 	cozyhr(t, "-C", dir, "resume", "--instances", "--yes").expect(t, 0)
 	for _, in := range instances {

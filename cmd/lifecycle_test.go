@@ -80,6 +80,12 @@ func TestReleaseNamingFollowsTheHelmRelease(t *testing.T) {
 	}
 	r := cozyhr(t, "-C", dir, "show", "-s", "templates/release.yaml").expect(t, 0)
 	golden(t, "flux-naming-shortened", r.out+r.err)
+	// Named by the HelmRelease (NAME), the release helm-controller makes of
+	// it is no surprise: said only where .cozyhr.yaml named another.
+	named := cozyhr(t, "-C", dir, "-n", ns, "show", "hello", "-s", "templates/release.yaml").expect(t, 0)
+	if strings.Contains(named.err, "manages release") || named.out != r.out {
+		t.Errorf("NAME given:\n%s%s", named.out, named.err)
+	}
 
 	hr = getHelmRelease(t, ns, "hello")
 	hr.Spec.ReleaseName = "custom"

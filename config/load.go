@@ -131,7 +131,7 @@ func Load(opts LoadOptions) (*Chart, error) {
 		}
 	}
 	if c.Release.Name == "" {
-		c.Release.Name = chartName
+		c.Release.Name, c.NameFrom = chartName, NamedByChart
 	}
 	return c, nil
 }

@@ -12,6 +12,7 @@ import (
 const (
 	NamedByOverride = "override"
 	NamedByMakefile = "Makefile"
+	NamedByChart    = "chart"
 )
 
 // FileName is the configuration file looked up in a chart directory.
@@ -55,9 +56,10 @@ type Chart struct {
 	// File is the configuration file read, or "" when the chart has none.
 	File string `mapstructure:"-"`
 	// NameFrom and NamespaceFrom say where the release name and namespace
-	// came from when no .cozyhr.yaml gave them: NamedByOverride (NAME, -n),
-	// NamedByMakefile (package.mk's NAME and NAMESPACE), or "" (the chart's
-	// name, the kubeconfig's namespace).
+	// came from when .cozyhr.yaml did not give them: NamedByOverride (NAME,
+	// -n), NamedByMakefile (package.mk's NAME and NAMESPACE), NamedByChart
+	// (the chart's name); "" is the file, or, for the namespace, nothing
+	// (the kubeconfig's then counts).
 	NameFrom, NamespaceFrom string `mapstructure:"-"`
 	// ChartName is the name from Chart.yaml.
 	ChartName string `mapstructure:"-"`

@@ -131,8 +131,13 @@ func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 	}
 	// The release is the one helm-controller manages: its name and
 	// namespaces come from the HelmRelease.
+	// Said only where .cozyhr.yaml itself named another release: a
+	// release named after the chart or the HelmRelease is no surprise,
+	// and the notice would repeat on every command.
 	name, ns, storage := flux.ReleaseName(hr), hr.GetReleaseNamespace(), hr.GetStorageNamespace()
-	if name != t.ReleaseName || ns != t.Namespace {
+	nameInFile := c.NameFrom == "" && name != t.ReleaseName
+	namespaceInFile := c.NamespaceFrom == "" && c.Release.Namespace != "" && ns != t.Namespace
+	if nameInFile || namespaceInFile {
 		w.notice("HelmRelease %s manages release %s in namespace %s; using that", t.HelmReleaseKey, name, ns)
 	}
 	t.ReleaseName, t.Namespace, t.StorageNamespace = name, ns, storage
@@ -167,7 +172,7 @@ func namedHow(c *config.Chart, t *Target) string {
 		return "as its Makefile names them (NAME, NAMESPACE)"
 	case c.NameFrom == config.NamedByMakefile:
 		return "as its Makefile names it (NAME)"
-	case c.NameFrom == config.NamedByOverride || t.ReleaseName != c.ChartName:
+	case c.NameFrom != config.NamedByChart:
 		return "as named"
 	case c.NamespaceFrom == config.NamedByMakefile:
 		return "named after the chart, in the namespace its Makefile names (NAMESPACE)"

@@ -49,7 +49,8 @@ func Fleet(out io.Writer, insts []fleet.Instance, groups []fleet.Group, o HumanO
 			add, change, remove, flagged = fmt.Sprint(a), fmt.Sprint(c), fmt.Sprint(r), fmt.Sprint(in.Result.Flagged())
 		}
 		if in.Err != nil {
-			errText, _, _ = strings.Cut(in.Err.Error(), "\n")
+			// One row, all of it: a schema's first line names no field.
+			errText = strings.Join(strings.Fields(in.Err.Error()), " ")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.Namespace, in.Name, orDash(in.ChartVersion), add, change, remove, flagged, errText)
 	}

@@ -44,3 +44,22 @@ func TestFleetNamesInstancesAsItGroupsThem(t *testing.T) {
 		t.Errorf("--no-group printed placeholders:\n%s", each.String())
 	}
 }
+
+// An instance's error is one row, whole: the field a schema refused is
+// on the error's later lines.
+func TestFleetRowsKeepTheWholeError(t *testing.T) {
+	insts := []fleet.Instance{{Namespace: "team", Name: "alpha", Err: schemaError{}}}
+	var out bytes.Buffer
+	if err := Fleet(&out, insts, nil, HumanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "values don't meet the specifications of the schema(s) in the following chart(s): app: - at '/replicas': got string, want integer") {
+		t.Errorf("row:\n%s", out.String())
+	}
+}
+
+type schemaError struct{}
+
+func (schemaError) Error() string {
+	return "values don't meet the specifications of the schema(s) in the following chart(s):\napp:\n- at '/replicas': got string, want integer\n"
+}

@@ -9,11 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
-	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/values"
 	"github.com/cozyhr/cozyhr/test/testenv"
 )
@@ -55,9 +52,7 @@ func plainChart(t *testing.T, ns, ignore string) *config.Chart {
 func workspace(t *testing.T, cfg *config.Chart) *core.Workspace {
 	t.Helper()
 	testenv.Need(t, env)
-	flags := genericclioptions.NewConfigFlags(false)
-	flags.KubeConfig = &env.Kubeconfig
-	return &core.Workspace{Config: cfg, Cluster: kube.NewCluster(flags), Notices: &bytes.Buffer{}}
+	return &core.Workspace{Config: cfg, Cluster: env.Cluster(), Notices: &bytes.Buffer{}}
 }
 
 func counted(t *testing.T, res *core.DiffResult) [3]int {

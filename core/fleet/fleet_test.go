@@ -13,12 +13,10 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/fleet"
-	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/test/testenv"
 )
 
@@ -280,9 +278,7 @@ func TestDiffRendersEachInstanceAsItselfAndGroupsWhatIsAlike(t *testing.T) {
 	if len(found) != 3 {
 		t.Fatalf("found %q", keys(found))
 	}
-	flags := genericclioptions.NewConfigFlags(false)
-	flags.KubeConfig = &env.Kubeconfig
-	cluster := kube.NewCluster(flags)
+	cluster := env.Cluster()
 	insts := fleet.Diff(ctx, found, fleet.DiffOptions{Concurrency: 2, Open: func(hr *helmv2.HelmRelease) (*core.Workspace, error) {
 		c := loadChart(t, dir, fleet.Overrides(hr.Namespace, hr.Name))
 		return &core.Workspace{Config: c, Cluster: cluster}, nil

@@ -12,7 +12,6 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/cozyhr/cozyhr/core/batch"
 	"github.com/cozyhr/cozyhr/core/kube"
@@ -50,9 +49,7 @@ func chart(t *testing.T, root, name, ns, hr string, dependsOn ...string) string 
 func clusterOf(t *testing.T) *kube.Cluster {
 	t.Helper()
 	testenv.Need(t, env)
-	flags := genericclioptions.NewConfigFlags(false)
-	flags.KubeConfig = &env.Kubeconfig
-	return kube.NewCluster(flags)
+	return env.Cluster()
 }
 
 func helmRelease(t *testing.T, ns, name string, dependsOn ...helmv2.DependencyReference) {

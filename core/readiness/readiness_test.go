@@ -11,9 +11,7 @@ import (
 	kstatus "github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/readiness"
 	"github.com/cozyhr/cozyhr/test/testenv"
@@ -100,9 +98,7 @@ func TestTheViewShowsWhatIsNotReadyAndWhy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	flags := genericclioptions.NewConfigFlags(false)
-	flags.KubeConfig = &env.Kubeconfig
-	cluster := kube.NewCluster(flags)
+	cluster := env.Cluster()
 	reader, err := cluster.NewLiveReader(ns, "", 4)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -195,4 +196,12 @@ func Need(t testing.TB, env *Env) {
 	if env == nil {
 		t.Skip("no API server: KUBEBUILDER_ASSETS is not set (make test sets it)")
 	}
+}
+
+// Cluster is a kube.Cluster connected to the API server as its admin, as
+// cozyhr connects through a kubeconfig.
+func (e *Env) Cluster() *kube.Cluster {
+	flags := genericclioptions.NewConfigFlags(false)
+	flags.KubeConfig = &e.Kubeconfig
+	return kube.NewCluster(flags)
 }

@@ -50,7 +50,7 @@ func Load(opts LoadOptions) (*Chart, error) {
 		return nil, err
 	}
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return nil, fmt.Errorf("-C takes the chart directory, not a file: try -C %s", displayPath(filepath.Dir(dir)))
+		return nil, fmt.Errorf("-C takes the chart directory, not a file: try -C %s", DisplayPath(filepath.Dir(dir)))
 	}
 	chartName, err := readChartName(dir)
 	if err != nil && !(opts.ChartOptional && errors.Is(err, fs.ErrNotExist)) {
@@ -64,7 +64,7 @@ func Load(opts LoadOptions) (*Chart, error) {
 	} else if !filepath.IsAbs(file) {
 		file, _ = filepath.Abs(file)
 	}
-	display := displayPath(file)
+	display := DisplayPath(file)
 
 	raw := map[string]any{"apiVersion": APIVersion, "kind": Kind}
 	var root *yaml.Node
@@ -173,7 +173,7 @@ func readChartName(dir string) (string, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", notChartError{dir: displayPath(dir)}
+			return "", notChartError{dir: DisplayPath(dir)}
 		}
 		return "", err
 	}
@@ -181,10 +181,10 @@ func readChartName(dir string) (string, error) {
 		Name string `yaml:"name"`
 	}
 	if err := yaml.Unmarshal(data, &meta); err != nil {
-		return "", fmt.Errorf("%s: invalid YAML: %w", displayPath(filepath.Join(dir, "Chart.yaml")), err)
+		return "", fmt.Errorf("%s: invalid YAML: %w", DisplayPath(filepath.Join(dir, "Chart.yaml")), err)
 	}
 	if meta.Name == "" {
-		return "", fmt.Errorf("%s: the chart has no name; set name: in Chart.yaml", displayPath(filepath.Join(dir, "Chart.yaml")))
+		return "", fmt.Errorf("%s: the chart has no name; set name: in Chart.yaml", DisplayPath(filepath.Join(dir, "Chart.yaml")))
 	}
 	return meta.Name, nil
 }
@@ -354,19 +354,6 @@ func levenshtein(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
-}
-
-// displayPath shortens a path relative to the working directory when that
-// reads better in messages.
-func displayPath(p string) string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return p
-	}
-	if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return p
 }
 
 func lowerFirst(s string) string {

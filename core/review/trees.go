@@ -19,8 +19,9 @@ import (
 // of the run. Close removes them.
 type Trees struct {
 	mu sync.Mutex
-	// swept says the trees dead runs left were removed, once per run.
-	swept bool
+	// base is where this run writes its trees, chosen with its first one,
+	// when the trees dead runs left there are removed.
+	base  string
 	trees map[string]string // commit → directory
 	dirs  []string
 	// repos and commits spare a chart of a run over many the git
@@ -93,11 +94,11 @@ func (t *Trees) Tree(ctx context.Context, repo *gitrev.Repo, commit string) (str
 	if dir, ok := t.trees[commit]; ok {
 		return dir, nil
 	}
-	if !t.swept {
-		t.swept = true
-		sweepDeadTrees(treeBase())
+	if t.base == "" {
+		t.base = treeBase()
+		sweepDeadTrees(t.base)
 	}
-	parent, err := mkTreeDir()
+	parent, err := mkTreeDir(t.base)
 	if err != nil {
 		return "", err
 	}
@@ -113,15 +114,11 @@ func (t *Trees) Tree(ctx context.Context, repo *gitrev.Repo, commit string) (str
 	return dir, nil
 }
 
-// mkTreeDir makes the directory a revision tree is written in: under
-// TMPDIR when set, else under /dev/shm when it is there to write in. A tree
-// is many small files, and creating them on a disk can cost more than
-// rendering them (0.46 s against 0.01 s for 600 files on the machine
-// docs/performance.md measures on).
-// Its owner file holds the pid of the run that made it, so that a later
-// run can remove what a run killed before its Close left behind.
-func mkTreeDir() (string, error) {
-	dir, err := os.MkdirTemp(treeBase(), treePrefix)
+// mkTreeDir makes the directory a revision tree is written in, under base
+// (treeBase). Its owner file holds the pid of the run that made it, so that
+// a later run can remove what a run killed before its Close left behind.
+func mkTreeDir(base string) (string, error) {
+	dir, err := os.MkdirTemp(base, treePrefix)
 	if err != nil {
 		return "", err
 	}
@@ -139,6 +136,9 @@ const (
 
 // treeBase is where revision trees are made: TMPDIR when set, else
 // /dev/shm when it can be written, else the system's temporary directory.
+// A tree is many small files, and creating them on a disk can cost more
+// than rendering them (0.46 s against 0.01 s for 600 files on the machine
+// docs/performance.md measures on).
 func treeBase() string {
 	if os.Getenv("TMPDIR") == "" {
 		if probe, err := os.MkdirTemp("/dev/shm", treePrefix+"probe-"); err == nil {

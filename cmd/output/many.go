@@ -92,9 +92,7 @@ type Many struct {
 // Start begins the progress view.
 func (p *Many) Start() {
 	p.init()
-	f, ok := p.ErrOut.(*os.File)
-	p.tty = ok && term.IsTerminal(int(f.Fd()))
-	if !p.tty {
+	if p.tty = IsTerminal(p.ErrOut); !p.tty {
 		return
 	}
 	p.wg.Add(1)

@@ -29,14 +29,11 @@ type RemovedScope struct {
 	Roots []string
 	// Configured keeps only charts that had a .cozyhr.yaml.
 	Configured bool
-	// Keep says whether a chart path (as the user would type it) belongs
-	// to this run, as a shard does; nil keeps every chart.
-	Keep func(string) bool
 }
 
 // ScopeOf is where a run with this selection looks for removed charts:
 // below -R's roots, or the working directory when no chart is named
-// (nothing names one); in its shard. -L selects by labels a removed chart
+// (nothing names one). -L selects by labels a removed chart
 // no longer has, so there is none with it.
 func ScopeOf(sel config.Selection, nothingNamed bool) RemovedScope {
 	if sel.Selector != "" {
@@ -46,7 +43,7 @@ func ScopeOf(sel config.Selection, nothingNamed bool) RemovedScope {
 	if len(roots) == 0 && len(sel.Dirs) == 0 && nothingNamed {
 		roots = []string{"."}
 	}
-	out := RemovedScope{Configured: !sel.All, Keep: sel.InShard}
+	out := RemovedScope{Configured: !sel.All}
 	for _, r := range roots {
 		abs, err := filepath.Abs(r)
 		if err != nil {
@@ -69,8 +66,6 @@ func (s RemovedScope) covers(dir string) bool {
 	return false
 }
 
-func (s RemovedScope) keep(path string) bool { return s.Keep == nil || s.Keep(path) }
-
 // ChangedIn is Changed for a run that selected dirs with sel (nothingNamed:
 // no chart was named, so removed charts are looked for below the working
 // directory). With a shard the change is read over every chart sel
@@ -87,7 +82,6 @@ func ChangedIn(ctx context.Context, sel config.Selection, dirs []string, base, h
 	if err != nil {
 		return nil, err
 	}
-	scope.Keep = nil
 	cs, err := Changed(ctx, all, base, head, scope)
 	if err != nil {
 		return nil, err
@@ -158,7 +152,7 @@ func Changed(ctx context.Context, dirs []string, base, head string, scope Remove
 		}
 		for _, rd := range removed {
 			dir := filepath.Join(repo.Root, filepath.FromSlash(rd))
-			if !scope.covers(dir) || !scope.keep(config.DisplayPath(dir)) {
+			if !scope.covers(dir) {
 				continue
 			}
 			if touches([]string{rd + "/"}) {

@@ -15,9 +15,10 @@ import (
 )
 
 // List the live instances of a chart with core alone: the HelmReleases
-// whose release was made from it, each named as helm-controller names its
-// release. (The tests' API server stands for a cluster: with client-go,
-// any controller-runtime client does.)
+// whose release was made from it, each with its release's name as
+// helm-controller makes it (test/flux's TestEveryLiveInstance has the real
+// controller install one with a targetNamespace). The tests' API server
+// stands for a cluster: any controller-runtime client does.
 func ExampleList() {
 	if env == nil {
 		fmt.Println("no API server: KUBEBUILDER_ASSETS is not set (make test sets it)")

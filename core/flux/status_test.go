@@ -54,8 +54,10 @@ func condition(hr *helmv2.HelmRelease, kind string) *metav1.Condition {
 	return apimeta.FindStatusCondition(hr.Status.Conditions, kind)
 }
 
-// Hold suspends the HelmRelease, runs the write, and records it as
-// helm-controller records its own install and then upgrade.
+// Hold suspends the HelmRelease, runs the write, and records it: what this
+// test pins field by field is what the real helm-controller writes for its
+// own install and upgrade, as test/flux/status_test.go shows with the
+// controller running.
 func TestHoldRecordsAnInstallThenAnUpgrade(t *testing.T) {
 	hr, get := held(t, "flux-status-release")
 	ctx := context.Background()
@@ -259,7 +261,7 @@ func TestARollbackIsRecordedAsARemediation(t *testing.T) {
 		t.Errorf("latest: %+v", latest)
 	}
 	if r := condition(got, "Ready"); r == nil || r.Status != metav1.ConditionFalse {
-		t.Errorf("Ready after a rollback: %+v (helm-controller holds a rolled-back release not ready)", r)
+		t.Errorf("Ready after a rollback: %+v (a rolled-back release is not ready: test/flux/status_test.go shows helm-controller so)", r)
 	}
 }
 

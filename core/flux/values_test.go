@@ -65,8 +65,11 @@ func helmRelease(ns, name, values string, from ...helmv2.ValuesReference) *helmv
 	return hr
 }
 
-// The values helm-controller composes: valuesFrom in order, each a whole
-// values document or one value at a targetPath, then spec.values on top.
+// Values are composed in helm-controller's order: valuesFrom in order, each
+// a whole values document or one value at a targetPath, then spec.values
+// on top. (test/flux's TestEveryLiveInstance shows the real controller
+// rendering an instance with valuesFrom a Secret as cozyhr does: its diff
+// is clean.)
 func TestValuesComposeAsHelmControllerDoes(t *testing.T) {
 	ns := namespace(t, "flux-values")
 	ctx := context.Background()

@@ -36,6 +36,7 @@ const (
 	ansiYellow = "\033[33m"
 	ansiRed    = "\033[31m"
 	ansiCyan   = "\033[36m"
+	ansiDim    = "\033[2m"
 	ansiReset  = "\033[0m"
 )
 
@@ -139,14 +140,51 @@ func writeHazards(b *bytes.Buffer, hazards []string, color bool) {
 }
 
 // changeBody is a changed object's dyff report, indented under its header.
+// Text changes are printed by writeTextChange, the rest by dyff.
 func changeBody(c core.ObjectDiff, o HumanOptions) (string, error) {
 	var rb bytes.Buffer
-	hr := &dyff.HumanReport{
-		Report: *c.Report, OmitHeader: true, NoTableStyle: true, Indent: 2,
-		MultilineContextLines: max(o.ContextLines, 1), Colorizer: o.Colorizer,
-		DoNotInspectCerts: true,
+	context := max(o.ContextLines, 1)
+	var pending []dyff.Diff
+	dyffReport := func(w io.Writer, diffs []dyff.Diff) error {
+		hr := &dyff.HumanReport{
+			Report: dyff.Report{From: c.Report.From, To: c.Report.To, Diffs: diffs}, OmitHeader: true, NoTableStyle: true, Indent: 2,
+			MultilineContextLines: context, Colorizer: o.Colorizer, DoNotInspectCerts: true,
+		}
+		return hr.WriteReport(w)
 	}
-	if err := hr.WriteReport(&rb); err != nil {
+	flush := func(diffs []dyff.Diff) error {
+		if len(diffs) == 0 {
+			return nil
+		}
+		return dyffReport(&rb, diffs)
+	}
+	for _, d := range c.Report.Diffs {
+		texts := len(d.Details) > 0
+		for _, det := range d.Details {
+			if _, _, ok := textChange(det); !ok {
+				texts = false
+			}
+		}
+		if !texts {
+			pending = append(pending, d)
+			continue
+		}
+		if err := flush(pending); err != nil {
+			return "", err
+		}
+		pending = nil
+		// dyff prints the path alone (and blank lines) for a diff with no details.
+		var path bytes.Buffer
+		if err := dyffReport(&path, []dyff.Diff{{Path: d.Path}}); err != nil {
+			return "", err
+		}
+		rb.WriteString(strings.TrimRight(path.String(), "\n") + "\n")
+		for _, det := range d.Details {
+			from, to, _ := textChange(det)
+			writeTextChange(&rb, from, to, context, o.Color)
+		}
+	}
+	if err := flush(pending); err != nil {
 		return "", err
 	}
 	// dyff separates paths with runs of blank lines; one is enough. It also

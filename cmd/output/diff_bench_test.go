@@ -41,10 +41,12 @@ func textRenders(n int, oneLine bool) (*core.Desired, *core.Desired) {
 // JSON costs, and grow linearly with n.
 func BenchmarkTextChanges(b *testing.B) {
 	formats := map[string]func(*core.DiffResult) error{
-		"json":     func(r *core.DiffResult) error { return DiffJSON(io.Discard, r) },
-		"unified":  func(r *core.DiffResult) error { return DiffUnified(io.Discard, r, 3, false) },
-		"human":    func(r *core.DiffResult) error { return DiffHuman(io.Discard, r, HumanOptions{ContextLines: 3}) },
-		"markdown": func(r *core.DiffResult) error { return DiffMarkdown(io.Discard, MarkdownReport{Title: "t", Sections: []Section{{Chart: "c", Result: r}}, Limit: CommentLimit}) },
+		"json":    func(r *core.DiffResult) error { return DiffJSON(io.Discard, r) },
+		"unified": func(r *core.DiffResult) error { return DiffUnified(io.Discard, r, 3, false) },
+		"human":   func(r *core.DiffResult) error { return DiffHuman(io.Discard, r, HumanOptions{ContextLines: 3}) },
+		"markdown": func(r *core.DiffResult) error {
+			return DiffMarkdown(io.Discard, MarkdownReport{Title: "t", Sections: []Section{{Chart: "c", Result: r}}, Limit: CommentLimit})
+		},
 	}
 	for _, n := range []int{1000, 4000} {
 		for _, oneLine := range []bool{false, true} {

@@ -19,7 +19,7 @@ export COZYHR_CACHE := $(CACHE)
 ASSETS = $(if $(KUBEBUILDER_ASSETS),$(KUBEBUILDER_ASSETS),$$(hack/envtest-assets.sh))
 FLUXDIR = $$(hack/flux-controllers.sh)
 
-.PHONY: all build proto test test-corpus test-short demo envtest flux fuzz bench bench-many bench-serverside bench-instances bench-review bench-memory fmt vet clean
+.PHONY: all build proto test test-corpus test-short demo envtest flux fuzz bench bench-many bench-serverside bench-instances bench-review bench-text bench-memory fmt vet clean
 
 all: build
 
@@ -69,6 +69,9 @@ bench-instances: ## diff --instances over 50 live instances of one chart: make b
 
 bench-review: ## diff --base on a generated 100-chart repository (one chart changed, then all) and on the shared charts
 	@bench/review.sh
+
+bench-text: ## A review of 1,000 and 4,000 changed 2.5 kB text values in every output format: make bench-text COUNTS="1000 4000"
+	@bench/text.sh
 
 bench-memory: ## Peak memory of diff on generated charts: make bench-memory OBJECTS="1000 5000 20000"
 	@flux=$(FLUXDIR) && KUBEBUILDER_ASSETS=$(ASSETS) COZYHR_FLUX=$$flux COZYHR_TEST_CRDS=$$flux/crds bench/memory.sh

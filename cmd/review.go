@@ -126,6 +126,9 @@ func (g *globalOptions) diffMarkdown(cmd *cobra.Command, s *spec, o *diffOptions
 	if _, err := batch.RunJobs(cmd.Context(), batch.Named(dirs), batch.Options{Concurrency: 1}, nil, step); err != nil {
 		return err
 	}
+	if err := cmd.Context().Err(); err != nil {
+		return err // a stopped run posts no half a report
+	}
 	var sections []output.Section
 	for _, f := range found {
 		sections = append(sections, f...)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,7 +20,7 @@ import (
 // live diff cannot see hooks (Helm deletes most of them once run). A nil
 // side is a chart that does not exist there: everything is added or
 // removed.
-func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) {
+func CompareRenders(ctx context.Context, base, head *Desired, opts DiffOptions) (*DiffResult, error) {
 	keep, err := manifest.Filter(opts.Kinds, opts.LabelSelector)
 	if err != nil {
 		return nil, err
@@ -53,7 +54,12 @@ func CompareRenders(base, head *Desired, opts DiffOptions) (*DiffResult, error) 
 		}
 		res.record(change, hidden)
 	}
+	n := 0
 	for key, r := range headObjs {
+		// Thousands of objects take seconds: a stopped run stops here too.
+		if n++; n%64 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		obj := r.obj
 		ref := manifest.RefOf(obj)
 		want := normalize.Desired(obj.Object, nil, nil)

@@ -19,14 +19,14 @@ func TestCompareRendersNeedsNoCluster(t *testing.T) {
 		return renderPlain(t, filepath.Join("..", "examples", "hello"), "compare", set...)
 	}
 	base := render()
-	same, err := CompareRenders(base, render(), DiffOptions{})
+	same, err := CompareRenders(t.Context(), base, render(), DiffOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if same.HasChanges() || same.Unchanged == 0 {
 		t.Errorf("a render compared with itself: %d changes, %d unchanged", len(same.Changes), same.Unchanged)
 	}
-	res, err := CompareRenders(base, render("replicas=3", "widget.enabled=false", "auth.password=other"), DiffOptions{})
+	res, err := CompareRenders(t.Context(), base, render("replicas=3", "widget.enabled=false", "auth.password=other"), DiffOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func renderPlain(t *testing.T, dir, namespace string, set ...string) *Desired {
 func TestCompareRendersReviewsHooks(t *testing.T) {
 	dir := filepath.Join("..", "examples", "hello")
 	base := renderPlain(t, dir, "hooks")
-	same, err := CompareRenders(base, renderPlain(t, dir, "hooks"), DiffOptions{})
+	same, err := CompareRenders(t.Context(), base, renderPlain(t, dir, "hooks"), DiffOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,14 +84,14 @@ func TestCompareRendersReviewsHooks(t *testing.T) {
 	if err := os.WriteFile(hook, []byte(strings.Replace(string(data), "data:", "data:\n  added: by-the-change", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := CompareRenders(base, renderPlain(t, hookOnly, "hooks"), DiffOptions{})
+	res, err := CompareRenders(t.Context(), base, renderPlain(t, hookOnly, "hooks"), DiffOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Changes) != 1 || !res.Changes[0].Hook || res.Changes[0].Action != ActionChange || res.Changes[0].Ref.Kind != "ConfigMap" {
 		t.Fatalf("a hook-only change: %+v", res.Changes)
 	}
-	removed, err := CompareRenders(base, nil, DiffOptions{})
+	removed, err := CompareRenders(t.Context(), base, nil, DiffOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

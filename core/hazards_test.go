@@ -39,14 +39,14 @@ spec: {resources: {requests: {storage: {{ .Values.size | default "10Gi" }}}}}
 		return renderPlain(t, dir, "h", set...)
 	}
 	base := render()
-	res, err := CompareRenders(base, render("replicas=3"), DiffOptions{})
+	res, err := CompareRenders(t.Context(), base, render("replicas=3"), DiffOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Flagged() != 0 {
 		t.Errorf("a replica count flagged: %+v", res.Changes)
 	}
-	res, err = CompareRenders(base, render("app=other", "service=other", "size=5Gi", "dropClaim=false"), DiffOptions{})
+	res, err = CompareRenders(t.Context(), base, render("app=other", "service=other", "size=5Gi", "dropClaim=false"), DiffOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ spec: {resources: {requests: {storage: {{ .Values.size | default "10Gi" }}}}}
 			t.Errorf("%q not flagged:\n%s", want, joined)
 		}
 	}
-	res, err = CompareRenders(base, render("dropClaim=true"), DiffOptions{})
+	res, err = CompareRenders(t.Context(), base, render("dropClaim=true"), DiffOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func BenchmarkTextChanges(b *testing.B) {
 				}
 				b.Run(fmt.Sprintf("%s/%d/%s", shape, n, name), func(b *testing.B) {
 					for b.Loop() {
-						r, err := core.CompareRenders(base, head, core.DiffOptions{})
+						r, err := core.CompareRenders(b.Context(), base, head, core.DiffOptions{})
 						if err != nil {
 							b.Fatal(err)
 						}

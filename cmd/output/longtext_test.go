@@ -19,7 +19,7 @@ func changeOf(t *testing.T, from, to string) core.ObjectDiff {
 		return manifest.Object{Raw: fmt.Appendf(nil, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ns}\ndata:\n  text: %q\n  other: x\n", s)}
 	}
 	base.Rendered.Manifests, head.Rendered.Manifests = []manifest.Object{doc(from)}, []manifest.Object{doc(to)}
-	r, err := core.CompareRenders(base, head, core.DiffOptions{})
+	r, err := core.CompareRenders(t.Context(), base, head, core.DiffOptions{})
 	if err != nil || len(r.Changes) != 1 {
 		t.Fatalf("compare: %v, %d changes", err, len(r.Changes))
 	}

@@ -197,6 +197,9 @@ func (l *LiveReader) Visit(ctx context.Context, objs []*unstructured.Unstructure
 					return fmt.Errorf("list %s in %q: %w", b.resource.Resource, b.namespace, err)
 				}
 				for i := range list.Items {
+					if err := gctx.Err(); err != nil {
+						return err
+					}
 					name := list.Items[i].GetName()
 					for _, obj := range wanted[name] {
 						if err := found(obj, &list.Items[i]); err != nil {

@@ -164,7 +164,7 @@ func (t *Trees) Review(ctx context.Context, chartDir string, o Options) (*Chart,
 		to, terr := renderSide(ctx, head, name, o)
 		c.BaseErr, c.HeadErr = ferr, terr
 		if ferr == nil && terr == nil {
-			if c.Result, err = core.CompareRenders(from, to, o.Diff); err != nil {
+			if c.Result, err = core.CompareRenders(ctx, from, to, o.Diff); err != nil {
 				return out, err
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/fleet"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
 	"github.com/cozyhr/cozyhr/core/upstream"
@@ -55,8 +56,12 @@ func phrase(err error) (text string, ok, said bool) {
 	case *values.OverrideError:
 		return sayOverride(e), true, true
 	case *lock.HeldError:
-		return fmt.Sprintf("release is locked by %s since %s; wait for it with --wait-for-lock, or, if that run is gone, break the lock with: cozyhr unlock -n %s (Lease %s)",
-			e.Holder, e.Since.UTC().Format(time.RFC3339), e.Lease.Namespace, e.Lease), true, true
+		unlock, what := "cozyhr unlock -n "+e.Lease.Namespace, "release is"
+		if strings.HasPrefix(e.What, fleet.LockWhat) {
+			unlock, what = "cozyhr unlock --instances", e.What+" are"
+		}
+		return fmt.Sprintf("%s locked by %s since %s; wait for it with --wait-for-lock, or, if that run is gone, break the lock with: %s (Lease %s)",
+			what, e.Holder, e.Since.UTC().Format(time.RFC3339), unlock, e.Lease), true, true
 	case *core.NeedsClusterError:
 		return e.Error() + "; drop --offline", true, true
 	case *kube.KubeconfigError:

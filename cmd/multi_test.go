@@ -194,8 +194,9 @@ func TestManyChartsCtrlC(t *testing.T) {
 	bin := cozyhrBinary(t)
 	plugins := pluginDir(t)
 	root := t.TempDir()
+	calls := filepath.Join(t.TempDir(), "calls")
 	for _, name := range []string{"a", "b", "c", "d"} {
-		chartAt(t, root, name, "ctrlc-"+name, "plugins:\n  postProcessors:\n    - {name: faulty, timeout: 5m, config: {mode: hang}}\n")
+		chartAt(t, root, name, "ctrlc-"+name, "plugins:\n  postProcessors:\n    - {name: faulty, timeout: 5m, config: {mode: hang, record: "+calls+"}}\n")
 	}
 	run := exec.Command(bin, "--kubeconfig", env.Kubeconfig, "apply", "-R", root, "--concurrency", "2")
 	var stdout bytes.Buffer
@@ -206,13 +207,14 @@ func TestManyChartsCtrlC(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = run.Process.Kill() }()
-	// The charts share one plugin host, so one process serves both calls.
+	// The charts share one plugin host, so one process serves both calls;
+	// it records each call before it hangs.
 	if err := testenv.WaitFor(context.Background(), 60*time.Second, func(context.Context) (bool, error) {
-		return len(pluginProcesses(plugins)) > 0 && strings.Count(stderr.String(), ": started") == 2, nil
+		data, _ := os.ReadFile(calls)
+		return strings.Count(string(data), "\n") == 2, nil
 	}); err != nil {
 		t.Fatalf("two charts never reached their plugin: %v\n%s", pluginProcesses(plugins), stderr.String())
 	}
-	time.Sleep(500 * time.Millisecond) // let both calls reach it
 	if err := run.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

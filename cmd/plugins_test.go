@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cozyhr/cozyhr/test/testenv"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -281,11 +282,12 @@ func hangingPluginRun(t *testing.T) (*exec.Cmd, *bytes.Buffer, string) {
 	plugins := pluginDir(t)
 	bin := cozyhrBinary(t)
 	dir := chartCopy(t, "default")
+	calls := filepath.Join(t.TempDir(), "calls")
 	withPlugins(t, dir, "default", `plugins:
   postProcessors:
     - name: faulty
       timeout: 5m
-      config: {mode: hang}
+      config: {mode: hang, record: `+calls+`}
 `)
 	cmd := exec.Command(bin, "-C", dir, "show", "--offline")
 	var stderr bytes.Buffer
@@ -293,13 +295,13 @@ func hangingPluginRun(t *testing.T) (*exec.Cmd, *bytes.Buffer, string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for len(pluginProcesses(plugins)) == 0 {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("the plugin never started:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	// The plugin records the call before it hangs.
+	if err := testenv.WaitFor(context.Background(), time.Minute, func(context.Context) (bool, error) {
+		_, err := os.Stat(calls)
+		return err == nil, nil
+	}); err != nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("the call never reached the plugin:\n%s", stderr.String())
 	}
 	return cmd, &stderr, plugins
 }
@@ -309,7 +311,6 @@ func hangingPluginRun(t *testing.T) (*exec.Cmd, *bytes.Buffer, string) {
 func TestPluginKilledOnInterrupt(t *testing.T) {
 	cmd, stderrBuf, plugins := hangingPluginRun(t)
 	stderr := stderrBuf
-	time.Sleep(200 * time.Millisecond) // let the call reach the plugin
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -371,12 +372,10 @@ func TestPluginDiesWithCozyhrOnSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(pluginProcesses(plugins)) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("plugin processes outlived a SIGKILLed cozyhr: %v", pluginProcesses(plugins))
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := testenv.WaitFor(context.Background(), time.Minute, func(context.Context) (bool, error) {
+		return len(pluginProcesses(plugins)) == 0, nil
+	}); err != nil {
+		t.Fatalf("plugin processes outlived a SIGKILLed cozyhr: %v", pluginProcesses(plugins))
 	}
 }
 
@@ -402,12 +401,11 @@ func TestTwoAppliesAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = first.Process.Kill() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for len(pluginProcesses(plugins)) == 0 { // the first holds the lock while its plugin hangs
-		if time.Now().After(deadline) {
-			t.Fatalf("the first apply never reached its plugin:\n%s", firstErr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	// The first holds the lock while its plugin hangs.
+	if err := testenv.WaitFor(context.Background(), time.Minute, func(context.Context) (bool, error) {
+		return len(pluginProcesses(plugins)) > 0, nil
+	}); err != nil {
+		t.Fatalf("the first apply never reached its plugin:\n%s", firstErr.String())
 	}
 
 	other := chartCopy(t, ns)
@@ -417,8 +415,8 @@ func TestTwoAppliesAtOnce(t *testing.T) {
 			t.Errorf("the refusal lacks %q:\n%s", want, r.err)
 		}
 	}
-	waited := asyncCozyhr(t, "-C", other, "--wait-for-lock", "apply")
-	time.Sleep(2 * time.Second)
+	waited, waitedErr := watchedCozyhr(t, "-C", other, "--wait-for-lock", "apply")
+	waitForOutput(t, waitedErr, "waiting for the lock")
 	if err := first.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/cozyhr/cozyhr/core/batch"
 	"github.com/cozyhr/cozyhr/core/fleet"
 	"github.com/cozyhr/cozyhr/core/kube"
+	"github.com/cozyhr/cozyhr/core/lock"
 	"github.com/cozyhr/cozyhr/core/plan"
 )
 
@@ -128,7 +127,7 @@ func (g *globalOptions) runCharts(ctx context.Context, s *spec, each func(r *run
 	if readOrder {
 		jobs = plan.Jobs(ctx, cluster, g.charts)
 	}
-	timings := batch.LoadTimings(cacheDir())
+	timings := batch.LoadTimings(batch.CacheDir())
 	for i, w := range timings.Weights(s.stage, g.charts) {
 		jobs[i].Weight = w
 	}
@@ -188,9 +187,21 @@ func (g *globalOptions) runOverInstances(ctx context.Context, s *spec, each func
 		targets[i] = hr.Namespace + "/" + hr.Name
 	}
 	if len(targets) > 1 && !s.fleet.yes {
-		if err := g.confirm(fmt.Sprintf("%s %d HelmReleases made from chart %s: %s", s.stage, len(targets), cfg.ChartName, strings.Join(targets, ", "))); err != nil {
+		if err := output.Confirm(g.streams.In, g.streams.ErrOut, fmt.Sprintf("%s %d HelmReleases made from chart %s: %s", s.stage, len(targets), cfg.ChartName, strings.Join(targets, ", "))); err != nil {
 			return err
 		}
+	}
+	if s.stage == "apply" {
+		cl, err := cluster.Client()
+		if err != nil {
+			return err
+		}
+		held, err := fleet.Lock(ctx, cl, cfg.ChartName, lock.Options{Command: "apply --instances", Wait: g.waitForLock,
+			Log: func(msg string) { fmt.Fprintln(g.streams.ErrOut, "cozyhr:", msg) }})
+		if err != nil {
+			return err
+		}
+		defer held.Release()
 	}
 	runs := make([]*output.Job, len(targets))
 	for i, t := range targets {
@@ -230,17 +241,4 @@ func (g *globalOptions) listInstances(ctx context.Context, cluster *kube.Cluster
 		fmt.Fprintln(w, q.NoneFound())
 	}
 	return found, err
-}
-
-// cacheDir is cozyhr's cache: $COZYHR_CACHE, or cozyhr under the user's
-// cache directory; "" when there is none.
-func cacheDir() string {
-	if dir := os.Getenv("COZYHR_CACHE"); dir != "" {
-		return dir
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(base, "cozyhr")
 }

@@ -1,8 +1,11 @@
 package output
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/gonvenience/bunt"
 	"golang.org/x/term"
@@ -26,4 +29,19 @@ func Colors(out io.Writer, noColor bool) bool {
 		bunt.SetColorSettings(bunt.OFF, bunt.OFF)
 	}
 	return on
+}
+
+// Confirm asks on a terminal before touching several releases; elsewhere
+// it says to add --yes.
+func Confirm(in io.Reader, errOut io.Writer, what string) error {
+	f, ok := in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return fmt.Errorf("%s: add --yes to go on without a terminal to confirm on", what)
+	}
+	fmt.Fprintf(errOut, "%s. Go on? [y/N] ", what)
+	answer, _ := bufio.NewReader(f).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return fmt.Errorf("not confirmed: nothing was done")
+	}
+	return nil
 }

@@ -23,6 +23,19 @@ type Timings struct {
 
 const timingsFile = "timings.json"
 
+// CacheDir is cozyhr's cache: $COZYHR_CACHE, or cozyhr under the user's
+// cache directory; "" when there is none.
+func CacheDir() string {
+	if dir := os.Getenv("COZYHR_CACHE"); dir != "" {
+		return dir
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(base, "cozyhr")
+}
+
 // LoadTimings reads the timings kept in the cache directory dir; with dir
 // "" nothing is read or kept.
 func LoadTimings(dir string) *Timings {

@@ -11,7 +11,6 @@ import (
 	"os/user"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -49,6 +48,8 @@ type ReleaseLock struct {
 	// then writes nothing takes it away again (ReleaseAndUndo).
 	createdNamespace bool
 	release          string
+	// what the lock guards, for its messages: "release NAME".
+	what string
 }
 
 // LockName is the Lease that locks a release.
@@ -92,6 +93,10 @@ type Options struct {
 	CreateNamespace bool
 	// Log tells the user what the lock does on their behalf.
 	Log func(string)
+	// Lease and What name a lock on something other than one release
+	// (the instances of a chart): its Lease, and what it guards, for the
+	// messages ("the instances of chart app").
+	Lease, What string
 }
 
 // Acquire takes the lock on release name, stored in namespace, so that two
@@ -101,8 +106,8 @@ type Options struct {
 // nil, and no error, when the namespace does not exist and may not be
 // created: there is nothing to guard.
 func Acquire(ctx context.Context, cl client.Client, namespace, name string, o Options) (*ReleaseLock, error) {
-	l := &ReleaseLock{cl: cl, key: client.ObjectKey{Namespace: namespace, Name: LockName(name)}, Holder: lockHolder(o.Command),
-		createNamespace: o.CreateNamespace, log: o.Log, release: name}
+	l := &ReleaseLock{cl: cl, key: client.ObjectKey{Namespace: namespace, Name: cmp.Or(o.Lease, LockName(name))}, Holder: lockHolder(o.Command),
+		createNamespace: o.CreateNamespace, log: o.Log, release: name, what: cmp.Or(o.What, "release "+name)}
 	said := false
 	for {
 		err := l.acquire(ctx)
@@ -113,12 +118,12 @@ func Acquire(ctx context.Context, cl client.Client, namespace, name string, o Op
 			return nil, err
 		}
 		if !said && o.Log != nil {
-			o.Log(fmt.Sprintf("waiting for the lock on release %s: %v", name, err))
+			o.Log(fmt.Sprintf("waiting for the lock on %s: %v", l.what, err))
 			said = true
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for the lock on release %s: %w", name, ctx.Err())
+			return nil, fmt.Errorf("waiting for the lock on %s: %w", l.what, ctx.Err())
 		case <-time.After(time.Second):
 		}
 	}
@@ -135,10 +140,12 @@ type HeldError struct {
 	Lease  client.ObjectKey
 	Holder string
 	Since  time.Time
+	// What is what the lock guards: "release NAME".
+	What string
 }
 
 func (e *HeldError) Error() string {
-	return fmt.Sprintf("release is locked by %s since %s (Lease %s)", e.Holder, e.Since.UTC().Format(time.RFC3339), e.Lease)
+	return fmt.Sprintf("%s is locked by %s since %s (Lease %s)", cmp.Or(e.What, "release"), e.Holder, e.Since.UTC().Format(time.RFC3339), e.Lease)
 }
 
 func (e *HeldError) Unwrap() error { return ErrLocked }
@@ -196,7 +203,7 @@ func (l *ReleaseLock) acquire(ctx context.Context) error {
 		if s.AcquireTime != nil {
 			since = s.AcquireTime.Time
 		}
-		return &HeldError{Lease: l.key, Holder: cmp.Or(holder, "another run"), Since: since}
+		return &HeldError{Lease: l.key, Holder: cmp.Or(holder, "another run"), Since: since, What: l.what}
 	}
 	// Expired, or its holder was killed on this machine. The update fails
 	// on a conflict if another run takes it over first.
@@ -205,7 +212,7 @@ func (l *ReleaseLock) acquire(ctx context.Context) error {
 		if gone {
 			why = "which is no longer running"
 		}
-		l.log(fmt.Sprintf("taking over the lock on release %s from %s, %s", strings.TrimPrefix(l.key.Name, LockName("")), holder, why))
+		l.log(fmt.Sprintf("taking over the lock on %s from %s, %s", l.what, holder, why))
 	}
 	lease.Spec.HolderIdentity, lease.Spec.AcquireTime, lease.Spec.RenewTime = &l.Holder, &now, &now
 	lease.Spec.LeaseDurationSeconds = ptr.To(int32(lockDuration / time.Second))
@@ -279,8 +286,13 @@ func (l *ReleaseLock) ReleaseAndUndo() {
 // Break deletes the lock on release name in namespace, whoever holds it,
 // and says who did; "" when there was none.
 func Break(ctx context.Context, cl client.Client, namespace, name string) (string, error) {
+	return BreakLease(ctx, cl, client.ObjectKey{Namespace: namespace, Name: LockName(name)})
+}
+
+// BreakLease deletes the lock held in Lease key, whoever holds it, and
+// says who did; "" when there was none.
+func BreakLease(ctx context.Context, cl client.Client, key client.ObjectKey) (string, error) {
 	lease := &coordinationv1.Lease{}
-	key := client.ObjectKey{Namespace: namespace, Name: LockName(name)}
 	if err := cl.Get(ctx, key, lease); err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", nil

@@ -56,7 +56,7 @@ func TestASecondRunIsRefusedAndTheLockIsGivenUp(t *testing.T) {
 	if !errors.As(err, &held) || !errors.Is(err, lock.ErrLocked) || held.Holder != first.Holder || held.Lease.Name != "cozyhr-lock-app" {
 		t.Fatalf("second: %v", err)
 	}
-	if !strings.Contains(err.Error(), "release is locked by "+first.Holder) {
+	if !strings.Contains(err.Error(), "release app is locked by "+first.Holder) {
 		t.Errorf("message %q", err.Error())
 	}
 	// Another release of the namespace has a lock of its own.

@@ -130,6 +130,20 @@ func TestMissingDependenciesAreADependenciesError(t *testing.T) {
 	if !errors.As(err, &de) || de.Chart != dir || !strings.Contains(err.Error(), "sub") {
 		t.Errorf("a missing subchart: %v", err)
 	}
+	// A vendored sub-chart whose own dependency is missing is refused too,
+	// naming the sub-chart (helm checks only the top chart's).
+	sub := filepath.Join(dir, "charts", "sub")
+	if err := os.MkdirAll(filepath.Join(sub, "crds"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	nested := "apiVersion: v2\nname: sub\nversion: 1.0.0\ndependencies:\n- name: crds\n  version: 1.0.0\n  repository: file://../crds\n"
+	if err := os.WriteFile(filepath.Join(sub, "Chart.yaml"), []byte(nested), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = core.LoadChart(dir)
+	if !errors.As(err, &de) || de.Chart != sub || !strings.Contains(err.Error(), "missing in charts/ directory: crds") {
+		t.Errorf("a sub-chart's missing dependency: %v", err)
+	}
 }
 
 func TestTemplatePathsAndRenderedKinds(t *testing.T) {

@@ -100,16 +100,32 @@ func LoadChart(dir string) (*chart.Chart, error) {
 	// cozyhr's own file is not part of the chart (.Files, helm package:
 	// add .cozyhr.yaml to .helmignore for the latter).
 	ch.Files = slices.DeleteFunc(ch.Files, func(f *common.File) bool { return f.Name == ".cozyhr.yaml" })
+	if err := checkDependencies(ch, dir); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+// checkDependencies checks that the dependencies the chart in dir declares
+// are in its charts/ directory, and theirs in theirs: helm checks only the
+// top chart's, and a sub-chart's missing one renders nothing of it, without
+// a word.
+func checkDependencies(ch *chart.Chart, dir string) error {
 	if deps := ch.Metadata.Dependencies; len(deps) > 0 {
 		reqs := make([]ci.Dependency, len(deps))
 		for i, d := range deps {
 			reqs[i] = d
 		}
 		if err := action.CheckDependencies(ch, reqs); err != nil {
-			return nil, &DependenciesError{Chart: dir, Err: err}
+			return &DependenciesError{Chart: dir, Err: err}
 		}
 	}
-	return ch, nil
+	for _, sub := range ch.Dependencies() {
+		if err := checkDependencies(sub, filepath.Join(dir, "charts", sub.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Render implements Renderer.

@@ -80,6 +80,27 @@ func TestErrorsPointAtTheLine(t *testing.T) {
 	}
 }
 
+// A YAML syntax error names the line it is on: yaml.v3 counts some of its
+// parser errors' lines from 0, and those are moved to the line they name.
+func TestYAMLSyntaxErrorsNameTheirLine(t *testing.T) {
+	head := "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease:\n  name: x\n"
+	for body, line := range map[string]int{
+		"  namespace: [y\n":      5, // a flow sequence left open
+		"  namespace: {y: 1\n":   5,
+		" namespace: y\n":        5, // a scanner error, counted from 1 already
+		"  labels: a\n   b: c\n": 6,
+	} {
+		_, err := Load(LoadOptions{Dir: chartDir(t, head+body)})
+		cerr, ok := err.(*Error)
+		if !ok || len(cerr.Errors) != 1 {
+			t.Fatalf("%q: want one config error, got %v", body, err)
+		}
+		if fe := cerr.Errors[0]; fe.Line != line || !strings.HasPrefix(fe.Message, "invalid YAML") {
+			t.Errorf("%q: line %d, want %d: %+v", body, fe.Line, line, fe)
+		}
+	}
+}
+
 func TestNotAChartDirectory(t *testing.T) {
 	_, err := Load(LoadOptions{Dir: t.TempDir()})
 	if err == nil {

@@ -191,12 +191,21 @@ func readChartName(dir string) (string, error) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// yaml.v3 numbers the line of these parser errors from 0 (the line where
+// the mapping or sequence that is not closed begins), one lower than its
+// other errors, which count from 1.
+var zeroBasedLine = regexp.MustCompile(`^did not find expected (',' or '[\]}]'|'-' indicator|key|node content)$`)
+
 func parseYAML(display string, data []byte) (*yaml.Node, map[string]any, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		fe := FieldError{Message: "invalid YAML: " + err.Error(), Hint: "fix the syntax"}
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 			fe.Line, _ = strconv.Atoi(m[1])
+			if zeroBasedLine.MatchString(m[2]) {
+				fe.Line++
+				fe.Hint = "the mapping or list that begins on this line is not closed where it should be: check the indentation and brackets of the lines below it"
+			}
 			fe.Message = "invalid YAML: " + m[2]
 		}
 		return nil, nil, &Error{File: display, Errors: []FieldError{fe}}

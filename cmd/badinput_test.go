@@ -155,6 +155,19 @@ func badCases(t *testing.T, dir string) []badCase {
 	twice := filepath.Join(tmp, "twice.yaml")
 	writeFile(t, twice, "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: hello}\nspec: {interval: 1h}\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: hello}\nspec: {interval: 2h}\n")
 	add("helmrelease-file", []string{"documents 1 and 2 both declare HelmRelease", "keep one"}, "show", "--offline", "--config", config("hr-twice", "helmRelease: {file: "+twice+"}\n"))
+	add("config-yaml", []string{"yaml-open.yaml:5: invalid YAML", "check the indentation and brackets"}, "show", "--offline", "--config", config("yaml-open", "release:\n  name: x\n  namespace: [y\n"))
+	loop := chartCopy(t, "bad-loop")
+	if err := os.Symlink("..", filepath.Join(loop, "templates", "up")); err != nil {
+		t.Fatal(err)
+	}
+	add("chart", []string{"templates/up is a symbolic link to .., a directory that holds it", "remove the link, or list it in the chart's .helmignore"}, "-C", loop, "show", "--offline")
+	nested := chartCopy(t, "bad-nested")
+	writeFile(t, filepath.Join(nested, "Chart.yaml"), "apiVersion: v2\nname: hello\nversion: 0.1.0\ndependencies:\n- {name: dep, version: 0.1.0, repository: file://../dep}\n")
+	if err := os.MkdirAll(filepath.Join(nested, "charts", "dep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(nested, "charts", "dep", "Chart.yaml"), "apiVersion: v2\nname: dep\nversion: 0.1.0\ndependencies:\n- {name: crds, version: 0.1.0, repository: file://../crds}\n")
+	add("chart", []string{"charts/dep: found in Chart.yaml, but missing in charts/ directory: crds", "helm dependency build"}, "-C", nested, "show", "--offline")
 	return cs
 }
 

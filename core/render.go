@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/cozyhr/cozyhr/core/iox"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/seeded"
 	"github.com/cozyhr/cozyhr/core/values"
@@ -89,6 +90,9 @@ func LoadChart(dir string) (*chart.Chart, error) {
 			// The chart's own .helmignore, by name: dir may be a review's
 			// temporary copy of the chart.
 			return nil, fmt.Errorf("load chart %s: %w; if the file is not part of the chart (a plugin binary, a build output), list it in the chart's .helmignore", dir, err)
+		}
+		if link, target, ok := iox.SymlinkLoop(dir); ok {
+			return nil, fmt.Errorf("load chart %s: %s is a symbolic link to %s, a directory that holds it, so the chart would hold itself without end: remove the link, or list it in the chart's .helmignore", dir, link, target)
 		}
 		// Helm's own message for a values.yaml that is not a mapping is Go's
 		// JSON decoder's; say it in the file's terms. Read again only then.

@@ -65,6 +65,9 @@ func (o *diffOptions) reviewChart(r *run) (*review.Chart, error) {
 		} else {
 			fmt.Fprintf(r.streams.ErrOut, "cozyhr: comparing %s (%s) with %s (%s)\n", rev.Base.Ref, review.Short(rev.Base.Commit), rev.Head.Ref, review.Short(rev.Head.Commit))
 		}
+		for _, w := range rev.Warnings {
+			fmt.Fprintln(r.streams.ErrOut, "cozyhr: warning:", w)
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,4 +151,32 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 		return "", fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return string(out), nil
+}
+
+// LinksOutside are the symbolic links under dir, a directory of the tree
+// extracted at root, that point outside that tree (an absolute path, or
+// one that climbs out of it): a revision's copy follows them to what is on
+// this machine now, not to anything the revision holds. Each is said as
+// "PATH -> TARGET", PATH relative to root.
+func LinksOutside(root, dir string) []string {
+	var out []string
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return nil
+		}
+		resolved := target
+		if !filepath.IsAbs(target) {
+			resolved = filepath.Join(filepath.Dir(path), target)
+		}
+		if rel, err := filepath.Rel(root, resolved); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			from, _ := filepath.Rel(root, path)
+			out = append(out, filepath.ToSlash(from)+" -> "+target)
+		}
+		return nil
+	})
+	return out
 }

@@ -90,6 +90,8 @@ type Chart struct {
 	// Cases holds the default values first, then every value case either
 	// revision names, by name.
 	Cases []Case
+	// Warnings say what the review cannot see as the revisions hold it.
+	Warnings []string
 }
 
 // Err says why the first case that failed did not compare: its side that
@@ -117,7 +119,8 @@ func (c *Chart) Changes() *core.DiffResult {
 // side is a side and, where the chart exists there, its workspace.
 type side struct {
 	Side
-	w *core.Workspace
+	w        *core.Workspace
+	warnings []string
 }
 
 // Review compares the chart in chartDir at o.Base with the chart at o.Head
@@ -149,7 +152,7 @@ func (t *Trees) Review(ctx context.Context, chartDir string, o Options) (*Chart,
 	if err != nil {
 		return nil, err
 	}
-	out := &Chart{Dir: chartDir, Path: filepath.ToSlash(rel), Base: base.Side, Head: head.Side}
+	out := &Chart{Dir: chartDir, Path: filepath.ToSlash(rel), Base: base.Side, Head: head.Side, Warnings: append(base.warnings, head.warnings...)}
 	if base.w == nil && head.w == nil {
 		return out, fmt.Errorf("%s is a chart at neither %s nor %s", rel, base.Ref, head)
 	}
@@ -200,6 +203,9 @@ func (t *Trees) side(ctx context.Context, repo *gitrev.Repo, rel, name, ref stri
 			return nil, err
 		}
 		dir = filepath.Join(tree, rel)
+		for _, link := range gitrev.LinksOutside(tree, dir) {
+			s.warnings = append(s.warnings, fmt.Sprintf("%s (%s): the committed symbolic link %s points outside the repository: the review reads what is there on this machine now, not what %s held; link to a path inside the repository", name, s.Side, link, ref))
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); errors.Is(err, fs.ErrNotExist) {
 		return s, nil // the chart is added or removed between the revisions

@@ -346,3 +346,26 @@ func TestAChartsErrAndChangesOverItsCases(t *testing.T) {
 		}
 	}
 }
+
+// A committed symbolic link that points outside the repository is read as
+// it is on this machine now, not as the revision held it: the review says
+// so, once per revision side; a link inside the repository is fine.
+func TestReviewWarnsOfLinksOutsideTheRepository(t *testing.T) {
+	r := newRepo(t)
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "extra.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.Write(merge(chart("charts/app", "hello"), configured("charts/app", "app", "apps", "")))
+	r.Symlink(filepath.Join(outside, "extra.yaml"), "charts/app/templates/extra.yaml")
+	r.Symlink("../values.yaml", "charts/app/templates/inside.txt")
+	r.Commit("app")
+	rev, err := reviewOf(t, r.Path("charts/app"), "main", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rev.Warnings) != 1 || !strings.Contains(rev.Warnings[0], "charts/app/templates/extra.yaml -> "+outside) ||
+		!strings.Contains(rev.Warnings[0], "base (main,") || !strings.Contains(rev.Warnings[0], "points outside the repository") {
+		t.Errorf("warnings %q", rev.Warnings)
+	}
+}

@@ -100,7 +100,7 @@ func TestManyChartsRecursive(t *testing.T) {
 
 	// Repeated -C and globs select too; a glob that matches nothing is an error.
 	r = cozyhr(t, "get", "-C", "apps/web", "-C", "system/*").expect(t, 1)
-	if !strings.Contains(r.out, "==> apps/web <==") || !strings.Contains(r.out, "==> system/base <==") || strings.Contains(r.out, "apps/team") {
+	if !strings.Contains(r.out+r.err, "apps/web: ") || !strings.Contains(r.out+r.err, "system/base: ") || strings.Contains(r.out+r.err, "apps/team") {
 		t.Errorf("-C apps/web -C 'system/*':\n%s", r.out)
 	}
 	cozyhr(t, "diff", "-C", "nothing/*").expect(t, 1)

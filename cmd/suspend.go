@@ -26,6 +26,7 @@ func newSuspendCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(r.streams.ErrOut, "Suspended HelmRelease %s.\n", t.HelmReleaseKey)
+			r.result = "suspended"
 			return nil
 		}),
 	}, s)
@@ -50,6 +51,9 @@ and wait until helm-controller has handled it, as flux resume does.`,
 				return err
 			}
 			_, err = w.Resume(r.ctx, wait, timeout, r.streams.ErrOut, output.Reconcile{W: r.streams.ErrOut})
+			if err == nil {
+				r.result = "resumed"
+			}
 			return err
 		}),
 	}

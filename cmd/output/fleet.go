@@ -20,28 +20,16 @@ import (
 func Fleet(out io.Writer, insts []fleet.Instance, groups []fleet.Group, o HumanOptions) error {
 	var b bytes.Buffer
 	for _, g := range groups {
-		header, body, err := fleetText(g.Change, o)
+		header, body, err := groupText(g, o)
 		if err != nil {
 			return err
 		}
-		if !o.NoGroup {
-			// The same change for every instance it names: their own
-			// names read as placeholders. Ungrouped, each is itself.
-			generic := strings.NewReplacer(g.Namespace+"/", "<namespace>/", g.Release, "<release>")
-			header, body = generic.Replace(header), generic.Replace(body)
-		}
-		n := len(g.Instances)
-		who := strings.Join(g.Instances, ", ")
-		if n > 1 {
-			fmt.Fprintf(&b, "%s (%d instances, the same change: %s)\n", header, n, who)
-		} else {
-			fmt.Fprintf(&b, "%s (only %s)\n", header, who)
-		}
-		b.WriteString(body)
-		b.WriteString("\n")
+		b.WriteString(header + "\n" + body + "\n")
 	}
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAMESPACE\tHELMRELEASE\tCHART VERSION\tADD\tCHANGE\tDELETE\tFLAGGED\tERROR")
+	// The HelmRelease and, beside it, the release it installs, in the
+	// namespace its objects live in (targetNamespace and releaseName count).
+	fmt.Fprintln(tw, "HELMRELEASE\tRELEASE\tCHART VERSION\tADD\tCHANGE\tDELETE\tFLAGGED\tERROR")
 	for _, in := range insts {
 		add, change, remove, flagged, errText := "-", "-", "-", "-", ""
 		if in.Result != nil {
@@ -52,13 +40,32 @@ func Fleet(out io.Writer, insts []fleet.Instance, groups []fleet.Group, o HumanO
 			// One row, all of it: a schema's first line names no field.
 			errText = strings.Join(strings.Fields(in.Err.Error()), " ")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.Namespace, in.Name, orDash(in.ChartVersion), add, change, remove, flagged, errText)
+		fmt.Fprintf(tw, "%s/%s\t%s/%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.Namespace, in.Name, in.ReleaseNamespace, in.Release, orDash(in.ChartVersion), add, change, remove, flagged, errText)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	_, err := out.Write(b.Bytes())
 	return err
+}
+
+// groupText is a group's header, naming the instances it concerns, and its
+// body: the change as DiffHuman prints it, the instances' own names as
+// placeholders when it stands for several (o.NoGroup: each is itself).
+func groupText(g fleet.Group, o HumanOptions) (string, string, error) {
+	header, body, err := fleetText(g.Change, o)
+	if err != nil {
+		return "", "", err
+	}
+	if !o.NoGroup {
+		generic := strings.NewReplacer(g.Namespace+"/", "<namespace>/", g.Release, "<release>")
+		header, body = generic.Replace(header), generic.Replace(body)
+	}
+	who := strings.Join(g.Instances, ", ")
+	if n := len(g.Instances); n > 1 {
+		return fmt.Sprintf("%s (%d instances, the same change: %s)", header, n, who), body, nil
+	}
+	return fmt.Sprintf("%s (only %s)", header, who), body, nil
 }
 
 // fleetText is a change's header and body as DiffHuman prints them.
@@ -164,9 +171,11 @@ func FleetReport(out io.Writer, chart string, insts []fleet.Instance, f Format, 
 		return FleetJSON(out, insts)
 	case YAML:
 		return FleetYAML(out, insts)
-	case Markdown:
-		return DiffMarkdown(out, MarkdownReport{Title: "cozyhr diff: every instance of chart " + chart,
-			Column: "instance", Sections: FleetSections(insts), Limit: CommentLimit})
 	}
-	return Fleet(out, insts, fleet.GroupChanges(insts, o.NoGroup), o)
+	groups := fleet.GroupChanges(insts, o.NoGroup)
+	if f == Markdown {
+		return DiffMarkdown(out, MarkdownReport{Title: "cozyhr diff: every instance of chart " + chart,
+			Column: "instance", Sections: FleetSections(insts), Limit: CommentLimit, Groups: groups})
+	}
+	return Fleet(out, insts, groups, o)
 }

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"html"
 	"strings"
 	"testing"
 
@@ -62,4 +63,48 @@ type schemaError struct{}
 
 func (schemaError) Error() string {
 	return "values don't meet the specifications of the schema(s) in the following chart(s):\napp:\n- at '/replicas': got string, want integer\n"
+}
+
+// The Markdown report groups a fleet's changes as the terminal does, each
+// change once with the instances it concerns, and the table says where each
+// instance's objects live (its release's namespace, targetNamespace
+// counted) beside the HelmRelease.
+func TestFleetMarkdownGroupsAsTheTerminalDoes(t *testing.T) {
+	insts := []fleet.Instance{
+		{Namespace: "team", Name: "alpha", Release: "alpha", ReleaseNamespace: "team",
+			Result: &core.DiffResult{Changes: []core.ObjectDiff{addedConfigMap("team", "alpha-settings")}}},
+		{Namespace: "team", Name: "bravo", Release: "target-bravo", ReleaseNamespace: "target",
+			Result: &core.DiffResult{Changes: []core.ObjectDiff{addedConfigMap("target", "target-bravo-settings")}}},
+	}
+	var md, terminal bytes.Buffer
+	if err := FleetReport(&md, "app", insts, Markdown, HumanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := FleetReport(&terminal, "app", insts, Dyff, HumanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// alpha and bravo differ in metadata.namespace: two groups, and the
+	// same two in both formats.
+	var headers []string
+	for _, line := range strings.Split(terminal.String(), "\n") {
+		if strings.HasPrefix(line, "+ ") {
+			headers = append(headers, line)
+		}
+	}
+	if len(headers) != 2 || strings.Count(md.String(), "<details>") != len(headers) {
+		t.Fatalf("terminal groups %q, markdown %d details:\n%s", headers, strings.Count(md.String(), "<details>"), md.String())
+	}
+	for _, h := range headers {
+		if !strings.Contains(md.String(), "<details><summary><code>"+html.EscapeString(h)+"</code></summary>") {
+			t.Errorf("markdown lacks the group %q:\n%s", h, md.String())
+		}
+	}
+	if !strings.Contains(md.String(), "| `team/bravo` | 1 | 0 | 0 |") {
+		t.Errorf("markdown table:\n%s", md.String())
+	}
+	for _, row := range []string{"team/alpha   team/alpha", "team/bravo   target/target-bravo"} {
+		if !strings.Contains(terminal.String(), row) {
+			t.Errorf("the table lacks %q:\n%s", row, terminal.String())
+		}
+	}
 }

@@ -142,16 +142,26 @@ func (p *Many) Started(i int) {
 	}
 }
 
-// Finished implements batch.Progress.
+// Finished implements batch.Progress. A job's messages (its stderr) are
+// printed as it ends, indented under the line that says how it ended, so
+// that stderr reads as the run's log, in the order things happened; its
+// output (stdout) waits for its turn in the run's order.
 func (p *Many) Finished(i int, o batch.Outcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.running, i)
 	p.ended[i] = true
-	if !p.tty && o.Ran() {
-		fmt.Fprintf(p.ErrOut, "%s %s: %s (%s)\n", time.Now().Format(time.TimeOnly), p.Jobs[i].Name, p.result(i, o), seconds(o.Took))
-	}
 	p.clear()
+	if o.Ran() {
+		stamp := ""
+		if !p.tty {
+			stamp = time.Now().Format(time.TimeOnly) + " "
+		}
+		fmt.Fprintf(p.ErrOut, "%s%s: %s (%s)\n", stamp, p.Jobs[i].Name, p.result(i, o), seconds(o.Took))
+		if msgs := strings.TrimRight(string(p.Jobs[i].ErrOut.Bytes()), "\n"); msgs != "" {
+			fmt.Fprintln(p.ErrOut, "    "+strings.ReplaceAll(msgs, "\n", "\n    "))
+		}
+	}
 	for p.next < len(p.Order) && p.ended[p.Order[p.next]] {
 		p.print(p.Order[p.next])
 		p.next++
@@ -159,27 +169,22 @@ func (p *Many) Finished(i int, o batch.Outcome) {
 	p.redraw()
 }
 
-// print writes one job's output, whole.
+// print writes one job's output, whole, under its name.
 func (p *Many) print(i int) {
 	j := p.Jobs[i]
-	out, errOut := j.Out.Bytes(), j.ErrOut.Bytes()
-	if len(out) == 0 && len(errOut) == 0 {
+	out := j.Out.Bytes()
+	if len(out) == 0 {
 		return
 	}
 	header := fmt.Sprintf("==> %s <==\n", j.Name)
-	// A job's messages first, as they came before its output; the header
-	// goes where it will be seen.
-	if !p.Machine {
+	switch {
+	case !p.Machine:
 		fmt.Fprint(p.Out, header)
-	} else if len(errOut) > 0 {
-		fmt.Fprint(p.ErrOut, header)
-	}
-	_, _ = p.ErrOut.Write(errOut)
-	if p.YAMLOut && len(out) > 0 {
+	case p.YAMLOut:
 		fmt.Fprint(p.Out, "# "+header)
 	}
 	_, _ = p.Out.Write(out)
-	if !p.Machine && len(out) > 0 && out[len(out)-1] == '\n' {
+	if !p.Machine && out[len(out)-1] == '\n' {
 		fmt.Fprintln(p.Out)
 	}
 }

@@ -3,11 +3,13 @@ package output
 import (
 	"cmp"
 	"fmt"
+	"html"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/fleet"
 )
 
 // CommentLimit is the most a GitHub comment holds.
@@ -32,6 +34,10 @@ type MarkdownReport struct {
 	Sections []Section
 	// Limit is the most characters the comment may have.
 	Limit int
+	// Groups, when set, are the details instead of one per section: each
+	// change once, with the instances it concerns, as the terminal report
+	// of a fleet groups them.
+	Groups []fleet.Group
 }
 
 // DiffMarkdown prints a review for a pull request or merge request comment
@@ -77,8 +83,16 @@ func DiffMarkdown(out io.Writer, m MarkdownReport) error {
 		head.WriteString("\nNo rendered object changes.\n")
 	}
 	var details []string
+	for _, g := range m.Groups {
+		header, body, err := groupText(g, HumanOptions{ContextLines: 3})
+		if err != nil {
+			return err
+		}
+		details = append(details, fmt.Sprintf("\n<details><summary><code>%s</code></summary>\n\n```diff\n%s```\n\n</details>\n",
+			html.EscapeString(header), strings.ReplaceAll(body, "```", "ʼʼʼ")))
+	}
 	for _, s := range sections {
-		if s.Err != nil || !s.Result.HasChanges() {
+		if m.Groups != nil || s.Err != nil || !s.Result.HasChanges() {
 			continue
 		}
 		var body strings.Builder

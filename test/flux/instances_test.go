@@ -93,7 +93,7 @@ data:
 	if clean.code != 0 {
 		t.Fatalf("diff --instances after Flux installed: exit %d\n%s\n%s", clean.code, clean.out, clean.err)
 	}
-	for _, want := range []string{"fleet-a    app", "fleet-b    app", "fleet-c    app", "fleet-d    app", "fleet-e    app"} {
+	for _, want := range []string{"fleet-a/app", "fleet-b/app", "fleet-c/app", "fleet-c-target/fleet-c-target-app", "fleet-d/app", "fleet-e/app"} {
 		if !strings.Contains(clean.out, want) {
 			t.Errorf("the table lacks %q:\n%s", want, clean.out)
 		}
@@ -110,7 +110,7 @@ data:
 	// .cozyhr.yaml may choose the instances by label instead.
 	writeFile(t, filepath.Join(dir, ".cozyhr.yaml"), "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\ninstances:\n  selector: tier=gold\n")
 	gold := cozyhr(t, "-C", dir, "diff", "--instances").expect(t, 0)
-	if !strings.Contains(gold.out, "fleet-a    app") || !strings.Contains(gold.out, "fleet-b    app") || strings.Contains(gold.out, "fleet-c") {
+	if !strings.Contains(gold.out, "fleet-a/app") || !strings.Contains(gold.out, "fleet-b/app") || strings.Contains(gold.out, "fleet-c") {
 		t.Errorf("instances.selector tier=gold:\n%s", gold.out)
 	}
 	if err := os.Remove(filepath.Join(dir, ".cozyhr.yaml")); err != nil {
@@ -146,7 +146,7 @@ data:
 			t.Errorf("the fleet report lacks %q:\n%s", want, r.out)
 		}
 	}
-	if !strings.Contains(r.out, "fleet-d    app") || !strings.Contains(r.out, "schema") {
+	if !strings.Contains(r.out, "fleet-d/app") || !strings.Contains(r.out, "schema") {
 		t.Errorf("the schema failure is not reported on its instance:\n%s", r.out)
 	}
 	js := cozyhr(t, "-C", dir, "diff", "--instances", "-o", "json")
@@ -165,7 +165,7 @@ data:
 		t.Errorf("-o json: exit %d, %+v\n%s", js.code, report, js.out)
 	}
 	md := cozyhr(t, "-C", dir, "diff", "--instances", "-o", "markdown")
-	for _, want := range []string{"| instance | added | changed | removed | flagged |", "| `fleet-e/app` | 0 | 1 | 0 |", "| `fleet-d/app` | | | | error:", "<details><summary><code>fleet-b/app</code>"} {
+	for _, want := range []string{"| instance | added | changed | removed | flagged |", "| `fleet-e/app` | 0 | 1 | 0 |", "| `fleet-d/app` | | | | error:", "(only fleet-b/app)</code></summary>"} {
 		if !strings.Contains(md.out, want) {
 			t.Errorf("-o markdown lacks %q:\n%s", want, md.out)
 		}

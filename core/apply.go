@@ -367,14 +367,20 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 		}
 		f := flux.ReleaseFailure{Installed: install, ReleaseName: t.ReleaseName, ReleaseNamespace: t.Namespace,
 			ChartName: d.Chart.Name(), ChartVersion: d.Chart.Metadata.Version, Values: d.Values, Err: helmErr}
-		// The revision Helm stored as failed, as helm-controller sees it written.
 		if d.Previous != nil {
 			f.Previous = d.Previous.Version
 		}
-		// The status is written from the release as it is now, re-read.
-		if last := settledRelease(ctx, cfg, t.ReleaseName); last != nil && last.Version > f.Previous && last.Info != nil && last.Info.Status != rcommon.StatusDeployed {
-			f.Failed = last
+		// The status is written from the release as it is now, re-read:
+		// after Ctrl-C, Helm may have finished its write before it saw
+		// the cancel, and the revision is deployed.
+		deployed, failed := storedOutcome(settledRelease(ctx, cfg, t.ReleaseName), f.Previous)
+		if deployed != nil {
+			res.Release = deployed
+			if rec, rerr := w.releaseRecord(cfg, d, deployed, install, time.Since(started)); rerr == nil {
+				return rec, err
+			}
 		}
+		f.Failed = failed
 		return f, err
 	}
 	res.Release = rel
@@ -407,6 +413,21 @@ func (w *Workspace) namespaceExists(ctx context.Context, namespace string) error
 		return fmt.Errorf("read namespace %s: %w", namespace, err)
 	}
 	return nil
+}
+
+// storedOutcome is what a run that Helm ended with an error left, from the
+// release's newest stored revision: a revision newer than previous that
+// is deployed (Helm finished before it saw a cancel), or one in any other
+// state (the revision Helm stored as failed, as helm-controller sees it
+// written); neither when Helm stored nothing new.
+func storedOutcome(last *release.Release, previous int) (deployed, failed *release.Release) {
+	if last == nil || last.Version <= previous || last.Info == nil {
+		return nil, nil
+	}
+	if last.Info.Status == rcommon.StatusDeployed {
+		return last, nil
+	}
+	return nil, last
 }
 
 // settledRelease is the newest revision of the release, re-read. After

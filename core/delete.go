@@ -60,7 +60,7 @@ func (w *Workspace) Delete(ctx context.Context, opts DeleteOptions, log io.Write
 		}
 		// The HelmRelease stays; its status must not go on saying the
 		// release is installed.
-		return flux.Uninstall{Message: fmt.Sprintf("Helm uninstall succeeded for release %s/%s (by cozyhr delete, keeping the HelmRelease)", t.Namespace, t.ReleaseName)}, nil
+		return flux.Uninstall{Release: t.ReleaseName, Namespace: t.Namespace, Message: fmt.Sprintf("Helm uninstall succeeded for release %s/%s (by cozyhr delete, keeping the HelmRelease)", t.Namespace, t.ReleaseName)}, nil
 	}
 	if !t.FluxMode() {
 		_, err := uninstall()

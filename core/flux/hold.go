@@ -89,7 +89,7 @@ func (f ReleaseFailure) Write(ctx context.Context, cl client.Client, key client.
 }
 
 // Uninstall records a release uninstalled while its HelmRelease stays.
-type Uninstall struct{ Message string }
+type Uninstall struct{ Release, Namespace, Message string }
 
 // What implements Record.
 func (Uninstall) What() string { return "the uninstall" }
@@ -99,5 +99,5 @@ func (Uninstall) Optional() bool { return true }
 
 // Write implements Record.
 func (u Uninstall) Write(ctx context.Context, cl client.Client, key client.ObjectKey) error {
-	return recordUninstall(ctx, cl, key, u.Message)
+	return recordUninstall(ctx, cl, key, u.Release, u.Namespace, u.Message)
 }

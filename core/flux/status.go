@@ -377,7 +377,7 @@ func recordFailure(ctx context.Context, cl client.Client, key client.ObjectKey, 
 
 // recordUninstall marks the HelmRelease's release as uninstalled: Released
 // and Ready False with reason UninstallSucceeded, no inventory.
-func recordUninstall(ctx context.Context, cl client.Client, key client.ObjectKey, msg string) error {
+func recordUninstall(ctx context.Context, cl client.Client, key client.ObjectKey, name, namespace, msg string) error {
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		hr := &helmv2.HelmRelease{}
 		if err := cl.Get(ctx, key, hr); err != nil {
@@ -385,8 +385,12 @@ func recordUninstall(ctx context.Context, cl client.Client, key client.ObjectKey
 		}
 		st := &hr.Status
 		st.Inventory = nil
-		for _, s := range st.History {
-			if s.Status == "deployed" {
+		// Helm uninstalls the release's newest revision, whatever its
+		// status (a failed upgrade's too), and helm-controller records
+		// that revision as uninstalled; a later install's record then
+		// follows it (see newerRecorded).
+		for i, s := range st.History {
+			if s.Status == "deployed" || (i == 0 && s.Name == name && s.Namespace == namespace) {
 				s.Status = "uninstalled"
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/hooks"
@@ -136,4 +137,42 @@ func TestHooksStopWithTheirContext(t *testing.T) {
 	if !errors.As(err, &he) {
 		t.Errorf("a hook of a cancelled run: %v", err)
 	}
+}
+
+// A hook that is a shell script with children of its own stops, children
+// and all, when its run is stopped: they would otherwise hold its output
+// open and the run would wait for them.
+func TestAStoppedHookTakesItsChildrenWithIt(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "started")
+	cfg := chart(t, hooks.StageApply, []config.Hook{sh("script", "touch "+marker+"; sleep 637 & wait")}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- hooks.Run(ctx, cfg, hooks.StageApply, "pre", nil, &bytes.Buffer{}) }()
+	waitFor(t, func() bool { _, err := os.Stat(marker); return err == nil })
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("a stopped hook succeeded")
+	}
+	waitFor(t, func() bool { return !sleeping("637") })
+}
+
+// waitFor waits, within a generous bound, for what the test expects.
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !ok(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("never happened")
+		}
+	}
+}
+
+// sleeping reports a running `sleep SECONDS`.
+func sleeping(seconds string) bool {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); err == nil && string(b) == "sleep\x00"+seconds+"\x00" {
+			return true
+		}
+	}
+	return false
 }

@@ -1,5 +1,6 @@
 // Package seeded gives template functions that stand in for the random
-// ones (randAlphaNum, uuidv4, genCA, ...) and now, seeded by the chart,
+// ones (randAlphaNum, uuidv4, genCA, bcrypt, htpasswd, encryptAES,
+// shuffle, ...) and the clock's (now, ago), seeded by the chart,
 // the function, its arguments and the call: the same render gives the same
 // bytes, for review between revisions and golden files.
 package seeded
@@ -53,6 +54,7 @@ func Funcs(chartName string) template.FuncMap {
 	}
 	now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	funcs := seededCertFuncs(func(fn string, args ...any) io.Reader { return keyReader{stream(fn, args...)} }, now)
+	maps.Copy(funcs, seededSecretFuncs(func(fn string, args ...any) io.Reader { return stream(fn, args...) }, now))
 	own := template.FuncMap{
 		"randAlphaNum": func(n int) string { return pick("randAlphaNum", letters+digits, n) },
 		"randAlpha":    func(n int) string { return pick("randAlpha", letters, n) },

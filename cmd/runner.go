@@ -192,11 +192,7 @@ func (g *globalOptions) runOverInstances(ctx context.Context, s *spec, each func
 		}
 	}
 	if s.stage == "apply" {
-		cl, err := cluster.Client()
-		if err != nil {
-			return err
-		}
-		held, err := fleet.Lock(ctx, cl, cfg.ChartName, lock.Options{Command: "apply --instances", Wait: g.waitForLock,
+		held, err := fleet.Lock(ctx, cluster, cfg.ChartName, lock.Options{Command: "apply --instances", Wait: g.waitForLock,
 			Log: func(msg string) { fmt.Fprintln(g.streams.ErrOut, "cozyhr:", msg) }})
 		if err != nil {
 			return err

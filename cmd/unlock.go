@@ -30,13 +30,7 @@ in namespace default); unlock --instances removes that one.`,
 			}
 			what, unlock := "The release is", w.Unlock
 			if instances {
-				what, unlock = "The chart's instances are", func(ctx context.Context) (string, error) {
-					cl, err := w.Cluster.Client()
-					if err != nil {
-						return "", err
-					}
-					return fleet.Unlock(ctx, cl, w.Config.ChartName)
-				}
+				what, unlock = "The chart's instances are", func(ctx context.Context) (string, error) { return fleet.Unlock(ctx, w.Cluster, w.Config.ChartName) }
 			}
 			holder, err := unlock(r.ctx)
 			if err != nil {

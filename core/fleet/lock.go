@@ -5,6 +5,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
 )
 
@@ -28,13 +29,21 @@ func LockKey(chart string) client.ObjectKey {
 
 // Lock takes the lock on the instances of chart for command; see
 // lock.Acquire for waiting and taking over a dead holder's lock.
-func Lock(ctx context.Context, cl client.Client, chart string, o lock.Options) (*lock.ReleaseLock, error) {
+func Lock(ctx context.Context, c *kube.Cluster, chart string, o lock.Options) (*lock.ReleaseLock, error) {
+	cl, err := c.Client()
+	if err != nil {
+		return nil, err
+	}
 	o.Lease, o.What = LockKey(chart).Name, LockWhat+chart
 	return lock.Acquire(ctx, cl, lockNamespace, chart, o)
 }
 
 // Unlock breaks the lock on the instances of chart, whoever holds it, and
 // says who did; "" when there was none.
-func Unlock(ctx context.Context, cl client.Client, chart string) (string, error) {
+func Unlock(ctx context.Context, c *kube.Cluster, chart string) (string, error) {
+	cl, err := c.Client()
+	if err != nil {
+		return "", err
+	}
 	return lock.BreakLease(ctx, cl, LockKey(chart))
 }

@@ -148,6 +148,10 @@ func (o *diffOptions) print(r *run, res *core.DiffResult, configContext int) err
 func newDiffCmd(g *globalOptions) *cobra.Command {
 	o := &diffOptions{}
 	s := &spec{takesName: true, hooked: true, overMany: true, render: &o.render, machine: machineOutput(&o.output)}
+	s.list = func() *output.RunList {
+		m, _ := s.machine()
+		return output.NewRunList(m, "DiffReportList", o.base, o.head)
+	}
 	cmd := &cobra.Command{
 		Use: "diff",
 		Example: `  cozyhr diff                        # what apply would change in the live objects

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cozyhr/cozyhr/cmd/output"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -235,6 +239,44 @@ func TestManyChartsCtrlC(t *testing.T) {
 	for _, l := range leases.Items {
 		if strings.HasPrefix(l.Namespace, "ctrlc-") {
 			t.Errorf("lock %s/%s left held", l.Namespace, l.Name)
+		}
+	}
+}
+
+// -o json (and yaml) over many charts is one document: every chart in path
+// order with its release, result and reports, and a chart that failed
+// with its whole error, not only on stderr.
+func TestManyChartsWriteOneDocument(t *testing.T) {
+	root := monorepo(t, "onedoc")
+	writeFile(t, filepath.Join(root, "apps/web/templates/broken.yaml"), `{{ fail "this chart is broken" }}`)
+	t.Chdir(root)
+	for _, format := range []string{"json", "yaml"} {
+		r := cozyhr(t, "diff", "-R", ".", "--kind", "ConfigMap,Deployment", "-o", format).expect(t, 1)
+		data := []byte(r.out)
+		if format == "yaml" {
+			var err error
+			if data, err = sigsyaml.YAMLToJSON(data); err != nil {
+				t.Fatalf("-o yaml is not one YAML document: %v\n%s", err, r.out)
+			}
+		}
+		var doc output.RunList
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("-o %s is not one document: %v\n%s", format, err, r.out)
+		}
+		var charts []string
+		for _, it := range doc.Items {
+			charts = append(charts, it.Chart)
+		}
+		if doc.Kind != "DiffReportList" || strings.Join(charts, " ") != "apps/team/deep/api apps/web system/base" {
+			t.Fatalf("-o %s: kind %q, charts %q", format, doc.Kind, charts)
+		}
+		web, api := doc.Items[1], doc.Items[0]
+		if !strings.Contains(web.Error, "this chart is broken") || len(web.Reports) != 0 || !strings.HasPrefix(web.Result, "failed") {
+			t.Errorf("-o %s: the failed chart is %+v", format, web)
+		}
+		var report output.JSONReport
+		if len(api.Reports) != 1 || json.Unmarshal(api.Reports[0], &report) != nil || report.Summary.Add != 2 || api.Release != "onedoc-api/hello" {
+			t.Errorf("-o %s: the good chart is %+v", format, api)
 		}
 	}
 }

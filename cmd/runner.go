@@ -51,6 +51,9 @@ func (g *globalOptions) runMany(ctx context.Context, m manyRun) error {
 	if m.spec.machine != nil {
 		p.Machine, p.YAMLOut = m.spec.machine()
 	}
+	if m.spec.list != nil && m.column != "HELMRELEASE" {
+		p.List, p.ErrorText = m.spec.list(), func(err error) string { return userMessage(explainTimeout(g.timeouts, err)) }
+	}
 	p.Start()
 	outcomes := plan.Run(ctx, p, m.step)
 	if m.ended != nil {

@@ -36,6 +36,8 @@ type spec struct {
 	// machine says whether stdout carries YAML or JSON now, so that a run
 	// over many writes no headers into it; yamlOut, whether YAML.
 	machine func() (machine, yamlOut bool)
+	// list, when it gives one, is the one document a run over many writes.
+	list func() *output.RunList
 }
 
 // declare records what cmd is and returns it.

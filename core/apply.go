@@ -416,18 +416,21 @@ func (w *Workspace) namespaceExists(ctx context.Context, namespace string) error
 }
 
 // storedOutcome is what a run that Helm ended with an error left, from the
-// release's newest stored revision: a revision newer than previous that
-// is deployed (Helm finished before it saw a cancel), or one in any other
-// state (the revision Helm stored as failed, as helm-controller sees it
-// written); neither when Helm stored nothing new.
+// release's newest stored revision: this run's own revision (the one
+// after previous) deployed, when Helm finished before it saw a cancel; or
+// a newer revision in any other state (the revision Helm stored as
+// failed, as helm-controller sees it written); neither when Helm stored
+// nothing new, or another run (whose lock was broken) deployed a newer one.
 func storedOutcome(last *release.Release, previous int) (deployed, failed *release.Release) {
-	if last == nil || last.Version <= previous || last.Info == nil {
+	switch {
+	case last == nil || last.Version <= previous || last.Info == nil:
 		return nil, nil
-	}
-	if last.Info.Status == rcommon.StatusDeployed {
+	case last.Info.Status != rcommon.StatusDeployed:
+		return nil, last
+	case last.Version == previous+1:
 		return last, nil
 	}
-	return nil, last
+	return nil, nil
 }
 
 // settledRelease is the newest revision of the release, re-read. After

@@ -26,6 +26,7 @@ func TestStoredOutcomeFollowsTheRelease(t *testing.T) {
 		{"an upgrade Helm finished before the cancel", rev(4, rcommon.StatusDeployed), 3, true, false},
 		{"an upgrade Helm marked failed", rev(4, rcommon.StatusFailed), 3, false, true},
 		{"a revision still pending", rev(4, rcommon.StatusPendingUpgrade), 3, false, true},
+		{"another run's newer success", rev(5, rcommon.StatusDeployed), 3, false, false},
 	} {
 		deployed, failed := storedOutcome(c.last, c.previous)
 		if (deployed != nil) != c.deployed || (failed != nil) != c.failed {

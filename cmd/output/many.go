@@ -78,6 +78,12 @@ type Many struct {
 	Failure func(error) string
 	// Benign reports an error that is no failure (a diff's changes).
 	Benign func(error) bool
+	// List, when set, gathers the jobs' JSON or YAML reports into one
+	// document, written with the summary, instead of printing each: a run
+	// over many charts is one document a program reads.
+	List *RunList
+	// ErrorText says a failed job's error whole, for List.
+	ErrorText func(error) string
 
 	tty     bool
 	mu      sync.Mutex
@@ -173,7 +179,7 @@ func (p *Many) Finished(i int, o batch.Outcome) {
 func (p *Many) print(i int) {
 	j := p.Jobs[i]
 	out := j.Out.Bytes()
-	if len(out) == 0 {
+	if len(out) == 0 || p.List != nil {
 		return
 	}
 	header := fmt.Sprintf("==> %s <==\n", j.Name)
@@ -235,8 +241,13 @@ func (p *Many) result(i int, o batch.Outcome) string {
 	return cmp.Or(p.Jobs[i].Result, "ok")
 }
 
-// Summary prints the table of how each job ended.
+// Summary prints the table of how each job ended, and List's document.
 func (p *Many) Summary(outcomes []batch.Outcome) error {
+	if p.List != nil {
+		if err := p.writeList(outcomes); err != nil {
+			return err
+		}
+	}
 	w := p.Out
 	if p.Machine {
 		w = p.ErrOut

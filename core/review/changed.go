@@ -165,6 +165,9 @@ func Changed(ctx context.Context, dirs []string, base, head string, scope Remove
 			cs.Unattributed = append(cs.Unattributed, filepath.ToSlash(f))
 		}
 	}
+	// Sorted, so that the same change lists the same way (-o json).
+	slices.Sort(cs.Charts)
+	slices.Sort(cs.Unattributed)
 	return cs, nil
 }
 

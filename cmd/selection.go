@@ -25,7 +25,7 @@ func (s *chartSelection) addFlags(pf *pflag.FlagSet) {
 	pf.StringVarP(&s.Selector, "chart-selector", "L", "", "only charts whose "+config.FileName+" labels match this `SELECTOR` (tier=system,team!=db); without -C or -R, searches the working directory")
 	pf.IntVar(&s.concurrency, "concurrency", runtime.NumCPU(), "with several charts: how many run at once")
 	pf.BoolVar(&s.failFast, "fail-fast", false, "with several charts: start no more once one failed")
-	pf.StringVar(&s.Shard, "shard", "", "with several charts: only the `K/N`-th of N stable shards (by path), so a CI matrix can fan out")
+	pf.StringVar(&s.Shard, "shard", "", "with several charts: only the `K/N`-th of N shards, balanced by size (with --base, of the changed charts), so a CI matrix can fan out")
 }
 
 // checkConcurrency refuses a --concurrency that would run nothing.

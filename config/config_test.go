@@ -242,3 +242,47 @@ func TestAMistypedOverrideNamesFileLineAndAllowedKeys(t *testing.T) {
 		t.Errorf("known overrides: %v", err)
 	}
 }
+
+// Shards split the charts by size, the largest first to the emptiest
+// shard: together they hold every chart once, none is empty while another
+// has two, the loads are close, and the split is the same every time.
+func TestShardsAreBalancedBySize(t *testing.T) {
+	root := t.TempDir()
+	var charts []string
+	for i, size := range []int{9000, 100, 100, 100, 100, 100, 100, 5000} {
+		dir := filepath.Join(root, fmt.Sprintf("c%d", i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "values.yaml"), make([]byte, size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		charts = append(charts, dir)
+	}
+	seen := map[string]int{}
+	for k := 1; k <= 3; k++ {
+		sel := Selection{Shard: fmt.Sprintf("%d/3", k)}
+		got := sel.InShard(charts)
+		if again := sel.InShard(charts); !reflect.DeepEqual(got, again) {
+			t.Errorf("shard %d/3 differs between two runs: %v, %v", k, got, again)
+		}
+		if len(got) == 0 {
+			t.Errorf("shard %d/3 is empty", k)
+		}
+		for _, c := range got {
+			seen[c]++
+		}
+	}
+	if len(seen) != len(charts) {
+		t.Errorf("the shards hold %d of %d charts", len(seen), len(charts))
+	}
+	for c, n := range seen {
+		if n != 1 {
+			t.Errorf("%s is in %d shards", c, n)
+		}
+	}
+	// The two large charts go to shards of their own; the small ones fill the third.
+	if got := (Selection{Shard: "3/3"}).InShard(charts); len(got) != 6 {
+		t.Errorf("shard 3/3 holds %v, want the six small charts", got)
+	}
+}

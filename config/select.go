@@ -1,8 +1,9 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
-	"hash/fnv"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,22 +99,61 @@ func (s Selection) Charts() ([]string, error) {
 		if _, _, err := ParseShard(s.Shard); err != nil {
 			return nil, err
 		}
-		charts = slices.DeleteFunc(charts, func(d string) bool { return !s.InShard(d) })
+		charts = s.InShard(charts)
 	}
 	return charts, nil
 }
 
-// InShard reports whether the chart at path d (as the selection names it)
-// is in the shard; every chart is without one. By a hash of the path: a
-// chart stays in its shard when others are added or removed.
-func (s Selection) InShard(d string) bool {
+// InShard keeps, of charts (as the selection names them), those of the
+// selection's shard; all of them without one. The charts are split by
+// their size on disk, the largest first, each to the shard with the least
+// so far (ties to the lower shard, sizes to the path): so shards get about
+// the same work, none is empty while another has two charts, and every
+// shard, run on its own machine with the same files, makes the same split.
+// (Run timings would weigh better, but each CI machine has its own.)
+func (s Selection) InShard(charts []string) []string {
 	k, n, err := ParseShard(s.Shard)
 	if s.Shard == "" || err != nil {
-		return true
+		return charts
 	}
-	h := fnv.New32a()
-	h.Write([]byte(filepath.ToSlash(d)))
-	return int(h.Sum32()%uint32(n)) == k-1
+	type sized struct {
+		path string
+		size int64
+	}
+	all := make([]sized, len(charts))
+	for i, c := range charts {
+		all[i] = sized{c, max(sizeOnDisk(c), 1)}
+	}
+	slices.SortFunc(all, func(a, b sized) int {
+		if a.size != b.size {
+			return cmp.Compare(b.size, a.size)
+		}
+		return cmp.Compare(filepath.ToSlash(a.path), filepath.ToSlash(b.path))
+	})
+	load := make([]int64, n)
+	mine := map[string]bool{}
+	for _, c := range all {
+		least := slices.Index(load, slices.Min(load))
+		load[least] += c.size
+		if least == k-1 {
+			mine[c.path] = true
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(charts), func(c string) bool { return !mine[c] })
+}
+
+// sizeOnDisk is what the files under dir hold, links not followed.
+func sizeOnDisk(dir string) int64 {
+	var total int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				total += fi.Size()
+			}
+		}
+		return nil
+	})
+	return total
 }
 
 // ParseShard reads K/N, 1 <= K <= N.

@@ -86,7 +86,9 @@ func ChangedIn(ctx context.Context, sel config.Selection, dirs []string, base, h
 	if err != nil {
 		return nil, err
 	}
-	cs.Charts = slices.DeleteFunc(cs.Charts, func(c string) bool { return !sel.InShard(c) })
+	// The changed charts are split, not the whole selection: each shard
+	// gets its part of the work this change makes.
+	cs.Charts = sel.InShard(cs.Charts)
 	return cs, nil
 }
 

@@ -11,6 +11,7 @@ const (
 	ExitOK      = 0
 	ExitFailure = 1
 	ExitChanges = 2 // diff --exit-code found changes
+	ExitChangesAndFailure = 3 // over many charts, both: so CI tells the three apart
 )
 
 // ErrChangesFound says a diff found changes: not a failure. Runs return

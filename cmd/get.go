@@ -144,13 +144,9 @@ func (g *globalOptions) completeHelmReleases(ctx context.Context, args []string)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
-	items, err := flux.List(ctx, cl, g.chartNamespace(ns), "")
+	names, err := flux.Names(ctx, cl, g.chartNamespace(ns))
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
-	}
-	names := make([]string, 0, len(items))
-	for _, hr := range items {
-		names = append(names, hr.Name)
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp
 }

@@ -130,6 +130,11 @@ func TestManyChartsOneFails(t *testing.T) {
 		t.Errorf("the good charts were not diffed:\n%s", r.out)
 	}
 	golden(t, "many/one-fails", summaryTime.ReplaceAllString(r.out, "N.Ns"))
+	// With --exit-code, changes in the good charts and a failure are both
+	// said: exit 3, in the summary and in a Markdown review alike.
+	cozyhr(t, "diff", "--brief", "-R", ".", "--kind", "ConfigMap,Deployment", "--exit-code").expect(t, ExitChangesAndFailure)
+	cozyhr(t, "diff", "-R", ".", "--kind", "ConfigMap,Deployment", "--exit-code", "-o", "markdown").expect(t, ExitChangesAndFailure)
+	cozyhr(t, "diff", "-R", ".", "--kind", "ConfigMap,Deployment", "-o", "markdown").expect(t, ExitFailure)
 
 	// The order by size, as on a first run: the run above recorded what
 	// each chart took, and the broken chart, the quickest, would go last.

@@ -147,7 +147,8 @@ func (g *globalOptions) diffMarkdown(cmd *cobra.Command, s *spec, o *diffOptions
 	changed := slices.ContainsFunc(sections, func(s output.Section) bool { return s.Result != nil && s.Result.HasChanges() })
 	switch {
 	case failed:
-		return &ExitError{Code: ExitFailure, Err: errors.New("a chart could not be diffed"), Silent: true}
+		code := map[bool]int{false: ExitFailure, true: ExitChangesAndFailure}[changed && o.exitCode]
+		return &ExitError{Code: code, Err: errors.New("a chart could not be diffed"), Silent: true}
 	case changed && o.exitCode:
 		return errChanges()
 	}

@@ -72,7 +72,7 @@ func (g *globalOptions) runMany(ctx context.Context, m manyRun) error {
 		if t.Skipped > 0 {
 			msg += fmt.Sprintf("; %d not run", t.Skipped)
 		}
-		return errors.New(msg)
+		return &ExitError{Code: map[bool]int{false: ExitFailure, true: ExitChangesAndFailure}[t.Changed > 0], Err: errors.New(msg)}
 	case t.Skipped > 0:
 		return fmt.Errorf("%d of %d charts were not run", t.Skipped, t.Jobs)
 	case t.Changed > 0:

@@ -198,6 +198,9 @@ func TestGetSuspendAndListAgainstTheAPIServer(t *testing.T) {
 	if err != nil || len(all) != 2 || all[0].Name != "a" || all[1].Name != "b" {
 		t.Errorf("list, sorted: %v, %v", all, err)
 	}
+	if names, err := flux.Names(ctx, env.Client, ns); err != nil || strings.Join(names, " ") != "a b" {
+		t.Errorf("names: %v, %v", names, err)
+	}
 	tiered, err := flux.List(ctx, env.Client, ns, "tier=b")
 	if err != nil || len(tiered) != 1 || tiered[0].Name != "b" {
 		t.Errorf("list by label: %v, %v", tiered, err)

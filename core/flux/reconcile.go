@@ -59,6 +59,16 @@ func List(ctx context.Context, cl client.Client, namespace, selector string) ([]
 	return items, nil
 }
 
+// Names are the names of the HelmReleases in namespace, sorted.
+func Names(ctx context.Context, cl client.Client, namespace string) ([]string, error) {
+	items, err := List(ctx, cl, namespace, "")
+	names := make([]string, 0, len(items))
+	for _, hr := range items {
+		names = append(names, hr.Name)
+	}
+	return names, err
+}
+
 // requestReconcile sets reconcile.fluxcd.io/requestedAt (and forceAt) on an
 // object with a merge patch, as the flux CLI does, returning the token.
 func requestReconcile(ctx context.Context, cl client.Client, obj client.Object, force bool) (string, error) {

@@ -8,9 +8,9 @@ import (
 
 // Exit codes shared by every command.
 const (
-	ExitOK      = 0
-	ExitFailure = 1
-	ExitChanges = 2 // diff --exit-code found changes
+	ExitOK                = 0
+	ExitFailure           = 1
+	ExitChanges           = 2 // diff --exit-code found changes
 	ExitChangesAndFailure = 3 // over many charts, both: so CI tells the three apart
 )
 

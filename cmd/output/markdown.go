@@ -6,7 +6,10 @@ import (
 	"html"
 	"io"
 	"slices"
+	"sort"
 	"strings"
+
+	"github.com/gonvenience/text"
 
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/fleet"
@@ -82,14 +85,14 @@ func DiffMarkdown(out io.Writer, m MarkdownReport) error {
 	if changed == 0 {
 		head.WriteString("\nNo rendered object changes.\n")
 	}
-	var details []string
+	var details []detail
 	for _, g := range m.Groups {
 		header, body, err := groupText(g, HumanOptions{ContextLines: 3})
 		if err != nil {
 			return err
 		}
-		details = append(details, fmt.Sprintf("\n<details><summary><code>%s</code></summary>\n\n```diff\n%s```\n\n</details>\n",
-			html.EscapeString(header), strings.ReplaceAll(body, "```", "ʼʼʼ")))
+		details = append(details, detail{name: header, summary: "<code>" + html.EscapeString(header) + "</code>",
+			blocks: []string{body}, flagged: len(g.Change.Hazards) > 0})
 	}
 	for _, s := range sections {
 		if m.Groups != nil || s.Err != nil || !s.Result.HasChanges() {
@@ -104,24 +107,117 @@ func DiffMarkdown(out io.Writer, m MarkdownReport) error {
 		if s.Case != "" {
 			label += " (case " + s.Case + ")"
 		}
-		details = append(details, fmt.Sprintf("\n<details><summary>%s: %d to add, %d to change, %d to delete</summary>\n\n```diff\n%s```\n\n</details>\n",
-			label, a, c, r, strings.ReplaceAll(body.String(), "```", "ʼʼʼ")))
+		details = append(details, detail{name: s.Chart, summary: fmt.Sprintf("%s: %d to add, %d to change, %d to delete", label, a, c, r),
+			blocks: objectBlocks(body.String()), flagged: s.Result.Flagged() > 0})
 	}
-	text := head.String()
-	cut := 0
-	for i, d := range details {
-		// Leave room for the line that says what was cut.
-		if len(text)+len(d) > limit-200 {
-			cut = len(details) - i
-			break
+	// What will hurt is read first.
+	slices.SortStableFunc(details, func(a, b detail) int {
+		if a.flagged == b.flagged {
+			return 0
 		}
-		text += d
-	}
-	if cut > 0 {
-		text += fmt.Sprintf("\n_The details of %d %s(s) are left out to stay under the %d-character comment limit; run `cozyhr diff` on them to see all._\n", cut, column, limit)
-	}
-	_, err := io.WriteString(out, text)
+		if a.flagged {
+			return -1
+		}
+		return 1
+	})
+	_, err := io.WriteString(out, fitComment(head.String(), details, limit, column))
 	return err
+}
+
+// detail is one collapsible section of a comment: a chart's (or a fleet
+// group's) changes, as the text blocks of its objects.
+type detail struct {
+	name, summary string
+	blocks        []string
+	flagged       bool
+}
+
+// render is the section with each object's body cut to at most keep
+// lines (keep < 0: whole).
+func (d detail) render(keep int) string {
+	var b strings.Builder
+	for _, block := range d.blocks {
+		b.WriteString(cutObject(block, keep))
+	}
+	return fmt.Sprintf("\n<details><summary>%s</summary>\n\n```diff\n%s```\n\n</details>\n", d.summary, strings.ReplaceAll(b.String(), "```", "ʼʼʼ"))
+}
+
+// objectBlocks splits a human report into its objects' blocks: each
+// starts at a line that is not indented (an object's header, or a Plan or
+// Note line).
+func objectBlocks(text string) []string {
+	var blocks []string
+	for _, line := range strings.SplitAfter(text, "\n") {
+		if line == "" {
+			continue
+		}
+		if len(blocks) == 0 || (line[0] != ' ' && line[0] != '\n') {
+			blocks = append(blocks, "")
+		}
+		blocks[len(blocks)-1] += line
+	}
+	return blocks
+}
+
+// cutObject keeps a block's first line and at most keep lines after it,
+// saying in place how many it left out.
+func cutObject(block string, keep int) string {
+	lines := strings.SplitAfter(strings.TrimRight(block, "\n"), "\n")
+	if keep < 0 || len(lines)-1 <= keep {
+		return block
+	}
+	return strings.Join(lines[:keep+1], "") + fmt.Sprintf("    … %s of this object left out (cozyhr diff shows them)\n\n", text.Plural(len(lines)-1-keep, "line"))
+}
+
+// fitComment puts the head and the details in one comment under limit.
+// When they do not fit whole, every object is cut to the same number of
+// lines, the most that fits, so the largest objects are cut first and
+// every chart keeps its details; when even the objects' headers do not
+// fit, the last sections are left out, and a line names them.
+func fitComment(head string, details []detail, limit int, column string) string {
+	budget := limit - 400 // the line that names what was left out
+	size := func(keep int) int {
+		n := len(head)
+		for _, d := range details {
+			n += len(d.render(keep))
+		}
+		return n
+	}
+	keep := -1
+	if size(-1) > budget {
+		most := 0
+		for _, d := range details {
+			for _, b := range d.blocks {
+				most = max(most, strings.Count(b, "\n"))
+			}
+		}
+		// The most lines per object that fit: 0 (headers alone) at worst.
+		keep = sort.Search(most+1, func(k int) bool { return size(k) > budget }) - 1
+		keep = max(keep, 0)
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	var left []string
+	for _, d := range details {
+		text := d.render(keep)
+		if len(left) > 0 || b.Len()+len(text) > budget {
+			left = append(left, d.name)
+			continue
+		}
+		b.WriteString(text)
+	}
+	if keep >= 0 {
+		fmt.Fprintf(&b, "\n_Objects are cut to %d lines each to stay under the %d-character comment limit; `cozyhr diff` shows them whole._\n", keep, limit)
+	}
+	if len(left) > 0 {
+		names := left
+		if len(names) > 20 {
+			names = append(slices.Clone(names[:20]), fmt.Sprintf("and %d more", len(left)-20))
+		}
+		fmt.Fprintf(&b, "\n_The details of %d %s(s) are left out to stay under the %d-character comment limit: %s; run `cozyhr diff` on them to see all._\n",
+			len(left), column, limit, strings.Join(names, ", "))
+	}
+	return b.String()
 }
 
 func escapeCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

@@ -26,9 +26,36 @@ func TestMarkdownStaysUnderTheCommentLimit(t *testing.T) {
 	if len(out) > 30000 {
 		t.Errorf("%d characters, over the limit", len(out))
 	}
-	for _, want := range []string{"| `one` | 50 | 0 | 0 |", "| `bad` | | | | error: does not \\| render |", "The details of 1 chart(s) are left out"} {
+	// Both charts keep their details, each object cut to what fits.
+	for _, want := range []string{"| `one` | 50 | 0 | 0 |", "| `bad` | | | | error: does not \\| render |", "<code>one</code>", "<code>two</code>", "of this object left out", "Objects are cut to"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("lacks %q:\n%s", want, out[:min(len(out), 2000)])
 		}
+	}
+}
+
+// A comment never drops a chart's details while objects can be cut: one
+// huge object is cut (said in place) and a small chart after it keeps its
+// change whole; a flagged chart's details come first.
+func TestMarkdownCutsTheLargestObjectsFirst(t *testing.T) {
+	huge := &core.DiffResult{Changes: []core.ObjectDiff{{Action: core.ActionAdd,
+		Ref:    manifest.Ref{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "huge"},
+		Object: map[string]any{"data": map[string]any{"v": strings.Repeat("line\n", 20000)}}}}}
+	small := &core.DiffResult{Changes: []core.ObjectDiff{{Action: core.ActionRemove, Hazards: []string{"removing a namespace deletes everything in it"},
+		Ref:    manifest.Ref{Version: "v1", Kind: "Namespace", Name: "tenant"},
+		Object: map[string]any{"metadata": map[string]any{"name": "tenant"}}}}}
+	var b strings.Builder
+	if err := DiffMarkdown(&b, MarkdownReport{Title: "review", Sections: []Section{{Chart: "big", Result: huge}, {Chart: "flagged", Result: small}}, Limit: CommentLimit}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if len(out) > CommentLimit {
+		t.Errorf("%d characters, over the limit", len(out))
+	}
+	if !strings.Contains(out, "lines of this object left out") || !strings.Contains(out, "- Namespace tenant will be deleted") || strings.Contains(out, "are left out") {
+		t.Errorf("not cut per object:\n%s", out[len(out)-1500:])
+	}
+	if strings.Index(out, "<code>flagged</code>") > strings.Index(out, "<code>big</code>") {
+		t.Errorf("the flagged chart's details are not first")
 	}
 }

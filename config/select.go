@@ -122,7 +122,7 @@ func (s Selection) InShard(charts []string) []string {
 	}
 	all := make([]sized, len(charts))
 	for i, c := range charts {
-		all[i] = sized{c, max(sizeOnDisk(c), 1)}
+		all[i] = sized{c, max(SizeOnDisk(c), 1)}
 	}
 	slices.SortFunc(all, func(a, b sized) int {
 		if a.size != b.size {
@@ -142,8 +142,9 @@ func (s Selection) InShard(charts []string) []string {
 	return slices.DeleteFunc(slices.Clone(charts), func(c string) bool { return !mine[c] })
 }
 
-// sizeOnDisk is what the files under dir hold, links not followed.
-func sizeOnDisk(dir string) int64 {
+// SizeOnDisk is what the files under dir hold, links not followed: a
+// chart's cost before any run has timed it.
+func SizeOnDisk(dir string) int64 {
 	var total int64
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {

@@ -2,11 +2,12 @@ package batch
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/cozyhr/cozyhr/config"
 )
 
 // Timings remember how long each chart's run of each command took, in
@@ -78,7 +79,7 @@ func (t *Timings) Weights(command string, dirs []string) []int64 {
 	sizes := make([]int64, len(dirs))
 	var perByte []float64
 	for i, d := range dirs {
-		sizes[i] = TreeSize(d)
+		sizes[i] = config.SizeOnDisk(d)
 		if ms, ok := t.Took[timingKey(command, d)]; ok && sizes[i] > 0 {
 			perByte = append(perByte, float64(ms*1000)/float64(sizes[i]))
 		}
@@ -116,19 +117,4 @@ func (t *Timings) Record(command string, dirs []string, took []time.Duration) {
 	if os.WriteFile(tmp, data, 0o644) == nil {
 		_ = os.Rename(tmp, t.path)
 	}
-}
-
-// TreeSize is the bytes of the files under dir, a chart's cost estimate
-// before it has run.
-func TreeSize(dir string) int64 {
-	var n int64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if info, err := d.Info(); err == nil {
-				n += info.Size()
-			}
-		}
-		return nil
-	})
-	return n
 }

@@ -1,0 +1,215 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cozyhr/cozyhr/cmd/output"
+)
+
+// corpusPackages is the real platform tree under ../shared/corpus, or skips.
+func corpusPackages(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "shared", "corpus", "packages")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no corpus at %s", dir)
+	}
+	return dir
+}
+
+// copyCorpus copies the corpus into the repository under packages/, as
+// writable files; a file under charts/ holding a relative path (a git
+// symlink checked out as a file) becomes that symlink again.
+func copyCorpus(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if filepath.Base(filepath.Dir(path)) == "charts" && strings.HasPrefix(string(data), "../") && !strings.Contains(string(data), "\n") {
+			return os.Symlink(string(data), target)
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reviewed is what diff --base HEAD~1 --head HEAD reports over the tree, one
+// line per changed object ("CHART: ACTION KIND NAMESPACE/NAME") and per
+// failed chart ("CHART: error TEXT"), sorted.
+func reviewed(t *testing.T) []string {
+	t.Helper()
+	r := cozyhrNoCluster(t, "-R", "packages", "--all", "diff", "--base", "HEAD~1", "--head", "HEAD", "-o", "json")
+	var doc output.RunList
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+		t.Fatalf("exit %d, not one document: %v\n%s\n%s", r.code, err, r.out, r.err)
+	}
+	var got []string
+	for _, it := range doc.Items {
+		if it.Error != "" {
+			got = append(got, it.Chart+": error "+strings.Join(strings.Fields(it.Error), " "))
+		}
+		for _, raw := range it.Reports {
+			var rep output.JSONReport
+			if err := json.Unmarshal(raw, &rep); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range rep.Changes {
+				hook := ""
+				if c.Hook {
+					hook = " (hook)"
+				}
+				got = append(got, fmt.Sprintf("%s: %s %s %s/%s%s", it.Chart, c.Action, c.Kind, c.Namespace, c.Name, hook))
+			}
+		}
+	}
+	slices.Sort(got)
+	return got
+}
+
+// A replay of a platform repository's history, one commit per kind of
+// change a review met on Cozystack's: for each commit, diff --base HEAD~1
+// reports exactly the objects the change touches, no more and no fewer.
+func TestReplayOfAPlatformHistory(t *testing.T) {
+	corpus := corpusPackages(t)
+	g := newGitRepo(t)
+	copyCorpus(t, corpus, filepath.Join(g.dir, "packages"))
+	// An application chart is named by its HelmRelease, in a tenant's
+	// namespace (its Makefile sets no NAMESPACE). A .cozyhr.yaml says so
+	// here; the defaults file for a tree of charts (not there yet) would.
+	g.write("packages/apps/redis/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease: {name: redis-cache, namespace: tenant-root}\n")
+	// A registry whose password is htpasswd'd, with a post-delete hook.
+	g.write("packages/system/registry/Chart.yaml", "apiVersion: v2\nname: registry\nversion: 0.1.0\n")
+	g.write("packages/system/registry/values.yaml", "user: admin\npassword: s3cret\n")
+	g.write("packages/system/registry/templates/secret.yaml", `{{- $auth := htpasswd .Values.user .Values.password }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: registry-auth
+  annotations:
+    checksum/secret: {{ $auth | sha256sum }}
+stringData:
+  htpasswd: {{ $auth | quote }}
+`)
+	g.write("packages/system/registry/templates/cleanup.yaml", `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: registry-cleanup
+  annotations:
+    helm.sh/hook: post-delete
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: cleanup, image: busybox, args: [rm, -rf, /data]}]
+`)
+	// A chart that fails to render at every revision.
+	g.write("packages/system/broken/Chart.yaml", "apiVersion: v2\nname: broken\nversion: 0.1.0\n")
+	g.write("packages/system/broken/values.yaml", "a: 1\n")
+	g.write("packages/system/broken/templates/cm.yaml", "{{ fail \"broken on purpose\" }}\n")
+	g.commit("base")
+	t.Chdir(g.dir)
+
+	edit := func(path, old, new string) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(g.dir, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), old) {
+			t.Fatalf("%s lacks %q", path, old)
+		}
+		g.write(path, strings.Replace(string(data), old, new, 1))
+	}
+	appendTo := func(path, text string) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(g.dir, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.write(path, string(data)+text)
+	}
+	steps := []struct {
+		name   string
+		change func()
+		want   []string
+	}{
+		{"a library change reaches the chart linking it", func() {
+			edit("packages/library/cozy-lib/templates/_rbac.tpl", "- kind: ServiceAccount\n  name: {{ . }}", "- kind: ServiceAccount\n  apiGroup: \"\"\n  name: {{ . }}")
+		}, []string{"packages/apps/redis: change RoleBinding tenant-root/redis-cache-dashboard-resources"}},
+		{"a hook-only change", func() {
+			edit("packages/system/registry/templates/cleanup.yaml", "args: [rm, -rf, /data]", "args: [rm, -rf, /data/registry]")
+		}, []string{"packages/system/registry: change Job default/registry-cleanup (hook)"}},
+		{"a chart with random values, untouched", func() {
+			appendTo("packages/apps/redis/values.yaml", "# reviewed\n")
+		}, nil},
+		{"a chart with htpasswd, untouched", func() {
+			appendTo("packages/system/registry/values.yaml", "# reviewed\n")
+		}, nil},
+		{"a chart added", func() {
+			g.write("packages/apps/added/Chart.yaml", "apiVersion: v2\nname: added\nversion: 0.1.0\n")
+			g.write("packages/apps/added/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease: {name: added, namespace: tenant-root}\n")
+			g.write("packages/apps/added/values.yaml", "greeting: hello\n")
+			g.write("packages/apps/added/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: added\ndata:\n  greeting: {{ .Values.greeting }}\n")
+		}, []string{"packages/apps/added: add ConfigMap tenant-root/added"}},
+		{"a chart removed", func() { g.git("rm", "-rq", "packages/system/multus") }, []string{
+			"packages/system/multus: remove ClusterRole cozy-multus/multus",
+			"packages/system/multus: remove ClusterRoleBinding cozy-multus/multus",
+			"packages/system/multus: remove ConfigMap cozy-multus/multus-daemon-config",
+			"packages/system/multus: remove CustomResourceDefinition /network-attachment-definitions.k8s.cni.cncf.io",
+			"packages/system/multus: remove DaemonSet cozy-multus/cozy-multus",
+			"packages/system/multus: remove ServiceAccount cozy-multus/multus",
+		}},
+		{"a CRD changed", func() {
+			edit("packages/system/gateway-api-crds/templates/crds-experimental.yaml", "connects to a Backend via TLS.", "connects to a Backend via TLS (changed by the replay).")
+		}, []string{"packages/system/gateway-api-crds: change CustomResourceDefinition /backendtlspolicies.gateway.networking.k8s.io"}},
+		{"a values schema tightened", func() {
+			edit("packages/apps/redis/values.schema.json", "\"type\": \"integer\",\n      \"default\": 2", "\"type\": \"integer\",\n      \"minimum\": 1,\n      \"default\": 2")
+		}, nil},
+		{"a values key renamed", func() {
+			g.write("packages/apps/added/values.yaml", "message: hello\n")
+			g.write("packages/apps/added/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: added\ndata:\n  greeting: {{ .Values.message }}\n")
+		}, nil},
+		{"a change larger than one comment", func() {
+			g.write("packages/apps/added/templates/big.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: added-big\ndata:\n  big: |\n"+strings.Repeat("    a line of a generated file, long enough to matter\n", 2000))
+		}, []string{"packages/apps/added: add ConfigMap tenant-root/added-big"}},
+		{"an unchanged chart that fails at both sides", func() {
+			appendTo("packages/system/broken/values.yaml", "# reviewed\n")
+		}, []string{"packages/system/broken: error base (HEAD~1, %BASE%) does not render: render broken: execution error at (broken/templates/cm.yaml:1:3): broken on purpose " +
+			"head (HEAD, %HEAD%) does not render: render broken: execution error at (broken/templates/cm.yaml:1:3): broken on purpose"}},
+	}
+	for _, s := range steps {
+		s.change()
+		head := g.commit(s.name)
+		base := g.git("rev-parse", "HEAD~1")
+		want := make([]string, len(s.want))
+		for i, w := range s.want {
+			want[i] = strings.NewReplacer("%BASE%", base[:12], "%HEAD%", head[:12]).Replace(w)
+		}
+		if got := reviewed(t); !slices.Equal(got, want) {
+			t.Errorf("%s: the review reports\n  %s\nwant exactly\n  %s", s.name, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+		}
+	}
+	// The large change still fits one comment, its object cut in place.
+	md := cozyhrNoCluster(t, "-R", "packages", "--all", "diff", "--base", "HEAD~2", "--head", "HEAD~1", "-o", "markdown")
+	if len(md.out) > output.CommentLimit || !strings.Contains(md.out, "<code>packages/apps/added</code>") || !strings.Contains(md.out, "of this object left out") {
+		t.Errorf("the large change's comment: %d characters\n%.2000s", len(md.out), md.out)
+	}
+}

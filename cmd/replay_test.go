@@ -84,17 +84,17 @@ func reviewed(t *testing.T) []string {
 	return got
 }
 
-// A replay of a platform repository's history, one commit per kind of
-// change a review met on Cozystack's: for each commit, diff --base HEAD~1
+// A replay of a platform repository's history, twelve commits, one per
+// kind of change a review met on Cozystack's: for each commit, diff --base HEAD~1
 // reports exactly the objects the change touches, no more and no fewer.
 func TestReplayOfAPlatformHistory(t *testing.T) {
 	corpus := corpusPackages(t)
 	g := newGitRepo(t)
 	copyCorpus(t, corpus, filepath.Join(g.dir, "packages"))
 	// An application chart is named by its HelmRelease, in a tenant's
-	// namespace (its Makefile sets no NAMESPACE). A .cozyhr.yaml says so
-	// here; the defaults file for a tree of charts (not there yet) would.
-	g.write("packages/apps/redis/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease: {name: redis-cache, namespace: tenant-root}\n")
+	// namespace (its Makefile sets no NAMESPACE): the tree's defaults file
+	// says so, as the platform would.
+	g.write("packages/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Defaults\ncharts:\n  - match: apps/*\n    release: {name: \"{dir}-cache\", namespace: tenant-root}\n")
 	// A registry whose password is htpasswd'd, with a post-delete hook.
 	g.write("packages/system/registry/Chart.yaml", "apiVersion: v2\nname: registry\nversion: 0.1.0\n")
 	g.write("packages/system/registry/values.yaml", "user: admin\npassword: s3cret\n")
@@ -154,6 +154,9 @@ spec:
 		{"a library change reaches the chart linking it", func() {
 			edit("packages/library/cozy-lib/templates/_rbac.tpl", "- kind: ServiceAccount\n  name: {{ . }}", "- kind: ServiceAccount\n  apiGroup: \"\"\n  name: {{ . }}")
 		}, []string{"packages/apps/redis: change RoleBinding tenant-root/redis-cache-dashboard-resources"}},
+		{"an application chart's values from the defaults file", func() {
+			appendTo("packages/.cozyhr.yaml", "    values: {replicas: 3}\n")
+		}, []string{"packages/apps/redis: change RedisFailover tenant-root/redis-cache", "packages/apps/redis: change WorkloadMonitor tenant-root/redis-cache-redis"}},
 		{"a hook-only change", func() {
 			edit("packages/system/registry/templates/cleanup.yaml", "args: [rm, -rf, /data]", "args: [rm, -rf, /data/registry]")
 		}, []string{"packages/system/registry: change Job default/registry-cleanup (hook)"}},

@@ -12,7 +12,8 @@ import (
 
 // FindCharts lists the chart directories under root, sorted: every
 // directory with a Chart.yaml and, unless all, a .cozyhr.yaml (with all, a
-// library chart without one is left out: it is no release). It does not
+// library chart without one is left out: it is no release). A chart a
+// defaults file above it gives settings counts as having one. It does not
 // descend into hidden directories or a chart's charts/, where vendored
 // subcharts live: they are parts of their umbrella chart, not charts of
 // their own.
@@ -38,10 +39,10 @@ func FindCharts(root string, all bool) ([]string, error) {
 		if filepath.Base(p) == "charts" && isFile(filepath.Join(filepath.Dir(p), "Chart.yaml")) {
 			return filepath.SkipDir
 		}
-		if isFile(filepath.Join(p, "Chart.yaml")) && (all || isFile(filepath.Join(p, FileName))) {
+		if isFile(filepath.Join(p, "Chart.yaml")) && (all || isFile(filepath.Join(p, FileName)) || byDefaults(p)) {
 			// With --all a library chart would render to nothing: it is
 			// never a release of its own, only linked into others.
-			if all && !isFile(filepath.Join(p, FileName)) && isLibrary(filepath.Join(p, "Chart.yaml")) {
+			if !isFile(filepath.Join(p, FileName)) && isLibrary(filepath.Join(p, "Chart.yaml")) {
 				return nil
 			}
 			dirs = append(dirs, p)
@@ -107,4 +108,16 @@ func isLibrary(chartYAML string) bool {
 		Type string `yaml:"type"`
 	}
 	return yaml.Unmarshal(data, &meta) == nil && meta.Type == "library"
+}
+
+// byDefaults reports a chart without a .cozyhr.yaml that a defaults file
+// above it gives settings: it counts as configured. A broken defaults file
+// counts too, so that its error shows.
+func byDefaults(dir string) bool {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	file, entry, err := defaultsFor(abs, filepath.Base(abs))
+	return entry != nil || (file != "" && err != nil)
 }

@@ -68,6 +68,7 @@ func Load(opts LoadOptions) (*Chart, error) {
 
 	raw := map[string]any{"apiVersion": APIVersion, "kind": Kind}
 	var root *yaml.Node
+	defaults := ""
 	if fi, err := os.Stat(file); err == nil && fi.Size() > MaxFileSize {
 		return nil, &Error{File: display, Errors: []FieldError{{
 			Message: fmt.Sprintf("the file is %d KiB; cozyhr reads at most %d KiB", fi.Size()>>10, MaxFileSize>>10),
@@ -82,6 +83,17 @@ func Load(opts LoadOptions) (*Chart, error) {
 		}
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 		file = ""
+		// A defaults file above the chart gives it what its own file would.
+		var entry map[string]any
+		if defaults, entry, err = defaultsFor(dir, chartName); err != nil {
+			return nil, err
+		}
+		if entry == nil {
+			defaults = ""
+		}
+		for k, v := range entry {
+			raw[k] = v
+		}
 	case explicit && errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("--config %s: no such file; give the path of a %s, or leave --config out to use the chart's own", display, FileName)
 	default:
@@ -100,7 +112,7 @@ func Load(opts LoadOptions) (*Chart, error) {
 		return nil, describe(schema, display, root, sources, vs)
 	}
 
-	c := &Chart{}
+	c := &Chart{Defaults: defaults}
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{Result: c, ErrorUnused: true,
 		DecodeHook: mapstructure.StringToTimeDurationHookFunc()})
 	if err != nil {
@@ -122,11 +134,13 @@ func Load(opts LoadOptions) (*Chart, error) {
 	if file == "" {
 		// Without a .cozyhr.yaml, a package.mk Makefile says what the
 		// repository calls the release (its NAME and NAMESPACE).
+		// It wins over a defaults file's.
 		name, namespace := MakefileNames(dir)
 		if !nameSet && name != "" {
 			c.Release.Name, c.NameFrom = name, NamedByMakefile
 		}
-		if !namespaceSet && namespace != "" && c.Release.Namespace == "" {
+		_, fromEnv := sources["release.namespace"]
+		if !namespaceSet && namespace != "" && (c.Release.Namespace == "" || defaults != "" && !fromEnv) {
 			c.Release.Namespace, c.NamespaceFrom = namespace, NamedByMakefile
 		}
 	}

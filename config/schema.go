@@ -43,6 +43,9 @@ var chartSchema = sync.OnceValues(func() (*schemaDoc, error) {
 type schemaDoc struct {
 	compiled *jsonschema.Schema
 	root     map[string]any
+	// chart is the chart schema's document, which the defaults schema
+	// refers to; nil in the chart schema itself.
+	chart map[string]any
 }
 
 // violation is one leaf error of a validation, located in the instance.
@@ -194,8 +197,13 @@ func (s *schemaDoc) resolve(n map[string]any) map[string]any {
 		if !ok {
 			return n
 		}
-		name := strings.TrimPrefix(ref, "#/$defs/")
-		defs, _ := s.root["$defs"].(map[string]any)
+		// The defaults schema refers to the chart schema's parts by URL.
+		root := s.root
+		if rest, ok := strings.CutPrefix(ref, schemaURL); ok && s.chart != nil {
+			root, ref = s.chart, rest
+		}
+		section, name, _ := strings.Cut(strings.TrimPrefix(ref, "#/"), "/")
+		defs, _ := root[section].(map[string]any)
 		next, _ := defs[name].(map[string]any)
 		n = next
 	}

@@ -63,6 +63,9 @@ type Chart struct {
 	NameFrom, NamespaceFrom string `mapstructure:"-"`
 	// ChartName is the name from Chart.yaml.
 	ChartName string `mapstructure:"-"`
+	// Defaults is the defaults file (a .cozyhr.yaml of kind Defaults
+	// above the chart) whose entry the chart was given, "" for none.
+	Defaults string `mapstructure:"-"`
 }
 
 // Release names the Helm release.

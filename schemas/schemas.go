@@ -8,3 +8,9 @@ import _ "embed"
 //
 //go:embed cozyhr.schema.json
 var Chart []byte
+
+// Defaults is the JSON Schema (2020-12) of a .cozyhr.yaml of kind
+// Defaults, which gives a tree's charts without their own file defaults.
+//
+//go:embed cozyhr-defaults.schema.json
+var Defaults []byte

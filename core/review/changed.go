@@ -175,7 +175,7 @@ func Changed(ctx context.Context, dirs []string, base, head string, scope Remove
 
 // configuredInputs are the files outside the chart's own tree that its
 // .cozyhr.yaml makes it read: values files, the value cases' values files,
-// the HelmRelease file.
+// the HelmRelease file, and the defaults file that gave it its settings.
 func configuredInputs(dir string) []string {
 	cfg, err := config.Load(config.LoadOptions{Dir: dir})
 	if err != nil {
@@ -187,6 +187,9 @@ func configuredInputs(dir string) []string {
 	}
 	if cfg.HelmRelease.File != "" {
 		extra = append(extra, cfg.HelmRelease.File)
+	}
+	if cfg.Defaults != "" {
+		extra = append(extra, cfg.Defaults)
 	}
 	return extra
 }

@@ -285,3 +285,18 @@ func TestManyChartsWriteOneDocument(t *testing.T) {
 		}
 	}
 }
+
+// A chart no file gives a namespace is named once, after the run, with
+// what to do, not left to its own error to explain.
+func TestManyChartsNameThoseWithoutANamespaceOnce(t *testing.T) {
+	root := monorepo(t, "unplaced")
+	t.Chdir(root)
+	r := cozyhr(t, "show", "--offline", "-R", ".", "--all").expect(t, 0)
+	want := `cozyhr: 1 of 4 charts have no namespace (no .cozyhr.yaml, defaults file or Makefile NAMESPACE) and fell back to the kubeconfig's, offline "default": system/no-config; give them one in a defaults file (docs/review.md) or with -n`
+	if strings.Count(r.err, want) != 1 {
+		t.Errorf("the charts without a namespace are not named once:\n%s", r.err)
+	}
+	if r := cozyhr(t, "show", "--offline", "-R", ".", "--all", "-n", "given").expect(t, 0); strings.Contains(r.err, "have no namespace") {
+		t.Errorf("-n gives every chart a namespace:\n%s", r.err)
+	}
+}

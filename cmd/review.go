@@ -90,6 +90,7 @@ func caseLabel(name string, cases int) string {
 // the comment collects them. Exit code 1 when a chart failed, else 2 with
 // --exit-code when any changes.
 func (g *globalOptions) diffMarkdown(cmd *cobra.Command, s *spec, o *diffOptions) error {
+	defer g.sayUnplaced()
 	dirs := g.charts
 	if dirs == nil {
 		dirs = []string{g.chartDir}

@@ -139,6 +139,7 @@ func (g *globalOptions) runCharts(ctx context.Context, s *spec, each func(r *run
 			return err
 		}
 	}
+	defer g.sayUnplaced()
 	return g.runMany(ctx, manyRun{
 		spec: s, runs: runs, jobs: jobs, column: "CHART",
 		opts: batch.Options{Concurrency: g.sel.concurrency, FailFast: g.sel.failFast, Ordered: s.ordered, Reverse: s.reverse},
@@ -240,4 +241,25 @@ func (g *globalOptions) listInstances(ctx context.Context, cluster *kube.Cluster
 		fmt.Fprintln(w, q.NoneFound())
 	}
 	return found, err
+}
+
+// sayUnplaced names, once after a run over many, the charts that no file
+// gives a namespace (no .cozyhr.yaml, defaults file, Makefile NAMESPACE,
+// nor -n), which were therefore worked on in the kubeconfig's namespace,
+// offline "default": a platform's charts often refuse it, and each one's
+// error alone would not say why.
+func (g *globalOptions) sayUnplaced() {
+	if *g.kube.Namespace != "" {
+		return
+	}
+	var unplaced []string
+	for _, dir := range g.charts {
+		if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil && cfg.Release.Namespace == "" && cfg.HelmRelease.Namespace == "" {
+			unplaced = append(unplaced, dir)
+		}
+	}
+	if len(unplaced) > 0 {
+		fmt.Fprintf(g.streams.ErrOut, "cozyhr: %d of %d charts have no namespace (no %s, defaults file or Makefile NAMESPACE) and fell back to the kubeconfig's, offline \"default\": %s; give them one in a defaults file (docs/review.md) or with -n\n",
+			len(unplaced), len(g.charts), config.FileName, strings.Join(unplaced, ", "))
+	}
 }

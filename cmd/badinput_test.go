@@ -155,6 +155,7 @@ func badCases(t *testing.T, dir string) []badCase {
 	twice := filepath.Join(tmp, "twice.yaml")
 	writeFile(t, twice, "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: hello}\nspec: {interval: 1h}\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: hello}\nspec: {interval: 2h}\n")
 	add("helmrelease-file", []string{"documents 1 and 2 both declare HelmRelease", "keep one"}, "show", "--offline", "--config", config("hr-twice", "helmRelease: {file: "+twice+"}\n"))
+	add("flag", []string{"--parts writes a Markdown review", "add -o markdown"}, "diff", "--parts", tmp)
 	add("config-yaml", []string{"yaml-open.yaml:5: invalid YAML", "check the indentation and brackets"}, "show", "--offline", "--config", config("yaml-open", "release:\n  name: x\n  namespace: [y\n"))
 	loop := chartCopy(t, "bad-loop")
 	if err := os.Symlink("..", filepath.Join(loop, "templates", "up")); err != nil {

@@ -26,6 +26,8 @@ type diffOptions struct {
 	noGroup      bool
 	// base and head are git revisions to compare, with no cluster.
 	base, head string
+	// parts is where -o markdown writes numbered comments, "" for stdout.
+	parts string
 	// instances diffs every HelmRelease made from the chart.
 	instances bool
 
@@ -62,6 +64,9 @@ func (o *diffOptions) validate() error {
 	}
 	if err := o.render.validate(false); err != nil {
 		return err
+	}
+	if o.parts != "" && (o.format != output.Markdown || o.instances) {
+		return fmt.Errorf("--parts writes a Markdown review over charts: add -o markdown (and leave out --instances)")
 	}
 	if o.head != "" && o.base == "" {
 		return fmt.Errorf("--head goes with --base: give the revision to compare it with")
@@ -209,6 +214,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	o.render.add(f)
 	f.BoolVar(&o.diff.ShowSecrets, "show-secrets", false, "print Secret data instead of masking it")
 	f.BoolVar(&o.noGroup, "no-group", false, "print each changed object on its own, even when several change the same way")
+	f.StringVar(&o.parts, "parts", "", "with -o markdown: write the review into `DIR` as numbered comments (part-1.md, ...), each under GitHub's limit, cutting nothing that fits")
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit with 2 when there are changes (like helm diff --detailed-exitcode)")
 	f.BoolVar(&o.exitCode, "detailed-exitcode", false, "alias of --exit-code")
 	f.IntVarP(&o.contextLines, "context-lines", "U", 3, "lines of context around changes (multi-line strings, --unified)")

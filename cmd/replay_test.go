@@ -215,4 +215,20 @@ spec:
 	if len(md.out) > output.CommentLimit || !strings.Contains(md.out, "<code>packages/apps/added</code>") || !strings.Contains(md.out, "of this object left out") {
 		t.Errorf("the large change's comment: %d characters\n%.2000s", len(md.out), md.out)
 	}
+	// --parts writes numbered comments instead, each under the limit, and
+	// takes away the parts of an earlier, longer review.
+	parts := t.TempDir()
+	put(t, filepath.Join(parts, "part-9.md"), "stale")
+	r := cozyhrNoCluster(t, "-R", "packages", "--all", "diff", "--base", "HEAD~2", "--head", "HEAD~1", "-o", "markdown", "--parts", parts)
+	files, _ := filepath.Glob(filepath.Join(parts, "part-*.md"))
+	n := len(files)
+	if r.code != 0 || r.out != "" || n < 2 || !strings.Contains(r.err, fmt.Sprintf("wrote the review as %d comment(s)", n)) {
+		t.Fatalf("--parts: exit %d, files %v\n%s", r.code, files, r.err)
+	}
+	for i := range n {
+		data, _ := os.ReadFile(filepath.Join(parts, fmt.Sprintf("part-%d.md", i+1)))
+		if len(data) > output.CommentLimit || !strings.HasPrefix(string(data), fmt.Sprintf("<!-- cozyhr diff part %d/%d -->", i+1, n)) {
+			t.Errorf("part %d: %d characters, starts %.40q", i+1, len(data), data)
+		}
+	}
 }

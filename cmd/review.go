@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -141,7 +143,12 @@ func (g *globalOptions) diffMarkdown(cmd *cobra.Command, s *spec, o *diffOptions
 	if o.base != "" {
 		title = "cozyhr diff: " + o.base + " → " + cmp.Or(o.head, "the working tree")
 	}
-	if err := output.DiffMarkdown(g.streams.Out, output.MarkdownReport{Title: title, Sections: sections, Limit: output.CommentLimit}); err != nil {
+	report := output.MarkdownReport{Title: title, Sections: sections, Limit: output.CommentLimit}
+	if o.parts != "" {
+		if err := writeParts(g.streams.ErrOut, o.parts, report); err != nil {
+			return err
+		}
+	} else if err := output.DiffMarkdown(g.streams.Out, report); err != nil {
 		return err
 	}
 	failed := slices.ContainsFunc(sections, func(s output.Section) bool { return s.Err != nil })
@@ -153,5 +160,32 @@ func (g *globalOptions) diffMarkdown(cmd *cobra.Command, s *spec, o *diffOptions
 	case changed && o.exitCode:
 		return errChanges()
 	}
+	return nil
+}
+
+// writeParts writes the review into dir as numbered comments, part-1.md
+// and on, each under the comment limit, and removes the parts of an
+// earlier, longer review there.
+func writeParts(log io.Writer, dir string, report output.MarkdownReport) error {
+	parts, err := output.MarkdownParts(report)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--parts %s: %w", dir, err)
+	}
+	for i, p := range parts {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("part-%d.md", i+1)), []byte(p), 0o644); err != nil {
+			return fmt.Errorf("--parts %s: %w", dir, err)
+		}
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "part-*.md"))
+	for _, f := range old {
+		var n int
+		if _, err := fmt.Sscanf(filepath.Base(f), "part-%d.md", &n); err == nil && n > len(parts) {
+			os.Remove(f)
+		}
+	}
+	fmt.Fprintf(log, "cozyhr: wrote the review as %d comment(s) to %s (part-1.md to part-%d.md)\n", len(parts), dir, len(parts))
 	return nil
 }

@@ -50,7 +50,18 @@ type MarkdownReport struct {
 // under the limit: the details that do not fit are left out, and a line
 // says which.
 func DiffMarkdown(out io.Writer, m MarkdownReport) error {
-	sections, limit := m.Sections, m.Limit
+	head, details, err := markdownBody(m)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(out, fitComment(head, details, m.Limit, cmp.Or(m.Column, "chart")))
+	return err
+}
+
+// markdownBody is a review's title and table, and its details, flagged
+// first.
+func markdownBody(m MarkdownReport) (string, []detail, error) {
+	sections := m.Sections
 	column := cmp.Or(m.Column, "chart")
 	withCase := slices.ContainsFunc(sections, func(s Section) bool { return s.Case != "" })
 	caseCell := func(s Section) string {
@@ -89,7 +100,7 @@ func DiffMarkdown(out io.Writer, m MarkdownReport) error {
 	for _, g := range m.Groups {
 		header, body, err := groupText(g, HumanOptions{ContextLines: 3})
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		details = append(details, detail{name: header, summary: "<code>" + html.EscapeString(header) + "</code>",
 			blocks: []string{body}, flagged: len(g.Change.Hazards) > 0})
@@ -100,7 +111,7 @@ func DiffMarkdown(out io.Writer, m MarkdownReport) error {
 		}
 		var body strings.Builder
 		if err := DiffHuman(&body, s.Result, HumanOptions{ContextLines: 3}); err != nil {
-			return err
+			return "", nil, err
 		}
 		a, c, r := s.Result.Counts()
 		label := "<code>" + s.Chart + "</code>"
@@ -120,8 +131,67 @@ func DiffMarkdown(out io.Writer, m MarkdownReport) error {
 		}
 		return 1
 	})
-	_, err := io.WriteString(out, fitComment(head.String(), details, limit, column))
-	return err
+	return head.String(), details, nil
+}
+
+// partMarker begins every part of a review split into several comments,
+// so that a poster finds its earlier parts again.
+const partMarker = "<!-- cozyhr diff part %d/%d -->\n"
+
+// MarkdownParts is the review as numbered comments, each under the limit,
+// when one comment cannot hold it whole: the title and table first, then
+// every chart's details, continued from part to part, none cut but an
+// object larger than a part. Each part begins with a marker line naming
+// its number and the count.
+func MarkdownParts(m MarkdownReport) ([]string, error) {
+	head, details, err := markdownBody(m)
+	if err != nil {
+		return nil, err
+	}
+	budget := m.Limit - len(partMarker) - 16
+	cont := fmt.Sprintf("### %s (continued)\n", m.Title)
+	parts := []string{head}
+	for _, d := range details {
+		// A chart's objects go on from part to part; its section is opened
+		// again, marked continued, in each part it reaches.
+		var blocks []string
+		started := false
+		flush := func() {
+			if len(blocks) == 0 {
+				return
+			}
+			piece := detail{summary: d.summary, blocks: blocks}
+			if started {
+				piece.summary += " (continued)"
+			}
+			parts[len(parts)-1] += piece.render(-1)
+			blocks, started = nil, true
+		}
+		room := func(extra string) bool {
+			return len(parts[len(parts)-1])+len(detail{summary: d.summary + " (continued)", blocks: append(slices.Clone(blocks), extra)}.render(-1)) <= budget
+		}
+		for _, b := range d.blocks {
+			if len(cont)+len(detail{summary: d.summary + " (continued)", blocks: []string{b}}.render(-1)) > budget {
+				// An object larger than a part: cut to the most lines that fit.
+				keep := sort.Search(strings.Count(b, "\n")+1, func(k int) bool {
+					return len(cont)+len(detail{summary: d.summary + " (continued)", blocks: []string{b}}.render(k)) > budget
+				}) - 1
+				b = cutObject(b, max(keep, 0))
+			}
+			if !room(b) {
+				flush()
+				if !room(b) {
+					parts = append(parts, cont)
+				}
+			}
+			blocks = append(blocks, b)
+		}
+		flush()
+	}
+	for i := range parts {
+		parts[i] = fmt.Sprintf(partMarker, i+1, len(parts)) + parts[i]
+	}
+	return parts, nil
 }
 
 // detail is one collapsible section of a comment: a chart's (or a fleet

@@ -2,6 +2,7 @@ package output
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -57,5 +58,33 @@ func TestMarkdownCutsTheLargestObjectsFirst(t *testing.T) {
 	}
 	if strings.Index(out, "<code>flagged</code>") > strings.Index(out, "<code>big</code>") {
 		t.Errorf("the flagged chart's details are not first")
+	}
+}
+
+// Split into parts, a review cuts nothing that fits one: every object of
+// every chart is there whole, each part under the limit and numbered; only
+// an object larger than a part is cut.
+func TestMarkdownPartsKeepEverythingThatFits(t *testing.T) {
+	many := &core.DiffResult{}
+	for i := range 60 {
+		many.Changes = append(many.Changes, core.ObjectDiff{Action: core.ActionAdd,
+			Ref:    manifest.Ref{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: fmt.Sprintf("cm-%02d", i)},
+			Object: map[string]any{"data": map[string]any{"v": strings.Repeat("y", 900)}}})
+	}
+	huge := &core.DiffResult{Changes: []core.ObjectDiff{{Action: core.ActionAdd,
+		Ref:    manifest.Ref{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "huge"},
+		Object: map[string]any{"data": map[string]any{"v": strings.Repeat("line\n", 20000)}}}}}
+	parts, err := MarkdownParts(MarkdownReport{Title: "review", Sections: []Section{{Chart: "one", Result: many}, {Chart: "two", Result: many}, {Chart: "big", Result: huge}}, Limit: 30000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(parts, "")
+	for i, p := range parts {
+		if len(p) > 30000 || !strings.HasPrefix(p, fmt.Sprintf("<!-- cozyhr diff part %d/%d -->\n", i+1, len(parts))) {
+			t.Errorf("part %d: %d characters, starts %.40q", i+1, len(p), p)
+		}
+	}
+	if len(parts) < 4 || strings.Count(all, "+ ConfigMap ns/cm-") != 120 || strings.Count(all, "lines of this object left out") != 1 {
+		t.Errorf("%d parts, %d objects whole, %d cut", len(parts), strings.Count(all, "+ ConfigMap ns/cm-"), strings.Count(all, "lines of this object left out"))
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cozyhr/cozyhr/cmd/output"
@@ -230,5 +233,62 @@ spec:
 		if len(data) > output.CommentLimit || !strings.HasPrefix(string(data), fmt.Sprintf("<!-- cozyhr diff part %d/%d -->", i+1, n)) {
 			t.Errorf("part %d: %d characters, starts %.40q", i+1, len(data), data)
 		}
+	}
+}
+
+// post puts the parts --parts wrote on a pull request and, run again,
+// finds and keeps the same comments (the requests of each forge are golden
+// in core/post).
+func TestPostPutsTheReviewOnAPullRequest(t *testing.T) {
+	var mu sync.Mutex
+	comments, next := map[int]string{}, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer t0k" {
+			http.Error(w, "bad token", http.StatusUnauthorized)
+			return
+		}
+		var in struct{ Body string }
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		switch {
+		case r.Method == http.MethodGet && r.URL.Query().Get("page") == "1":
+			var out []map[string]any
+			for id, body := range comments {
+				out = append(out, map[string]any{"id": id, "body": body})
+			}
+			_ = json.NewEncoder(w).Encode(out)
+		case r.Method == http.MethodGet:
+			_, _ = w.Write([]byte("[]"))
+		case r.Method == http.MethodPost && r.URL.Path == "/repos/o/r/issues/7/comments":
+			next++
+			comments[next] = in.Body
+		default:
+			var id int
+			if _, err := fmt.Sscanf(r.URL.Path, "/repos/o/r/issues/comments/%d", &id); err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			comments[id] = in.Body
+		}
+	}))
+	defer srv.Close()
+	parts := t.TempDir()
+	put(t, filepath.Join(parts, "part-1.md"), "<!-- cozyhr diff part 1/2 -->\none\n")
+	put(t, filepath.Join(parts, "part-2.md"), "<!-- cozyhr diff part 2/2 -->\ntwo\n")
+	t.Setenv("GITHUB_TOKEN", "t0k")
+	args := []string{"post", parts, "--github", "o/r", "--number", "7", "--api-url", srv.URL}
+	if r := cozyhrNoCluster(t, args...); r.code != 0 || !strings.Contains(r.err, "posted 2 part(s): 2 created") {
+		t.Fatalf("first post: exit %d\n%s", r.code, r.err)
+	}
+	put(t, filepath.Join(parts, "part-2.md"), "<!-- cozyhr diff part 2/2 -->\ntwo, changed\n")
+	if r := cozyhrNoCluster(t, args...); r.code != 0 || !strings.Contains(r.err, "0 created, 1 updated, 1 unchanged, 0 deleted") {
+		t.Fatalf("second post: exit %d\n%s", r.code, r.err)
+	}
+	if len(comments) != 2 || !strings.Contains(comments[2], "two, changed") {
+		t.Errorf("comments: %v", comments)
+	}
+	if r := cozyhrNoCluster(t, "post", parts, "--number", "7"); r.code != 1 || !strings.Contains(r.err, "--github, --gitlab or --gitea") {
+		t.Errorf("no forge: exit %d\n%s", r.code, r.err)
 	}
 }

@@ -5,12 +5,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/cozyhr/cozyhr/test/testtree"
 
 	"github.com/cozyhr/cozyhr/test/testenv"
 )
@@ -115,25 +116,7 @@ var tempPath = regexp.MustCompile(`/tmp/[^\s:"']*?/(\d+)`)
 func chartCopy(t *testing.T, ns string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "hello")
-	src := filepath.Join("..", "examples", "hello")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testtree.Copy(t, filepath.Join("..", "examples", "hello"), dst, nil)
 	writeFile(t, filepath.Join(dst, ".cozyhr.yaml"), fmt.Sprintf(`apiVersion: cozyhr.io/v1alpha1
 kind: Chart
 release:

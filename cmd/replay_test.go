@@ -3,7 +3,6 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cozyhr/cozyhr/test/testtree"
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 )
@@ -26,32 +27,13 @@ func corpusPackages(t *testing.T) string {
 	return dir
 }
 
-// copyCorpus copies the corpus into the repository under packages/, as
-// writable files; a file under charts/ holding a relative path (a git
-// symlink checked out as a file) becomes that symlink again.
-func copyCorpus(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if filepath.Base(filepath.Dir(path)) == "charts" && strings.HasPrefix(string(data), "../") && !strings.Contains(string(data), "\n") {
-			return os.Symlink(string(data), target)
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
+// gitLink is the target a file under charts/ holds when it is a git
+// symlink checked out as a file (a relative path and nothing else).
+func gitLink(path string, data []byte) string {
+	if filepath.Base(filepath.Dir(path)) == "charts" && strings.HasPrefix(string(data), "../") && !strings.Contains(string(data), "\n") {
+		return string(data)
 	}
+	return ""
 }
 
 // reviewed is what diff --base HEAD~1 --head HEAD reports over the tree, one
@@ -93,7 +75,7 @@ func reviewed(t *testing.T) []string {
 func TestReplayOfAPlatformHistory(t *testing.T) {
 	corpus := corpusPackages(t)
 	g := newGitRepo(t)
-	copyCorpus(t, corpus, filepath.Join(g.dir, "packages"))
+	testtree.Copy(t, corpus, filepath.Join(g.dir, "packages"), gitLink)
 	// An application chart is named by its HelmRelease, in a tenant's
 	// namespace (its Makefile sets no NAMESPACE): the tree's defaults file
 	// says so, as the platform would.

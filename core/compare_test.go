@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cozyhr/cozyhr/test/testtree"
+
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/values"
 )
@@ -75,7 +77,7 @@ func TestCompareRendersReviewsHooks(t *testing.T) {
 		t.Errorf("unchanged %d, want every resource, hook and CRD", same.Unchanged)
 	}
 	hookOnly := t.TempDir()
-	copyTree(t, dir, hookOnly)
+	testtree.Copy(t, dir, hookOnly, nil)
 	hook := filepath.Join(hookOnly, "templates", "hook-configmap.yaml")
 	data, err := os.ReadFile(hook)
 	if err != nil {
@@ -103,28 +105,5 @@ func TestCompareRendersReviewsHooks(t *testing.T) {
 	}
 	if hooks != len(base.Rendered.Hooks) {
 		t.Errorf("a removed chart's hooks: %d marked, want %d", hooks, len(base.Rendered.Hooks))
-	}
-}
-
-// copyTree copies the chart at src to dst.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

@@ -151,11 +151,14 @@ func MarkdownParts(m MarkdownReport) ([]string, error) {
 	budget := m.Limit - len(partMarker) - 16
 	cont := fmt.Sprintf("### %s (continued)\n", m.Title)
 	parts := []string{head}
+	// A section's length is its wrapper's and its objects' (escaped) own.
+	escaped := func(b string) int { return len(strings.ReplaceAll(b, "```", "ʼʼʼ")) }
 	for _, d := range details {
 		// A chart's objects go on from part to part; its section is opened
 		// again, marked continued, in each part it reaches.
+		wrapper := len(detail{summary: d.summary + " (continued)"}.render(-1))
 		var blocks []string
-		started := false
+		used, started := 0, false
 		flush := func() {
 			if len(blocks) == 0 {
 				return
@@ -165,26 +168,23 @@ func MarkdownParts(m MarkdownReport) ([]string, error) {
 				piece.summary += " (continued)"
 			}
 			parts[len(parts)-1] += piece.render(-1)
-			blocks, started = nil, true
-		}
-		room := func(extra string) bool {
-			return len(parts[len(parts)-1])+len(detail{summary: d.summary + " (continued)", blocks: append(slices.Clone(blocks), extra)}.render(-1)) <= budget
+			blocks, used, started = nil, 0, true
 		}
 		for _, b := range d.blocks {
-			if len(cont)+len(detail{summary: d.summary + " (continued)", blocks: []string{b}}.render(-1)) > budget {
+			if len(cont)+wrapper+escaped(b) > budget {
 				// An object larger than a part: cut to the most lines that fit.
 				keep := sort.Search(strings.Count(b, "\n")+1, func(k int) bool {
-					return len(cont)+len(detail{summary: d.summary + " (continued)", blocks: []string{b}}.render(k)) > budget
+					return len(cont)+wrapper+escaped(cutObject(b, k)) > budget
 				}) - 1
 				b = cutObject(b, max(keep, 0))
 			}
-			if !room(b) {
+			if len(parts[len(parts)-1])+wrapper+used+escaped(b) > budget {
 				flush()
-				if !room(b) {
+				if len(parts[len(parts)-1])+wrapper+escaped(b) > budget {
 					parts = append(parts, cont)
 				}
 			}
-			blocks = append(blocks, b)
+			blocks, used = append(blocks, b), used+escaped(b)
 		}
 		flush()
 	}

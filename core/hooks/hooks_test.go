@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cozyhr/cozyhr/test/testenv"
+
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/hooks"
 )
@@ -156,13 +158,11 @@ func TestAStoppedHookTakesItsChildrenWithIt(t *testing.T) {
 	waitFor(t, func() bool { return !sleeping("637") })
 }
 
-// waitFor waits, within a generous bound, for what the test expects.
+// waitFor waits for what the test expects.
 func waitFor(t *testing.T, ok func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(time.Minute); !ok(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("never happened")
-		}
+	if err := testenv.WaitFor(context.Background(), 2*time.Minute, func(context.Context) (bool, error) { return ok(), nil }); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cozyhr/cozyhr/test/testtree"
+
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/apis/meta"
 	"helm.sh/helm/v4/pkg/action"
@@ -123,41 +125,20 @@ func packageNames(dir string) (name, namespace string) {
 func materialize(t *testing.T, src string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), filepath.Base(src))
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			abs, err := filepath.EvalSymlinks(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(abs, target)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
+	testtree.Copy(t, src, dst, func(path string, data []byte) string {
+		if data == nil { // a symlink
+			abs, _ := filepath.EvalSymlinks(path)
+			return abs
 		}
 		if filepath.Base(filepath.Dir(path)) == "charts" && len(data) < 256 && !strings.ContainsAny(string(data), "\n:") {
 			linked := filepath.Join(filepath.Dir(path), strings.TrimSpace(string(data)))
 			if _, err := os.Stat(filepath.Join(linked, "Chart.yaml")); err == nil {
-				abs, err := filepath.Abs(linked)
-				if err != nil {
-					return err
-				}
-				return os.Symlink(abs, target)
+				abs, _ := filepath.Abs(linked)
+				return abs
 			}
 		}
-		return os.WriteFile(target, data, 0o644)
+		return ""
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return dst
 }
 

@@ -66,6 +66,24 @@ func defaultsFor(dir, chartName string) (string, map[string]any, error) {
 	}
 }
 
+// DefaultsFileFor is the defaults file above the chart in dir, whether
+// or not an entry of it applies (or it is valid); "" for none.
+func DefaultsFileFor(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for parent := filepath.Dir(abs); ; parent = filepath.Dir(parent) {
+		file := filepath.Join(parent, FileName)
+		if data, err := os.ReadFile(file); err == nil && isDefaults(data) {
+			return file
+		}
+		if parent == filepath.Dir(parent) {
+			return ""
+		}
+	}
+}
+
 func isDefaults(data []byte) bool {
 	var head struct {
 		Kind string `yaml:"kind"`

@@ -179,6 +179,11 @@ func Changed(ctx context.Context, dirs []string, base, head string, scope Remove
 func configuredInputs(dir string) []string {
 	cfg, err := config.Load(config.LoadOptions{Dir: dir})
 	if err != nil {
+		// A broken defaults file above the chart is still its input: its
+		// change is reviewed, and the review says what is wrong with it.
+		if f := config.DefaultsFileFor(dir); f != "" {
+			return []string{f}
+		}
 		return nil
 	}
 	extra := append([]string(nil), cfg.ValuesFiles...)

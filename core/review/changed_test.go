@@ -211,3 +211,25 @@ func TestChangedInAShardAttributesEveryChartsFiles(t *testing.T) {
 		t.Errorf("over both shards: %q, want each chart once", seen)
 	}
 }
+
+// A defaults file is an input of the charts it gives settings to, and
+// still of those below it when it is broken: its change is reviewed, and
+// the review says what is wrong with it.
+func TestChangedCountsTheDefaultsFileEvenBroken(t *testing.T) {
+	r := newRepo(t)
+	r.Write(merge(chart("packages/apps/app", "hello"), map[string]string{
+		"packages/.cozyhr.yaml": "apiVersion: cozyhr.io/v1alpha1\nkind: Defaults\ncharts:\n  - match: apps/*\n    release: {namespace: tenant-root}\n",
+	}))
+	r.Commit("base")
+	chdir(t, r.Dir)
+	for name, text := range map[string]string{
+		"changed": "apiVersion: cozyhr.io/v1alpha1\nkind: Defaults\ncharts:\n  - match: apps/*\n    release: {namespace: tenant-other}\n",
+		"broken":  "apiVersion: cozyhr.io/v1alpha1\nkind: Defaults\ncharts:\n  - match: apps/*\n    valuesFile: [x.yaml]\n",
+	} {
+		r.Write(map[string]string{"packages/.cozyhr.yaml": text})
+		cs, err := review.Changed(context.Background(), []string{"packages/apps/app"}, "HEAD", "", review.RemovedScope{})
+		if err != nil || len(cs.Charts) != 1 || len(cs.Unattributed) != 0 {
+			t.Errorf("%s defaults file: %+v, %v", name, cs, err)
+		}
+	}
+}

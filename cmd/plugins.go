@@ -8,7 +8,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/config"
-	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/pluginlist"
 )
 
 type pluginsListOptions struct {
@@ -46,7 +46,7 @@ started once to negotiate its protocol version, then stopped.`,
 					return err
 				}
 			}
-			entries := core.ListPlugins(cmd.Context(), cfg, g.pluginHost())
+			entries := pluginlist.List(cmd.Context(), cfg, g.pluginHost())
 			return output.Plugins(g.streams.Out, entries, format)
 		},
 	}

@@ -16,13 +16,7 @@ type PluginHost interface {
 }
 
 // BuiltinFluxPostRender is the name .cozyhr.yaml places Flux's post-render by.
-const BuiltinFluxPostRender = "flux-post-render"
-
-// BuiltinPostProcessors lists the built-in post-processors, for cozyhr
-// plugins list.
-func BuiltinPostProcessors() []string {
-	return []string{BuiltinFluxPostRender, postprocess.BuiltinKustomize}
-}
+const BuiltinFluxPostRender = flux.BuiltinName
 
 // buildPipeline makes the pipeline .cozyhr.yaml declares: Flux's
 // post-render first unless the list places it, then each post-processor

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/pluginlist"
 )
 
 // Plugins prints plugin entries as a table or JSON.
-func Plugins(w io.Writer, entries []core.PluginEntry, format Format) error {
+func Plugins(w io.Writer, entries []pluginlist.Entry, format Format) error {
 	switch format {
 	case JSON:
 		enc := json.NewEncoder(w)

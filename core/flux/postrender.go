@@ -20,7 +20,10 @@ import (
 type PostRenderer struct{}
 
 // Name implements postprocess.PostProcessor.
-func (PostRenderer) Name() string { return "flux-post-render" }
+// BuiltinName is the name .cozyhr.yaml places Flux's post-render by.
+const BuiltinName = "flux-post-render"
+
+func (PostRenderer) Name() string { return BuiltinName }
 
 // AppliesTo implements postprocess.Selective: Flux's post-render is for Flux mode only.
 func (PostRenderer) AppliesTo(rel postprocess.ReleaseInfo) bool { return rel.HelmRelease != nil }

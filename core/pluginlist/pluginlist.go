@@ -1,4 +1,7 @@
-package core
+// Package pluginlist lists the plugins cozyhr knows: the built-in
+// post-processors and image builders, those a .cozyhr.yaml names and those
+// on the search path, each external one asked its protocol.
+package pluginlist
 
 import (
 	"cmp"
@@ -7,19 +10,21 @@ import (
 	"slices"
 
 	"github.com/cozyhr/cozyhr/config"
+	"github.com/cozyhr/cozyhr/core/flux"
+	"github.com/cozyhr/cozyhr/core/postprocess"
 	"github.com/cozyhr/cozyhr/core/upstream"
 	"github.com/cozyhr/cozyhr/plugins/host"
 	"github.com/cozyhr/cozyhr/plugins/sdk"
 )
 
-// PluginInventory is what cozyhr plugins list needs from the plugin host.
-type PluginInventory interface {
+// Inventory is what cozyhr plugins list needs from the plugin host.
+type Inventory interface {
 	Discover() []host.Found
 	Describe(ctx context.Context, spec host.Spec) (*host.Description, error)
 }
 
-// PluginEntry is one row of cozyhr plugins list.
-type PluginEntry struct {
+// Entry is one row of cozyhr plugins list.
+type Entry struct {
 	Name     string   `json:"name"`
 	Kinds    []string `json:"kinds"`
 	Builtin  bool     `json:"builtin"`
@@ -31,12 +36,12 @@ type PluginEntry struct {
 	Error        string   `json:"error,omitempty"`
 }
 
-// ListPlugins lists built-ins, the plugins cfg (may be nil) names and those
+// List lists built-ins, the plugins cfg (may be nil) names and those
 // on the search path, starting each external one to ask its protocol.
-func ListPlugins(ctx context.Context, cfg *config.Chart, inv PluginInventory) []PluginEntry {
-	var out []PluginEntry
+func List(ctx context.Context, cfg *config.Chart, inv Inventory) []Entry {
+	var out []Entry
 	index := map[string]int{}
-	add := func(e PluginEntry) int {
+	add := func(e Entry) int {
 		key := e.Name + "\x00" + e.Path
 		if i, ok := index[key]; ok {
 			return i
@@ -46,10 +51,10 @@ func ListPlugins(ctx context.Context, cfg *config.Chart, inv PluginInventory) []
 		return len(out) - 1
 	}
 	for _, name := range BuiltinPostProcessors() {
-		add(PluginEntry{Name: name, Kinds: []string{sdk.KindPostProcessor}, Builtin: true})
+		add(Entry{Name: name, Kinds: []string{sdk.KindPostProcessor}, Builtin: true})
 	}
 	for _, name := range upstream.BuiltinImageBuilders() {
-		add(PluginEntry{Name: name, Kinds: []string{sdk.KindImageBuilder}, Builtin: true})
+		add(Entry{Name: name, Kinds: []string{sdk.KindImageBuilder}, Builtin: true})
 	}
 	if cfg != nil {
 		use := func(list string, pcs []config.Plugin, builtin func(string) bool) {
@@ -78,8 +83,8 @@ func ListPlugins(ctx context.Context, cfg *config.Chart, inv PluginInventory) []
 	return out
 }
 
-func describePlugin(ctx context.Context, inv PluginInventory, spec host.Spec) PluginEntry {
-	e := PluginEntry{Name: spec.Name, Path: spec.Path}
+func describePlugin(ctx context.Context, inv Inventory, spec host.Spec) Entry {
+	e := Entry{Name: spec.Name, Path: spec.Path}
 	d, err := inv.Describe(ctx, spec)
 	if d != nil {
 		e.Path, e.Protocol, e.Version, e.Kinds = d.Path, d.Protocol, d.Version, d.Kinds
@@ -96,4 +101,9 @@ func describePlugin(ctx context.Context, inv PluginInventory, spec host.Spec) Pl
 func isBuiltinPostProcessor(name string) bool { return slices.Contains(BuiltinPostProcessors(), name) }
 func isBuiltinImageBuilder(name string) bool {
 	return slices.Contains(upstream.BuiltinImageBuilders(), name)
+}
+
+// BuiltinPostProcessors lists the built-in post-processors.
+func BuiltinPostProcessors() []string {
+	return []string{flux.BuiltinName, postprocess.BuiltinKustomize}
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/postprocess"
+	"github.com/cozyhr/cozyhr/core/snapshot"
 	"github.com/cozyhr/cozyhr/core/values"
+	"helm.sh/helm/v4/pkg/engine"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/cozyhr/cozyhr/core/kube"
@@ -44,6 +46,11 @@ type RenderOptions struct {
 	// TextOnly says the caller prints the render as text: when nothing
 	// would post-process the objects, they are then never parsed.
 	TextOnly bool
+	// Lookups answer lookup offline (a file of objects); with a cluster,
+	// or inputs recorded, these come first.
+	Lookups *snapshot.Answers
+	// Recorder, when set, keeps what templates read with lookup.
+	Recorder *snapshot.Recorder
 }
 
 // Desired is the post-processed render of a chart for its target, plus the
@@ -57,6 +64,9 @@ type Desired struct {
 	SecretValuePaths [][]string
 	Rendered         *Rendered
 	Warnings         []string
+	// Unanswered are the lookup calls nothing offline answered: each
+	// returned an empty map, as Helm's lookup does offline.
+	Unanswered []string
 	// Previous is the newest stored revision of the release, nil when the
 	// release is not installed or when offline.
 	Previous *release.Release
@@ -132,7 +142,12 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	}
 	var hrValues map[string]any
 	var secretPaths [][]string
-	if t.FluxMode() && (!t.Offline || t.HelmReleaseFile != nil) {
+	if rec := w.Recorded; rec != nil {
+		hrValues, secretPaths = snapshot.Copy(rec.Values), rec.SecretValuePaths
+		if err := flux.MergeChartValuesFiles(ch, w.Config.Dir, flux.ChartValuesFiles(t.HelmRelease)); err != nil {
+			return nil, err
+		}
+	} else if t.FluxMode() && (!t.Offline || t.HelmReleaseFile != nil) {
 		var cl client.Reader = t.HelmReleaseFile
 		if !t.Offline {
 			if cl, err = w.Cluster.Client(); err != nil {
@@ -160,13 +175,22 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	if w.Cluster != nil && (opts.KubeVersion != "" || len(opts.APIVersions) > 0) {
 		return nil, errors.New("a Kubernetes version and API versions set .Capabilities only offline: a cluster's own are used")
 	}
-	if w.Cluster != nil {
+	answers := opts.Lookups.Fresh()
+	switch {
+	case w.Recorded != nil:
+		req.Capabilities, req.Revision = w.Recorded.Capabilities, w.Recorded.Revision+1
+		req.IsUpgrade = w.Recorded.Revision > 0
+		answers = w.Recorded.Lookups.Fresh().Also(opts.Lookups)
+		req.Lookup = answers.Func()
+	case w.Cluster != nil:
 		if req.Capabilities, err = w.Cluster.Capabilities(); err != nil {
 			return nil, err
 		}
-		if req.LookupConfig, err = w.Cluster.RESTConfig(); err != nil {
+		rc, err := w.Cluster.RESTConfig()
+		if err != nil {
 			return nil, err
 		}
+		req.Lookup = engine.NewLookupFunction(rc)
 		cfg, err := w.helmConfig(t, debug)
 		if err != nil {
 			return nil, err
@@ -184,13 +208,18 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 		if t.FluxMode() && t.HelmRelease.Spec.Suspend {
 			w.notice("HelmRelease %s is suspended: Flux leaves the release alone until cozyhr resume", t.HelmReleaseKey)
 		}
-	} else {
+	default:
 		if req.Capabilities, err = offlineCapabilities(cmp.Or(opts.KubeVersion, w.Config.Render.KubeVersion), append(w.Config.Render.APIVersions, opts.APIVersions...)); err != nil {
 			return nil, err
 		}
+		req.Lookup = answers.Func()
+	}
+	if r := opts.Recorder; r != nil && req.Lookup != nil {
+		r.Next, req.Lookup = req.Lookup, r.Func()
 	}
 
 	rendered, err := pipeline.Renderer.Render(ctx, req)
+	d.Unanswered = answers.Unanswered()
 	if err != nil {
 		return nil, err
 	}

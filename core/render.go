@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/cozyhr/cozyhr/core/iox"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/seeded"
+	"github.com/cozyhr/cozyhr/core/snapshot"
 	"github.com/cozyhr/cozyhr/core/values"
 	"helm.sh/helm/v4/pkg/action"
 	ci "helm.sh/helm/v4/pkg/chart"
@@ -26,7 +28,6 @@ import (
 	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/engine"
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
-	"k8s.io/client-go/rest"
 )
 
 // RenderRequest is everything a renderer needs; it is plain data so that a
@@ -37,9 +38,10 @@ type RenderRequest struct {
 	Namespace    string
 	Values       map[string]any
 	Capabilities *common.Capabilities
-	// LookupConfig lets templates call lookup against the cluster; nil
-	// renders offline, where lookup returns nothing (as helm template).
-	LookupConfig *rest.Config
+	// Lookup answers the lookup template function (the cluster, a
+	// snapshot's records, a file of objects); nil renders offline, where
+	// lookup returns nothing (as helm template).
+	Lookup snapshot.LookupFunc
 	// Revision and IsUpgrade fill .Release as the next helm upgrade would.
 	Revision             int
 	IsUpgrade            bool
@@ -165,7 +167,7 @@ func (HelmRenderer) Render(ctx context.Context, req RenderRequest) (*Rendered, e
 	if req.Deterministic {
 		funcs = seeded.Funcs(ch.Name())
 	}
-	files, err := renderTemplates(ctx, ch, top, req.LookupConfig, funcs)
+	files, err := renderTemplates(ctx, ch, top, req.Lookup, funcs)
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", ch.Name(), err)
 	}
@@ -233,7 +235,16 @@ func (r *Rendered) Sort() error {
 // renderTemplates runs Helm's engine, which takes no context, so that
 // Ctrl-C still ends a long render at once: the command returns and the
 // process exits while the abandoned render is still running.
-func renderTemplates(ctx context.Context, ch *chart.Chart, top common.Values, lookup *rest.Config, funcs template.FuncMap) (map[string]string, error) {
+func renderTemplates(ctx context.Context, ch *chart.Chart, top common.Values, lookup snapshot.LookupFunc, funcs template.FuncMap) (map[string]string, error) {
+	if lookup != nil {
+		// The engine's own lookup needs a client; a function given as a
+		// custom one takes its place, whatever answers it.
+		funcs = maps.Clone(funcs)
+		if funcs == nil {
+			funcs = template.FuncMap{}
+		}
+		funcs["lookup"] = lookup
+	}
 	type result struct {
 		files map[string]string
 		err   error
@@ -241,13 +252,7 @@ func renderTemplates(ctx context.Context, ch *chart.Chart, top common.Values, lo
 	done := make(chan result, 1)
 	go func() {
 		var r result
-		if lookup != nil {
-			e := engine.New(lookup)
-			e.CustomTemplateFuncs = funcs
-			r.files, r.err = e.Render(ch, top)
-		} else {
-			r.files, r.err = engine.Engine{CustomTemplateFuncs: funcs}.Render(ch, top)
-		}
+		r.files, r.err = engine.Engine{CustomTemplateFuncs: funcs}.Render(ch, top)
 		done <- r
 	}()
 	select {

@@ -8,6 +8,7 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/common"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/lock"
+	"github.com/cozyhr/cozyhr/core/snapshot"
 )
 
 // Workspace is one chart directory and the cluster it is developed against.
@@ -29,8 +31,27 @@ type Workspace struct {
 	// Plugins starts the plugins .cozyhr.yaml names; nil when none may run.
 	Plugins PluginHost
 
+	// Recorded are production's inputs of the release, from a snapshot:
+	// its HelmRelease, values, Capabilities and lookups, read from there
+	// and from no cluster.
+	Recorded *Recorded
+
 	// target is resolved once per run, so its notices print once.
 	target *Target
+}
+
+// Recorded are a release's inputs as a snapshot of production holds them.
+type Recorded struct {
+	HelmRelease *helmv2.HelmRelease
+	// Values are composed as helm-controller composed them; those at
+	// SecretValuePaths are the snapshot's placeholders.
+	Values           map[string]any
+	SecretValuePaths [][]string
+	Capabilities     *common.Capabilities
+	Lookups          *snapshot.Answers
+	// Revision is the release's newest revision, 0 when not installed:
+	// .Release says what the next upgrade will.
+	Revision int
 }
 
 // Target is the resolved identity of the release a command acts on.
@@ -96,6 +117,13 @@ func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 	}
 	if t.HelmReleaseKey.Namespace == "" {
 		t.HelmReleaseKey.Namespace = t.Namespace
+	}
+	if rec := w.Recorded; rec != nil {
+		hr := rec.HelmRelease
+		t.HelmRelease, t.Offline = hr, true
+		t.HelmReleaseKey = types.NamespacedName{Namespace: hr.Namespace, Name: hr.Name}
+		t.ReleaseName, t.Namespace, t.StorageNamespace = flux.ReleaseName(hr), hr.GetReleaseNamespace(), hr.GetStorageNamespace()
+		return t, nil
 	}
 	if w.Cluster == nil {
 		if !c.HelmRelease.IsNamed() {

@@ -28,8 +28,10 @@ type diffOptions struct {
 	base, head string
 	// parts is where -o markdown writes numbered comments, "" for stdout.
 	parts string
-	// instances diffs every HelmRelease made from the chart.
+	// instances diffs every HelmRelease made from the chart; prod reads
+	// them from a snapshot.
 	instances bool
+	prod      prodFlags
 
 	// Set by validate.
 	format      output.Format
@@ -71,8 +73,11 @@ func (o *diffOptions) validate() error {
 	if o.head != "" && o.base == "" {
 		return fmt.Errorf("--head goes with --base: give the revision to compare it with")
 	}
-	if o.base != "" && o.instances {
-		return fmt.Errorf("--base compares two revisions and --instances the live instances; give one")
+	if o.prod.file == "" && o.base != "" && o.instances {
+		return fmt.Errorf("--base compares two revisions and --instances the live instances; give one, or both with --snapshot FILE")
+	}
+	if o.prod.file != "" && !o.instances {
+		return fmt.Errorf("--snapshot holds every instance of a chart: add --instances")
 	}
 	if o.instances && (o.format == output.Brief || o.format == output.Unified) {
 		return fmt.Errorf("with --instances the report is -o dyff, json, yaml or markdown, not %s", o.format)
@@ -184,10 +189,14 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 		Args: cobra.NoArgs,
 	}
 	each := func(r *run) error {
-		if o.base != "" {
+		switch {
+		case o.prod.file != "" && o.base != "":
+			return o.runSnapshotReview(r)
+		case o.prod.file != "":
+			return o.runSnapshotInstances(r)
+		case o.base != "":
 			return o.runReview(r)
-		}
-		if o.instances {
+		case o.instances:
 			return o.runInstances(r)
 		}
 		w, err := o.workspace(r)
@@ -231,6 +240,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	f.StringVarP(&o.diff.LabelSelector, "selector", "l", "", "only objects whose rendered labels match this selector")
 	f.BoolVar(&o.instances, "instances", false, "diff every HelmRelease made from this chart (all namespaces, or -n's; -l then selects HelmReleases) with its own values")
 	f.StringVar(&o.base, "base", "", "compare with the chart at this git `REF` instead of the cluster (no cluster needed)")
+	o.prod.add(f)
 	f.StringVar(&o.head, "head", "", "with --base: the git `REF` to compare (default: the working tree, uncommitted changes included)")
 	return g.declare(cmd, s)
 }

@@ -38,16 +38,18 @@ func (o *diffOptions) runInstances(r *run) error {
 		Render: o.render.options(r.streams.In), Diff: opts, Concurrency: r.g.sel.concurrency,
 		Open: r.instanceWorkspace, Debug: r.debugWriter(),
 	})
-	err = output.FleetReport(r.streams.Out, base.ChartName, insts, o.format, output.HumanOptions{ContextLines: o.contextLines, NoGroup: o.noGroup, Color: r.color()})
-	if err != nil {
-		return err
-	}
+	return o.fleetOutcome(r, "cozyhr diff: every instance of chart "+base.ChartName, insts)
+}
+
+// fleetExit is a fleet diff's outcome: 1 when an instance failed, else 2
+// with --exit-code when any changes.
+func fleetExit(insts []fleet.Instance, exitCode bool) error {
 	failed := slices.ContainsFunc(insts, func(i fleet.Instance) bool { return i.Err != nil })
 	changed := slices.ContainsFunc(insts, func(i fleet.Instance) bool { return i.Result != nil && i.Result.HasChanges() })
 	switch {
 	case failed:
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("some instances could not be diffed"), Silent: true}
-	case changed && o.exitCode:
+	case changed && exitCode:
 		return errChanges()
 	}
 	return nil

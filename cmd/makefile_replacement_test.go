@@ -140,7 +140,7 @@ func TestKubeovnMakefileReplaced(t *testing.T) {
 	}
 	srv := serveTarball(t, "/kubeovn/kube-ovn/archive/refs/tags/v1.15.10.tar.gz", treeFiles(t, filepath.Dir(filepath.Dir(filepath.Dir(upstream)))))
 	exampleConfig(t, dir, "kubeovn", map[string]string{"https://github.com": srv.URL})
-	before := snapshot(t, vendored)
+	before := filesUnder(t, vendored)
 
 	r := cozyhr(t, "-C", dir, "update").expect(t, 0)
 	if !strings.Contains(r.out, "Patch applied: patches/mtu.diff") || !strings.Contains(r.out, "Files: 0 added, 0 removed, 0 changed") {
@@ -172,7 +172,7 @@ func TestKubeovnMakefileReplaced(t *testing.T) {
 func treeFiles(t *testing.T, root string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
-	for rel, content := range snapshot(t, root) {
+	for rel, content := range filesUnder(t, root) {
 		files[filepath.ToSlash(rel)] = content
 	}
 	return files

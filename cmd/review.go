@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -16,6 +14,7 @@ import (
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core/batch"
 	"github.com/cozyhr/cozyhr/core/kube"
+	"github.com/cozyhr/cozyhr/core/post"
 	"github.com/cozyhr/cozyhr/core/review"
 )
 
@@ -163,28 +162,14 @@ func (g *globalOptions) diffMarkdown(cmd *cobra.Command, s *spec, o *diffOptions
 	return nil
 }
 
-// writeParts writes the review into dir as numbered comments, part-1.md
-// and on, each under the comment limit, and removes the parts of an
-// earlier, longer review there.
+// writeParts writes the review into dir as numbered comments (post.WriteParts).
 func writeParts(log io.Writer, dir string, report output.MarkdownReport) error {
 	parts, err := output.MarkdownParts(report)
+	if err == nil {
+		err = post.WriteParts(dir, parts)
+	}
 	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--parts %s: %w", dir, err)
-	}
-	for i, p := range parts {
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("part-%d.md", i+1)), []byte(p), 0o644); err != nil {
-			return fmt.Errorf("--parts %s: %w", dir, err)
-		}
-	}
-	old, _ := filepath.Glob(filepath.Join(dir, "part-*.md"))
-	for _, f := range old {
-		var n int
-		if _, err := fmt.Sscanf(filepath.Base(f), "part-%d.md", &n); err == nil && n > len(parts) {
-			os.Remove(f)
-		}
 	}
 	fmt.Fprintf(log, "cozyhr: wrote the review as %d comment(s) to %s (part-1.md to part-%d.md)\n", len(parts), dir, len(parts))
 	return nil

@@ -56,6 +56,8 @@ type globalOptions struct {
 	// when there are several, each then run on its own (see run).
 	sel    chartSelection
 	charts []string
+	// instanceShard is --shard K/N when it splits a snapshot's instances.
+	instanceShard string
 	// trees holds the git revisions diff --base compares, written once per
 	// run and removed when it ends.
 	trees review.Trees
@@ -130,7 +132,7 @@ in the chart directory.`,
 		newRollbackCmd(g),
 		newUnlockCmd(g),
 		newPostCmd(g),
-		newVersionCmd(g),
+		newVersionCmd(g), newSnapshotCmd(g),
 		newPluginsCmd(g),
 		newUpdateCmd(g),
 		newImageCmd(g),

@@ -40,6 +40,14 @@ func (s *chartSelection) checkConcurrency() error {
 // works on.
 func (g *globalOptions) selectCharts(cmd *cobra.Command, spec *spec, args []string) error {
 	s := &g.sel
+	// A review of a snapshot's instances shards the instances, whether
+	// one chart or several are reviewed.
+	if f := cmd.Flags().Lookup("snapshot"); f != nil && f.Changed && cmd.Flags().Changed("instances") {
+		g.instanceShard, s.Shard = s.Shard, ""
+		if _, _, err := config.ParseShard(g.instanceShard); g.instanceShard != "" && err != nil {
+			return err
+		}
+	}
 	if !s.Many() {
 		if dirs := s.UniqueDirs(); len(dirs) == 1 {
 			g.chartDir = dirs[0]

@@ -134,8 +134,8 @@ upstream:
       valuesPath: widget.image.tag
 `
 
-// snapshot reads every file under dir, to prove a failed update wrote nothing.
-func snapshot(t *testing.T, dir string) map[string]string {
+// filesUnder reads every file under dir, to prove a failed update wrote nothing.
+func filesUnder(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -155,7 +155,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 
 func expectUnchanged(t *testing.T, dir string, before map[string]string) {
 	t.Helper()
-	after := snapshot(t, dir)
+	after := filesUnder(t, dir)
 	for f, b := range before {
 		if after[f] != b {
 			t.Errorf("%s changed", f)
@@ -179,7 +179,7 @@ func TestUpdateFromHelmRepository(t *testing.T) {
 	dir := umbrella(t, fmt.Sprintf(updateConfig, "  helm:\n    repo: "+srv.URL()+"\n    chart: widget\n    version: \"~1.0\""))
 
 	// --dry-run reports and writes nothing.
-	before := snapshot(t, dir)
+	before := filesUnder(t, dir)
 	dry := cozyhr(t, "-C", dir, "update", "--dry-run").expect(t, 0)
 	golden(t, "update/dry-run", dry.out)
 	expectUnchanged(t, dir, before)
@@ -211,7 +211,7 @@ func TestUpdateFromHelmRepository(t *testing.T) {
 
 	// A patch that does not apply changes nothing and says how to reproduce.
 	writeFile(t, filepath.Join(dir, "patches/02-conflict.diff"), conflictingPatch)
-	before = snapshot(t, dir)
+	before = filesUnder(t, dir)
 	r = cozyhr(t, "-C", dir, "update", "--version", "1.0.0").expect(t, 1)
 	for _, want := range []string{"patch patches/02-conflict.diff does not apply; nothing was changed.", "Hunk #1 FAILED", "To reproduce on the fetched chart", "patch -p1 < " + filepath.Join(dir, "patches/02-conflict.diff")} {
 		if !strings.Contains(r.err, want) {
@@ -238,7 +238,7 @@ func TestUpdateNetworkFailureChangesNothing(t *testing.T) {
 	url := closed.URL
 	closed.Close()
 	dir := umbrella(t, fmt.Sprintf(updateConfig, "  helm:\n    repo: "+url+"\n    chart: widget"))
-	before := snapshot(t, dir)
+	before := filesUnder(t, dir)
 	r := cozyhr(t, "-C", dir, "update").expect(t, 1)
 	if !strings.Contains(r.err, "fetch widget from "+url) || !strings.Contains(r.err, "connection refused") {
 		t.Errorf("stderr:\n%s", r.err)

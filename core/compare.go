@@ -86,6 +86,22 @@ func CompareRenders(ctx context.Context, base, head *Desired, opts DiffOptions) 
 	return res, nil
 }
 
+// CompareDeployed diffs a release's deployed manifest (a snapshot's) with
+// a render of it: what upgrading the release to the render changes. A
+// release manifest holds neither hooks nor crds/ CRDs, so the comparison
+// leaves them out.
+func CompareDeployed(ctx context.Context, deployed string, d *Desired, opts DiffOptions) (*DiffResult, error) {
+	objs, err := manifest.ParseManifests([]byte(deployed))
+	if err != nil {
+		return nil, fmt.Errorf("deployed manifest: %w", err)
+	}
+	r := *d.Rendered
+	r.CRDs, r.Hooks = nil, nil
+	head := *d
+	head.Rendered = &r
+	return CompareRenders(ctx, &Desired{Target: d.Target, Rendered: &Rendered{Manifests: objs}}, &head, opts)
+}
+
 // documents are a render's CRDs, resources and hooks.
 func documents(d *Desired) []manifest.Object {
 	if d == nil {

@@ -108,6 +108,14 @@ func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 	if c.File == "" && !c.HelmRelease.IsNamed() {
 		w.notice("no %s in %s: using release %q in namespace %q, %s", config.FileName, c.Dir, t.ReleaseName, t.Namespace, namedHow(c, t))
 	}
+	// A recorded instance is its HelmRelease, whatever the file says.
+	if rec := w.Recorded; rec != nil {
+		hr := rec.HelmRelease
+		t.HelmRelease, t.Offline = hr, true
+		t.HelmReleaseKey = types.NamespacedName{Namespace: hr.Namespace, Name: hr.Name}
+		t.ReleaseName, t.Namespace, t.StorageNamespace = flux.ReleaseName(hr), hr.GetReleaseNamespace(), hr.GetStorageNamespace()
+		return t, nil
+	}
 	if !c.HelmRelease.IsEnabled() {
 		return t, nil
 	}
@@ -117,13 +125,6 @@ func (w *Workspace) resolveTarget(ctx context.Context) (*Target, error) {
 	}
 	if t.HelmReleaseKey.Namespace == "" {
 		t.HelmReleaseKey.Namespace = t.Namespace
-	}
-	if rec := w.Recorded; rec != nil {
-		hr := rec.HelmRelease
-		t.HelmRelease, t.Offline = hr, true
-		t.HelmReleaseKey = types.NamespacedName{Namespace: hr.Namespace, Name: hr.Name}
-		t.ReleaseName, t.Namespace, t.StorageNamespace = flux.ReleaseName(hr), hr.GetReleaseNamespace(), hr.GetStorageNamespace()
-		return t, nil
 	}
 	if w.Cluster == nil {
 		if !c.HelmRelease.IsNamed() {

@@ -45,8 +45,20 @@ func Fleet(out io.Writer, insts []fleet.Instance, groups []fleet.Group, o HumanO
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	b.WriteString(strings.Join(fleetNotes(insts), ""))
 	_, err := out.Write(b.Bytes())
 	return err
+}
+
+// fleetNotes are the instances' notes, a line each under its name.
+func fleetNotes(insts []fleet.Instance) []string {
+	var lines []string
+	for _, in := range insts {
+		for _, n := range in.Notes {
+			lines = append(lines, fmt.Sprintf("! %s: %s\n", in.Key(), n))
+		}
+	}
+	return lines
 }
 
 // groupText is a group's header, naming the instances it concerns, and its
@@ -120,6 +132,7 @@ type FleetJSONInstance struct {
 	ReleaseNamespace string      `json:"releaseNamespace,omitempty"`
 	ChartVersion     string      `json:"chartVersion,omitempty"`
 	Error            string      `json:"error,omitempty"`
+	Notes            []string    `json:"notes,omitempty"`
 	Report           *JSONReport `json:"report,omitempty"`
 }
 
@@ -128,7 +141,7 @@ func FleetJSON(out io.Writer, insts []fleet.Instance) error {
 	rep := FleetJSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "FleetDiffReport", Instances: []FleetJSONInstance{}}
 	rep.Summary.Instances = len(insts)
 	for _, in := range insts {
-		fi := FleetJSONInstance{Namespace: in.Namespace, Name: in.Name, Release: in.Release, ReleaseNamespace: in.ReleaseNamespace, ChartVersion: in.ChartVersion}
+		fi := FleetJSONInstance{Namespace: in.Namespace, Name: in.Name, Release: in.Release, ReleaseNamespace: in.ReleaseNamespace, ChartVersion: in.ChartVersion, Notes: in.Notes}
 		if in.Err != nil {
 			fi.Error = in.Err.Error()
 			rep.Summary.Failed++
@@ -166,6 +179,11 @@ func FleetSections(insts []fleet.Instance) []Section {
 // FleetReport prints the fleet's diff in the format f: grouped for people
 // (o.NoGroup: each change on its own), per instance otherwise.
 func FleetReport(out io.Writer, chart string, insts []fleet.Instance, f Format, o HumanOptions) error {
+	return FleetReportTitled(out, "cozyhr diff: every instance of chart "+chart, insts, f, o)
+}
+
+// FleetReportTitled is FleetReport with the Markdown comment's title given.
+func FleetReportTitled(out io.Writer, title string, insts []fleet.Instance, f Format, o HumanOptions) error {
 	switch f {
 	case JSON:
 		return FleetJSON(out, insts)
@@ -174,7 +192,7 @@ func FleetReport(out io.Writer, chart string, insts []fleet.Instance, f Format, 
 	}
 	groups := fleet.GroupChanges(insts, o.NoGroup)
 	if f == Markdown {
-		return DiffMarkdown(out, MarkdownReport{Title: "cozyhr diff: every instance of chart " + chart,
+		return DiffMarkdown(out, MarkdownReport{Title: title, Notes: fleetNotes(insts),
 			Column: "instance", Sections: FleetSections(insts), Limit: CommentLimit, Groups: groups})
 	}
 	return Fleet(out, insts, groups, o)

@@ -41,6 +41,8 @@ type MarkdownReport struct {
 	// change once, with the instances it concerns, as the terminal report
 	// of a fleet groups them.
 	Groups []fleet.Group
+	// Notes are lines said under the title, before the table.
+	Notes []string
 }
 
 // DiffMarkdown prints a review for a pull request or merge request comment
@@ -72,6 +74,12 @@ func markdownBody(m MarkdownReport) (string, []detail, error) {
 	}
 	var head strings.Builder
 	fmt.Fprintf(&head, "### %s\n\n", m.Title)
+	for _, n := range m.Notes {
+		fmt.Fprintf(&head, "- ⚠ %s", strings.TrimPrefix(n, "! "))
+	}
+	if len(m.Notes) > 0 {
+		head.WriteString("\n")
+	}
 	if withCase {
 		fmt.Fprintf(&head, "| %s | case | added | changed | removed | flagged |\n|---|---|---:|---:|---:|---:|\n", column)
 	} else {

@@ -79,6 +79,9 @@ type Instance struct {
 	ChartVersion string
 	Result       *core.DiffResult
 	Err          error
+	// Notes say what a reader of the result must know: production not at
+	// the base revision, lookups nothing answered.
+	Notes []string
 }
 
 // Key is the instance's HelmRelease as namespace/name.

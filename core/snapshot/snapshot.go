@@ -107,6 +107,10 @@ func DigestLine(rest []byte) string {
 // Writer writes a snapshot one instance at a time, so that a fleet is
 // never held whole.
 type Writer struct {
+	// Scrub, when set, replaces every secret value it has seen in each
+	// instance written.
+	Scrub *Scrubber
+
 	path, tmp string
 	f         *os.File
 	buf       *bufio.Writer
@@ -146,6 +150,9 @@ func (w *Writer) Add(in *Instance) error {
 	data, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("snapshot of %s: %w", in.Key(), err)
+	}
+	if w.Scrub != nil {
+		data = w.Scrub.Text(data)
 	}
 	if w.n > 0 {
 		io.WriteString(w.hash, ",")

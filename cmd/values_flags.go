@@ -9,6 +9,7 @@ import (
 	"helm.sh/helm/v4/pkg/chart/common"
 
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/snapshot"
 	"github.com/cozyhr/cozyhr/core/values"
 )
 
@@ -31,17 +32,27 @@ type renderFlags struct {
 	values      values.Overrides
 	kubeVersion string
 	apiVersions []string
+	// lookups is a file of objects that answer lookup offline.
+	lookups string
+	answers *snapshot.Answers
 }
 
 func (r *renderFlags) add(fs *pflag.FlagSet) {
 	addValueFlags(fs, &r.values)
 	fs.StringVar(&r.kubeVersion, "kube-version", "", "Kubernetes version for .Capabilities when offline")
 	fs.StringSliceVarP(&r.apiVersions, "api-versions", "a", nil, "extra API versions for .Capabilities when offline")
+	fs.StringVar(&r.lookups, "lookups", "", "offline: a YAML `FILE` of objects that answer the chart's lookup calls")
 }
 
 // validate checks the render flags alone; offline says the command renders
 // without a cluster, the only case where the versions apply.
 func (r *renderFlags) validate(offline bool) error {
+	if r.lookups != "" && r.answers == nil {
+		var err error
+		if r.answers, err = snapshot.ReadObjects(r.lookups); err != nil {
+			return fmt.Errorf("--lookups: %w", err)
+		}
+	}
 	for _, v := range r.apiVersions {
 		if !apiVersion.MatchString(v) {
 			return fmt.Errorf("--api-versions %q is not an API version: give group/version (apps/v1, v1) or group/version/Kind (apps/v1/Deployment), comma-separated or repeated", v)
@@ -61,5 +72,5 @@ func (r *renderFlags) validate(offline bool) error {
 func (r *renderFlags) options(stdin io.Reader) core.RenderOptions {
 	values := r.values
 	values.Stdin = stdin
-	return core.RenderOptions{Values: values, KubeVersion: r.kubeVersion, APIVersions: r.apiVersions}
+	return core.RenderOptions{Values: values, KubeVersion: r.kubeVersion, APIVersions: r.apiVersions, Lookups: r.answers}
 }

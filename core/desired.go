@@ -221,6 +221,10 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	rendered, err := pipeline.Renderer.Render(ctx, req)
 	d.Unanswered = answers.Unanswered()
 	if err != nil {
+		if len(d.Unanswered) > 0 {
+			// The usual cause: a template reads what lookup found.
+			return nil, fmt.Errorf("%w\n(offline, nothing answered %s: each returned an empty map)", err, strings.Join(d.Unanswered, ", "))
+		}
 		return nil, err
 	}
 	if !w.Config.Render.CRDs() {

@@ -166,6 +166,13 @@ func (t *Trees) Review(ctx context.Context, chartDir string, o Options) (*Chart,
 		from, ferr := renderSide(ctx, base, name, o)
 		to, terr := renderSide(ctx, head, name, o)
 		c.BaseErr, c.HeadErr = ferr, terr
+		for _, d := range []*core.Desired{from, to} {
+			if d != nil {
+				for _, u := range d.Unanswered {
+					out.Warnings = appendOnce(out.Warnings, "nothing offline answers "+u+": it returned an empty map, as Helm's lookup does offline; give the objects it reads with --lookups FILE, or review with a snapshot")
+				}
+			}
+		}
 		if ferr == nil && terr == nil {
 			if c.Result, err = core.CompareRenders(ctx, from, to, o.Diff); err != nil {
 				return out, err

@@ -14,3 +14,9 @@ var Chart []byte
 //
 //go:embed cozyhr-defaults.schema.json
 var Defaults []byte
+
+// Snapshot is the JSON Schema (2020-12) of the file cozyhr snapshot
+// writes.
+//
+//go:embed cozyhr-snapshot.schema.json
+var Snapshot []byte

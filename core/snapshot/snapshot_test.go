@@ -1,6 +1,7 @@
 package snapshot_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -10,9 +11,11 @@ import (
 	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/cozyhr/cozyhr/core/snapshot"
+	"github.com/cozyhr/cozyhr/schemas"
 )
 
 var taken = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
@@ -237,5 +240,34 @@ func TestTheRecorderKeepsEachCallOnceScrubbed(t *testing.T) {
 	clear, _ := base64.StdEncoding.DecodeString(res["data"].(map[string]any)["p"].(string))
 	if string(clear) != "hunter2-long-secret" {
 		t.Errorf("the template must see the value itself, got %s", clear)
+	}
+}
+
+// A snapshot as written is valid by schemas/cozyhr-snapshot.schema.json.
+func TestASnapshotFollowsItsSchema(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemas.Snapshot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource("snapshot.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(write(t, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, rest, _ := strings.Cut(string(data), "\n")
+	// The first line opens the object with the digest.
+	whole, err := jsonschema.UnmarshalJSON(strings.NewReader(first + rest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(whole); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -50,6 +50,7 @@ func writeUnattributed(w io.Writer, cs *review.ChangeSet) {
 
 func newChangedCmd(g *globalOptions) *cobra.Command {
 	var base, head, format string
+	var prod prodFlags
 	formats := []output.Format{output.Text, output.JSON}
 	cmd := &cobra.Command{
 		Use: "changed",
@@ -77,6 +78,11 @@ under charts/), file:// dependencies, the values files .cozyhr.yaml names, and
 				return err
 			}
 			cs, err := g.changedCharts(cmd.Context(), dirs, base, head)
+			if err == nil && prod.file != "" {
+				if err = prod.open(); err == nil {
+					err = cs.AddInstances(prod.file, *g.kube.Namespace)
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -89,11 +95,18 @@ under charts/), file:// dependencies, the values files .cozyhr.yaml names, and
 				fmt.Fprintln(g.streams.Out, strings.Join(cs.Charts, "\n"))
 			}
 			writeUnattributed(g.streams.ErrOut, cs)
+			for _, dir := range cs.Charts {
+				if keys, ok := cs.Instances[dir]; ok {
+					fmt.Fprintf(g.streams.ErrOut, "cozyhr: %s: %d instances in the snapshot\n", dir, len(keys))
+				}
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&base, "base", "", "the git `REF` to compare with")
 	cmd.Flags().StringVar(&head, "head", "", "the git `REF` to compare (default: the working tree)")
+	prod.add(cmd.Flags())
+	cmd.Flags().Lookup("snapshot").Usage = "list each changed chart's instances in this snapshot `FILE` (stderr; \"instances\" with -o json)"
 	outputFlag(cmd, &format, formats, "")
 	return g.declare(cmd, &spec{overMany: true})
 }

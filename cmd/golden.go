@@ -19,59 +19,33 @@ func (o *showOptions) runGolden(r *run) error {
 		return err
 	}
 	cases := append([]string{""}, w.Config.CaseNames()...)
-	want := map[string]bool{}
-	stale := 0
-	for _, name := range cases {
-		cw := *w
-		if name != "" {
-			if cw.Config, err = core.WithCase(w.Config, name); err != nil {
-				return err
-			}
-		}
-		var buf bytes.Buffer
-		if err := o.print(r, &cw, &buf, true); err != nil {
+	stale, err := review.Golden{Dir: o.golden, ChartDir: r.dir, Cases: cases, Check: o.check,
+		Log: func(format string, args ...any) { fmt.Fprintf(r.streams.ErrOut, "cozyhr: "+format+"\n", args...) },
+		Render: func(name string) ([]byte, error) {
+			cw := *w
 			if name != "" {
-				return fmt.Errorf("case %s: %w", name, err)
+				if cw.Config, err = core.WithCase(w.Config, name); err != nil {
+					return nil, err
+				}
 			}
-			return err
+			var buf bytes.Buffer
+			err := o.print(r, &cw, &buf, true)
+			return buf.Bytes(), err
+		}}.Run()
+	for _, f := range stale {
+		switch {
+		case f.Missing:
+			fmt.Fprintf(r.streams.Out, "%s: missing\n", f.Path)
+		case f.Orphan:
+			fmt.Fprintf(r.streams.Out, "%s: no such value case any more\n", f.Path)
 		}
-		path := review.GoldenFile(o.golden, r.dir, name)
-		want[path] = true
-		if !o.check {
-			if err := review.WriteGolden(path, buf.Bytes()); err != nil {
-				return err
-			}
-			fmt.Fprintf(r.streams.ErrOut, "cozyhr: wrote %s\n", path)
-			continue
-		}
-		st, err := review.CheckGolden(path, buf.Bytes())
-		if err != nil {
-			return err
-		}
-		if st.Missing {
-			fmt.Fprintf(r.streams.Out, "%s: missing\n", path)
-		}
-		fmt.Fprint(r.streams.Out, st.Diff)
-		if st.Stale() {
-			stale++
-		}
+		fmt.Fprint(r.streams.Out, f.Diff)
 	}
-	if !o.check {
-		// A golden file of a case that no longer exists goes, so that the
-		// advice --check gives leaves nothing stale.
-		removed, err := review.PruneGolden(o.golden, r.dir, want)
-		for _, f := range removed {
-			fmt.Fprintf(r.streams.ErrOut, "cozyhr: removed %s: no such value case any more\n", f)
-		}
+	switch {
+	case err != nil || !o.check:
 		return err
-	}
-	// A golden file of a case that no longer exists is stale too.
-	for _, f := range review.OrphanGolden(o.golden, r.dir, want) {
-		stale++
-		fmt.Fprintf(r.streams.Out, "%s: no such value case any more\n", f)
-	}
-	if stale > 0 {
-		return &ExitError{Code: ExitChanges, Err: fmt.Errorf("%d golden file(s) under %s are stale: run cozyhr show --golden %s to write them again", stale, o.golden, o.golden)}
+	case len(stale) > 0:
+		return &ExitError{Code: ExitChanges, Err: fmt.Errorf("%d golden file(s) under %s are stale: run cozyhr show --golden %s to write them again", len(stale), o.golden, o.golden)}
 	}
 	fmt.Fprintf(r.streams.ErrOut, "cozyhr: %d golden file(s) of %s up to date\n", len(cases), config.DisplayPath(r.dir))
 	return nil

@@ -75,17 +75,42 @@ func (r *run) instanceWorkspace(hr *helmv2.HelmRelease) (*core.Workspace, error)
 	return &core.Workspace{Config: cfg, Cluster: r.cluster, Notices: io.Discard, Plugins: r.g.pluginHost()}, nil
 }
 
+// instanceSource lists the chart's instances, live or from the
+// snapshot, and opens each one's workspace: from the snapshot offline,
+// with its recorded inputs.
+func (r *run) instanceSource(p *prodFlags) ([]helmv2.HelmRelease, func(*helmv2.HelmRelease) (*core.Workspace, error), error) {
+	if p.file == "" {
+		_, found, err := r.instances("")
+		return found, r.instanceWorkspace, err
+	}
+	if err := p.open(); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Load(config.LoadOptions{Dir: r.dir, File: r.g.configFile})
+	if err != nil {
+		return nil, nil, err
+	}
+	found, recs, err := fleet.Recordings(p.file, p.header, fleet.Query{Chart: cfg, Namespace: *r.g.kube.Namespace})
+	return found, func(hr *helmv2.HelmRelease) (*core.Workspace, error) {
+		w, err := r.instanceWorkspace(hr)
+		if err == nil {
+			w.Cluster, w.Recorded = nil, recs[hr.Namespace+"/"+hr.Name]
+		}
+		return w, err
+	}, err
+}
+
 // runInstances renders the working-tree chart once for every live
 // instance, each with that HelmRelease's values, one after another under
 // a comment naming the HelmRelease (none in -o json); an instance that does
 // not render is said and the others go on.
 func (o *showOptions) runInstances(r *run) error {
-	_, found, err := r.instances("")
+	found, open, err := r.instanceSource(&o.prod)
 	if err != nil || len(found) == 0 {
 		return err
 	}
 	outs := make([]bytes.Buffer, len(found))
-	errs := fleet.Each(r.ctx, found, r.g.sel.concurrency, r.instanceWorkspace, func(_ context.Context, n int, w *core.Workspace) error {
+	errs := fleet.Each(r.ctx, found, r.g.sel.concurrency, open, func(_ context.Context, n int, w *core.Workspace) error {
 		return o.print(r, w, &outs[n], o.deterministic)
 	})
 	failed := 0

@@ -19,6 +19,7 @@ type showOptions struct {
 	output        string
 	deterministic bool
 	instances     bool
+	prod          prodFlags
 	// caseName renders with one of .cozyhr.yaml's value cases.
 	caseName string
 	// golden is where show --golden writes (or with check, compares) one
@@ -60,8 +61,11 @@ func (o *showOptions) validate() error {
 	case o.instances && o.caseName != "":
 		return fmt.Errorf("--instances renders each HelmRelease's own values: leave out --case")
 	}
-	if o.instances && o.offline {
-		return fmt.Errorf("--instances renders with the live HelmReleases' values: leave out --offline")
+	if o.instances && o.offline && o.prod.file == "" {
+		return fmt.Errorf("--instances renders with the live HelmReleases' values: leave out --offline, or read them from a snapshot with --snapshot FILE")
+	}
+	if o.prod.file != "" && !o.instances {
+		return fmt.Errorf("--snapshot holds every instance of a chart: add --instances")
 	}
 	return o.render.validate(o.offline)
 }
@@ -135,6 +139,7 @@ Secret data is masked unless --show-secrets.`,
 	f.BoolVar(&o.check, "check", false, "with --golden: write nothing, fail (exit 2) with a diff when a golden file is stale")
 	f.BoolVar(&o.instances, "instances", false, "render the chart for every HelmRelease made from it (all namespaces, or -n's), each with its own values")
 	o.render.add(f)
+	o.prod.add(f)
 	f.StringArrayVarP(&o.show.ShowOnly, "show-only", "s", nil, "only show objects from these templates (repeatable, globs allowed)")
 	outputFlag(cmd, &o.output, showFormats(), "")
 	_ = cmd.RegisterFlagCompletionFunc("show-only", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

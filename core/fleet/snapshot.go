@@ -275,3 +275,20 @@ func diffDeployed(ctx context.Context, h *snapshot.Header, in *snapshot.Instance
 	}
 	return core.CompareDeployed(ctx, in.Deployed.Manifest, d, o.Diff)
 }
+
+// Recordings are the query's instances in the snapshot at path and, by
+// namespace/name, the inputs to render each as production would.
+func Recordings(path string, h *snapshot.Header, q Query) ([]helmv2.HelmRelease, map[string]*core.Recorded, error) {
+	var found []helmv2.HelmRelease
+	recs := map[string]*core.Recorded{}
+	err := FromSnapshot(path, q, func(in *snapshot.Instance) error {
+		rec, err := RecordedOf(h, in)
+		if err != nil {
+			return err
+		}
+		recs[in.Key()] = rec
+		found = append(found, *in.HelmRelease)
+		return nil
+	})
+	return found, recs, err
+}

@@ -18,6 +18,9 @@ type ChangeSet struct {
 	Head         string   `json:"head"` // "" for the working tree
 	Charts       []string `json:"charts"`
 	Unattributed []string `json:"unattributed"`
+	// Instances are, with a snapshot, each changed chart's instances in
+	// it (namespace/name), by chart path.
+	Instances map[string][]string `json:"instances,omitempty"`
 }
 
 // RemovedScope is where a run over many charts looks for charts removed

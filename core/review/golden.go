@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -84,4 +85,68 @@ func PruneGolden(dir, chartDir string, want map[string]bool) ([]string, error) {
 		}
 	}
 	return orphans, nil
+}
+
+// Golden keeps, or with Check compares, one golden file per value case of
+// a chart: Render gives a case's render ("" the chart's own values).
+type Golden struct {
+	Dir, ChartDir string
+	Cases         []string
+	Check         bool
+	Render        func(caseName string) ([]byte, error)
+	// Log hears each file written or removed, as it is.
+	Log func(format string, args ...any)
+}
+
+// GoldenFinding is one golden file that --check finds stale.
+type GoldenFinding struct {
+	Path string
+	GoldenStale
+	// Orphan says no value case has the file any more.
+	Orphan bool
+}
+
+// Run writes every case's golden file and removes those of cases that no
+// longer exist; with Check it writes nothing and returns what is stale.
+func (g Golden) Run() ([]GoldenFinding, error) {
+	want := map[string]bool{}
+	var stale []GoldenFinding
+	for _, name := range g.Cases {
+		render, err := g.Render(name)
+		if err != nil {
+			if name != "" {
+				return stale, fmt.Errorf("case %s: %w", name, err)
+			}
+			return stale, err
+		}
+		path := GoldenFile(g.Dir, g.ChartDir, name)
+		want[path] = true
+		if !g.Check {
+			if err := WriteGolden(path, render); err != nil {
+				return stale, err
+			}
+			g.Log("wrote %s", path)
+			continue
+		}
+		st, err := CheckGolden(path, render)
+		if err != nil {
+			return stale, err
+		}
+		if st.Stale() {
+			stale = append(stale, GoldenFinding{Path: path, GoldenStale: st})
+		}
+	}
+	if g.Check {
+		for _, f := range OrphanGolden(g.Dir, g.ChartDir, want) {
+			stale = append(stale, GoldenFinding{Path: f, Orphan: true})
+		}
+		return stale, nil
+	}
+	// A golden file of a case that no longer exists goes, so that the
+	// advice a check gives leaves nothing stale.
+	removed, err := PruneGolden(g.Dir, g.ChartDir, want)
+	for _, f := range removed {
+		g.Log("removed %s: no such value case any more", f)
+	}
+	return nil, err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/core/batch"
 
+	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/fleet"
 	"github.com/cozyhr/cozyhr/core/snapshot"
@@ -109,6 +110,10 @@ func reviewInstance(ctx context.Context, base, head *side, h *snapshot.Header, i
 	if in.Deployed != nil {
 		res.ChartVersion = in.Deployed.ChartVersion
 	}
+	if in.Error != "" && in.Values == nil {
+		res.Err = errors.New("the snapshot could not record its values: " + in.Error)
+		return res
+	}
 	if in.Error != "" {
 		res.Notes = append(res.Notes, "the snapshot could not record all of it: "+in.Error)
 	}
@@ -184,4 +189,26 @@ func appendOnce(list []string, s string) []string {
 		}
 	}
 	return append(list, s)
+}
+
+// AddInstances fills cs.Instances from the snapshot at path: the instances
+// of each changed chart (those a removed chart leaves are not listed).
+func (cs *ChangeSet) AddInstances(path, namespace string) error {
+	cs.Instances = map[string][]string{}
+	for _, dir := range cs.Charts {
+		cfg, err := config.Load(config.LoadOptions{Dir: dir})
+		if err != nil {
+			continue // removed since the base: it has no instances to review
+		}
+		keys := []string{}
+		err = fleet.FromSnapshot(path, fleet.Query{Chart: cfg, Namespace: namespace}, func(in *snapshot.Instance) error {
+			keys = append(keys, in.Key())
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		cs.Instances[dir] = keys
+	}
+	return nil
 }

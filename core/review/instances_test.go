@@ -85,6 +85,37 @@ func TestEveryInstanceOfASnapshotIsReviewedOnceAcrossShards(t *testing.T) {
 	}
 }
 
+// An instance whose values the head's schema refuses is a row with its
+// error; the others are reviewed still.
+func TestAnInstanceTheNewSchemaRefusesIsARow(t *testing.T) {
+	dir, base, snap, h := fleetRepo(t, 3)
+	schema := `{"type": "object", "properties": {"replicas": {"type": "integer", "maximum": 2}}}`
+	if err := os.WriteFile(filepath.Join(dir, "values.schema.json"), []byte(schema), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var trees review.Trees
+	defer trees.Close()
+	f, err := trees.ReviewInstances(context.Background(), dir, review.Options{Base: base}, review.Production{Snapshot: snap, Header: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed, reviewed []string
+	for _, in := range f.Instances {
+		if in.Err != nil {
+			failed = append(failed, in.Key())
+			if !strings.Contains(in.Err.Error(), "replicas") {
+				t.Errorf("%s: the error does not name the field: %v", in.Key(), in.Err)
+			}
+		} else if in.Result != nil {
+			reviewed = append(reviewed, in.Key())
+		}
+	}
+	// tenant-0002 has replicas 3.
+	if strings.Join(failed, ",") != "tenant-0002/fleet" || len(reviewed) != 2 {
+		t.Errorf("failed %v, reviewed %v", failed, reviewed)
+	}
+}
+
 // BenchmarkReviewInstances reviews one changed chart for every instance of
 // a snapshot: docs/performance.md has the figures.
 func BenchmarkReviewInstances(b *testing.B) {

@@ -140,6 +140,21 @@ data:
 		t.Errorf("markdown:\n%s\nhuman:\n%s", md.out, human.out)
 	}
 
+	// show renders each instance from the snapshot, offline too.
+	shown := cozyhrWith(t, dead, "-C", dir, "show", "--instances", "--snapshot", snap).expect(t, 0)
+	for _, want := range []string{"# HelmRelease snap-inline/snap", `replicas: "6"`, "region: eu-west", "# HelmRelease snap-target/snap (release snap-target-objects/snap-target-objects-snap)"} {
+		if !strings.Contains(shown.out, want) {
+			t.Errorf("show --instances --snapshot lacks %q:\n%s", want, shown.out)
+		}
+	}
+	if strings.Contains(shown.out, valuesSecret) || strings.Contains(shown.out, lookedUp) {
+		t.Errorf("show printed a secret value:\n%s", shown.out)
+	}
+	changed := cozyhrWith(t, dead, "-C", dir, "changed", "--base", base, "--snapshot", snap, "-o", "json").expect(t, 0)
+	if !strings.Contains(changed.out, `"snap-cm/snap"`) || !strings.Contains(changed.out, `"instances"`) {
+		t.Errorf("changed --snapshot:\n%s", changed.out)
+	}
+
 	// Shards split the instances: each in exactly one.
 	var sharded []string
 	for _, k := range []string{"1/3", "2/3", "3/3"} {
@@ -163,6 +178,14 @@ data:
 	drift := cozyhrWith(t, dead, "-C", dir, "diff", "--base", newBase, "--instances", "--snapshot", snap).expect(t, 0)
 	if !strings.Contains(drift.out, "production is not at the base revision") {
 		t.Errorf("a base production is not at:\n%s", drift.out)
+	}
+
+	// A snapshot edited by hand is refused, naming the file.
+	edited := filepath.Join(t.TempDir(), "edited.json")
+	writeFile(t, edited, strings.Replace(string(data), `"replicas":3`, `"replicas":4`, 1))
+	bad := cozyhrWith(t, dead, "-C", dir, "diff", "--base", base, "--instances", "--snapshot", edited)
+	if bad.code != 1 || !strings.Contains(bad.err, "snapshot "+edited+": its content does not match its digest") {
+		t.Errorf("an edited snapshot: exit %d\n%s", bad.code, bad.err)
 	}
 
 	// Too old a snapshot is refused, naming the file.

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,6 +38,20 @@ data:
 	if strings.Contains(answered.err, "nothing offline answers") {
 		t.Errorf("answered, yet:\n%s", answered.err)
 	}
+	// .cozyhr.yaml may name the file, relative to the chart.
+	writeFile(t, filepath.Join(dir, "stubs.yaml"), readFile(t, objects))
+	writeFile(t, filepath.Join(dir, ".cozyhr.yaml"), "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrender:\n  lookups: stubs.yaml\n")
+	named := cozyhrNoCluster(t, "-C", dir, "show", "--offline").expect(t, 0)
+	if !strings.Contains(named.out, `region: "eu-west"`) {
+		t.Errorf("render.lookups did not answer:\n%s", named.out)
+	}
+	writeFile(t, filepath.Join(dir, ".cozyhr.yaml"), "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrender:\n  lookups: none.yaml\n")
+	missing := cozyhrNoCluster(t, "-C", dir, "show", "--offline")
+	if missing.code != 1 || !strings.Contains(missing.err, ".cozyhr.yaml: render.lookups:") || !strings.Contains(missing.err, "none.yaml") {
+		t.Errorf("a missing render.lookups file: exit %d\n%s", missing.code, missing.err)
+	}
+	os.Remove(filepath.Join(dir, ".cozyhr.yaml"))
+
 	// A template that reads what lookup found without a guard fails
 	// offline, and the error names the lookup.
 	writeFile(t, filepath.Join(dir, "templates", "bare.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bare\ndata:\n  x: {{ (lookup \"v1\" \"Secret\" \"a\" \"b\").data.x }}\n")

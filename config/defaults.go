@@ -163,7 +163,7 @@ func matches(match any, rel string) bool {
 	return false
 }
 
-// absolute makes the entry's values files, and its cases', relative to
+// absolute makes the entry's values files, its cases' and its lookups file relative to
 // the defaults file's directory rather than to each chart's.
 func absolute(entry map[string]any, base string) {
 	fix := func(m map[string]any) {
@@ -175,6 +175,11 @@ func absolute(entry map[string]any, base string) {
 		}
 	}
 	fix(entry)
+	if render, ok := entry["render"].(map[string]any); ok {
+		if s, ok := render["lookups"].(string); ok && !filepath.IsAbs(s) {
+			render["lookups"] = filepath.Join(base, s)
+		}
+	}
 	cases, _ := entry["cases"].(map[string]any)
 	for _, c := range cases {
 		if m, ok := c.(map[string]any); ok {

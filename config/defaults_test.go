@@ -31,7 +31,7 @@ charts:
     release: {name: "{dir}-app", namespace: tenant-root}
     valuesFiles: [platform/values.yaml]
     values: {_namespace: {host: example.org}}
-    render: {kubeVersion: 1.31.0}
+    render: {kubeVersion: 1.31.0, lookups: platform/objects.yaml}
     cases:
       ha: {valuesFiles: [platform/ha.yaml]}
   - match: [system/**, extra]
@@ -60,7 +60,8 @@ func TestDefaultsFileGivesChartsWithoutTheirOwnFile(t *testing.T) {
 	if c.Release.Name != "redis-app" || c.Release.Namespace != "tenant-root" || c.Defaults != filepath.Join(root, FileName) || c.File != "" {
 		t.Errorf("release %+v from %q (file %q)", c.Release, c.Defaults, c.File)
 	}
-	if len(c.ValuesFiles) != 1 || c.ValuesFiles[0] != filepath.Join(root, "platform", "values.yaml") || c.Values["_namespace"] == nil || c.Render.KubeVersion != "1.31.0" {
+	if len(c.ValuesFiles) != 1 || c.ValuesFiles[0] != filepath.Join(root, "platform", "values.yaml") || c.Values["_namespace"] == nil || c.Render.KubeVersion != "1.31.0" ||
+		c.Render.Lookups != filepath.Join(root, "platform", "objects.yaml") {
 		t.Errorf("values files %v, values %v, render %+v", c.ValuesFiles, c.Values, c.Render)
 	}
 	if cs := c.Cases["ha"]; len(cs.ValuesFiles) != 1 || cs.ValuesFiles[0] != filepath.Join(root, "platform", "ha.yaml") {

@@ -126,6 +126,8 @@ type Render struct {
 	IncludeCRDs          *bool    `mapstructure:"includeCRDs"`
 	SkipHooks            bool     `mapstructure:"skipHooks"`
 	SkipSchemaValidation bool     `mapstructure:"skipSchemaValidation"`
+	// Lookups is a file of objects that answer lookup offline.
+	Lookups string `mapstructure:"lookups"`
 }
 
 // CRDs reports whether crds/ is rendered; it is by default, as Flux creates them.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/cozyhr/cozyhr/core/flux"
@@ -174,6 +175,15 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	}
 	if w.Cluster != nil && (opts.KubeVersion != "" || len(opts.APIVersions) > 0) {
 		return nil, errors.New("a Kubernetes version and API versions set .Capabilities only offline: a cluster's own are used")
+	}
+	if opts.Lookups == nil && w.Config.Render.Lookups != "" && w.Cluster == nil {
+		file := w.Config.Render.Lookups
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(w.Config.Dir, file)
+		}
+		if opts.Lookups, err = snapshot.ReadObjects(file); err != nil {
+			return nil, fmt.Errorf("%s: render.lookups: %w", w.Config.Source(), err)
+		}
 	}
 	answers := opts.Lookups.Fresh()
 	switch {

@@ -81,7 +81,7 @@ func TestTakeRecordsValuesAndLookupsWithNoSecretInClear(t *testing.T) {
 	}
 }
 
-// BenchmarkTake takes a snapshot of 200 HelmReleases of 20 charts from the
+// BenchmarkTake takes a snapshot of 200, then 1,000 HelmReleases of 20 charts from the
 // local API server (no releases installed: their storage is read and found
 // empty): docs/performance.md has the figures.
 func BenchmarkTake(b *testing.B) {
@@ -97,17 +97,26 @@ func BenchmarkTake(b *testing.B) {
 		}
 	}
 	path := filepath.Join(b.TempDir(), "snap.json")
-	// A sub-benchmark, so that the instances are made once.
-	b.Run("200", func(b *testing.B) {
-		for range b.N {
-			sum, err := fleet.Take(context.Background(), path, fleet.TakeOptions{Dirs: dirs, Cluster: env.Cluster(), Concurrency: 2, Now: time.Now()})
-			if err != nil || sum.Instances != 200 {
-				b.Fatal(err, sum)
+	take := func(n int) func(b *testing.B) {
+		return func(b *testing.B) {
+			for range b.N {
+				sum, err := fleet.Take(context.Background(), path, fleet.TakeOptions{Dirs: dirs, Cluster: env.Cluster(), Concurrency: 2, Now: time.Now()})
+				if err != nil || sum.Instances != n {
+					b.Fatal(err, sum)
+				}
+			}
+			b.StopTimer()
+			if fi, err := os.Stat(path); err == nil {
+				b.ReportMetric(float64(fi.Size())/1e6, "MB")
 			}
 		}
-		b.StopTimer()
-		if fi, err := os.Stat(path); err == nil {
-			b.ReportMetric(float64(fi.Size())/1e6, "MB")
+	}
+	// Sub-benchmarks, so that the instances are made once each.
+	b.Run("200", take(200))
+	for c := range 20 {
+		for i := 10; i < 50; i++ {
+			instance(b, fmt.Sprintf("bench-%02d-%d", c, i), fmt.Sprintf("bench%02d", c), fmt.Sprintf("bench%02d", c), `{"message": "m"}`, nil, nil)
 		}
-	})
+	}
+	b.Run("1000", take(1000))
 }

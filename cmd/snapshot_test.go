@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,7 @@ func TestASnapshotReviewOverManyCharts(t *testing.T) {
 			}
 		}
 	}
+	slices.Sort(got) // in the snapshot's order, which a map made here
 	if doc.Kind != "DiffReportList" || strings.Join(got, ",") != "alpha:t1,alpha:t2,alpha:t3,alpha:t4,beta:t1" {
 		t.Errorf("kind %s, instances %v:\n%s\n%s", doc.Kind, got, r.out, r.err)
 	}

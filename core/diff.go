@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/normalize"
@@ -64,7 +65,7 @@ type ObjectDiff struct {
 	// Hazards say why the change will hurt: the API server will refuse it
 	// (an immutable field), or it takes data with it (a removed CRD, PVC,
 	// Namespace or StatefulSet).
-	Hazards []string
+	Hazards []hazard.Finding
 	// Hook says Helm runs the object as a hook (a review compares hooks;
 	// the live diff cannot).
 	Hook bool

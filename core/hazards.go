@@ -11,9 +11,9 @@ func (res *DiffResult) flagHazards() {
 		case ActionChange:
 			c.Hazards = hazard.Change(c.Ref.Kind, c.Report, c.Live, c.Desired)
 		case ActionRemove:
-			if h := hazard.Removal(c.Ref.Kind); h != "" {
-				c.Hazards = []string{h}
-			}
+			c.Hazards = hazard.Removal(c.Ref.Kind)
+		case ActionAdd:
+			c.Hazards = hazard.Addition(c.Ref.Kind, c.Object)
 		}
 	}
 }

@@ -52,7 +52,9 @@ spec: {resources: {requests: {storage: {{ .Values.size | default "10Gi" }}}}}
 	}
 	var got []string
 	for _, c := range res.Changes {
-		got = append(got, c.Ref.Kind+": "+strings.Join(c.Hazards, " | "))
+		for _, h := range c.Hazards {
+			got = append(got, c.Ref.Kind+": "+h.Message)
+		}
 	}
 	joined := strings.Join(got, "\n")
 	for _, want := range []string{"spec.selector is immutable", "spec.serviceName is immutable", "PersistentVolumeClaim: spec.resources.requests.storage shrinks"} {
@@ -64,7 +66,7 @@ spec: {resources: {requests: {storage: {{ .Values.size | default "10Gi" }}}}}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Changes) != 1 || !strings.Contains(strings.Join(res.Changes[0].Hazards, ""), "may delete its volume") {
+	if len(res.Changes) != 1 || len(res.Changes[0].Hazards) != 1 || !strings.Contains(res.Changes[0].Hazards[0].Message, "may delete its volume") {
 		t.Errorf("a removed claim: %+v", res.Changes)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/homeport/dyff/pkg/dyff"
 	"github.com/pmezard/go-difflib/difflib"
@@ -133,9 +134,9 @@ func refText(c core.ObjectDiff) string {
 }
 
 // writeHazards marks what will hurt under an object's header.
-func writeHazards(b *bytes.Buffer, hazards []string, color bool) {
+func writeHazards(b *bytes.Buffer, hazards []hazard.Finding, color bool) {
 	for _, h := range hazards {
-		b.WriteString(paint(color, ansiRed, "    ! "+h) + "\n")
+		b.WriteString(paint(color, ansiRed, "    ! "+h.Message+" ["+h.Rule+", "+string(h.Severity)+"]") + "\n")
 	}
 }
 
@@ -317,7 +318,7 @@ type JSONChange struct {
 	Object map[string]any `json:"object,omitempty"`
 	// Hazards say why the change will hurt: refused by the API server
 	// (an immutable field) or losing data (a removed CRD, PVC, ...).
-	Hazards []string `json:"hazards,omitempty"`
+	Hazards []hazard.Finding `json:"hazards,omitempty"`
 	// Hook says Helm runs the object as a hook.
 	Hook bool `json:"hook,omitempty"`
 }

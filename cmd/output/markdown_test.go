@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/manifest"
 )
 
@@ -42,7 +43,7 @@ func TestMarkdownCutsTheLargestObjectsFirst(t *testing.T) {
 	huge := &core.DiffResult{Changes: []core.ObjectDiff{{Action: core.ActionAdd,
 		Ref:    manifest.Ref{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "huge"},
 		Object: map[string]any{"data": map[string]any{"v": strings.Repeat("line\n", 20000)}}}}}
-	small := &core.DiffResult{Changes: []core.ObjectDiff{{Action: core.ActionRemove, Hazards: []string{"removing a namespace deletes everything in it"},
+	small := &core.DiffResult{Changes: []core.ObjectDiff{{Action: core.ActionRemove, Hazards: hazard.Removal("Namespace"),
 		Ref:    manifest.Ref{Version: "v1", Kind: "Namespace", Name: "tenant"},
 		Object: map[string]any{"metadata": map[string]any{"name": "tenant"}}}}}
 	var b strings.Builder

@@ -88,7 +88,7 @@ func changeKey(c core.ObjectDiff) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s hook=%v\n", c.Action, c.Ref, c.Hook)
 	for _, h := range c.Hazards {
-		b.WriteString("! " + h + "\n")
+		b.WriteString("! " + h.Rule + " " + h.Message + "\n")
 	}
 	if c.Action != core.ActionChange || c.Report == nil {
 		data, err := manifest.YAML(c.Object)

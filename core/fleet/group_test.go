@@ -10,6 +10,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/fleet"
+	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/manifest"
 )
 
@@ -28,7 +29,11 @@ func changed(t *testing.T, ref manifest.Ref, from, to string, hazards ...string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return core.ObjectDiff{Ref: ref, Action: core.ActionChange, Report: &report, Hazards: hazards}
+	var found []hazard.Finding
+	for _, h := range hazards {
+		found = append(found, hazard.Finding{Rule: hazard.ImmutableField, Severity: hazard.High, Message: h})
+	}
+	return core.ObjectDiff{Ref: ref, Action: core.ActionChange, Report: &report, Hazards: found}
 }
 
 func added(ref manifest.Ref, obj map[string]any) core.ObjectDiff {

@@ -1,0 +1,228 @@
+package hazard
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// The rules' ids.
+const (
+	ImmutableField       = "immutable-field"
+	PVCShrink            = "pvc-shrink"
+	RemovalTakesData     = "removal-takes-data"
+	NetworkPolicyRemoved = "networkpolicy-removed"
+	PrivilegeAdded       = "privilege-added"
+	RBACWidened          = "rbac-widened"
+	ReplicasToZero       = "replicas-to-zero"
+	ImageMajorBump       = "image-major-bump"
+)
+
+// Rule is one kind of finding: its default severity and what it means.
+type Rule struct {
+	ID       string
+	Severity Severity
+	// Why is what triggers it and what follows, for the documentation.
+	Why string
+}
+
+// Rules are every rule, by id.
+var Rules = map[string]Rule{
+	ImmutableField:       {ImmutableField, High, "a field the API server refuses to change changes (selectors, StatefulSet volumeClaimTemplates, serviceName and podManagementPolicy, a Job's template, a PVC's spec but a storage increase, a Service's clusterIP or a type to ExternalName, roleRef, an immutable ConfigMap or Secret): the upgrade fails"},
+	PVCShrink:            {PVCShrink, High, "a volume claim's requested storage shrinks: the API server refuses it"},
+	RemovalTakesData:     {RemovalTakesData, Critical, "a CRD, PersistentVolumeClaim, Namespace or StatefulSet is removed: its data (or its custom resources) go with it"},
+	NetworkPolicyRemoved: {NetworkPolicyRemoved, Medium, "a NetworkPolicy is removed: the traffic it denied is let through"},
+	PrivilegeAdded:       {PrivilegeAdded, High, "a pod gains a privilege: privileged, hostPath, hostNetwork, hostPID, hostIPC, added capabilities, or runAsUser 0"},
+	RBACWidened:          {RBACWidened, High, "a Role or ClusterRole gains verbs, resources or a wildcard, or a binding grants cluster-admin"},
+	ReplicasToZero:       {ReplicasToZero, Medium, "a workload's replicas go to 0: it stops serving"},
+	ImageMajorBump:       {ImageMajorBump, Medium, "a container image's tag goes up a major version"},
+}
+
+// Widened says what an object grants that its live side did not: live is
+// nil for an object added.
+func Widened(kind string, live, desired map[string]any) []Finding {
+	var out []Finding
+	if spec := podSpec(kind, desired); spec != nil {
+		old := podSpec(kind, live)
+		for _, p := range privileges(spec) {
+			if !slices.Contains(privileges(old), p) {
+				out = append(out, finding(PrivilegeAdded, "%s: a privilege the pods did not have", p))
+			}
+		}
+		oldImages := images(old)
+		for name, img := range images(spec) {
+			if from, ok := oldImages[name]; ok {
+				if a, b := major(from), major(img); a >= 0 && b > a {
+					out = append(out, finding(ImageMajorBump, "container %s: image %s → %s, a major version up", name, from, img))
+				}
+			}
+		}
+	}
+	switch kind {
+	case "Role", "ClusterRole":
+		// A new role is flagged only for wildcards: a chart's own roles
+		// are its business; what an existing one gains is news.
+		for _, g := range grants(desired) {
+			if !slices.Contains(grants(live), g) && (live != nil || strings.Contains(g, "*")) {
+				out = append(out, finding(RBACWidened, "grants %s", g))
+			}
+		}
+	case "RoleBinding", "ClusterRoleBinding":
+		if changesTo(live, desired, "cluster-admin", "roleRef", "name") {
+			out = append(out, finding(RBACWidened, "binds to cluster-admin"))
+		}
+	}
+	if live != nil {
+		l, lok := number(live, "spec", "replicas")
+		d, dok := number(desired, "spec", "replicas")
+		if lok && dok && l > 0 && d == 0 {
+			out = append(out, finding(ReplicasToZero, "spec.replicas %d → 0: the %s stops serving", l, kind))
+		}
+	}
+	return out
+}
+
+// podSpec is the pod template's spec of a workload, nil for other kinds.
+func podSpec(kind string, obj map[string]any) map[string]any {
+	var path []string
+	switch kind {
+	case "Pod":
+		path = []string{"spec"}
+	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job":
+		path = []string{"spec", "template", "spec"}
+	case "CronJob":
+		path = []string{"spec", "jobTemplate", "spec", "template", "spec"}
+	default:
+		return nil
+	}
+	spec, _, _ := unstructured.NestedMap(obj, path...)
+	return spec
+}
+
+// privileges are what a pod spec grants beyond the default, one string
+// each.
+func privileges(spec map[string]any) []string {
+	if spec == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range []string{"hostNetwork", "hostPID", "hostIPC"} {
+		if v, _, _ := unstructured.NestedBool(spec, f); v {
+			out = append(out, f)
+		}
+	}
+	vols, _, _ := unstructured.NestedSlice(spec, "volumes")
+	for _, v := range vols {
+		if m, ok := v.(map[string]any); ok && m["hostPath"] != nil {
+			p, _, _ := unstructured.NestedString(m, "hostPath", "path")
+			out = append(out, "hostPath "+p)
+		}
+	}
+	if uid, ok := number(spec, "securityContext", "runAsUser"); ok && uid == 0 {
+		out = append(out, "runAsUser 0")
+	}
+	for _, list := range []string{"initContainers", "containers"} {
+		cs, _, _ := unstructured.NestedSlice(spec, list)
+		for _, c := range cs {
+			m, _ := c.(map[string]any)
+			name, _ := m["name"].(string)
+			if v, _, _ := unstructured.NestedBool(m, "securityContext", "privileged"); v {
+				out = append(out, "container "+name+" privileged")
+			}
+			if uid, ok := number(m, "securityContext", "runAsUser"); ok && uid == 0 {
+				out = append(out, "container "+name+" runAsUser 0")
+			}
+			caps, _, _ := unstructured.NestedStringSlice(m, "securityContext", "capabilities", "add")
+			for _, c := range caps {
+				out = append(out, "container "+name+" capability "+c)
+			}
+		}
+	}
+	return out
+}
+
+// images are a pod spec's container images by container name.
+func images(spec map[string]any) map[string]string {
+	out := map[string]string{}
+	for _, list := range []string{"initContainers", "containers"} {
+		cs, _, _ := unstructured.NestedSlice(spec, list)
+		for _, c := range cs {
+			m, _ := c.(map[string]any)
+			name, _ := m["name"].(string)
+			img, _ := m["image"].(string)
+			out[name] = img
+		}
+	}
+	return out
+}
+
+// major is an image tag's major version (v1.2.3, 1.2, 17-alpine), -1 when
+// the tag is none or not a version.
+func major(image string) int {
+	image, _, _ = strings.Cut(image, "@")
+	i := strings.LastIndex(image, ":")
+	if i < 0 || strings.Contains(image[i:], "/") {
+		return -1
+	}
+	tag := strings.TrimPrefix(image[i+1:], "v")
+	end := strings.IndexFunc(tag, func(r rune) bool { return r < '0' || r > '9' })
+	if end == 0 {
+		return -1
+	}
+	if end < 0 {
+		end = len(tag)
+	}
+	n, err := strconv.Atoi(tag[:end])
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// grants are a Role's rules as "verb resource" pairs (apiGroup/resource),
+// "*" kept as it is.
+func grants(obj map[string]any) []string {
+	rules, _, _ := unstructured.NestedSlice(obj, "rules")
+	var out []string
+	for _, r := range rules {
+		m, _ := r.(map[string]any)
+		verbs, _, _ := unstructured.NestedStringSlice(m, "verbs")
+		groups, _, _ := unstructured.NestedStringSlice(m, "apiGroups")
+		resources, _, _ := unstructured.NestedStringSlice(m, "resources")
+		urls, _, _ := unstructured.NestedStringSlice(m, "nonResourceURLs")
+		if len(groups) == 0 {
+			groups = []string{""}
+		}
+		for _, v := range verbs {
+			for _, g := range groups {
+				for _, res := range resources {
+					out = append(out, fmt.Sprintf("%s %s", v, strings.TrimPrefix(g+"/"+res, "/")))
+				}
+			}
+			for _, u := range urls {
+				out = append(out, v+" "+u)
+			}
+		}
+	}
+	return out
+}
+
+// number is the number at path, whichever type a decoder gave it.
+func number(obj map[string]any, path ...string) (int64, bool) {
+	v, ok, _ := unstructured.NestedFieldNoCopy(obj, path...)
+	if !ok {
+		return 0, false
+	}
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case float64:
+		return int64(n), true
+	}
+	return 0, false
+}

@@ -109,33 +109,6 @@ func fieldManager(t *Target) string {
 	return plainFieldManager
 }
 
-// useServerSideApply decides the apply method as helm-controller does:
-// a fresh install uses server-side apply unless spec.install.serverSideApply
-// is false; an upgrade follows spec.upgrade.serverSideApply, whose default
-// "auto" keeps the method the release was last written with. In plain Helm
-// mode a fresh install is client-side, as the helm v3 CLI writes it, and an
-// upgrade keeps the release's method.
-func useServerSideApply(hr *helmv2.HelmRelease, previous *release.Release, install bool) bool {
-	if install {
-		if hr == nil {
-			return false
-		}
-		if ssa := hr.GetInstall().ServerSideApply; ssa != nil {
-			return *ssa
-		}
-		return true
-	}
-	if hr != nil {
-		switch hr.GetUpgrade().ServerSideApply {
-		case helmv2.ServerSideApplyEnabled:
-			return true
-		case helmv2.ServerSideApplyDisabled:
-			return false
-		}
-	}
-	return previous != nil && previous.ApplyMethod == string(release.ApplyMethodServerSideApply)
-}
-
 // ApplyResult reports what apply did.
 type ApplyResult struct {
 	Release   *release.Release
@@ -263,7 +236,11 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 	if opts.Wait {
 		wait = helmkube.StatusWatcherStrategy
 	}
-	ssa := useServerSideApply(t.HelmRelease, d.Previous, install)
+	lastMethod := ""
+	if d.Previous != nil {
+		lastMethod = d.Previous.ApplyMethod
+	}
+	ssa := flux.ServerSideApply(t.HelmRelease, lastMethod, install)
 	res.ServerSide = ssa
 	// Helm reads its field manager from a package variable.
 	leave := w.Cluster.WithFieldManager(fieldManager(t))

@@ -83,7 +83,28 @@ func CompareRenders(ctx context.Context, base, head *Desired, opts DiffOptions) 
 	}
 	res.Unchanged += same
 	res.finish()
+	res.CRDs = crdsChanged(res, head)
 	return res, nil
+}
+
+// crdsChanged are the changes of CRDs that head's crds/ directory holds.
+func crdsChanged(res *DiffResult, head *Desired) []string {
+	if head == nil || len(head.Rendered.CRDs) == 0 {
+		return nil
+	}
+	names := map[string]bool{}
+	for _, o := range head.Rendered.CRDs {
+		if o.Unstructured != nil {
+			names[o.GetName()] = true
+		}
+	}
+	var out []string
+	for _, c := range res.Changes {
+		if c.Ref.Kind == "CustomResourceDefinition" && c.Action != ActionRemove && names[c.Ref.Name] {
+			out = append(out, c.Ref.Name)
+		}
+	}
+	return out
 }
 
 // CompareDeployed diffs a release's deployed manifest (a snapshot's) with

@@ -81,6 +81,9 @@ type DiffResult struct {
 	Ignored []normalize.IgnoredField
 	// Notes explain what was deliberately not compared.
 	Notes []string
+	// CRDs are the chart's crds/ CRDs a comparison of two renders adds or
+	// changes: helm-controller applies them only as its CRD policy says.
+	CRDs []string
 }
 
 // HasChanges reports whether applying would change anything.

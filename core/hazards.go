@@ -17,3 +17,18 @@ func (res *DiffResult) flagHazards() {
 		}
 	}
 }
+
+// Refused are the changes the API server will refuse (an immutable field,
+// a shrinking claim), one line per object.
+func (res *DiffResult) Refused() []string {
+	var out []string
+	for _, c := range res.Changes {
+		for _, h := range c.Hazards {
+			if h.Rule == hazard.ImmutableField || h.Rule == hazard.PVCShrink {
+				out = append(out, c.Ref.String()+": "+h.Message)
+				break
+			}
+		}
+	}
+	return out
+}

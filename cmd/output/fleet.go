@@ -10,6 +10,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/fleet"
+	"github.com/cozyhr/cozyhr/core/predict"
 )
 
 // Fleet prints the diff of every instance of a chart as one report: each
@@ -46,8 +47,37 @@ func Fleet(out io.Writer, insts []fleet.Instance, groups []fleet.Group, o HumanO
 		return err
 	}
 	b.WriteString(strings.Join(fleetNotes(insts), ""))
+	for _, line := range predictionLines(insts) {
+		b.WriteString(paint(o.Color, ansiCyan, "► helm-controller: ") + line + "\n")
+	}
 	_, err := out.Write(b.Bytes())
 	return err
+}
+
+// predictionLines are the instances' predictions, each said once with the
+// instances it concerns, in the order first met.
+func predictionLines(insts []fleet.Instance) []string {
+	var order []string
+	who := map[string][]string{}
+	for _, in := range insts {
+		line := in.Prediction.Line()
+		if line == "" {
+			continue
+		}
+		if _, ok := who[line]; !ok {
+			order = append(order, line)
+		}
+		who[line] = append(who[line], in.Key())
+	}
+	out := make([]string, len(order))
+	for i, line := range order {
+		names := who[line]
+		if len(names) > 5 {
+			names = append(names[:5:5], fmt.Sprintf("%d more", len(who[line])-5))
+		}
+		out[i] = fmt.Sprintf("%s (%d: %s)", line, len(who[line]), strings.Join(names, ", "))
+	}
+	return out
 }
 
 // fleetNotes are the instances' notes, a line each under its name.
@@ -126,14 +156,16 @@ type FleetJSONSummary struct {
 
 // FleetJSONInstance is one HelmRelease of the fleet and its diff.
 type FleetJSONInstance struct {
-	Namespace        string      `json:"namespace"`
-	Name             string      `json:"name"`
-	Release          string      `json:"release,omitempty"`
-	ReleaseNamespace string      `json:"releaseNamespace,omitempty"`
-	ChartVersion     string      `json:"chartVersion,omitempty"`
-	Error            string      `json:"error,omitempty"`
-	Notes            []string    `json:"notes,omitempty"`
-	Report           *JSONReport `json:"report,omitempty"`
+	Namespace        string   `json:"namespace"`
+	Name             string   `json:"name"`
+	Release          string   `json:"release,omitempty"`
+	ReleaseNamespace string   `json:"releaseNamespace,omitempty"`
+	ChartVersion     string   `json:"chartVersion,omitempty"`
+	Error            string   `json:"error,omitempty"`
+	Notes            []string `json:"notes,omitempty"`
+	// Prediction is what helm-controller will do with the change.
+	Prediction *predict.Prediction `json:"prediction,omitempty"`
+	Report     *JSONReport         `json:"report,omitempty"`
 }
 
 // FleetJSON prints the fleet's report as JSON.
@@ -141,7 +173,7 @@ func FleetJSON(out io.Writer, insts []fleet.Instance) error {
 	rep := FleetJSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "FleetDiffReport", Instances: []FleetJSONInstance{}}
 	rep.Summary.Instances = len(insts)
 	for _, in := range insts {
-		fi := FleetJSONInstance{Namespace: in.Namespace, Name: in.Name, Release: in.Release, ReleaseNamespace: in.ReleaseNamespace, ChartVersion: in.ChartVersion, Notes: in.Notes}
+		fi := FleetJSONInstance{Namespace: in.Namespace, Name: in.Name, Release: in.Release, ReleaseNamespace: in.ReleaseNamespace, ChartVersion: in.ChartVersion, Notes: in.Notes, Prediction: in.Prediction}
 		if in.Err != nil {
 			fi.Error = in.Err.Error()
 			rep.Summary.Failed++
@@ -192,7 +224,11 @@ func FleetReportTitled(out io.Writer, title string, insts []fleet.Instance, f Fo
 	}
 	groups := fleet.GroupChanges(insts, o.NoGroup)
 	if f == Markdown {
-		return DiffMarkdown(out, MarkdownReport{Title: title, Notes: fleetNotes(insts),
+		notes := fleetNotes(insts)
+		for _, line := range predictionLines(insts) {
+			notes = append(notes, "helm-controller: "+line+"\n")
+		}
+		return DiffMarkdown(out, MarkdownReport{Title: title, Notes: notes,
 			Column: "instance", Sections: FleetSections(insts), Limit: CommentLimit, Groups: groups})
 	}
 	return Fleet(out, insts, groups, o)

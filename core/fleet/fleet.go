@@ -18,6 +18,8 @@ import (
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/batch"
 	"github.com/cozyhr/cozyhr/core/flux"
+	"github.com/cozyhr/cozyhr/core/kube"
+	"github.com/cozyhr/cozyhr/core/predict"
 )
 
 // Query says which HelmReleases are a chart's instances.
@@ -82,6 +84,17 @@ type Instance struct {
 	// Notes say what a reader of the result must know: production not at
 	// the base revision, lookups nothing answered.
 	Notes []string
+	// Prediction is what helm-controller will do with the change.
+	Prediction *predict.Prediction
+}
+
+// Predict is what helm-controller will do with an instance's result.
+func Predict(hr *helmv2.HelmRelease, installed bool, lastApplyMethod string, res *core.DiffResult) *predict.Prediction {
+	in := predict.Input{HelmRelease: hr, Installed: installed, LastApplyMethod: lastApplyMethod}
+	if res != nil {
+		in.Changed, in.Refused, in.CRDs = res.HasChanges(), res.Refused(), res.CRDs
+	}
+	return predict.Release(in)
 }
 
 // Key is the instance's HelmRelease as namespace/name.
@@ -144,14 +157,35 @@ type DiffOptions struct {
 // would, and compares it with its live objects.
 func Diff(ctx context.Context, found []helmv2.HelmRelease, o DiffOptions) []Instance {
 	insts := make([]Instance, len(found))
+	methods := make([]string, len(found))
 	errs := Each(ctx, found, o.Concurrency, o.Open, func(ctx context.Context, n int, w *core.Workspace) (err error) {
-		insts[n].Result, err = w.DiffChart(ctx, o.Render, o.Diff, o.Debug)
-		return err
+		if insts[n].Result, err = w.DiffChart(ctx, o.Render, o.Diff, o.Debug); err != nil {
+			return err
+		}
+		methods[n] = lastApplyMethod(&found[n], w, o.Debug)
+		return nil
 	})
 	for n := range found {
 		res := insts[n].Result
 		insts[n] = Describe(&found[n])
 		insts[n].Result, insts[n].Err = res, errs[n]
+		if res != nil {
+			insts[n].Prediction = Predict(&found[n], found[n].Status.History.Latest() != nil, methods[n], res)
+		}
 	}
 	return insts
+}
+
+// lastApplyMethod is how Helm last wrote the instance's release ("ssa",
+// "csa"), "" when it cannot tell.
+func lastApplyMethod(hr *helmv2.HelmRelease, w *core.Workspace, debug io.Writer) string {
+	cfg, err := w.Cluster.HelmConfig(hr.GetStorageNamespace(), hr.GetReleaseNamespace(), debug)
+	if err != nil {
+		return ""
+	}
+	last, err := kube.LastRelease(cfg, flux.ReleaseName(hr))
+	if err != nil || last == nil {
+		return ""
+	}
+	return last.ApplyMethod
 }

@@ -182,7 +182,7 @@ func record(ctx context.Context, ws *core.Workspace, chart *config.Chart, hr *he
 	if err == nil {
 		var last *release.Release
 		if last, err = kube.LastRelease(cfg, flux.ReleaseName(hr)); err == nil && last != nil {
-			in.Deployed = &snapshot.Deployed{Revision: last.Version, Manifest: last.Manifest}
+			in.Deployed = &snapshot.Deployed{Revision: last.Version, Manifest: last.Manifest, ApplyMethod: last.ApplyMethod}
 			if last.Info != nil {
 				in.Deployed.Status = last.Info.Status.String()
 			}

@@ -138,6 +138,11 @@ func reviewInstance(ctx context.Context, base, head *side, h *snapshot.Header, i
 	if res.Result, res.Err = core.CompareRenders(ctx, from, to, o.Diff); res.Err != nil {
 		return res
 	}
+	method := ""
+	if in.Deployed != nil {
+		method = in.Deployed.ApplyMethod
+	}
+	res.Prediction = fleet.Predict(in.HelmRelease, in.Deployed != nil, method, res.Result)
 	for _, d := range []*core.Desired{from, to} {
 		if d != nil {
 			for _, u := range d.Unanswered {

@@ -90,6 +90,8 @@ type Deployed struct {
 	Revision     int    `json:"revision"`
 	Status       string `json:"status"`
 	ChartVersion string `json:"chartVersion"`
+	// ApplyMethod is how Helm wrote it: "ssa" or "csa".
+	ApplyMethod string `json:"applyMethod,omitempty"`
 	// Manifest is the release's manifest, Secrets' data as placeholders.
 	Manifest string `json:"manifest"`
 }

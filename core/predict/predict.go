@@ -1,0 +1,177 @@
+// Package predict says what helm-controller will do with a release's
+// change, given its HelmRelease: install, upgrade, nothing, or nothing
+// because it does not reconcile; for an upgrade, the apply method, the
+// CRDs it skips or applies, whether the upgrade fails on a field the API
+// server refuses to change, and the remediation it then takes. Each
+// claim is shown by a test where helm-controller v1.6.3 does it
+// (test/flux/predict_test.go).
+package predict
+
+import (
+	"fmt"
+	"strings"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/apis/meta"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/cozyhr/cozyhr/core/flux"
+)
+
+// Action is what helm-controller does next.
+type Action string
+
+const (
+	Install Action = "install"
+	Upgrade Action = "upgrade"
+	// None: no object changes. helm-controller still upgrades when the
+	// chart version or values change, to the same objects.
+	None Action = "none"
+	// NotReconciled: suspended, or a dependsOn not ready.
+	NotReconciled Action = "not-reconciled"
+)
+
+// Prediction is what helm-controller will do with one release.
+type Prediction struct {
+	Action Action `json:"action"`
+	// Why says why it does not reconcile.
+	Why string `json:"why,omitempty"`
+	// ApplyMethod is server-side or client-side.
+	ApplyMethod string `json:"applyMethod,omitempty"`
+	// CRDs says what happens to the changed CRDs of the chart's crds/.
+	CRDs string `json:"crds,omitempty"`
+	// Fails says why the action will fail, "" when nothing says it will.
+	Fails string `json:"fails,omitempty"`
+	// Then is what helm-controller does once it has failed.
+	Then string `json:"then,omitempty"`
+}
+
+// Input is what a prediction reads.
+type Input struct {
+	// HelmRelease is the release's, nil in plain Helm mode (no prediction).
+	HelmRelease *helmv2.HelmRelease
+	// Installed says a release exists; LastApplyMethod is how Helm last
+	// wrote it ("ssa", "csa").
+	Installed       bool
+	LastApplyMethod string
+	// Changed says the release's objects change; Refused are the changes
+	// the API server refuses (core.DiffResult.Refused); CRDs the chart's
+	// crds/ CRDs that change.
+	Changed bool
+	Refused []string
+	CRDs    []string
+}
+
+// Release predicts what helm-controller does with the release; nil with
+// no HelmRelease.
+func Release(in Input) *Prediction {
+	hr := in.HelmRelease
+	if hr == nil {
+		return nil
+	}
+	if hr.Spec.Suspend {
+		return &Prediction{Action: NotReconciled, Why: "the HelmRelease is suspended: helm-controller leaves the release alone until it is resumed"}
+	}
+	if c := apimeta.FindStatusCondition(hr.Status.Conditions, meta.ReadyCondition); c != nil && c.Reason == "DependencyNotReady" {
+		return &Prediction{Action: NotReconciled, Why: "a dependsOn is not ready: " + c.Message}
+	}
+	p := &Prediction{Action: Upgrade}
+	if !in.Installed {
+		p.Action = Install
+	}
+	if !in.Changed {
+		if p.Action == Upgrade {
+			p.Action = None
+		}
+		return p
+	}
+	p.ApplyMethod = "client-side apply"
+	if flux.ServerSideApply(hr, in.LastApplyMethod, p.Action == Install) {
+		p.ApplyMethod = "server-side apply"
+	}
+	p.CRDs = crds(hr, p.Action, in.CRDs)
+	if refused := in.Refused; len(refused) > 0 {
+		p.Fails = "the API server refuses " + strings.Join(refused, "; ")
+		if p.Action == Upgrade && hr.GetUpgrade().Force {
+			p.Fails = ""
+			p.Then = "upgrade.force: Helm replaces the objects whose fields the API server refuses to change (" + strings.Join(refused, "; ") + ")"
+			return p
+		}
+		p.Then = remediation(hr, p.Action)
+	}
+	return p
+}
+
+// crds says what the action does with the chart's changed crds/ CRDs.
+func crds(hr *helmv2.HelmRelease, action Action, changed []string) string {
+	if len(changed) == 0 {
+		return ""
+	}
+	names := strings.Join(changed, ", ")
+	policy := hr.GetUpgrade().CRDs
+	if action == Install {
+		policy = hr.GetInstall().CRDs
+		if policy == "" {
+			policy = helmv2.Create
+		}
+	}
+	switch policy {
+	case "", helmv2.Skip:
+		return fmt.Sprintf("not applied: upgrade.crds is Skip (the default), so %s keep their live definition; set upgrade.crds: CreateReplace", names)
+	case helmv2.Create:
+		return fmt.Sprintf("created if missing, never updated (crds %s): %s", policy, names)
+	}
+	return fmt.Sprintf("created or replaced (crds %s): %s", policy, names)
+}
+
+// remediation says what helm-controller does after the action failed, as
+// its HelmRelease's remediation settings say.
+func remediation(hr *helmv2.HelmRelease, action Action) string {
+	if action == Install {
+		r := hr.GetInstall().GetRemediation()
+		if r.GetRetries() == 0 {
+			return "no retry and no uninstall (install.remediation.retries is 0): the release stays failed and the HelmRelease stalls"
+		}
+		return fmt.Sprintf("uninstall, then install again, %d time(s) (install.remediation.retries); then the HelmRelease stalls", r.GetRetries())
+	}
+	if s := hr.GetUpgrade().Strategy; s != nil && s.Name == string(helmv2.ActionStrategyRetryOnFailure) {
+		return "retry the upgrade, without remediation (upgrade.strategy RetryOnFailure)"
+	}
+	r := hr.GetUpgrade().GetRemediation()
+	strategy := "rollback"
+	if r.GetStrategy() == helmv2.UninstallRemediationStrategy {
+		strategy = "uninstall"
+	}
+	switch {
+	case r.GetRetries() == 0 && !r.MustRemediateLastFailure():
+		return "no retry and no rollback (upgrade.remediation.retries is 0): the release stays failed and the HelmRelease stalls"
+	case r.GetRetries() == 0:
+		return strategy + " (upgrade.remediation.remediateLastFailure), then the HelmRelease stalls"
+	case r.MustRemediateLastFailure():
+		return fmt.Sprintf("%s and retry, %d time(s) (upgrade.remediation.retries); %s after the last failure too, then the HelmRelease stalls", strategy, r.GetRetries(), strategy)
+	}
+	return fmt.Sprintf("%s and retry, %d time(s) (upgrade.remediation.retries); after the last failure the release stays failed and the HelmRelease stalls", strategy, r.GetRetries())
+}
+
+// Line is the prediction in one line, for a table or a report.
+func (p *Prediction) Line() string {
+	if p == nil {
+		return ""
+	}
+	switch {
+	case p.Action == NotReconciled:
+		return "not reconciled: " + p.Why
+	case p.Fails != "":
+		return fmt.Sprintf("%s fails: %s; then %s", p.Action, p.Fails, p.Then)
+	case p.Then != "":
+		return fmt.Sprintf("%s: %s", p.Action, p.Then)
+	}
+	line := string(p.Action)
+	if p.ApplyMethod != "" {
+		line += " (" + p.ApplyMethod + ")"
+	}
+	if p.CRDs != "" {
+		line += "; CRDs " + p.CRDs
+	}
+	return line
+}

@@ -1,0 +1,112 @@
+package flux_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/apis/meta"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/cozyhr/cozyhr/test/testenv"
+)
+
+// prediction reads the one instance's prediction from diff --instances.
+func prediction(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	r := cozyhr(t, "-C", dir, "diff", "--instances", "-o", "json").expect(t, 0)
+	var rep struct {
+		Instances []struct{ Prediction map[string]string }
+	}
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil || len(rep.Instances) != 1 {
+		t.Fatalf("%v:\n%s", err, r.out)
+	}
+	return rep.Instances[0].Prediction
+}
+
+// bumpWithNewSelector changes hello's Deployment selector, a field the
+// API server refuses to change, and publishes it as 0.2.0.
+func bumpWithNewSelector(t *testing.T, c *fluxChart) {
+	t.Helper()
+	path := filepath.Join(c.Dir, "templates", "deployment.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, strings.ReplaceAll(string(data), "app.kubernetes.io/instance: {{ .Release.Name }}", "app.kubernetes.io/instance: {{ .Release.Name }}-v2"))
+	chart := filepath.Join(c.Dir, "Chart.yaml")
+	data, err = os.ReadFile(chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, chart, strings.Replace(string(data), "version: 0.1.0", "version: 0.2.0", 1))
+}
+
+// helmControllerDid waits until the HelmRelease's status says what
+// helm-controller did with the failed upgrade, and returns it.
+func helmControllerDid(t *testing.T, key client.ObjectKey, done func(hr *helmv2.HelmRelease) bool) *helmv2.HelmRelease {
+	t.Helper()
+	var hr helmv2.HelmRelease
+	err := testenv.WaitFor(context.Background(), 3*time.Minute, func(ctx context.Context) (bool, error) {
+		if err := env.Client.Get(context.Background(), key, &hr); err != nil {
+			return false, err
+		}
+		return done(&hr), nil
+	})
+	if err != nil {
+		t.Fatalf("helm-controller: %v; status %+v", err, hr.Status.Conditions)
+	}
+	return &hr
+}
+
+// An immutable selector change, by default (no remediation retries): the
+// prediction says the upgrade fails and nothing rolls it back; then
+// helm-controller's upgrade fails and it stalls without a rollback.
+func TestPredictedUpgradeFailureWithoutRemediation(t *testing.T) {
+	c, key := installHello(t, "predict-stall", func(hr *helmv2.HelmRelease) { hr.Spec.Chart.Spec.Version = "*" })
+	bumpWithNewSelector(t, c)
+	p := prediction(t, c.Dir)
+	if p["action"] != "upgrade" || !strings.Contains(p["fails"], "spec.selector is immutable") || !strings.Contains(p["then"], "no retry and no rollback") || p["applyMethod"] != "server-side apply" {
+		t.Fatalf("prediction %v", p)
+	}
+	c.publish(t)
+	cozyhr(t, "-C", c.Dir, "reconcile", "--with-source", "--timeout", "2m")
+	hr := helmControllerDid(t, key, func(hr *helmv2.HelmRelease) bool {
+		return apimeta.IsStatusConditionTrue(hr.Status.Conditions, meta.StalledCondition)
+	})
+	if hr.Status.UpgradeFailures < 1 || apimeta.FindStatusCondition(hr.Status.Conditions, helmv2.RemediatedCondition) != nil {
+		t.Errorf("helm-controller did not do as predicted: upgrade failures %d, conditions %+v", hr.Status.UpgradeFailures, hr.Status.Conditions)
+	}
+	if latest := hr.Status.History.Latest(); latest == nil || latest.Status != "failed" || latest.ChartVersion != "0.2.0" {
+		t.Errorf("the release should stay failed at 0.2.0: %+v", latest)
+	}
+}
+
+// The same change with upgrade.remediation.retries 1: the prediction says
+// rollback and retry; helm-controller rolls back.
+func TestPredictedUpgradeFailureWithRollback(t *testing.T) {
+	c, key := installHello(t, "predict-rollback", func(hr *helmv2.HelmRelease) {
+		hr.Spec.Chart.Spec.Version = "*"
+		hr.Spec.Upgrade.Remediation = &helmv2.UpgradeRemediation{Retries: 1}
+	})
+	bumpWithNewSelector(t, c)
+	p := prediction(t, c.Dir)
+	if p["action"] != "upgrade" || !strings.Contains(p["then"], "rollback and retry, 1 time(s)") {
+		t.Fatalf("prediction %v", p)
+	}
+	c.publish(t)
+	cozyhr(t, "-C", c.Dir, "reconcile", "--with-source", "--timeout", "2m")
+	hr := helmControllerDid(t, key, func(hr *helmv2.HelmRelease) bool {
+		r := apimeta.FindStatusCondition(hr.Status.Conditions, helmv2.RemediatedCondition)
+		return r != nil && r.Reason == helmv2.RollbackSucceededReason
+	})
+	if hr.Status.UpgradeFailures < 1 {
+		t.Errorf("upgrade failures %d", hr.Status.UpgradeFailures)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/cmd/output"
 	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/normalize"
 )
 
@@ -28,6 +29,8 @@ type diffOptions struct {
 	base, head string
 	// parts is where -o markdown writes numbered comments, "" for stdout.
 	parts string
+	// failOn is --fail-on's severity, "" for none.
+	failOn hazard.Severity
 	// instances diffs every HelmRelease made from the chart; prod reads
 	// them from a snapshot.
 	instances bool
@@ -84,6 +87,11 @@ func (o *diffOptions) validate() error {
 	}
 	if o.base != "" && o.diff.ServerSide {
 		return fmt.Errorf("--server-side compares with the cluster and --base with another revision; give one")
+	}
+	if o.failOn != "" {
+		if _, err := hazard.ParseSeverity(string(o.failOn)); err != nil {
+			return fmt.Errorf("--fail-on: %w", err)
+		}
 	}
 	if o.diff.LabelSelector != "" {
 		if _, err := labels.Parse(o.diff.LabelSelector); err != nil {
@@ -149,10 +157,23 @@ func (o *diffOptions) print(r *run, res *core.DiffResult, configContext int) err
 	if err != nil {
 		return err
 	}
-	if o.exitCode && res.HasChanges() {
-		return errChanges()
+	if err := o.failOnFindings(res); err != nil || !o.exitCode || !res.HasChanges() {
+		return err
 	}
-	return nil
+	return errChanges()
+}
+
+// failOnFindings is --fail-on's exit code 4 when a finding reached its
+// severity.
+func (o *diffOptions) failOnFindings(results ...*core.DiffResult) error {
+	n := 0
+	for _, res := range results {
+		n += res.AtLeast(o.failOn)
+	}
+	if n == 0 {
+		return nil
+	}
+	return &ExitError{Code: ExitFindings, Err: fmt.Errorf("%d finding(s) at %s or above (--fail-on)", n, o.failOn)}
 }
 
 func newDiffCmd(g *globalOptions) *cobra.Command {
@@ -226,6 +247,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	f.StringVar(&o.parts, "parts", "", "with -o markdown: write the review into `DIR` as numbered comments (part-1.md, ...), each under GitHub's limit, cutting nothing that fits")
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit with 2 when there are changes (like helm diff --detailed-exitcode)")
 	f.BoolVar(&o.exitCode, "detailed-exitcode", false, "alias of --exit-code")
+	f.StringVar((*string)(&o.failOn), "fail-on", "", "exit with 4 when a finding is at this `SEVERITY` or above (low, medium, high, critical)")
 	f.IntVarP(&o.contextLines, "context-lines", "U", 3, "lines of context around changes (multi-line strings, --unified)")
 	f.BoolVar(&o.diff.ServerSide, "server-side", false, "compare with a server-side apply dry-run of each object")
 	f.StringArrayVar(&o.ignore, "ignore", nil, "hide a field: [KIND[/NAME]=]/json/pointer (repeatable)")

@@ -12,6 +12,7 @@ const (
 	ExitFailure           = 1
 	ExitChanges           = 2 // diff --exit-code found changes
 	ExitChangesAndFailure = 3 // over many charts, both: so CI tells the three apart
+	ExitFindings          = 4 // diff --fail-on: a finding at or above the severity
 )
 
 // ErrChangesFound says a diff found changes: not a failure. Runs return

@@ -52,14 +52,16 @@ func (o *diffOptions) runReview(r *run) error {
 	return nil
 }
 
+// reviewOptions are the options of this run's review of a chart.
+func (o *diffOptions) reviewOptions(r *run) review.Options {
+	return review.Options{Base: o.base, Head: o.head, Render: o.render.options(r.streams.In), Diff: o.diff,
+		Load: func(dir string) (*config.Chart, error) { return r.config(dir, nil) }, Plugins: r.g.pluginHost(), Debug: r.debugWriter()}
+}
+
 // reviewChart reviews the run's chart between the two revisions, saying on
 // stderr which revisions it compares.
 func (o *diffOptions) reviewChart(r *run) (*review.Chart, error) {
-	rev, err := r.g.trees.Review(r.ctx, r.dir, review.Options{
-		Base: o.base, Head: o.head, Render: o.render.options(r.streams.In), Diff: o.diff,
-		Load:    func(dir string) (*config.Chart, error) { return r.config(dir, nil) },
-		Plugins: r.g.pluginHost(), Debug: r.debugWriter(),
-	})
+	rev, err := r.g.trees.Review(r.ctx, r.dir, o.reviewOptions(r))
 	if rev != nil {
 		if rev.Head.Ref == "" {
 			fmt.Fprintf(r.streams.ErrOut, "cozyhr: comparing %s (%s) with the working tree, uncommitted changes included\n", rev.Base.Ref, review.Short(rev.Base.Commit))
@@ -148,6 +150,9 @@ func (g *globalOptions) diffMarkdown(cmd *cobra.Command, s *spec, o *diffOptions
 			return err
 		}
 	} else if err := output.DiffMarkdown(g.streams.Out, report); err != nil {
+		return err
+	}
+	if err := o.failOnFindings(output.Results(sections)...); err != nil {
 		return err
 	}
 	failed := slices.ContainsFunc(sections, func(s output.Section) bool { return s.Err != nil })

@@ -252,13 +252,7 @@ func (g *globalOptions) sayUnplaced() {
 	if *g.kube.Namespace != "" {
 		return
 	}
-	var unplaced []string
-	for _, dir := range g.charts {
-		if cfg, err := config.Load(config.LoadOptions{Dir: dir}); err == nil && cfg.Release.Namespace == "" && cfg.HelmRelease.Namespace == "" {
-			unplaced = append(unplaced, dir)
-		}
-	}
-	if len(unplaced) > 0 {
+	if unplaced := config.Unplaced(g.charts); len(unplaced) > 0 {
 		fmt.Fprintf(g.streams.ErrOut, "cozyhr: %d of %d charts have no namespace (no %s, defaults file or Makefile NAMESPACE) and fell back to the kubeconfig's, offline \"default\": %s; give them one in a defaults file (docs/review.md) or with -n\n",
 			len(unplaced), len(g.charts), config.FileName, strings.Join(unplaced, ", "))
 	}

@@ -39,10 +39,7 @@ func (p *prodFlags) open() error {
 	return err
 }
 
-// age says how old the snapshot is, for the report.
-func (p *prodFlags) age() string {
-	return fmt.Sprintf("snapshot taken %s ago, %s", time.Since(p.header.Taken).Round(time.Minute), p.header.Taken.Format(time.RFC3339))
-}
+func (p *prodFlags) age() string { return output.SnapshotAge(p.header.Taken) }
 
 // runSnapshotReview compares the chart at --base with the head for every
 // instance the snapshot holds, each rendered with its own recorded inputs,
@@ -51,13 +48,9 @@ func (o *diffOptions) runSnapshotReview(r *run) error {
 	if err := o.prod.open(); err != nil {
 		return err
 	}
-	ns := *r.g.kube.Namespace
 	k, n, _ := config.ParseShard(r.g.instanceShard)
-	f, err := r.g.trees.ReviewInstances(r.ctx, r.dir, review.Options{
-		Base: o.base, Head: o.head, Render: o.render.options(r.streams.In), Diff: o.diff,
-		Load:    func(dir string) (*config.Chart, error) { return r.config(dir, nil) },
-		Plugins: r.g.pluginHost(), Debug: r.debugWriter(),
-	}, review.Production{Snapshot: o.prod.file, Header: o.prod.header, Namespace: ns, Selector: o.diff.LabelSelector, Shard: k, Shards: n, Concurrency: r.g.sel.concurrency})
+	f, err := r.g.trees.ReviewInstances(r.ctx, r.dir, o.reviewOptions(r), review.Production{Snapshot: o.prod.file, Header: o.prod.header,
+		Namespace: *r.g.kube.Namespace, Selector: o.diff.LabelSelector, Shard: k, Shards: n, Concurrency: r.g.sel.concurrency})
 	if f != nil {
 		fmt.Fprintf(r.streams.ErrOut, "cozyhr: comparing %s with %s for %d instances (%s)\n", f.Base, f.Head, len(f.Instances), o.prod.age())
 		for _, w := range f.Warnings {
@@ -95,6 +88,9 @@ func (o *diffOptions) runSnapshotInstances(r *run) error {
 func (o *diffOptions) fleetOutcome(r *run, title string, insts []fleet.Instance) error {
 	err := output.FleetReportTitled(r.streams.Out, title, insts, o.format, output.HumanOptions{ContextLines: o.contextLines, NoGroup: o.noGroup, Color: r.color()})
 	if err != nil {
+		return err
+	}
+	if err := o.failOnFindings(fleet.Results(insts)...); err != nil {
 		return err
 	}
 	return fleetExit(insts, o.exitCode)

@@ -180,3 +180,16 @@ func DisplayPath(p string) string {
 	}
 	return filepath.Clean(p)
 }
+
+// Unplaced are the charts among dirs that no file gives a namespace (no
+// .cozyhr.yaml, defaults file or Makefile NAMESPACE); a chart that does
+// not load is left to its own run to say so.
+func Unplaced(dirs []string) []string {
+	var out []string
+	for _, dir := range dirs {
+		if cfg, err := Load(LoadOptions{Dir: dir}); err == nil && cfg.Release.Namespace == "" && cfg.HelmRelease.Namespace == "" {
+			out = append(out, dir)
+		}
+	}
+	return out
+}

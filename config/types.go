@@ -154,6 +154,9 @@ type IgnoreTarget struct {
 type Diff struct {
 	Ignore  []IgnoreRule `mapstructure:"ignore"`
 	Context int          `mapstructure:"context"`
+	// Rules turn review rules off or change their severity, by rule id:
+	// "off", "low", "medium", "high" or "critical".
+	Rules map[string]string `mapstructure:"rules"`
 }
 
 // Apply configures the apply stage.

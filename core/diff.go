@@ -66,6 +66,8 @@ type ObjectDiff struct {
 	// (an immutable field), or it takes data with it (a removed CRD, PVC,
 	// Namespace or StatefulSet).
 	Hazards []hazard.Finding
+	// Muted are the findings the chart's configuration turned off.
+	Muted []hazard.Finding
 	// Hook says Helm runs the object as a hook (a review compares hooks;
 	// the live diff cannot).
 	Hook bool
@@ -408,5 +410,7 @@ func (w *Workspace) DiffChart(ctx context.Context, render RenderOptions, opts Di
 	if err != nil {
 		return nil, err
 	}
-	return w.Diff(ctx, d, opts)
+	res, err := w.Diff(ctx, d, opts)
+	res.ApplyRules(w.Config.Diff.Rules)
+	return res, err
 }

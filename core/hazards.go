@@ -23,7 +23,7 @@ func (res *DiffResult) flagHazards() {
 func (res *DiffResult) Refused() []string {
 	var out []string
 	for _, c := range res.Changes {
-		for _, h := range c.Hazards {
+		for _, h := range append(c.Hazards, c.Muted...) {
 			if h.Rule == hazard.ImmutableField || h.Rule == hazard.PVCShrink {
 				out = append(out, c.Ref.String()+": "+h.Message)
 				break
@@ -31,4 +31,43 @@ func (res *DiffResult) Refused() []string {
 		}
 	}
 	return out
+}
+
+// ApplyRules turns the rules settings names off, or gives them another
+// severity (diff.rules of .cozyhr.yaml). A finding turned off is kept in
+// Muted: what the controller will do does not depend on it being shown.
+func (res *DiffResult) ApplyRules(settings map[string]string) {
+	if res == nil || len(settings) == 0 {
+		return
+	}
+	for i := range res.Changes {
+		c := &res.Changes[i]
+		kept := c.Hazards[:0]
+		for _, h := range c.Hazards {
+			switch s := settings[h.Rule]; s {
+			case "":
+			case "off":
+				c.Muted = append(c.Muted, h)
+				continue
+			default:
+				h.Severity = hazard.Severity(s)
+			}
+			kept = append(kept, h)
+		}
+		c.Hazards = kept
+	}
+}
+
+// AtLeast counts the findings of severity min or worse; none when min is
+// "".
+func (res *DiffResult) AtLeast(min hazard.Severity) int {
+	n := 0
+	for i := 0; res != nil && min != "" && i < len(res.Changes); i++ {
+		for _, h := range res.Changes[i].Hazards {
+			if h.Severity.AtLeast(min) {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/fleet"
@@ -232,4 +233,9 @@ func FleetReportTitled(out io.Writer, title string, insts []fleet.Instance, f Fo
 			Column: "instance", Sections: FleetSections(insts), Limit: CommentLimit, Groups: groups})
 	}
 	return Fleet(out, insts, groups, o)
+}
+
+// SnapshotAge says how old a snapshot taken then is, for a report.
+func SnapshotAge(taken time.Time) string {
+	return fmt.Sprintf("snapshot taken %s ago, %s", time.Since(taken).Round(time.Minute), taken.Format(time.RFC3339))
 }

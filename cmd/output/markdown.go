@@ -304,3 +304,12 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+// Results are the sections' results, nil for one that failed.
+func Results(sections []Section) []*core.DiffResult {
+	out := make([]*core.DiffResult, len(sections))
+	for i := range sections {
+		out[i] = sections[i].Result
+	}
+	return out
+}

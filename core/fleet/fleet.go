@@ -189,3 +189,12 @@ func lastApplyMethod(hr *helmv2.HelmRelease, w *core.Workspace, debug io.Writer)
 	}
 	return last.ApplyMethod
 }
+
+// Results are the instances' results, nil for one that failed.
+func Results(insts []Instance) []*core.DiffResult {
+	out := make([]*core.DiffResult, len(insts))
+	for i := range insts {
+		out[i] = insts[i].Result
+	}
+	return out
+}

@@ -1,8 +1,12 @@
 package hazard
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cozyhr/cozyhr/schemas"
 )
 
 func deployment(spec map[string]any) map[string]any {
@@ -107,5 +111,35 @@ func TestSeverities(t *testing.T) {
 		if r.ID != id || r.Why == "" {
 			t.Errorf("rule %s: %+v", id, r)
 		}
+	}
+}
+
+// .cozyhr.yaml's diff.rules names exactly the rules there are.
+func TestTheSchemaNamesEveryRule(t *testing.T) {
+	var doc struct {
+		Defs struct {
+			Diff struct {
+				Properties struct {
+					Rules struct {
+						PropertyNames struct {
+							Enum []string `json:"enum"`
+						} `json:"propertyNames"`
+					} `json:"rules"`
+				} `json:"properties"`
+			} `json:"diff"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(schemas.Chart, &doc); err != nil {
+		t.Fatal(err)
+	}
+	named := doc.Defs.Diff.Properties.Rules.PropertyNames.Enum
+	var ids []string
+	for id := range Rules {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	slices.Sort(named)
+	if !slices.Equal(ids, named) {
+		t.Errorf("schema diff.rules names %v, the rules are %v", named, ids)
 	}
 }

@@ -1,6 +1,7 @@
 package review
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -137,6 +138,9 @@ func reviewInstance(ctx context.Context, base, head *side, h *snapshot.Header, i
 	}
 	if res.Result, res.Err = core.CompareRenders(ctx, from, to, o.Diff); res.Err != nil {
 		return res
+	}
+	if named := cmp.Or(head.w, base.w); named != nil {
+		res.Result.ApplyRules(named.Config.Diff.Rules)
 	}
 	method := ""
 	if in.Deployed != nil {

@@ -177,6 +177,7 @@ func (t *Trees) Review(ctx context.Context, chartDir string, o Options) (*Chart,
 			if c.Result, err = core.CompareRenders(ctx, from, to, o.Diff); err != nil {
 				return out, err
 			}
+			c.Result.ApplyRules(named.Config.Diff.Rules)
 		}
 		out.Cases = append(out.Cases, c)
 	}

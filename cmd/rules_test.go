@@ -1,0 +1,67 @@
+package cmd
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A review flags a change by its rule; .cozyhr.yaml's diff.rules turns a
+// rule off or changes its severity; --fail-on sets exit code 4 from a
+// severity up.
+func TestRulesAreConfiguredAndFailOnSetsTheExitCode(t *testing.T) {
+	g := newGitRepo(t)
+	g.write("app/Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\n")
+	g.write("app/values.yaml", "replicas: 2\n")
+	g.write("app/templates/deploy.yaml", `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  replicas: {{ .Values.replicas }}
+  selector:
+    matchLabels: {app: app}
+  template:
+    metadata:
+      labels: {app: app}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.27
+`)
+	base := g.commit("app")
+	g.write("app/values.yaml", "replicas: 0\n")
+	dir := filepath.Join(g.dir, "app")
+
+	r := cozyhrNoCluster(t, "-C", dir, "diff", "--base", base).expect(t, 0)
+	if !strings.Contains(r.out, "! spec.replicas 2 → 0: the Deployment stops serving [replicas-to-zero, medium]") {
+		t.Errorf("the finding is not shown with its rule:\n%s", r.out)
+	}
+	cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "--fail-on", "high").expect(t, 0)
+	failed := cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "--fail-on", "medium").expect(t, ExitFindings)
+	if !strings.Contains(failed.err, "1 finding(s) at medium or above") {
+		t.Errorf("--fail-on says:\n%s", failed.err)
+	}
+	js := cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "-o", "json").expect(t, 0)
+	if !strings.Contains(js.out, `"rule": "replicas-to-zero"`) || !strings.Contains(js.out, `"severity": "medium"`) {
+		t.Errorf("JSON hazards:\n%s", js.out)
+	}
+
+	g.write("app/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\ndiff:\n  rules:\n    replicas-to-zero: critical\n")
+	cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "--fail-on", "critical").expect(t, ExitFindings)
+	g.write("app/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\ndiff:\n  rules:\n    replicas-to-zero: off\n")
+	off := cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "--fail-on", "low").expect(t, 0)
+	if strings.Contains(off.out, "replicas-to-zero") {
+		t.Errorf("a rule turned off is shown:\n%s", off.out)
+	}
+
+	g.write("app/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\ndiff:\n  rules:\n    replicas-to-nil: off\n")
+	bad := cozyhrNoCluster(t, "-C", dir, "diff", "--base", base)
+	if bad.code != 1 || !strings.Contains(bad.err, "diff.rules") {
+		t.Errorf("an unknown rule: exit %d\n%s", bad.code, bad.err)
+	}
+	bad = cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "--fail-on", "urgent")
+	if bad.code != 1 || !strings.Contains(bad.err, "--fail-on: severity \"urgent\": give one of low, medium, high, critical") {
+		t.Errorf("a bad --fail-on: exit %d\n%s", bad.code, bad.err)
+	}
+}

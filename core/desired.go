@@ -18,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/cozyhr/cozyhr/core/kube"
-	"helm.sh/helm/v4/pkg/chart/common"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
 	release "helm.sh/helm/v4/pkg/release/v1"
@@ -219,7 +218,7 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 			w.notice("HelmRelease %s is suspended: Flux leaves the release alone until cozyhr resume", t.HelmReleaseKey)
 		}
 	default:
-		if req.Capabilities, err = offlineCapabilities(cmp.Or(opts.KubeVersion, w.Config.Render.KubeVersion), append(w.Config.Render.APIVersions, opts.APIVersions...)); err != nil {
+		if req.Capabilities, err = kube.OfflineCapabilities(cmp.Or(opts.KubeVersion, w.Config.Render.KubeVersion), append(w.Config.Render.APIVersions, opts.APIVersions...)); err != nil {
 			return nil, err
 		}
 		req.Lookup = answers.Func()
@@ -261,24 +260,4 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	}
 	d.Rendered = rendered
 	return d, nil
-}
-
-func offlineCapabilities(kubeVersion string, apiVersions []string) (*common.Capabilities, error) {
-	caps := *common.DefaultCapabilities
-	caps.APIVersions = append(common.VersionSet(nil), common.DefaultVersionSet...)
-	if kubeVersion != "" {
-		kv, err := common.ParseKubeVersion(kubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("Kubernetes version %q: %w", kubeVersion, err)
-		}
-		caps.KubeVersion = *kv
-	}
-	for _, v := range apiVersions {
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				caps.APIVersions = append(caps.APIVersions, s)
-			}
-		}
-	}
-	return &caps, nil
 }

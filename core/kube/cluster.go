@@ -5,6 +5,7 @@ package kube
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
@@ -318,4 +319,26 @@ func (c *Cluster) Clientset() (kubernetes.Interface, error) {
 		c.clientset = cs
 	}
 	return c.clientset, nil
+}
+
+// OfflineCapabilities are .Capabilities with no cluster: Helm's defaults,
+// the Kubernetes version and the API versions given on top.
+func OfflineCapabilities(kubeVersion string, apiVersions []string) (*common.Capabilities, error) {
+	caps := *common.DefaultCapabilities
+	caps.APIVersions = append(common.VersionSet(nil), common.DefaultVersionSet...)
+	if kubeVersion != "" {
+		kv, err := common.ParseKubeVersion(kubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("Kubernetes version %q: %w", kubeVersion, err)
+		}
+		caps.KubeVersion = *kv
+	}
+	for _, v := range apiVersions {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				caps.APIVersions = append(caps.APIVersions, s)
+			}
+		}
+	}
+	return &caps, nil
 }

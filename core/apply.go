@@ -198,19 +198,28 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 
 	// Helm creates missing CRDs on install by itself; every other policy
 	// (and any upgrade, which Helm never lets touch crds/) is cozyhr's job.
+	lastMethod := ""
+	if d.Previous != nil {
+		lastMethod = d.Previous.ApplyMethod
+	}
+	ssa := flux.ServerSideApply(t.HelmRelease, lastMethod, install)
 	policy := w.crdPolicy(t, !install)
 	if !w.Config.Render.CRDs() {
 		policy = CRDsSkip
 	}
 	skipCRDs := true
-	if install && policy == CRDsCreate {
+	if install && policy == CRDsCreate && !t.FluxMode() {
 		skipCRDs = false
 	} else if policy != CRDsSkip {
 		cl, err := w.Cluster.Client()
 		if err != nil {
 			return nil, err
 		}
-		n, err := applyCRDs(ctx, cl, policy, d.Rendered.CRDs)
+		manager := ""
+		if ssa && t.FluxMode() {
+			manager = fluxFieldManager
+		}
+		n, err := kube.ApplyCRDs(ctx, cl, policy, manager, d.Rendered.CRDs)
 		if err != nil {
 			return nil, err
 		}
@@ -236,11 +245,6 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 	if opts.Wait {
 		wait = helmkube.StatusWatcherStrategy
 	}
-	lastMethod := ""
-	if d.Previous != nil {
-		lastMethod = d.Previous.ApplyMethod
-	}
-	ssa := flux.ServerSideApply(t.HelmRelease, lastMethod, install)
 	res.ServerSide = ssa
 	// Helm reads its field manager from a package variable.
 	leave := w.Cluster.WithFieldManager(fieldManager(t))

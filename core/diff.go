@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"sort"
 	"sync"
 
+	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
@@ -159,11 +161,24 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	// write them: Helm's upgrade, and the default Flux upgrade policy, skip
 	// crds/.
 	res := &DiffResult{}
-	if policy := w.crdPolicy(d.Target, d.upgrades()); policy != CRDsSkip {
-		for _, o := range d.Rendered.CRDs {
-			desired = append(desired, o.Unstructured)
+	// CRDs the coming install or upgrade does not write are compared only
+	// to say which it leaves behind (DiffResult.CRDs), never as changes:
+	// under Skip none is written; under Create, existing ones are not,
+	// unless applied server-side in Flux mode.
+	lastMethod := ""
+	if d.Previous != nil {
+		lastMethod = d.Previous.ApplyMethod
+	}
+	policy := w.crdPolicy(d.Target, d.upgrades())
+	updated := w.crdsUpdated(d.Target, d.upgrades(), flux.ServerSideApply(d.Target.HelmRelease, lastMethod, !d.upgrades()))
+	skipped := map[string]bool{}
+	for _, o := range d.Rendered.CRDs {
+		desired = append(desired, o.Unstructured)
+		if !updated {
+			skipped[o.GetName()] = true
 		}
-	} else if len(d.Rendered.CRDs) > 0 {
+	}
+	if policy == CRDsSkip && len(skipped) > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d CRD(s) in crds/ not compared: an upgrade leaves them alone (CRD policy Skip; see spec.upgrade.crds, or apply.crds in .cozyhr.yaml)", len(d.Rendered.CRDs)))
 	}
 	for _, o := range d.Rendered.Manifests {
@@ -284,6 +299,10 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		record(wholeChange(ActionRemove, live, normalize.Live(live.Object, previous[manifest.RefOf(live).Key()].Object, nil), "", opts.ShowSecrets), nil)
 	}
 	res.finish()
+	res.CRDs = crdsChanged(res, d)
+	res.Changes = slices.DeleteFunc(res.Changes, func(c ObjectDiff) bool {
+		return c.Ref.Kind == "CustomResourceDefinition" && skipped[c.Ref.Name] && (policy == CRDsSkip || c.Action != ActionAdd)
+	})
 	return res, nil
 }
 

@@ -89,7 +89,7 @@ func Release(in Input) *Prediction {
 	if flux.ServerSideApply(hr, in.LastApplyMethod, p.Action == Install) {
 		p.ApplyMethod = "server-side apply"
 	}
-	p.CRDs = crds(hr, p.Action, in.CRDs)
+	p.CRDs = crds(hr, p.Action, p.ApplyMethod == "server-side apply", in.CRDs)
 	if refused := in.Refused; len(refused) > 0 {
 		p.Fails = "the API server refuses " + strings.Join(refused, "; ")
 		if p.Action == Upgrade && hr.GetUpgrade().Force {
@@ -102,26 +102,28 @@ func Release(in Input) *Prediction {
 	return p
 }
 
-// crds says what the action does with the chart's changed crds/ CRDs.
-func crds(hr *helmv2.HelmRelease, action Action, changed []string) string {
+// crds says what the action does with the chart's changed crds/ CRDs,
+// as helm-controller v1.6 does: Create is the default for install and
+// upgrade alike, and under server-side apply it applies existing CRDs too.
+func crds(hr *helmv2.HelmRelease, action Action, ssa bool, changed []string) string {
 	if len(changed) == 0 {
 		return ""
 	}
 	names := strings.Join(changed, ", ")
-	policy := hr.GetUpgrade().CRDs
+	policy, field := hr.GetUpgrade().CRDs, "upgrade.crds"
 	if action == Install {
-		policy = hr.GetInstall().CRDs
-		if policy == "" {
-			policy = helmv2.Create
-		}
+		policy, field = hr.GetInstall().CRDs, "install.crds"
 	}
 	switch policy {
-	case "", helmv2.Skip:
-		return fmt.Sprintf("not applied: upgrade.crds is Skip (the default), so %s keep their live definition; set upgrade.crds: CreateReplace", names)
-	case helmv2.Create:
-		return fmt.Sprintf("created if missing, never updated (crds %s): %s", policy, names)
+	case helmv2.Skip:
+		return fmt.Sprintf("not applied: %s is Skip, so %s keep their live definition", field, names)
+	case helmv2.CreateReplace:
+		return fmt.Sprintf("created or replaced (%s CreateReplace): %s", field, names)
 	}
-	return fmt.Sprintf("created or replaced (crds %s): %s", policy, names)
+	if ssa {
+		return fmt.Sprintf("applied: %s is Create (the default), which under server-side apply updates existing CRDs too: %s", field, names)
+	}
+	return fmt.Sprintf("created if missing, existing ones left as they are (%s Create, the default, under client-side apply): %s", field, names)
 }
 
 // remediation says what helm-controller does after the action failed, as

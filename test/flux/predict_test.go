@@ -1,6 +1,7 @@
 package flux_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"os"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/apis/meta"
@@ -109,4 +113,103 @@ func TestPredictedUpgradeFailureWithRollback(t *testing.T) {
 	if hr.Status.UpgradeFailures < 1 {
 		t.Errorf("upgrade failures %d", hr.Status.UpgradeFailures)
 	}
+}
+
+// crdChart writes a chart whose crds/ holds a CRD of its own, group
+// group, and a ConfigMap; the CRD's schema has the property prop.
+func crdChart(t *testing.T, group, prop string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "gadget")
+	writeFile(t, filepath.Join(dir, "Chart.yaml"), "apiVersion: v2\nname: gadget\nversion: 0.1.0\n")
+	writeFile(t, filepath.Join(dir, "templates", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gadget\ndata:\n  k: v\n")
+	writeFile(t, filepath.Join(dir, "crds", "gadgets.yaml"), `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.`+group+`
+spec:
+  group: `+group+`
+  names: {kind: Gadget, listKind: GadgetList, plural: gadgets, singular: gadget}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              `+prop+`: {type: string}
+`)
+	return dir
+}
+
+// A CRD changed in crds/: under the default upgrade.crds (Create, in
+// helm-controller v1.6) and server-side apply the prediction says it is
+// applied, and it is; under Skip it says not applied, and helm-controller
+// leaves the live CRD as it was; under CreateReplace replaced, and it is.
+func TestPredictedCRDPolicies(t *testing.T) {
+	for _, tc := range []struct {
+		ns      string
+		policy  helmv2.CRDsPolicy
+		predict string
+		applied bool
+	}{
+		{"predict-crd-default", "", "applied: upgrade.crds is Create (the default), which under server-side apply updates existing CRDs too", true},
+		{"predict-crd-skip", helmv2.Skip, "not applied: upgrade.crds is Skip", false},
+		{"predict-crd-replace", helmv2.CreateReplace, "created or replaced (upgrade.crds CreateReplace)", true},
+	} {
+		t.Run(string(cmp.Or(tc.policy, "default")), func(t *testing.T) {
+			group := tc.ns + ".cozyhr.io"
+			c := &fluxChart{Name: "gadget", Namespace: tc.ns, Dir: crdChart(t, group, "size"), repo: newRepo(t)}
+			c.publish(t)
+			createNamespace(t, tc.ns)
+			hr := c.helmRelease(t, func(hr *helmv2.HelmRelease) {
+				hr.Spec.Chart.Spec.Version = "*"
+				hr.Spec.Upgrade.CRDs = tc.policy
+			})
+			key := client.ObjectKeyFromObject(hr)
+			t.Cleanup(func() {
+				deleteAndWait(t, key)
+				env.Client.Delete(context.Background(), &apiextensionsv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{Name: "gadgets." + group}})
+			})
+			waitReady(t, key, 2*time.Minute)
+			writeFile(t, filepath.Join(c.Dir, ".cozyhr.yaml"), "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease: {name: gadget, namespace: "+tc.ns+"}\nhelmRelease: {name: gadget}\n")
+
+			// 0.2.0 adds a property to the CRD and a key to the ConfigMap.
+			next := crdChart(t, group, "color")
+			writeFile(t, filepath.Join(c.Dir, "crds", "gadgets.yaml"), readFileT(t, filepath.Join(next, "crds", "gadgets.yaml")))
+			writeFile(t, filepath.Join(c.Dir, "templates", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gadget\ndata:\n  k: v2\n")
+			writeFile(t, filepath.Join(c.Dir, "Chart.yaml"), "apiVersion: v2\nname: gadget\nversion: 0.2.0\n")
+			p := prediction(t, c.Dir)
+			if p["action"] != "upgrade" || !strings.Contains(p["crds"], tc.predict) {
+				t.Fatalf("prediction %v, want crds %q", p, tc.predict)
+			}
+			c.publish(t)
+			cozyhr(t, "-C", c.Dir, "reconcile", "--with-source", "--timeout", "2m").expect(t, 0)
+			helmControllerDid(t, key, func(hr *helmv2.HelmRelease) bool {
+				latest := hr.Status.History.Latest()
+				return latest != nil && latest.ChartVersion == "0.2.0" && latest.Status == "deployed"
+			})
+			crd := &apiextensionsv1.CustomResourceDefinition{}
+			if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "gadgets." + group}, crd); err != nil {
+				t.Fatal(err)
+			}
+			_, has := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["color"]
+			if has != tc.applied {
+				t.Errorf("helm-controller applied the CRD change: %v, predicted %v", has, tc.applied)
+			}
+		})
+	}
+}
+
+func readFileT(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

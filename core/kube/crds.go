@@ -1,0 +1,76 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cozyhr/cozyhr/core/manifest"
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// ApplyCRDs creates (and with CreateReplace, updates) a chart's crds/ CRDs
+// under policy (helm-controller's Skip, Create, CreateReplace) and waits
+// until they are served, before Helm installs objects of their kinds.
+// With a field manager, Create applies existing CRDs server-side as it,
+// as helm-controller's Create does through Helm's server-side create:
+// existing ones change too.
+func ApplyCRDs(ctx context.Context, cl client.Client, policy, ssaManager string, crds []manifest.Object) (int, error) {
+	if policy == string(helmv2.Skip) || len(crds) == 0 {
+		return 0, nil
+	}
+	changed := 0
+	for _, o := range crds {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, crd); err != nil {
+			return changed, fmt.Errorf("%s: %w", o.Source, err)
+		}
+		var live apiextensionsv1.CustomResourceDefinition
+		err := cl.Get(ctx, client.ObjectKeyFromObject(crd), &live)
+		switch {
+		case apierrors.IsNotFound(err):
+			if err := cl.Create(ctx, crd); err != nil {
+				return changed, fmt.Errorf("create CRD %s: %w", crd.Name, err)
+			}
+			changed++
+		case err != nil:
+			return changed, fmt.Errorf("get CRD %s: %w", crd.Name, err)
+		case policy == string(helmv2.CreateReplace):
+			crd.ResourceVersion = live.ResourceVersion
+			if err := cl.Update(ctx, crd); err != nil {
+				return changed, fmt.Errorf("replace CRD %s: %w", crd.Name, err)
+			}
+			changed++
+		case ssaManager != "":
+			crd.TypeMeta = metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"}
+			if err := cl.Patch(ctx, crd, client.Apply, client.FieldOwner(ssaManager), client.ForceOwnership); err != nil {
+				return changed, fmt.Errorf("apply CRD %s: %w", crd.Name, err)
+			}
+			changed++
+		default:
+			continue
+		}
+		err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			if err := cl.Get(ctx, client.ObjectKeyFromObject(crd), &live); err != nil {
+				return false, err
+			}
+			for _, c := range live.Status.Conditions {
+				if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+					return true, nil
+				}
+			}
+			return false, nil
+		})
+		if err != nil {
+			return changed, fmt.Errorf("CRD %s was not established: %w", crd.Name, err)
+		}
+	}
+	return changed, nil
+}

@@ -219,13 +219,19 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 		if ssa && t.FluxMode() {
 			manager = fluxFieldManager
 		}
-		n, err := kube.ApplyCRDs(ctx, cl, policy, manager, d.Rendered.CRDs)
+		created, changed, err := kube.ApplyCRDs(ctx, cl, policy, manager, d.Rendered.CRDs)
 		if err != nil {
 			return nil, err
 		}
+		n := changed
+		if !install { // on install Helm itself would create them, without a word
+			n += created
+		}
 		if n > 0 {
-			w.Cluster.ResetDiscovery()
 			fmt.Fprintf(log, "Applied %d CRD(s) from crds/ (policy %s).\n", n, policy)
+		}
+		if created+changed > 0 {
+			w.Cluster.ResetDiscovery()
 		}
 	}
 

@@ -197,6 +197,13 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		return nil, err
 	}
 	desired = manifest.FilterObjects(desired, keep)
+	for name := range skipped { // only those the filters keep are compared
+		if !slices.ContainsFunc(desired, func(u *unstructured.Unstructured) bool {
+			return u.GetKind() == "CustomResourceDefinition" && u.GetName() == name
+		}) {
+			delete(skipped, name)
+		}
+	}
 	rules := append(normalize.HelmReleaseIgnoreRules(d.Target.HelmRelease), opts.Ignore...)
 
 	removed := map[*unstructured.Unstructured]bool{}
@@ -300,9 +307,12 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	}
 	res.finish()
 	res.CRDs = crdsChanged(res, d)
+	before := len(res.Changes)
 	res.Changes = slices.DeleteFunc(res.Changes, func(c ObjectDiff) bool {
 		return c.Ref.Kind == "CustomResourceDefinition" && skipped[c.Ref.Name] && (policy == CRDsSkip || c.Action != ActionAdd)
 	})
+	// Those compared only to be named are not counted either.
+	res.Unchanged -= len(skipped) - (before - len(res.Changes))
 	return res, nil
 }
 

@@ -21,37 +21,40 @@ import (
 // until they are served, before Helm installs objects of their kinds.
 // With a field manager, Create applies existing CRDs server-side as it,
 // as helm-controller's Create does through Helm's server-side create:
-// existing ones change too.
-func ApplyCRDs(ctx context.Context, cl client.Client, policy, ssaManager string, crds []manifest.Object) (int, error) {
+// existing ones change too. It says how many it created and how many
+// existing ones it changed.
+func ApplyCRDs(ctx context.Context, cl client.Client, policy, ssaManager string, crds []manifest.Object) (created, changed int, err error) {
 	if policy == string(helmv2.Skip) || len(crds) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
-	changed := 0
 	for _, o := range crds {
 		crd := &apiextensionsv1.CustomResourceDefinition{}
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, crd); err != nil {
-			return changed, fmt.Errorf("%s: %w", o.Source, err)
+			return created, changed, fmt.Errorf("%s: %w", o.Source, err)
 		}
 		var live apiextensionsv1.CustomResourceDefinition
 		err := cl.Get(ctx, client.ObjectKeyFromObject(crd), &live)
 		switch {
 		case apierrors.IsNotFound(err):
 			if err := cl.Create(ctx, crd); err != nil {
-				return changed, fmt.Errorf("create CRD %s: %w", crd.Name, err)
+				return created, changed, fmt.Errorf("create CRD %s: %w", crd.Name, err)
 			}
-			changed++
+			created++
 		case err != nil:
-			return changed, fmt.Errorf("get CRD %s: %w", crd.Name, err)
+			return created, changed, fmt.Errorf("get CRD %s: %w", crd.Name, err)
 		case policy == string(helmv2.CreateReplace):
 			crd.ResourceVersion = live.ResourceVersion
 			if err := cl.Update(ctx, crd); err != nil {
-				return changed, fmt.Errorf("replace CRD %s: %w", crd.Name, err)
+				return created, changed, fmt.Errorf("replace CRD %s: %w", crd.Name, err)
 			}
 			changed++
 		case ssaManager != "":
 			crd.TypeMeta = metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"}
 			if err := cl.Patch(ctx, crd, client.Apply, client.FieldOwner(ssaManager), client.ForceOwnership); err != nil {
-				return changed, fmt.Errorf("apply CRD %s: %w", crd.Name, err)
+				return created, changed, fmt.Errorf("apply CRD %s: %w", crd.Name, err)
+			}
+			if crd.ResourceVersion == live.ResourceVersion {
+				continue // the same as it was
 			}
 			changed++
 		default:
@@ -69,8 +72,8 @@ func ApplyCRDs(ctx context.Context, cl client.Client, policy, ssaManager string,
 			return false, nil
 		})
 		if err != nil {
-			return changed, fmt.Errorf("CRD %s was not established: %w", crd.Name, err)
+			return created, changed, fmt.Errorf("CRD %s was not established: %w", crd.Name, err)
 		}
 	}
-	return changed, nil
+	return created, changed, nil
 }

@@ -213,3 +213,87 @@ func readFileT(t *testing.T, path string) string {
 	}
 	return string(data)
 }
+
+// A suspended HelmRelease and one whose dependsOn is not ready: the
+// prediction says neither is reconciled; then, with a new chart version
+// published and a reconcile requested of every one, helm-controller
+// upgrades a third (the witness, which shows it handled the requests) and
+// leaves those two as they were.
+func TestPredictedNotReconciled(t *testing.T) {
+	const version = "*"
+	witness, witnessKey := installHello(t, "predict-witness", func(hr *helmv2.HelmRelease) { hr.Spec.Chart.Spec.Version = version })
+	sleeper, sleeperKey := installHello(t, "predict-suspended", func(hr *helmv2.HelmRelease) { hr.Spec.Chart.Spec.Version = version })
+	cozyhr(t, "-C", sleeper.Dir, "suspend").expect(t, 0)
+	waiting := newFluxChart(t, helloChart, "hello", "predict-depends")
+	waiting.repo = witness.repo // the same chart versions as the witness
+	hr := waiting.helmRelease(t, func(hr *helmv2.HelmRelease) {
+		hr.Spec.Chart.Spec.Version = version
+		hr.Spec.DependsOn = []helmv2.DependencyReference{{Name: "never-there"}}
+	})
+	waitingKey := client.ObjectKeyFromObject(hr)
+	t.Cleanup(func() { deleteAndWait(t, waitingKey) })
+	helmControllerDid(t, waitingKey, func(hr *helmv2.HelmRelease) bool {
+		c := apimeta.FindStatusCondition(hr.Status.Conditions, meta.ReadyCondition)
+		return c != nil && c.Reason == "DependencyNotReady"
+	})
+
+	// 0.2.0: one more key in the ConfigMap, for all three.
+	for _, c := range []*fluxChart{witness, sleeper, waiting} {
+		changeTemplate(t, c)
+		writeFile(t, filepath.Join(c.Dir, "Chart.yaml"), strings.Replace(readFileT(t, filepath.Join(c.Dir, "Chart.yaml")), "version: 0.1.0", "version: 0.2.0", 1))
+	}
+	for _, tc := range []struct {
+		c    *fluxChart
+		want string
+	}{{sleeper, "the HelmRelease is suspended"}, {waiting, "a dependsOn is not ready"}} {
+		r := cozyhr(t, "-C", tc.c.Dir, "-n", tc.c.Namespace, "diff", "--instances", "-o", "json").expect(t, 0)
+		if !strings.Contains(r.out, `"action": "not-reconciled"`) || !strings.Contains(r.out, tc.want) {
+			t.Errorf("%s: prediction:\n%s", tc.c.Namespace, r.out)
+		}
+	}
+	witness.publish(t)
+	sleeper.publish(t)
+	cozyhr(t, "-C", witness.Dir, "reconcile", "--with-source", "--timeout", "2m").expect(t, 0)
+	requestReconcileAsync(t, sleeperKey)
+	requestReconcileAsync(t, waitingKey)
+	requestReconcile(t, witnessKey)
+	helmControllerDid(t, witnessKey, func(hr *helmv2.HelmRelease) bool {
+		l := hr.Status.History.Latest()
+		return l != nil && l.ChartVersion == "0.2.0"
+	})
+	// The waiting one is reconciled (and refused) on each request: wait
+	// for that, so that its state is the one after this request.
+	helmControllerDid(t, waitingKey, func(hr *helmv2.HelmRelease) bool {
+		return hr.Status.LastHandledReconcileAt != "" && hr.Annotations[meta.ReconcileRequestAnnotation] == hr.Status.LastHandledReconcileAt
+	})
+	for key, want := range map[client.ObjectKey]string{sleeperKey: "0.1.0", waitingKey: ""} {
+		var got helmv2.HelmRelease
+		if err := env.Client.Get(context.Background(), key, &got); err != nil {
+			t.Fatal(err)
+		}
+		version := ""
+		if l := got.Status.History.Latest(); l != nil {
+			version = l.ChartVersion
+		}
+		if version != want {
+			t.Errorf("%s: helm-controller made it %q, predicted not reconciled (%q)", key, version, want)
+		}
+	}
+}
+
+// requestReconcileAsync asks helm-controller to reconcile, without waiting.
+func requestReconcileAsync(t *testing.T, key client.ObjectKey) {
+	t.Helper()
+	hr := &helmv2.HelmRelease{}
+	if err := env.Client.Get(context.Background(), key, hr); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(hr.DeepCopy())
+	if hr.Annotations == nil {
+		hr.Annotations = map[string]string{}
+	}
+	hr.Annotations[meta.ReconcileRequestAnnotation] = time.Now().Format(time.RFC3339Nano)
+	if err := env.Client.Patch(context.Background(), hr, patch); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/postprocess"
+	"github.com/cozyhr/cozyhr/core/predict"
 	"github.com/cozyhr/cozyhr/core/readiness"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
@@ -202,7 +203,7 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 	if d.Previous != nil {
 		lastMethod = d.Previous.ApplyMethod
 	}
-	ssa := flux.ServerSideApply(t.HelmRelease, lastMethod, install)
+	ssa := predict.ServerSideApply(t.HelmRelease, lastMethod, install)
 	policy := w.crdPolicy(t, !install)
 	if !w.Config.Render.CRDs() {
 		policy = CRDsSkip

@@ -9,11 +9,11 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/normalize"
+	"github.com/cozyhr/cozyhr/core/predict"
 	"github.com/gonvenience/ytbx"
 	"github.com/homeport/dyff/pkg/dyff"
 	yaml "go.yaml.in/yaml/v3"
@@ -88,6 +88,9 @@ type DiffResult struct {
 	// CRDs are the chart's crds/ CRDs a comparison of two renders adds or
 	// changes: helm-controller applies them only as its CRD policy says.
 	CRDs []string
+	// Prediction is what helm-controller will do with the change, when a
+	// live HelmRelease governs the release.
+	Prediction *predict.Prediction
 }
 
 // HasChanges reports whether applying would change anything.
@@ -170,7 +173,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 		lastMethod = d.Previous.ApplyMethod
 	}
 	policy := w.crdPolicy(d.Target, d.upgrades())
-	updated := w.crdsUpdated(d.Target, d.upgrades(), flux.ServerSideApply(d.Target.HelmRelease, lastMethod, !d.upgrades()))
+	updated := w.crdsUpdated(d.Target, d.upgrades(), predict.ServerSideApply(d.Target.HelmRelease, lastMethod, !d.upgrades()))
 	skipped := map[string]bool{}
 	for _, o := range d.Rendered.CRDs {
 		desired = append(desired, o.Unstructured)
@@ -440,6 +443,16 @@ func (w *Workspace) DiffChart(ctx context.Context, render RenderOptions, opts Di
 		return nil, err
 	}
 	res, err := w.Diff(ctx, d, opts)
+	if err != nil {
+		return nil, err
+	}
+	if t := d.Target; t.FluxMode() && !t.Offline {
+		in := predict.Input{HelmRelease: t.HelmRelease, Installed: d.upgrades(), Changed: res.HasChanges(), Refused: res.Refused(), CRDs: res.CRDs}
+		if d.Previous != nil {
+			in.LastApplyMethod = d.Previous.ApplyMethod
+		}
+		res.Prediction = predict.Release(in)
+	}
 	res.ApplyRules(w.Config.Diff.Rules)
-	return res, err
+	return res, nil
 }

@@ -34,27 +34,15 @@ func (res *DiffResult) Refused() []string {
 }
 
 // ApplyRules turns the rules settings names off, or gives them another
-// severity (diff.rules of .cozyhr.yaml). A finding turned off is kept in
-// Muted: what the controller will do does not depend on it being shown.
+// severity (diff.rules of .cozyhr.yaml; hazard.Apply). A finding turned
+// off is kept in Muted: what the controller will do does not depend on it
+// being shown.
 func (res *DiffResult) ApplyRules(settings map[string]string) {
-	if res == nil || len(settings) == 0 {
-		return
-	}
-	for i := range res.Changes {
+	for i := 0; res != nil && len(settings) > 0 && i < len(res.Changes); i++ {
 		c := &res.Changes[i]
-		kept := c.Hazards[:0]
-		for _, h := range c.Hazards {
-			switch s := settings[h.Rule]; s {
-			case "":
-			case "off":
-				c.Muted = append(c.Muted, h)
-				continue
-			default:
-				h.Severity = hazard.Severity(s)
-			}
-			kept = append(kept, h)
-		}
-		c.Hazards = kept
+		var muted []hazard.Finding
+		c.Hazards, muted = hazard.Apply(c.Hazards, settings)
+		c.Muted = append(c.Muted, muted...)
 	}
 }
 

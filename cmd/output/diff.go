@@ -12,6 +12,7 @@ import (
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/manifest"
+	"github.com/cozyhr/cozyhr/core/predict"
 	"github.com/homeport/dyff/pkg/dyff"
 	"github.com/pmezard/go-difflib/difflib"
 	yaml "go.yaml.in/yaml/v3"
@@ -287,6 +288,8 @@ type JSONReport struct {
 	Changes    []JSONChange  `json:"changes"`
 	Ignored    []JSONIgnored `json:"ignored"`
 	Notes      []string      `json:"notes,omitempty"`
+	// Prediction is what helm-controller will do with the change.
+	Prediction *predict.Prediction `json:"prediction,omitempty"`
 }
 
 // JSONSummary counts objects by outcome.
@@ -378,7 +381,7 @@ func jsonReport(r *core.DiffResult) JSONReport {
 	add, change, remove := r.Counts()
 	rep := JSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "DiffReport", Case: r.Case,
 		Summary: JSONSummary{Add: add, Change: change, Remove: remove, Unchanged: r.Unchanged, Flagged: r.Flagged()},
-		Changes: []JSONChange{}, Ignored: []JSONIgnored{}, Notes: r.Notes}
+		Changes: []JSONChange{}, Ignored: []JSONIgnored{}, Notes: r.Notes, Prediction: r.Prediction}
 	for _, c := range r.Changes {
 		jc := JSONChange{Action: string(c.Action), JSONObject: jsonObject(c.Ref), Note: c.Note, Object: c.Object, Hazards: c.Hazards, Hook: c.Hook}
 		if c.Report != nil {
@@ -508,6 +511,9 @@ func Diff(out io.Writer, res *core.DiffResult, f Format, o HumanOptions, showIgn
 		err = DiffUnified(out, res, o.ContextLines, o.Color)
 	default:
 		err = DiffHuman(out, res, o)
+		if line := res.Prediction.Line(); err == nil && line != "" {
+			_, err = fmt.Fprintln(out, paint(o.Color, ansiCyan, "► helm-controller: ")+line)
+		}
 	}
 	if err != nil || !showIgnored || f == JSON || f == YAML {
 		return err

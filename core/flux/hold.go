@@ -7,8 +7,6 @@ import (
 	"io"
 	"time"
 
-	release "helm.sh/helm/v4/pkg/release/v1"
-
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -102,32 +100,4 @@ func (Uninstall) Optional() bool { return true }
 // Write implements Record.
 func (u Uninstall) Write(ctx context.Context, cl client.Client, key client.ObjectKey) error {
 	return recordUninstall(ctx, cl, key, u.Release, u.Namespace, u.Message)
-}
-
-// ServerSideApply decides the apply method as helm-controller does: a
-// fresh install uses server-side apply unless spec.install.serverSideApply
-// is false; an upgrade follows spec.upgrade.serverSideApply, whose default
-// "auto" keeps the method the release was last written with (lastMethod,
-// Helm's "ssa" or "csa"). With no HelmRelease (plain Helm) a fresh install
-// is client-side, as the helm v3 CLI writes it, and an upgrade keeps the
-// release's method.
-func ServerSideApply(hr *helmv2.HelmRelease, lastMethod string, install bool) bool {
-	if install {
-		if hr == nil {
-			return false
-		}
-		if ssa := hr.GetInstall().ServerSideApply; ssa != nil {
-			return *ssa
-		}
-		return true
-	}
-	if hr != nil {
-		switch hr.GetUpgrade().ServerSideApply {
-		case helmv2.ServerSideApplyEnabled:
-			return true
-		case helmv2.ServerSideApplyDisabled:
-			return false
-		}
-	}
-	return lastMethod == string(release.ApplyMethodServerSideApply)
 }

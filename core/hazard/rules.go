@@ -226,3 +226,20 @@ func number(obj map[string]any, path ...string) (int64, bool) {
 	}
 	return 0, false
 }
+
+// Apply gives findings the severities settings name by rule id, and takes
+// out those it turns "off".
+func Apply(findings []Finding, settings map[string]string) (kept, off []Finding) {
+	for _, f := range findings {
+		switch s := settings[f.Rule]; s {
+		case "":
+		case "off":
+			off = append(off, f)
+			continue
+		default:
+			f.Severity = Severity(s)
+		}
+		kept = append(kept, f)
+	}
+	return kept, off
+}

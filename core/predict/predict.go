@@ -11,11 +11,11 @@ import (
 	"fmt"
 	"strings"
 
+	release "helm.sh/helm/v4/pkg/release/v1"
+
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/apis/meta"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-
-	"github.com/cozyhr/cozyhr/core/flux"
 )
 
 // Action is what helm-controller does next.
@@ -86,7 +86,7 @@ func Release(in Input) *Prediction {
 		return p
 	}
 	p.ApplyMethod = "client-side apply"
-	if flux.ServerSideApply(hr, in.LastApplyMethod, p.Action == Install) {
+	if ServerSideApply(hr, in.LastApplyMethod, p.Action == Install) {
 		p.ApplyMethod = "server-side apply"
 	}
 	p.CRDs = crds(hr, p.Action, p.ApplyMethod == "server-side apply", in.CRDs)
@@ -176,4 +176,32 @@ func (p *Prediction) Line() string {
 		line += "; CRDs " + p.CRDs
 	}
 	return line
+}
+
+// ServerSideApply decides the apply method as helm-controller does: a
+// fresh install uses server-side apply unless spec.install.serverSideApply
+// is false; an upgrade follows spec.upgrade.serverSideApply, whose default
+// "auto" keeps the method the release was last written with (lastMethod,
+// Helm's "ssa" or "csa"). With no HelmRelease (plain Helm) a fresh install
+// is client-side, as the helm v3 CLI writes it, and an upgrade keeps the
+// release's method.
+func ServerSideApply(hr *helmv2.HelmRelease, lastMethod string, install bool) bool {
+	if install {
+		if hr == nil {
+			return false
+		}
+		if ssa := hr.GetInstall().ServerSideApply; ssa != nil {
+			return *ssa
+		}
+		return true
+	}
+	if hr != nil {
+		switch hr.GetUpgrade().ServerSideApply {
+		case helmv2.ServerSideApplyEnabled:
+			return true
+		case helmv2.ServerSideApplyDisabled:
+			return false
+		}
+	}
+	return lastMethod == string(release.ApplyMethodServerSideApply)
 }

@@ -57,7 +57,7 @@ spec:
 
 	g.write("app/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\ndiff:\n  rules:\n    replicas-to-nil: off\n")
 	bad := cozyhrNoCluster(t, "-C", dir, "diff", "--base", base)
-	if bad.code != 1 || !strings.Contains(bad.err, "diff.rules") {
+	if bad.code != 1 || !strings.Contains(bad.err, `diff.rules.replicas-to-nil: "replicas-to-nil" is not a valid name here`) {
 		t.Errorf("an unknown rule: exit %d\n%s", bad.code, bad.err)
 	}
 	bad = cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "--fail-on", "urgent")

@@ -154,7 +154,13 @@ func objectPath(e *jsonschema.ValidationError) []string {
 		return append([]string(nil), e.InstanceLocation...)
 	}
 	var path []string
-	for i := 0; i+1 < len(parts)-1; i += 2 {
+	start := 0
+	// A definition is named after the field that holds it (diff, render,
+	// apply): #/$defs/diff/properties/rules/propertyNames is diff.rules.
+	if len(parts) > 2 && parts[0] == "$defs" {
+		path, start = []string{parts[1]}, 2
+	}
+	for i := start; i+1 < len(parts)-1; i += 2 {
 		if parts[i] != "properties" {
 			return append([]string(nil), e.InstanceLocation...)
 		}

@@ -164,10 +164,8 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	// write them: Helm's upgrade, and the default Flux upgrade policy, skip
 	// crds/.
 	res := &DiffResult{}
-	// CRDs the coming install or upgrade does not write are compared only
-	// to say which it leaves behind (DiffResult.CRDs), never as changes:
-	// under Skip none is written; under Create, existing ones are not,
-	// unless applied server-side in Flux mode.
+	// CRDs the coming install or upgrade does not write (crdsUpdated) are
+	// compared only to name those it leaves behind, never as changes.
 	lastMethod := ""
 	if d.Previous != nil {
 		lastMethod = d.Previous.ApplyMethod
@@ -175,7 +173,16 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	policy := w.crdPolicy(d.Target, d.upgrades())
 	updated := w.crdsUpdated(d.Target, d.upgrades(), predict.ServerSideApply(d.Target.HelmRelease, lastMethod, !d.upgrades()))
 	skipped := map[string]bool{}
+	templated := map[string]bool{}
+	for _, o := range d.Rendered.Manifests {
+		if o.GetKind() == "CustomResourceDefinition" {
+			templated[o.GetName()] = true
+		}
+	}
 	for _, o := range d.Rendered.CRDs {
+		if templated[o.GetName()] {
+			continue // the release's own copy is applied after, and stays
+		}
 		desired = append(desired, o.Unstructured)
 		if !updated {
 			skipped[o.GetName()] = true
@@ -314,8 +321,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	res.Changes = slices.DeleteFunc(res.Changes, func(c ObjectDiff) bool {
 		return c.Ref.Kind == "CustomResourceDefinition" && skipped[c.Ref.Name] && (policy == CRDsSkip || c.Action != ActionAdd)
 	})
-	// Those compared only to be named are not counted either.
-	res.Unchanged -= len(skipped) - (before - len(res.Changes))
+	res.Unchanged -= len(skipped) - (before - len(res.Changes)) // nor counted
 	return res, nil
 }
 

@@ -283,7 +283,7 @@ func TestAppChartInstances(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "values.yaml"), strings.Replace(string(values), "\nsize: 1Gi\n", "\nsize: 2Gi\n", 1))
 	r := cozyhr(t, "-C", dir, "diff", "--instances", "--exit-code")
-	if r.code != 2 || !strings.Contains(r.out, "2 instances, the same change: tenant-green/redis, tenant-red/redis") || strings.Contains(r.out, "tenant-blue/redis)") || !strings.Contains(r.out, "2Gi") {
+	if r.code != 2 || !strings.Contains(r.out, "2 instances, the same change: tenant-green/redis, tenant-red/redis") || strings.Contains(r.out, "change: tenant-blue") || !strings.Contains(r.out, "2Gi") {
 		t.Errorf("a changed default: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }

@@ -55,6 +55,17 @@ spec:
 		t.Errorf("a rule turned off is shown:\n%s", off.out)
 	}
 
+	// A major chart bump is the release's finding, not an object's.
+	g.write("app/Chart.yaml", "apiVersion: v2\nname: app\nversion: 1.0.0\n")
+	bump := cozyhrNoCluster(t, "-C", dir, "diff", "--base", base).expect(t, 0)
+	if !strings.Contains(bump.out, "! chart version 0.1.0 → 1.0.0, a major version up [chart-major-bump, medium]") {
+		t.Errorf("a major chart bump:\n%s", bump.out)
+	}
+	js = cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "-o", "json").expect(t, 0)
+	if !strings.Contains(js.out, `"findings": [`) || !strings.Contains(js.out, `"rule": "chart-major-bump"`) {
+		t.Errorf("JSON findings:\n%s", js.out)
+	}
+
 	g.write("app/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\ndiff:\n  rules:\n    replicas-to-nil: off\n")
 	bad := cozyhrNoCluster(t, "-C", dir, "diff", "--base", base)
 	if bad.code != 1 || !strings.Contains(bad.err, `diff.rules.replicas-to-nil: "replicas-to-nil" is not a valid name here`) {

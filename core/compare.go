@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/normalize"
 )
@@ -84,6 +85,9 @@ func CompareRenders(ctx context.Context, base, head *Desired, opts DiffOptions) 
 	res.Unchanged += same
 	res.finish()
 	res.CRDs = crdsChanged(res, head)
+	if base != nil && head != nil && base.Chart != nil && head.Chart != nil {
+		res.Findings = hazard.Release(base.Chart.Metadata.Version, head.Chart.Metadata.Version, len(res.Changes))
+	}
 	return res, nil
 }
 

@@ -91,6 +91,8 @@ type DiffResult struct {
 	// Prediction is what helm-controller will do with the change, when a
 	// live HelmRelease governs the release.
 	Prediction *predict.Prediction
+	// Findings are the release's as a whole (hazard.Release).
+	Findings []hazard.Finding
 }
 
 // HasChanges reports whether applying would change anything.
@@ -317,6 +319,9 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	}
 	res.finish()
 	res.CRDs = crdsChanged(res, d)
+	if d.Previous != nil && d.Previous.Chart != nil && d.Previous.Chart.Metadata != nil {
+		res.Findings = hazard.Release(d.Previous.Chart.Metadata.Version, d.Chart.Metadata.Version, len(res.Changes))
+	}
 	before := len(res.Changes)
 	res.Changes = slices.DeleteFunc(res.Changes, func(c ObjectDiff) bool {
 		return c.Ref.Kind == "CustomResourceDefinition" && skipped[c.Ref.Name] && (policy == CRDsSkip || c.Action != ActionAdd)

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cozyhr/cozyhr/core/flux"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
 	"github.com/cozyhr/cozyhr/core/readiness"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -112,7 +112,7 @@ func (w *Workspace) WatchHelmRelease(ctx context.Context, out io.Writer, timeout
 		cancel()
 		switch {
 		case err == nil:
-			if line := conditionsLine(hr); line != last {
+			if line := flux.ConditionsLine(hr); line != last {
 				last = line
 				fmt.Fprintf(out, "%s %s %s\n", time.Now().UTC().Format("15:04:05"), t.HelmReleaseKey, line)
 			}
@@ -125,24 +125,4 @@ func (w *Workspace) WatchHelmRelease(ctx context.Context, out io.Writer, timeout
 		case <-tick.C:
 		}
 	}
-}
-
-// conditionsLine is Ready first, then the other conditions, one line.
-func conditionsLine(hr *helmv2.HelmRelease) string {
-	conds := append([]metav1.Condition(nil), hr.Status.Conditions...)
-	sort.SliceStable(conds, func(i, j int) bool { return conds[i].Type == "Ready" && conds[j].Type != "Ready" })
-	var parts []string
-	for _, c := range conds {
-		parts = append(parts, fmt.Sprintf("%s=%s (%s) %s", c.Type, c.Status, c.Reason, c.Message))
-	}
-	if hr.Spec.Suspend {
-		parts = append(parts, "suspended")
-	}
-	if len(parts) == 0 {
-		return "no conditions yet"
-	}
-	if r := apimeta.FindStatusCondition(hr.Status.Conditions, "Ready"); r == nil {
-		parts = append([]string{"Ready=Unknown"}, parts...)
-	}
-	return strings.Join(parts, "; ")
 }

@@ -44,12 +44,20 @@ func (res *DiffResult) ApplyRules(settings map[string]string) {
 		c.Hazards, muted = hazard.Apply(c.Hazards, settings)
 		c.Muted = append(c.Muted, muted...)
 	}
+	if res != nil {
+		res.Findings, _ = hazard.Apply(res.Findings, settings)
+	}
 }
 
 // AtLeast counts the findings of severity min or worse; none when min is
 // "".
 func (res *DiffResult) AtLeast(min hazard.Severity) int {
 	n := 0
+	for i := 0; res != nil && min != "" && i < len(res.Findings); i++ {
+		if res.Findings[i].Severity.AtLeast(min) {
+			n++
+		}
+	}
 	for i := 0; res != nil && min != "" && i < len(res.Changes); i++ {
 		for _, h := range res.Changes[i].Hazards {
 			if h.Severity.AtLeast(min) {

@@ -264,6 +264,11 @@ func diffSummary(out io.Writer, r *core.DiffResult) error {
 			return err
 		}
 	}
+	for _, f := range r.Findings {
+		if _, err := fmt.Fprintf(out, "! %s [%s, %s]\n", f.Message, f.Rule, f.Severity); err != nil {
+			return err
+		}
+	}
 	if n := r.Flagged(); n > 0 {
 		if _, err := fmt.Fprintf(out, "Flagged: %d change(s) the API server will refuse or that lose data (marked !).\n", n); err != nil {
 			return err
@@ -290,6 +295,9 @@ type JSONReport struct {
 	Notes      []string      `json:"notes,omitempty"`
 	// Prediction is what helm-controller will do with the change.
 	Prediction *predict.Prediction `json:"prediction,omitempty"`
+	// Findings are the release's as a whole: a major chart bump, a large
+	// change set.
+	Findings []hazard.Finding `json:"findings,omitempty"`
 }
 
 // JSONSummary counts objects by outcome.
@@ -381,7 +389,7 @@ func jsonReport(r *core.DiffResult) JSONReport {
 	add, change, remove := r.Counts()
 	rep := JSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "DiffReport", Case: r.Case,
 		Summary: JSONSummary{Add: add, Change: change, Remove: remove, Unchanged: r.Unchanged, Flagged: r.Flagged()},
-		Changes: []JSONChange{}, Ignored: []JSONIgnored{}, Notes: r.Notes, Prediction: r.Prediction}
+		Changes: []JSONChange{}, Ignored: []JSONIgnored{}, Notes: r.Notes, Prediction: r.Prediction, Findings: r.Findings}
 	for _, c := range r.Changes {
 		jc := JSONChange{Action: string(c.Action), JSONObject: jsonObject(c.Ref), Note: c.Note, Object: c.Object, Hazards: c.Hazards, Hook: c.Hook}
 		if c.Report != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cozyhr/cozyhr/core/manifest"
@@ -468,4 +469,24 @@ func recordRollback(ctx context.Context, cl client.Client, key client.ObjectKey,
 		})
 		return cl.Status().Update(ctx, hr)
 	})
+}
+
+// ConditionsLine is a HelmRelease's conditions, Ready first, then the other conditions, one line.
+func ConditionsLine(hr *helmv2.HelmRelease) string {
+	conds := append([]metav1.Condition(nil), hr.Status.Conditions...)
+	sort.SliceStable(conds, func(i, j int) bool { return conds[i].Type == "Ready" && conds[j].Type != "Ready" })
+	var parts []string
+	for _, c := range conds {
+		parts = append(parts, fmt.Sprintf("%s=%s (%s) %s", c.Type, c.Status, c.Reason, c.Message))
+	}
+	if hr.Spec.Suspend {
+		parts = append(parts, "suspended")
+	}
+	if len(parts) == 0 {
+		return "no conditions yet"
+	}
+	if r := apimeta.FindStatusCondition(hr.Status.Conditions, "Ready"); r == nil {
+		parts = append([]string{"Ready=Unknown"}, parts...)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -19,7 +19,12 @@ const (
 	RBACWidened          = "rbac-widened"
 	ReplicasToZero       = "replicas-to-zero"
 	ImageMajorBump       = "image-major-bump"
+	ChartMajorBump       = "chart-major-bump"
+	LargeChange          = "large-change"
 )
+
+// LargeChangeObjects is how many changed objects make a large change set.
+const LargeChangeObjects = 50
 
 // Rule is one kind of finding: its default severity and what it means.
 type Rule struct {
@@ -39,6 +44,21 @@ var Rules = map[string]Rule{
 	RBACWidened:          {RBACWidened, High, "a Role or ClusterRole gains verbs, resources or a wildcard, or a binding grants cluster-admin"},
 	ReplicasToZero:       {ReplicasToZero, Medium, "a workload's replicas go to 0: it stops serving"},
 	ImageMajorBump:       {ImageMajorBump, Medium, "a container image's tag goes up a major version"},
+	ChartMajorBump:       {ChartMajorBump, Medium, "the chart's version goes up a major version: its values and objects may have changed in ways its changes alone do not show"},
+	LargeChange:          {LargeChange, Low, "50 objects or more change at once: a change set too large to review object by object"},
+}
+
+// Release says what will hurt in a release's change as a whole: its chart
+// from version from to to, changed objects changing.
+func Release(from, to string, changed int) []Finding {
+	var out []Finding
+	if a, b := major(":"+from), major(":"+to); a >= 0 && b > a {
+		out = append(out, finding(ChartMajorBump, "chart version %s → %s, a major version up", from, to))
+	}
+	if changed >= LargeChangeObjects {
+		out = append(out, finding(LargeChange, "%d objects change at once", changed))
+	}
+	return out
 }
 
 // Widened says what an object grants that its live side did not: live is

@@ -143,3 +143,22 @@ func TestTheSchemaNamesEveryRule(t *testing.T) {
 		t.Errorf("schema diff.rules names %v, the rules are %v", named, ids)
 	}
 }
+
+func TestReleaseRules(t *testing.T) {
+	if got := Release("1.4.2", "2.0.0", 3); len(got) != 1 || got[0].Rule != ChartMajorBump || !strings.Contains(got[0].Message, "1.4.2 → 2.0.0") {
+		t.Errorf("a major chart bump: %+v", got)
+	}
+	if got := Release("1.4.2", "1.5.0", 3); len(got) != 0 {
+		t.Errorf("a minor chart bump: %+v", got)
+	}
+	if got := Release("1.0.0", "1.0.0", LargeChangeObjects); len(got) != 1 || got[0].Rule != LargeChange {
+		t.Errorf("a large change set: %+v", got)
+	}
+	if got := Release("1.0.0", "1.0.0", LargeChangeObjects-1); len(got) != 0 {
+		t.Errorf("a change set below the bar: %+v", got)
+	}
+	kept, off := Apply(Release("1.0.0", "2.0.0", 60), map[string]string{ChartMajorBump: "off", LargeChange: "high"})
+	if len(off) != 1 || len(kept) != 1 || kept[0].Severity != High {
+		t.Errorf("kept %+v, off %+v", kept, off)
+	}
+}

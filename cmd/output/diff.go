@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -269,6 +271,11 @@ func diffSummary(out io.Writer, r *core.DiffResult) error {
 			return err
 		}
 	}
+	if line := ImagesLine(ReleaseImages(r)); line != "" {
+		if _, err := fmt.Fprintln(out, line); err != nil {
+			return err
+		}
+	}
 	if n := r.Flagged(); n > 0 {
 		if _, err := fmt.Fprintf(out, "Flagged: %d change(s) the API server will refuse or that lose data (marked !).\n", n); err != nil {
 			return err
@@ -298,6 +305,9 @@ type JSONReport struct {
 	// Findings are the release's as a whole: a major chart bump, a large
 	// change set.
 	Findings []hazard.Finding `json:"findings,omitempty"`
+	// Images are the container images added, changed and removed, by
+	// object.
+	Images map[string][]hazard.ImageChange `json:"images,omitempty"`
 }
 
 // JSONSummary counts objects by outcome.
@@ -389,7 +399,7 @@ func jsonReport(r *core.DiffResult) JSONReport {
 	add, change, remove := r.Counts()
 	rep := JSONReport{APIVersion: "cozyhr.io/v1alpha1", Kind: "DiffReport", Case: r.Case,
 		Summary: JSONSummary{Add: add, Change: change, Remove: remove, Unchanged: r.Unchanged, Flagged: r.Flagged()},
-		Changes: []JSONChange{}, Ignored: []JSONIgnored{}, Notes: r.Notes, Prediction: r.Prediction, Findings: r.Findings}
+		Changes: []JSONChange{}, Ignored: []JSONIgnored{}, Notes: r.Notes, Prediction: r.Prediction, Findings: r.Findings, Images: ReleaseImages(r)}
 	for _, c := range r.Changes {
 		jc := JSONChange{Action: string(c.Action), JSONObject: jsonObject(c.Ref), Note: c.Note, Object: c.Object, Hazards: c.Hazards, Hook: c.Hook}
 		if c.Report != nil {
@@ -527,4 +537,48 @@ func Diff(out io.Writer, res *core.DiffResult, f Format, o HumanOptions, showIgn
 		return err
 	}
 	return DiffIgnored(out, res)
+}
+
+// ImagesLine says the image changes in one line, each image once:
+// "Images: + redis:7, ~ nginx:1.27 → nginx:1.28, - memcached:1".
+func ImagesLine(byObject map[string][]hazard.ImageChange) string {
+	seen := map[string]bool{}
+	var parts []string
+	for _, obj := range slices.Sorted(maps.Keys(byObject)) {
+		for _, ic := range byObject[obj] {
+			part := "~ " + ic.From + " → " + ic.To
+			switch {
+			case ic.From == "":
+				part = "+ " + ic.To
+			case ic.To == "":
+				part = "- " + ic.From
+			}
+			if !seen[part] {
+				seen[part] = true
+				parts = append(parts, part)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Images: " + strings.Join(parts, ", ")
+}
+
+// ReleaseImages are a release's image changes, by object.
+func ReleaseImages(res *core.DiffResult) map[string][]hazard.ImageChange {
+	out := map[string][]hazard.ImageChange{}
+	for _, c := range res.Changes {
+		live, desired := c.Live, c.Desired
+		switch c.Action {
+		case core.ActionAdd:
+			live, desired = nil, c.Object
+		case core.ActionRemove:
+			live, desired = c.Object, nil
+		}
+		if ics := hazard.Images(c.Ref.Kind, live, desired); len(ics) > 0 {
+			out[c.Ref.String()] = ics
+		}
+	}
+	return out
 }

@@ -263,3 +263,33 @@ func Apply(findings []Finding, settings map[string]string) (kept, off []Finding)
 	}
 	return kept, off
 }
+
+// ImageChange is a container's image added, changed or removed.
+type ImageChange struct {
+	Container string `json:"container"`
+	// From is "" for an image added, To "" for one removed.
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+}
+
+// Images are the image changes of a workload of kind between live (nil
+// when added) and desired (nil when removed), by container name.
+func Images(kind string, live, desired map[string]any) []ImageChange {
+	if podSpec(kind, live) == nil && podSpec(kind, desired) == nil {
+		return nil
+	}
+	before, after := images(podSpec(kind, live)), images(podSpec(kind, desired))
+	var out []ImageChange
+	for name, to := range after {
+		if from := before[name]; from != to {
+			out = append(out, ImageChange{Container: name, From: from, To: to})
+		}
+	}
+	for name, from := range before {
+		if _, ok := after[name]; !ok {
+			out = append(out, ImageChange{Container: name, From: from})
+		}
+	}
+	slices.SortFunc(out, func(a, b ImageChange) int { return strings.Compare(a.Container, b.Container) })
+	return out
+}

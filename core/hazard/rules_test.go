@@ -162,3 +162,19 @@ func TestReleaseRules(t *testing.T) {
 		t.Errorf("kept %+v, off %+v", kept, off)
 	}
 }
+
+func TestImagesAddedChangedAndRemoved(t *testing.T) {
+	live := deployment(containers(map[string]any{"name": "app", "image": "nginx:1.27"}, map[string]any{"name": "cache", "image": "memcached:1"}))
+	desired := deployment(containers(map[string]any{"name": "app", "image": "nginx:1.28"}, map[string]any{"name": "queue", "image": "redis:7"}))
+	got := Images("Deployment", live, desired)
+	want := []ImageChange{{Container: "app", From: "nginx:1.27", To: "nginx:1.28"}, {Container: "cache", From: "memcached:1"}, {Container: "queue", To: "redis:7"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if got := Images("ConfigMap", nil, map[string]any{"data": map[string]any{}}); got != nil {
+		t.Errorf("a ConfigMap has images: %+v", got)
+	}
+	if got := Images("Deployment", live, live); len(got) != 0 {
+		t.Errorf("unchanged images: %+v", got)
+	}
+}

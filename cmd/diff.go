@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -29,8 +30,10 @@ type diffOptions struct {
 	base, head string
 	// parts is where -o markdown writes numbered comments, "" for stdout.
 	parts string
-	// failOn is --fail-on's severity, "" for none.
-	failOn hazard.Severity
+	// failOn is --fail-on's severity, "" for none; checkImages asks the
+	// registries for the images a change brings.
+	failOn      hazard.Severity
+	checkImages bool
 	// instances diffs every HelmRelease made from the chart; prod reads
 	// them from a snapshot.
 	instances bool
@@ -149,10 +152,8 @@ func (o *diffOptions) print(r *run, res *core.DiffResult, configContext int) err
 	if add, change, remove := res.Counts(); add+change+remove > 0 {
 		r.result = fmt.Sprintf("%d to add, %d to change, %d to delete", add, change, remove)
 	}
-	contextLines := configContext
-	if contextLines == 0 {
-		contextLines = o.contextLines
-	}
+	contextLines := cmp.Or(configContext, o.contextLines)
+	o.findMissingImages(r, res)
 	err := output.Diff(r.streams.Out, res, o.format, output.HumanOptions{ContextLines: contextLines, NoGroup: o.noGroup, Color: r.color()}, o.showIgnored)
 	if err != nil {
 		return err
@@ -161,6 +162,14 @@ func (o *diffOptions) print(r *run, res *core.DiffResult, configContext int) err
 		return err
 	}
 	return errChanges()
+}
+
+// findMissingImages adds, with --check-images, a finding for each image
+// the change brings that its registry does not serve.
+func (o *diffOptions) findMissingImages(r *run, res *core.DiffResult) {
+	if o.checkImages && res != nil {
+		res.Findings = append(res.Findings, hazard.MissingImages(r.ctx, output.NewImages(res), false)...)
+	}
 }
 
 // failOnFindings is --fail-on's exit code 4 when a finding reached its
@@ -247,6 +256,7 @@ Exit codes: 0 no changes (or changes without --exit-code), 1 error,
 	f.StringVar(&o.parts, "parts", "", "with -o markdown: write the review into `DIR` as numbered comments (part-1.md, ...), each under GitHub's limit, cutting nothing that fits")
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit with 2 when there are changes (like helm diff --detailed-exitcode)")
 	f.BoolVar(&o.exitCode, "detailed-exitcode", false, "alias of --exit-code")
+	f.BoolVar(&o.checkImages, "check-images", false, "ask each image's registry whether it serves the images the change brings (image-missing)")
 	f.StringVar((*string)(&o.failOn), "fail-on", "", "exit with 4 when a finding is at this `SEVERITY` or above (low, medium, high, critical)")
 	f.IntVarP(&o.contextLines, "context-lines", "U", 3, "lines of context around changes (multi-line strings, --unified)")
 	f.BoolVar(&o.diff.ServerSide, "server-side", false, "compare with a server-side apply dry-run of each object")

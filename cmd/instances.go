@@ -26,11 +26,7 @@ func (o *diffOptions) runInstances(r *run) error {
 	if err != nil || len(found) == 0 {
 		return err
 	}
-	for _, hr := range found {
-		if hr.Spec.Suspend {
-			fmt.Fprintf(r.streams.ErrOut, "cozyhr: HelmRelease %s/%s is suspended: Flux leaves its release alone until cozyhr resume\n", hr.Namespace, hr.Name)
-		}
-	}
+	// A suspended one is said by its prediction (not reconciled).
 	opts := o.diff
 	opts.LabelSelector = "" // -l chose the HelmReleases
 	opts.Ignore = o.ignoreRules

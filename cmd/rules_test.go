@@ -4,6 +4,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // A review flags a change by its rule; .cozyhr.yaml's diff.rules turns a
@@ -75,4 +79,40 @@ spec:
 	if bad.code != 1 || !strings.Contains(bad.err, "--fail-on: severity \"urgent\": give one of low, medium, high, critical") {
 		t.Errorf("a bad --fail-on: exit %d\n%s", bad.code, bad.err)
 	}
+}
+
+// --check-images asks the registry for each image a change brings: one it
+// does not serve is an image-missing finding.
+func TestCheckImagesAsksTheRegistry(t *testing.T) {
+	reg := localRegistry(t)
+	ref, err := name.NewTag(reg+"/team/app:1.0", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	g := newGitRepo(t)
+	g.write("app/Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\n")
+	g.write("app/values.yaml", "image: "+reg+"/team/app:0.9\n")
+	g.write("app/templates/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n  - name: app\n    image: {{ .Values.image }}\n")
+	base := g.commit("app")
+	dir := filepath.Join(g.dir, "app")
+
+	g.write("app/values.yaml", "image: "+reg+"/team/app:1.0\n")
+	cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "--check-images", "--fail-on", "high").expect(t, 0)
+	g.write("app/values.yaml", "image: "+reg+"/team/app:2.0\n")
+	r := cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "--check-images", "--fail-on", "high").expect(t, ExitFindings)
+	if !strings.Contains(r.out, "! image "+reg+"/team/app:2.0: its registry does not serve it") || !strings.Contains(r.out, "[image-missing, high]") {
+		t.Errorf("a missing image:\n%s", r.out)
+	}
+	if !strings.Contains(r.out, "Images: ~ "+reg+"/team/app:0.9 → "+reg+"/team/app:2.0") {
+		t.Errorf("the images line:\n%s", r.out)
+	}
+	// Without the flag no registry is asked.
+	cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "--fail-on", "high").expect(t, 0)
 }

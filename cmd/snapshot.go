@@ -34,8 +34,8 @@ func (p *prodFlags) open() error {
 	if p.file == "" || p.header != nil {
 		return nil
 	}
-	h, err := snapshot.Open(p.file, p.maxAge, time.Now())
-	p.header = h
+	var err error
+	p.header, err = snapshot.Open(p.file, p.maxAge, time.Now())
 	return err
 }
 
@@ -86,6 +86,9 @@ func (o *diffOptions) runSnapshotInstances(r *run) error {
 
 // fleetOutcome prints a fleet's report and says its exit code.
 func (o *diffOptions) fleetOutcome(r *run, title string, insts []fleet.Instance) error {
+	for _, res := range fleet.Results(insts) {
+		o.findMissingImages(r, res)
+	}
 	err := output.FleetReportTitled(r.streams.Out, title, insts, o.format, output.HumanOptions{ContextLines: o.contextLines, NoGroup: o.noGroup, Color: r.color()})
 	if err != nil {
 		return err
@@ -104,23 +107,17 @@ func newSnapshotCmd(g *globalOptions) *cobra.Command {
   cozyhr snapshot -R charts/ -f prod.json        # of every chart under charts/
   cozyhr diff --base origin/main --instances --snapshot prod.json   # in CI, offline`,
 		Short: "Record production's inputs of every instance, for review without credentials",
-		Long: `Record, with read access to the cluster, what a review needs to render every
-live instance of the selected charts as production does: each HelmRelease
-made from them (-n and -l narrow them), its values as helm-controller composes
-them, the objects its templates read with lookup, its release's deployed
-manifest, and the cluster's version and API groups.
-
-No secret value is written: each value from a Secret is a placeholder made
-with a keyed hash, the same for the same value within one snapshot. The file
-is readable by its owner only. Hand it to CI as an artifact and review with
-diff --base REF --instances --snapshot FILE, offline.`,
+		Long: `Record, with read access to the cluster, each HelmRelease made from the selected
+charts (-n, -l narrow them) with its composed values, lookups, deployed manifest
+and the cluster's Capabilities, no secret value in clear (docs/review.md). Review
+with it offline: diff --base REF --instances --snapshot FILE.`,
 		Args: cobra.NoArgs,
 	}
 	s := &spec{overMany: true}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		dirs := g.charts
-		if dirs == nil {
-			dirs = []string{g.dir()}
+		dirs, err := g.selectedDirs()
+		if err != nil {
+			return err
 		}
 		sel, _ := cmd.Flags().GetString("selector")
 		sum, err := fleet.Take(cmd.Context(), file, fleet.TakeOptions{Dirs: dirs, Namespace: *g.kube.Namespace, Selector: sel,

@@ -582,3 +582,16 @@ func ReleaseImages(res *core.DiffResult) map[string][]hazard.ImageChange {
 	}
 	return out
 }
+
+// NewImages are the image references a release's change brings, once each.
+func NewImages(res *core.DiffResult) []string {
+	var refs []string
+	for _, ics := range ReleaseImages(res) {
+		for _, ic := range ics {
+			if ic.To != "" && !slices.Contains(refs, ic.To) {
+				refs = append(refs, ic.To)
+			}
+		}
+	}
+	return refs
+}

@@ -21,6 +21,7 @@ const (
 	ImageMajorBump       = "image-major-bump"
 	ChartMajorBump       = "chart-major-bump"
 	LargeChange          = "large-change"
+	ImageMissing         = "image-missing"
 )
 
 // LargeChangeObjects is how many changed objects make a large change set.
@@ -45,6 +46,7 @@ var Rules = map[string]Rule{
 	ReplicasToZero:       {ReplicasToZero, Medium, "a workload's replicas go to 0: it stops serving"},
 	ImageMajorBump:       {ImageMajorBump, Medium, "a container image's tag goes up a major version"},
 	ChartMajorBump:       {ChartMajorBump, Medium, "the chart's version goes up a major version: its values and objects may have changed in ways its changes alone do not show"},
+	ImageMissing:         {ImageMissing, High, "with --check-images: an image the change brings is not in its registry: the pods will not start"},
 	LargeChange:          {LargeChange, Low, "50 objects or more change at once: a change set too large to review object by object"},
 }
 

@@ -2,6 +2,7 @@ package hazard
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ const (
 	ChartMajorBump       = "chart-major-bump"
 	LargeChange          = "large-change"
 	ImageMissing         = "image-missing"
+	ValuesUnread         = "values-unread"
 )
 
 // LargeChangeObjects is how many changed objects make a large change set.
@@ -47,6 +49,7 @@ var Rules = map[string]Rule{
 	ImageMajorBump:       {ImageMajorBump, Medium, "a container image's tag goes up a major version"},
 	ChartMajorBump:       {ChartMajorBump, Medium, "the chart's version goes up a major version: its values and objects may have changed in ways its changes alone do not show"},
 	ImageMissing:         {ImageMissing, High, "with --check-images: an image the change brings is not in its registry: the pods will not start"},
+	ValuesUnread:         {ValuesUnread, Medium, "an instance sets a value the base chart's values.yaml has and the new one's no longer does: a renamed or removed key, silently ignored"},
 	LargeChange:          {LargeChange, Low, "50 objects or more change at once: a change set too large to review object by object"},
 }
 
@@ -294,4 +297,48 @@ func Images(kind string, live, desired map[string]any) []ImageChange {
 	}
 	slices.SortFunc(out, func(a, b ImageChange) int { return strings.Compare(a.Container, b.Container) })
 	return out
+}
+
+// UnreadValues are the value paths an instance sets (its own values,
+// without the chart's defaults) that the base chart's values.yaml has and
+// the head chart's no longer does: a renamed or removed key the new chart
+// probably ignores.
+func UnreadValues(baseDefaults, headDefaults, instance map[string]any) []Finding {
+	var out []Finding
+	for _, path := range leafPaths(instance, "") {
+		if hasPath(baseDefaults, path) && !hasPath(headDefaults, path) {
+			out = append(out, finding(ValuesUnread, "%s is set by this instance, and the new chart's values.yaml no longer has it: the chart may ignore it", path))
+		}
+	}
+	return out
+}
+
+// leafPaths are a map's leaf paths, dotted, sorted.
+func leafPaths(m map[string]any, prefix string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		p := strings.TrimPrefix(prefix+"."+k, ".")
+		if sub, ok := m[k].(map[string]any); ok && len(sub) > 0 {
+			out = append(out, leafPaths(sub, p)...)
+		} else {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// hasPath reports whether the dotted path is in m (a prefix that ends in
+// a value that is not a map counts: the chart reads the whole value).
+func hasPath(m map[string]any, path string) bool {
+	cur := any(m)
+	for _, k := range strings.Split(path, ".") {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return true
+		}
+		if cur, ok = mm[k]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -178,3 +178,16 @@ func TestImagesAddedChangedAndRemoved(t *testing.T) {
 		t.Errorf("unchanged images: %+v", got)
 	}
 }
+
+func TestValuesAnInstanceSetsThatTheNewChartDropped(t *testing.T) {
+	base := map[string]any{"persistence": map[string]any{"size": "1Gi", "class": ""}, "replicas": 1, "extra": map[string]any{}}
+	head := map[string]any{"storage": map[string]any{"size": "1Gi"}, "replicas": 1, "extra": map[string]any{}}
+	instance := map[string]any{"persistence": map[string]any{"size": "5Gi"}, "replicas": 3, "extra": map[string]any{"x": 1}, "own": "key"}
+	got := UnreadValues(base, head, instance)
+	if len(got) != 1 || got[0].Rule != ValuesUnread || !strings.HasPrefix(got[0].Message, "persistence.size is set by this instance") {
+		t.Errorf("got %+v", got)
+	}
+	if got := UnreadValues(base, base, instance); len(got) != 0 {
+		t.Errorf("the same chart: %+v", got)
+	}
+}

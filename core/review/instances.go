@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cozyhr/cozyhr/core/batch"
+	"github.com/cozyhr/cozyhr/core/hazard"
 
 	"github.com/cozyhr/cozyhr/config"
 	"github.com/cozyhr/cozyhr/core"
@@ -138,6 +139,9 @@ func reviewInstance(ctx context.Context, base, head *side, h *snapshot.Header, i
 	}
 	if res.Result, res.Err = core.CompareRenders(ctx, from, to, o.Diff); res.Err != nil {
 		return res
+	}
+	if from != nil && to != nil {
+		res.Result.Findings = append(res.Result.Findings, hazard.UnreadValues(from.Chart.Values, to.Chart.Values, in.Values)...)
 	}
 	if named := cmp.Or(head.w, base.w); named != nil {
 		res.Result.ApplyRules(named.Config.Diff.Rules)

@@ -12,6 +12,7 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/review"
 	"github.com/cozyhr/cozyhr/core/snapshot"
 )
@@ -113,6 +114,26 @@ func TestAnInstanceTheNewSchemaRefusesIsARow(t *testing.T) {
 	// tenant-0002 has replicas 3.
 	if strings.Join(failed, ",") != "tenant-0002/fleet" || len(reviewed) != 2 {
 		t.Errorf("failed %v, reviewed %v", failed, reviewed)
+	}
+}
+
+// A key the new chart's values.yaml drops, that instances set: each says
+// so (values-unread).
+func TestValuesTheNewChartDropsAreNamedPerInstance(t *testing.T) {
+	dir, base, snap, h := fleetRepo(t, 2)
+	if err := os.WriteFile(filepath.Join(dir, "values.yaml"), []byte("count: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var trees review.Trees
+	defer trees.Close()
+	f, err := trees.ReviewInstances(context.Background(), dir, review.Options{Base: base}, review.Production{Snapshot: snap, Header: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range f.Instances {
+		if in.Err != nil || len(in.Result.Findings) != 1 || in.Result.Findings[0].Rule != hazard.ValuesUnread || !strings.HasPrefix(in.Result.Findings[0].Message, "replicas is set by this instance") {
+			t.Errorf("%s: %v %+v", in.Key(), in.Err, in.Result)
+		}
 	}
 }
 

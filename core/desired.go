@@ -143,7 +143,7 @@ func (w *Workspace) Desired(ctx context.Context, opts RenderOptions, debug io.Wr
 	var hrValues map[string]any
 	var secretPaths [][]string
 	if rec := w.Recorded; rec != nil {
-		hrValues, secretPaths = snapshot.Copy(rec.Values), rec.SecretValuePaths
+		hrValues, secretPaths = values.DeepCopy(rec.Values), rec.SecretValuePaths
 		if err := flux.MergeChartValuesFiles(ch, w.Config.Dir, flux.ChartValuesFiles(t.HelmRelease)); err != nil {
 			return nil, err
 		}

@@ -48,26 +48,7 @@ type Fleet struct {
 // snapshot is read an instance at a time and a few are rendered at once,
 // so that a fleet is never held whole.
 func (t *Trees) ReviewInstances(ctx context.Context, chartDir string, o Options, p Production) (*Fleet, error) {
-	abs, err := filepath.Abs(chartDir)
-	if err != nil {
-		return nil, err
-	}
-	if abs, err = realPath(abs); err != nil {
-		return nil, fmt.Errorf("%s: %w", chartDir, err)
-	}
-	repo, err := t.Open(ctx, existingParent(abs))
-	if err != nil {
-		return nil, err
-	}
-	rel, err := filepath.Rel(repo.Root, abs)
-	if err != nil {
-		return nil, err
-	}
-	base, err := t.side(ctx, repo, rel, "base", o.Base, o)
-	if err != nil {
-		return nil, err
-	}
-	head, err := t.side(ctx, repo, rel, "head", o.Head, o)
+	rel, base, head, err := t.sides(ctx, chartDir, o)
 	if err != nil {
 		return nil, err
 	}

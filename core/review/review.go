@@ -129,26 +129,7 @@ type side struct {
 // even when an error follows; a side that does not render is an error of
 // its case, and the other cases are compared still.
 func (t *Trees) Review(ctx context.Context, chartDir string, o Options) (*Chart, error) {
-	abs, err := filepath.Abs(chartDir)
-	if err != nil {
-		return nil, err
-	}
-	if abs, err = realPath(abs); err != nil {
-		return nil, fmt.Errorf("%s: %w", chartDir, err)
-	}
-	repo, err := t.Open(ctx, existingParent(abs))
-	if err != nil {
-		return nil, err
-	}
-	rel, err := filepath.Rel(repo.Root, abs)
-	if err != nil {
-		return nil, err
-	}
-	base, err := t.side(ctx, repo, rel, "base", o.Base, o)
-	if err != nil {
-		return nil, err
-	}
-	head, err := t.side(ctx, repo, rel, "head", o.Head, o)
+	rel, base, head, err := t.sides(ctx, chartDir, o)
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +176,30 @@ func caseNames(sides ...*core.Workspace) []string {
 	}
 	slices.Sort(names)
 	return append([]string{""}, slices.Compact(names)...)
+}
+
+// sides resolves the chart's repository and prepares both revisions; rel
+// is the chart's path from the repository's top.
+func (t *Trees) sides(ctx context.Context, chartDir string, o Options) (rel string, base, head *side, err error) {
+	abs, err := filepath.Abs(chartDir)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if abs, err = realPath(abs); err != nil {
+		return "", nil, nil, fmt.Errorf("%s: %w", chartDir, err)
+	}
+	repo, err := t.Open(ctx, existingParent(abs))
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if rel, err = filepath.Rel(repo.Root, abs); err != nil {
+		return "", nil, nil, err
+	}
+	if base, err = t.side(ctx, repo, rel, "base", o.Base, o); err != nil {
+		return "", nil, nil, err
+	}
+	head, err = t.side(ctx, repo, rel, "head", o.Head, o)
+	return rel, base, head, err
 }
 
 // side prepares the chart at ref ("" for the working tree) for rendering.

@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"bytes"
 
+	"github.com/cozyhr/cozyhr/core/values"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -48,34 +49,12 @@ func (r *Recorder) Func() LookupFunc {
 		}
 		if k := lookupKey(apiVersion, kind, namespace, name); !r.seen[k] {
 			r.seen[k] = true
-			kept := deepCopy(res)
+			kept := values.DeepCopy(res)
 			r.Scrub.Object(kept)
 			r.Got = append(r.Got, Lookup{APIVersion: apiVersion, Kind: kind, Namespace: namespace, Name: name, Result: kept})
 		}
 		return res, nil
 	}
-}
-
-func deepCopy(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = deepCopyValue(v)
-	}
-	return out
-}
-
-func deepCopyValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		return deepCopy(t)
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = deepCopyValue(e)
-		}
-		return out
-	}
-	return v
 }
 
 // Answers answers lookup offline from recorded calls (a snapshot's) or
@@ -103,7 +82,7 @@ func Recorded(calls []Lookup) *Answers {
 func (a *Answers) Func() LookupFunc {
 	return func(apiVersion, kind, namespace, name string) (map[string]any, error) {
 		if res, ok := a.calls[lookupKey(apiVersion, kind, namespace, name)]; ok {
-			return deepCopy(res), nil
+			return values.DeepCopy(res), nil
 		}
 		if res, ok := a.fromObjects(apiVersion, kind, namespace, name); ok {
 			return res, nil
@@ -143,9 +122,9 @@ func (a *Answers) fromObjects(apiVersion, kind, namespace, name string) (map[str
 			continue
 		}
 		if name == "" {
-			items = append(items, deepCopy(o))
+			items = append(items, values.DeepCopy(o))
 		} else if n == name {
-			return deepCopy(o), true
+			return values.DeepCopy(o), true
 		}
 	}
 	if name != "" || items == nil {
@@ -209,6 +188,3 @@ func (a *Answers) Also(other *Answers) *Answers {
 	}
 	return a
 }
-
-// Copy is a deep copy of values or an object, which a render may change.
-func Copy(m map[string]any) map[string]any { return deepCopy(m) }

@@ -238,19 +238,8 @@ func waitReady(t *testing.T, key client.ObjectKey, timeout time.Duration) *helmv
 func requestReconcile(t *testing.T, key client.ObjectKey) *helmv2.HelmRelease {
 	t.Helper()
 	ctx := context.Background()
-	token := time.Now().Format(time.RFC3339Nano)
+	token := requestReconcileAsync(t, key)
 	hr := &helmv2.HelmRelease{}
-	if err := env.Client.Get(ctx, key, hr); err != nil {
-		t.Fatal(err)
-	}
-	patch := client.MergeFrom(hr.DeepCopy())
-	if hr.Annotations == nil {
-		hr.Annotations = map[string]string{}
-	}
-	hr.Annotations[meta.ReconcileRequestAnnotation] = token
-	if err := env.Client.Patch(ctx, hr, patch); err != nil {
-		t.Fatal(err)
-	}
 	err := testenv.WaitFor(ctx, 2*time.Minute, func(ctx context.Context) (bool, error) {
 		if err := env.Client.Get(ctx, key, hr); err != nil {
 			return false, err

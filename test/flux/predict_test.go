@@ -281,8 +281,9 @@ func TestPredictedNotReconciled(t *testing.T) {
 	}
 }
 
-// requestReconcileAsync asks helm-controller to reconcile, without waiting.
-func requestReconcileAsync(t *testing.T, key client.ObjectKey) {
+// requestReconcileAsync asks helm-controller to reconcile, as flux
+// reconcile does, without waiting; it returns the request's token.
+func requestReconcileAsync(t *testing.T, key client.ObjectKey) string {
 	t.Helper()
 	hr := &helmv2.HelmRelease{}
 	if err := env.Client.Get(context.Background(), key, hr); err != nil {
@@ -292,8 +293,10 @@ func requestReconcileAsync(t *testing.T, key client.ObjectKey) {
 	if hr.Annotations == nil {
 		hr.Annotations = map[string]string{}
 	}
-	hr.Annotations[meta.ReconcileRequestAnnotation] = time.Now().Format(time.RFC3339Nano)
+	token := time.Now().Format(time.RFC3339Nano)
+	hr.Annotations[meta.ReconcileRequestAnnotation] = token
 	if err := env.Client.Patch(context.Background(), hr, patch); err != nil {
 		t.Fatal(err)
 	}
+	return token
 }

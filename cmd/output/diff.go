@@ -568,6 +568,9 @@ func ImagesLine(byObject map[string][]hazard.ImageChange) string {
 // ReleaseImages are a release's image changes, by object.
 func ReleaseImages(res *core.DiffResult) map[string][]hazard.ImageChange {
 	out := map[string][]hazard.ImageChange{}
+	if res == nil {
+		return out
+	}
 	for _, c := range res.Changes {
 		live, desired := c.Live, c.Desired
 		switch c.Action {

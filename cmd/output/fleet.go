@@ -51,8 +51,37 @@ func Fleet(out io.Writer, insts []fleet.Instance, groups []fleet.Group, o HumanO
 	for _, line := range predictionLines(insts) {
 		b.WriteString(paint(o.Color, ansiCyan, "► helm-controller: ") + line + "\n")
 	}
+	if line := fleetImages(insts); line != "" {
+		b.WriteString(line + "\n")
+	}
 	_, err := out.Write(b.Bytes())
 	return err
+}
+
+// fleetImages says the image changes across the instances, each with how
+// many instances get it.
+func fleetImages(insts []fleet.Instance) string {
+	var order []string
+	count := map[string]int{}
+	for _, in := range insts {
+		line := ImagesLine(ReleaseImages(in.Result))
+		for _, part := range strings.Split(strings.TrimPrefix(line, "Images: "), ", ") {
+			if part == "" {
+				continue
+			}
+			if count[part] == 0 {
+				order = append(order, part)
+			}
+			count[part]++
+		}
+	}
+	for i, part := range order {
+		order[i] = fmt.Sprintf("%s (%d)", part, count[part])
+	}
+	if len(order) == 0 {
+		return ""
+	}
+	return "Images across instances: " + strings.Join(order, ", ")
 }
 
 // predictionLines are the instances' predictions, each said once with the

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"errors"
 	"html"
 	"strings"
 	"testing"
@@ -106,5 +107,22 @@ func TestFleetMarkdownGroupsAsTheTerminalDoes(t *testing.T) {
 		if !strings.Contains(terminal.String(), row) {
 			t.Errorf("the table lacks %q:\n%s", row, terminal.String())
 		}
+	}
+}
+
+func TestFleetSaysImagesAcrossInstances(t *testing.T) {
+	deploy := func(image string) map[string]any {
+		return map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containers": []any{map[string]any{"name": "app", "image": image}}}}}}
+	}
+	change := core.ObjectDiff{Action: core.ActionChange, Ref: manifest.Ref{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "a", Name: "web"},
+		Live: deploy("nginx:1.27"), Desired: deploy("nginx:1.28")}
+	insts := []fleet.Instance{
+		{Namespace: "a", Name: "web", Result: &core.DiffResult{Changes: []core.ObjectDiff{change}}},
+		{Namespace: "b", Name: "web", Result: &core.DiffResult{Changes: []core.ObjectDiff{change}}},
+		{Namespace: "c", Name: "web", Err: errors.New("failed")},
+	}
+	if got := fleetImages(insts); got != "Images across instances: ~ nginx:1.27 → nginx:1.28 (2)" {
+		t.Errorf("got %q", got)
 	}
 }

@@ -110,8 +110,9 @@ func TestCheckImagesAsksTheRegistry(t *testing.T) {
 	if !strings.Contains(r.out, "! image "+reg+"/team/app:2.0: its registry does not serve it") || !strings.Contains(r.out, "[image-missing, high]") {
 		t.Errorf("a missing image:\n%s", r.out)
 	}
-	if !strings.Contains(r.out, "Images: ~ "+reg+"/team/app:0.9 → "+reg+"/team/app:2.0") {
-		t.Errorf("the images line:\n%s", r.out)
+	js := cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "-o", "json").expect(t, 0)
+	if !strings.Contains(js.out, `"from": "`+reg+`/team/app:0.9"`) || !strings.Contains(js.out, `"to": "`+reg+`/team/app:2.0"`) {
+		t.Errorf("the images in JSON:\n%s", js.out)
 	}
 	// Without the flag no registry is asked.
 	cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "--fail-on", "high").expect(t, 0)

@@ -271,11 +271,6 @@ func diffSummary(out io.Writer, r *core.DiffResult) error {
 			return err
 		}
 	}
-	if line := ImagesLine(ReleaseImages(r)); line != "" {
-		if _, err := fmt.Fprintln(out, line); err != nil {
-			return err
-		}
-	}
 	if n := r.Flagged(); n > 0 {
 		if _, err := fmt.Fprintf(out, "Flagged: %d change(s) the API server will refuse or that lose data (marked !).\n", n); err != nil {
 			return err

@@ -18,7 +18,6 @@ import (
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/batch"
 	"github.com/cozyhr/cozyhr/core/flux"
-	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/predict"
 )
 
@@ -157,37 +156,19 @@ type DiffOptions struct {
 // would, and compares it with its live objects.
 func Diff(ctx context.Context, found []helmv2.HelmRelease, o DiffOptions) []Instance {
 	insts := make([]Instance, len(found))
-	methods := make([]string, len(found))
 	errs := Each(ctx, found, o.Concurrency, o.Open, func(ctx context.Context, n int, w *core.Workspace) (err error) {
-		if insts[n].Result, err = w.DiffChart(ctx, o.Render, o.Diff, o.Debug); err != nil {
-			return err
-		}
-		methods[n] = lastApplyMethod(&found[n], w, o.Debug)
-		return nil
+		insts[n].Result, err = w.DiffChart(ctx, o.Render, o.Diff, o.Debug)
+		return err
 	})
 	for n := range found {
 		res := insts[n].Result
 		insts[n] = Describe(&found[n])
 		insts[n].Result, insts[n].Err = res, errs[n]
 		if res != nil {
-			insts[n].Prediction = Predict(&found[n], found[n].Status.History.Latest() != nil, methods[n], res)
+			insts[n].Prediction = res.Prediction // DiffChart's, from the release it read
 		}
 	}
 	return insts
-}
-
-// lastApplyMethod is how Helm last wrote the instance's release ("ssa",
-// "csa"), "" when it cannot tell.
-func lastApplyMethod(hr *helmv2.HelmRelease, w *core.Workspace, debug io.Writer) string {
-	cfg, err := w.Cluster.HelmConfig(hr.GetStorageNamespace(), hr.GetReleaseNamespace(), debug)
-	if err != nil {
-		return ""
-	}
-	last, err := kube.LastRelease(cfg, flux.ReleaseName(hr))
-	if err != nil || last == nil {
-		return ""
-	}
-	return last.ApplyMethod
 }
 
 // Results are the instances' results, nil for one that failed.

@@ -361,7 +361,17 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 		// The status is written from the release as it is now, re-read:
 		// after Ctrl-C, Helm may have finished its write before it saw
 		// the cancel, and the revision is deployed.
-		deployed, failed := storedOutcome(settledRelease(ctx, cfg, t.ReleaseName), f.Previous)
+		last := settledRelease(ctx, cfg, t.ReleaseName)
+		if last != nil && last.Info != nil && last.Info.Status.IsPending() && ctx.Err() != nil && last.Version > f.Previous {
+			// Helm did not get to mark the revision it was writing
+			// failed: do it now, as the next apply would, so that the
+			// HelmRelease records what the release will stay.
+			last.SetStatus(rcommon.StatusFailed, "interrupted; marked failed by cozyhr apply")
+			if uerr := cfg.Releases.Update(last); uerr != nil {
+				fmt.Fprintf(log, "Warning: could not mark release %s revision %d failed: %v\n", last.Name, last.Version, uerr)
+			}
+		}
+		deployed, failed := storedOutcome(last, f.Previous)
 		if deployed != nil {
 			res.Release = deployed
 			if rec, rerr := w.releaseRecord(cfg, d, deployed, install, time.Since(started)); rerr == nil {
@@ -424,7 +434,7 @@ func storedOutcome(last *release.Release, previous int) (deployed, failed *relea
 // settledRelease is the newest revision of the release, re-read. After
 // Ctrl-C, Helm marks the revision it was writing failed from a goroutine of
 // its own, which may not have written yet when the upgrade returns: a
-// pending revision is read again for a moment, so that the HelmRelease
+// pending revision is read again for a while, so that the HelmRelease
 // records what Helm leaves.
 func settledRelease(ctx context.Context, cfg *action.Configuration, name string) *release.Release {
 	for wait := 0; ; wait++ {

@@ -92,10 +92,15 @@ func Release(in Input) *Prediction {
 	p.CRDs = crds(hr, p.Action, p.ApplyMethod == "server-side apply", in.CRDs)
 	if refused := in.Refused; len(refused) > 0 {
 		p.Fails = "the API server refuses " + strings.Join(refused, "; ")
+		// upgrade.force does not help: helm-controller ignores it under
+		// server-side apply, and otherwise Helm replaces the object with
+		// a PUT, which the API server refuses for the same field.
 		if p.Action == Upgrade && hr.GetUpgrade().Force {
-			p.Fails = ""
-			p.Then = "upgrade.force: Helm replaces the objects whose fields the API server refuses to change (" + strings.Join(refused, "; ") + ")"
-			return p
+			if p.ApplyMethod == "server-side apply" {
+				p.Fails += " (upgrade.force is ignored under server-side apply)"
+			} else {
+				p.Fails += " (upgrade.force replaces the object with a PUT, which the API server refuses too)"
+			}
 		}
 		p.Then = remediation(hr, p.Action)
 	}

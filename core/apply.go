@@ -21,7 +21,6 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	helmkube "helm.sh/helm/v4/pkg/kube"
 	"helm.sh/helm/v4/pkg/postrenderer"
-	rcommon "helm.sh/helm/v4/pkg/release/common"
 	release "helm.sh/helm/v4/pkg/release/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
@@ -164,23 +163,6 @@ func (w *Workspace) Apply(ctx context.Context, d *Desired, opts ApplyOptions, lo
 	return res, nil
 }
 
-// repairPending marks the release's last revision failed when it is
-// pending, read afresh (under the lock), so that Helm upgrades over it;
-// state says how it was found ("was left %s by an interrupted run"). It
-// reports whether there was one to repair.
-func repairPending(cfg *action.Configuration, name, state string, log io.Writer) (bool, error) {
-	last, err := kube.LastRelease(cfg, name)
-	if err != nil || last == nil || last.Info == nil || !last.Info.Status.IsPending() {
-		return false, err
-	}
-	fmt.Fprintf(log, "Release %s revision %d "+state+"; marking it failed to continue.\n", last.Name, last.Version, last.Info.Status)
-	last.SetStatus(rcommon.StatusFailed, "interrupted; marked failed by cozyhr apply")
-	if err := cfg.Releases.Update(last); err != nil {
-		return false, fmt.Errorf("repair pending release %s: %w", last.Name, err)
-	}
-	return true, nil
-}
-
 // install runs Helm's install or upgrade, filling res, and says what the
 // HelmRelease's status should record of it (nil in plain Helm mode).
 func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *Desired, opts ApplyOptions, res *ApplyResult, log io.Writer) (flux.Record, error) {
@@ -188,7 +170,7 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 	repaired := false
 	if prev := d.Previous; prev != nil && prev.Info != nil && prev.Info.Status.IsPending() {
 		var err error
-		if repaired, err = repairPending(cfg, t.ReleaseName, "was left %s by an interrupted run", log); err != nil {
+		if repaired, err = kube.RepairPending(cfg, t.ReleaseName, "was left %s by an interrupted run", log); err != nil {
 			return nil, err
 		}
 	}
@@ -322,7 +304,7 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 		// pending revision after the repair above: repair what Helm found
 		// pending, once, and go on.
 		if err != nil && repaired && strings.Contains(err.Error(), "another operation (install/upgrade/rollback) is in progress") {
-			again, rerr := repairPending(cfg, t.ReleaseName, "is %s again", log)
+			again, rerr := kube.RepairPending(cfg, t.ReleaseName, "is %s again", log)
 			if rerr != nil {
 				return nil, rerr
 			}
@@ -361,17 +343,7 @@ func (w *Workspace) install(ctx context.Context, cfg *action.Configuration, d *D
 		// The status is written from the release as it is now, re-read:
 		// after Ctrl-C, Helm may have finished its write before it saw
 		// the cancel, and the revision is deployed.
-		last := settledRelease(ctx, cfg, t.ReleaseName)
-		if last != nil && last.Info != nil && last.Info.Status.IsPending() && ctx.Err() != nil && last.Version > f.Previous {
-			// Helm did not get to mark the revision it was writing
-			// failed: do it now, as the next apply would, so that the
-			// HelmRelease records what the release will stay.
-			last.SetStatus(rcommon.StatusFailed, "interrupted; marked failed by cozyhr apply")
-			if uerr := cfg.Releases.Update(last); uerr != nil {
-				fmt.Fprintf(log, "Warning: could not mark release %s revision %d failed: %v\n", last.Name, last.Version, uerr)
-			}
-		}
-		deployed, failed := storedOutcome(last, f.Previous)
+		deployed, failed := kube.StoredOutcome(kube.SettledRelease(ctx, cfg, t.ReleaseName, f.Previous, log), f.Previous)
 		if deployed != nil {
 			res.Release = deployed
 			if rec, rerr := w.releaseRecord(cfg, d, deployed, install, time.Since(started)); rerr == nil {
@@ -411,39 +383,6 @@ func (w *Workspace) namespaceExists(ctx context.Context, namespace string) error
 		return fmt.Errorf("read namespace %s: %w", namespace, err)
 	}
 	return nil
-}
-
-// storedOutcome is what a run that Helm ended with an error left, from the
-// release's newest stored revision: this run's own revision (the one
-// after previous) deployed, when Helm finished before it saw a cancel; or
-// a newer revision in any other state (the revision Helm stored as
-// failed, as helm-controller sees it written); neither when Helm stored
-// nothing new, or another run (whose lock was broken) deployed a newer one.
-func storedOutcome(last *release.Release, previous int) (deployed, failed *release.Release) {
-	switch {
-	case last == nil || last.Version <= previous || last.Info == nil:
-		return nil, nil
-	case last.Info.Status != rcommon.StatusDeployed:
-		return nil, last
-	case last.Version == previous+1:
-		return last, nil
-	}
-	return nil, nil
-}
-
-// settledRelease is the newest revision of the release, re-read. After
-// Ctrl-C, Helm marks the revision it was writing failed from a goroutine of
-// its own, which may not have written yet when the upgrade returns: a
-// pending revision is read again for a while, so that the HelmRelease
-// records what Helm leaves.
-func settledRelease(ctx context.Context, cfg *action.Configuration, name string) *release.Release {
-	for wait := 0; ; wait++ {
-		last, err := kube.LastRelease(cfg, name)
-		if err != nil || last == nil || last.Info == nil || !last.Info.Status.IsPending() || ctx.Err() == nil || wait == 30 {
-			return last
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // releaseRecord gathers what the status records of this apply: the previous

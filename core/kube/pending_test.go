@@ -1,4 +1,4 @@
-package core
+package kube
 
 import (
 	"testing"
@@ -28,7 +28,7 @@ func TestStoredOutcomeFollowsTheRelease(t *testing.T) {
 		{"a revision still pending", rev(4, rcommon.StatusPendingUpgrade), 3, false, true},
 		{"another run's newer success", rev(5, rcommon.StatusDeployed), 3, false, false},
 	} {
-		deployed, failed := storedOutcome(c.last, c.previous)
+		deployed, failed := StoredOutcome(c.last, c.previous)
 		if (deployed != nil) != c.deployed || (failed != nil) != c.failed {
 			t.Errorf("%s: deployed %v, failed %v", c.name, deployed != nil, failed != nil)
 		}

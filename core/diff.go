@@ -93,7 +93,16 @@ type DiffResult struct {
 	Prediction *predict.Prediction
 	// Findings are the release's as a whole (hazard.Release).
 	Findings []hazard.Finding
+	// Owned are the live objects the change writes that Helm's marks say
+	// are not this release's: another release's, or none's.
+	Owned []Owned
+	// rules are the settings ApplyRules applied, for findings flagged
+	// later (Flag).
+	rules map[string]string
 }
+
+// Owned is a live object the change takes from Owner ("" for no release).
+type Owned struct{ Ref, Owner string }
 
 // HasChanges reports whether applying would change anything.
 func (r *DiffResult) HasChanges() bool { return len(r.Changes) > 0 }
@@ -274,6 +283,12 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 			}
 			record(wholeChange(ActionAdd, obj, want, note, opts.ShowSecrets), nil)
 			return nil
+		}
+		// Helm never marks the CRDs of crds/, nor looks at their marks.
+		if owner, other := hazard.OtherOwner(live.Object, release, namespace); other && !slices.ContainsFunc(d.Rendered.CRDs, func(o manifest.Object) bool { return o.Unstructured == obj }) {
+			mu.Lock()
+			res.Owned = append(res.Owned, Owned{Ref: ref.String(), Owner: owner})
+			mu.Unlock()
 		}
 		have := normalize.Live(live.Object, want, prev)
 		if !opts.ServerSide {
@@ -458,7 +473,7 @@ func (w *Workspace) DiffChart(ctx context.Context, render RenderOptions, opts Di
 		return nil, err
 	}
 	if t := d.Target; t.FluxMode() && !t.Offline {
-		in := predict.Input{HelmRelease: t.HelmRelease, Installed: d.upgrades(), Changed: res.HasChanges(), Refused: res.Refused(), CRDs: res.CRDs}
+		in := predict.Input{HelmRelease: t.HelmRelease, Installed: d.upgrades(), Changed: res.HasChanges() || len(res.Owned) > 0, Refused: res.Refused(), CRDs: res.CRDs, Owned: res.OwnedLines()}
 		if d.Previous != nil {
 			in.LastApplyMethod = d.Previous.ApplyMethod
 		}

@@ -16,6 +16,38 @@ func (res *DiffResult) flagHazards() {
 			c.Hazards = hazard.Addition(c.Ref.Kind, c.Object)
 		}
 	}
+	for _, o := range res.Owned {
+		if o.Owner != "" {
+			res.Flag(o.Ref, hazard.TakenFrom(o.Owner))
+		}
+	}
+}
+
+// Flag adds f to the change of the object ref, or to the release's
+// findings when the object does not change otherwise. The rules settings
+// ApplyRules was given apply to it too.
+func (res *DiffResult) Flag(ref string, f hazard.Finding) {
+	kept, muted := hazard.Apply([]hazard.Finding{f}, res.rules)
+	for i := range res.Changes {
+		if c := &res.Changes[i]; c.Ref.String() == ref {
+			c.Hazards, c.Muted = append(c.Hazards, kept...), append(c.Muted, muted...)
+			return
+		}
+	}
+	for _, f := range kept {
+		f.Message = ref + ": " + f.Message
+		res.Findings = append(res.Findings, f)
+	}
+}
+
+// OwnedLines names the objects the change takes from another release or
+// from none, for a prediction.
+func (res *DiffResult) OwnedLines() []string {
+	var out []string
+	for _, o := range res.Owned {
+		out = append(out, hazard.OwnerLine(o.Ref, o.Owner))
+	}
+	return out
 }
 
 // Refused are the changes the API server will refuse (an immutable field,
@@ -46,6 +78,7 @@ func (res *DiffResult) ApplyRules(settings map[string]string) {
 	}
 	if res != nil {
 		res.Findings, _ = hazard.Apply(res.Findings, settings)
+		res.rules = settings
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/batch"
 	"github.com/cozyhr/cozyhr/core/flux"
+	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/predict"
 )
 
@@ -91,7 +92,7 @@ type Instance struct {
 func Predict(hr *helmv2.HelmRelease, installed bool, lastApplyMethod string, res *core.DiffResult) *predict.Prediction {
 	in := predict.Input{HelmRelease: hr, Installed: installed, LastApplyMethod: lastApplyMethod}
 	if res != nil {
-		in.Changed, in.Refused, in.CRDs = res.HasChanges(), res.Refused(), res.CRDs
+		in.Changed, in.Refused, in.CRDs, in.Owned = res.HasChanges() || len(res.Owned) > 0, res.Refused(), res.CRDs, res.OwnedLines()
 	}
 	return predict.Release(in)
 }
@@ -168,7 +169,50 @@ func Diff(ctx context.Context, found []helmv2.HelmRelease, o DiffOptions) []Inst
 			insts[n].Prediction = res.Prediction // DiffChart's, from the release it read
 		}
 	}
+	MarkMoves(insts)
 	return insts
+}
+
+// MarkMoves flags the objects that leave one instance's release for
+// another's.
+func MarkMoves(insts []Instance) {
+	byRelease := map[string]*core.DiffResult{}
+	for _, in := range insts {
+		if in.Result != nil {
+			byRelease[in.ReleaseNamespace+"/"+in.Release] = in.Result
+		}
+	}
+	Moves(byRelease)
+}
+
+// Moves flags the objects that leave one release and join another in the
+// same run (results by release, "namespace/name"): removed from one, and
+// added to or taken by the other.
+func Moves(results map[string]*core.DiffResult) {
+	from := map[string]string{}
+	for rel, res := range results {
+		for _, c := range res.Changes {
+			if c.Action == core.ActionRemove {
+				from[c.Ref.String()] = rel
+			}
+		}
+	}
+	for to, res := range results {
+		for _, c := range res.Changes {
+			if rel, ok := from[c.Ref.String()]; ok && rel != to && c.Action == core.ActionAdd {
+				f := hazard.Moves(rel, to)
+				res.Flag(c.Ref.String(), f)
+				results[rel].Flag(c.Ref.String(), f)
+			}
+		}
+		// An object taken live is flagged on the taker already
+		// (hazard.TakenFrom).
+		for _, o := range res.Owned {
+			if rel, ok := from[o.Ref]; ok && rel != to {
+				results[rel].Flag(o.Ref, hazard.Moves(rel, to))
+			}
+		}
+	}
 }
 
 // Results are the instances' results, nil for one that failed.

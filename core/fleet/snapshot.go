@@ -253,6 +253,7 @@ func DiffDeployed(ctx context.Context, path string, h *snapshot.Header, q Query,
 		insts = append(insts, res)
 		return ctx.Err()
 	})
+	MarkMoves(insts)
 	return insts, err
 }
 

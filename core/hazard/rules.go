@@ -24,6 +24,8 @@ const (
 	LargeChange          = "large-change"
 	ImageMissing         = "image-missing"
 	ValuesUnread         = "values-unread"
+	ObjectMoves          = "object-moves"
+	FieldConflict        = "field-conflict"
 )
 
 // LargeChangeObjects is how many changed objects make a large change set.
@@ -50,6 +52,8 @@ var Rules = map[string]Rule{
 	ChartMajorBump:       {ChartMajorBump, Medium, "the chart's version goes up a major version: its values and objects may have changed in ways its changes alone do not show"},
 	ImageMissing:         {ImageMissing, High, "with --check-images: an image the change brings is not in its registry: the pods will not start"},
 	ValuesUnread:         {ValuesUnread, Medium, "an instance sets a value the base chart's values.yaml has and the new one's no longer does: a renamed or removed key, silently ignored"},
+	ObjectMoves:          {ObjectMoves, High, "an object leaves one release for another (or the change takes an object another release owns): whichever release Helm upgrades first, the object is deleted in the end, and created again empty if at all"},
+	FieldConflict:        {FieldConflict, Medium, "a field the change sets is owned, on the live object, by another field manager (kubectl, an HPA, an operator): helm-controller forces the conflict and takes it, and the other manager may set it back"},
 	LargeChange:          {LargeChange, Low, "50 objects or more change at once: a change set too large to review object by object"},
 }
 

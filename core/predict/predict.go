@@ -44,6 +44,9 @@ type Prediction struct {
 	Fails string `json:"fails,omitempty"`
 	// Then is what helm-controller does once it has failed.
 	Then string `json:"then,omitempty"`
+	// Takes names the objects it takes over from another release, or
+	// from none.
+	Takes string `json:"takes,omitempty"`
 }
 
 // Input is what a prediction reads.
@@ -60,6 +63,9 @@ type Input struct {
 	Changed bool
 	Refused []string
 	CRDs    []string
+	// Owned are the live objects the change writes that another release
+	// owns, or none does (core.DiffResult.OwnedLines).
+	Owned []string
 }
 
 // Release predicts what helm-controller does with the release; nil with
@@ -90,19 +96,36 @@ func Release(in Input) *Prediction {
 		p.ApplyMethod = "server-side apply"
 	}
 	p.CRDs = crds(hr, p.Action, p.ApplyMethod == "server-side apply", in.CRDs)
-	if refused := in.Refused; len(refused) > 0 {
-		p.Fails = "the API server refuses " + strings.Join(refused, "; ")
+	var fails []string
+	helmRefuses := false
+	if len(in.Refused) > 0 {
+		fails = append(fails, "the API server refuses "+strings.Join(in.Refused, "; "))
+	}
+	if len(in.Owned) > 0 {
+		disabled, field := hr.GetUpgrade().DisableTakeOwnership, "upgrade.disableTakeOwnership"
+		if p.Action == Install {
+			disabled, field = hr.GetInstall().DisableTakeOwnership, "install.disableTakeOwnership"
+		}
+		if disabled {
+			helmRefuses = true
+			fails = append(fails, "Helm refuses "+strings.Join(in.Owned, ", ")+": its marks name another release or none, and "+field+" is true (invalid ownership metadata)")
+		} else {
+			p.Takes = strings.Join(in.Owned, ", ")
+		}
+	}
+	if len(fails) > 0 {
+		p.Fails = strings.Join(fails, "; ")
 		// upgrade.force does not help: helm-controller ignores it under
 		// server-side apply, and otherwise Helm replaces the object with
 		// a PUT, which the API server refuses for the same field.
-		if p.Action == Upgrade && hr.GetUpgrade().Force {
+		if p.Action == Upgrade && hr.GetUpgrade().Force && len(in.Refused) > 0 {
 			if p.ApplyMethod == "server-side apply" {
 				p.Fails += " (upgrade.force is ignored under server-side apply)"
 			} else {
 				p.Fails += " (upgrade.force replaces the object with a PUT, which the API server refuses too)"
 			}
 		}
-		p.Then = remediation(hr, p.Action)
+		p.Then = remediation(hr, p.Action, helmRefuses && len(in.Refused) == 0, in.Owned)
 	}
 	return p
 }
@@ -133,13 +156,20 @@ func crds(hr *helmv2.HelmRelease, action Action, ssa bool, changed []string) str
 
 // remediation says what helm-controller does after the action failed, as
 // its HelmRelease's remediation settings say.
-func remediation(hr *helmv2.HelmRelease, action Action) string {
+func remediation(hr *helmv2.HelmRelease, action Action, beforeStored bool, owned []string) string {
 	if action == Install {
 		r := hr.GetInstall().GetRemediation()
-		if r.GetRetries() == 0 {
+		switch {
+		case beforeStored:
+			return "nothing to uninstall, and no failure counted against install.remediation.retries (Helm refuses before it stores a release): helm-controller tries the install again with back-off, without end, until the object is freed"
+		case r.GetRetries() == 0:
 			return "no retry and no uninstall (install.remediation.retries is 0): the release stays failed and the HelmRelease stalls"
 		}
-		return fmt.Sprintf("uninstall, then install again, %d time(s) (install.remediation.retries); then the HelmRelease stalls", r.GetRetries())
+		took := ""
+		if len(owned) > 0 {
+			took = " (which deletes what the install took over: " + strings.Join(owned, ", ") + ")"
+		}
+		return fmt.Sprintf("uninstall%s, then install again, %d time(s) (install.remediation.retries); if every attempt fails, the HelmRelease stalls", took, r.GetRetries())
 	}
 	if s := hr.GetUpgrade().Strategy; s != nil && s.Name == string(helmv2.ActionStrategyRetryOnFailure) {
 		return "retry the upgrade, without remediation (upgrade.strategy RetryOnFailure)"
@@ -179,6 +209,9 @@ func (p *Prediction) Line() string {
 	}
 	if p.CRDs != "" {
 		line += "; CRDs " + p.CRDs
+	}
+	if p.Takes != "" {
+		line += "; takes over " + p.Takes
 	}
 	return line
 }

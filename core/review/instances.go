@@ -84,6 +84,7 @@ func (t *Trees) ReviewInstances(ctx context.Context, chartDir string, o Options,
 	if err == nil {
 		err = flush()
 	}
+	fleet.MarkMoves(out.Instances)
 	return out, err
 }
 

@@ -2,7 +2,7 @@ package cmd
 
 import (
 	"github.com/cozyhr/cozyhr/cmd/output"
-	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/buildinfo"
 	"github.com/spf13/cobra"
 )
 
@@ -27,7 +27,7 @@ func newVersionCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v := core.Version(core.VersionInfo{Version: version, Commit: commit, BuildDate: buildDate})
+			v := buildinfo.Version(buildinfo.VersionInfo{Version: version, Commit: commit, BuildDate: buildDate})
 			return output.Version(g.streams.Out, v, f)
 		},
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/cozyhr/cozyhr/cmd/output"
-	"github.com/cozyhr/cozyhr/core"
+	"github.com/cozyhr/cozyhr/core/buildinfo"
 )
 
 func TestVersion(t *testing.T) {
@@ -15,7 +15,7 @@ func TestVersion(t *testing.T) {
 		t.Errorf("unexpected version line %q", r.out)
 	}
 	r = cozyhr(t, "version", "-o", "json").expect(t, 0)
-	var v core.VersionInfo
+	var v buildinfo.VersionInfo
 	if err := json.Unmarshal([]byte(r.out), &v); err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -175,20 +173,6 @@ func TestTemplatePathsAndRenderedKinds(t *testing.T) {
 	}
 	if got := core.RenderedKinds(context.Background(), &broken); got != nil {
 		t.Errorf("no chart renders no kinds: %q", got)
-	}
-}
-
-func TestVersionFillsWhatTheLinkerLeftOut(t *testing.T) {
-	linked := core.VersionInfo{Version: "v1.2.3", Commit: "abc", BuildDate: "2026-01-01"}
-	v := core.Version(linked)
-	if v.Version != "v1.2.3" || v.Commit != "abc" || v.BuildDate != "2026-01-01" {
-		t.Errorf("the linker's values were replaced: %+v", v)
-	}
-	if v.GoVersion != runtime.Version() || v.Platform != runtime.GOOS+"/"+runtime.GOARCH || v.Helm == "" {
-		t.Errorf("go, platform, helm: %+v", v)
-	}
-	if reflect.DeepEqual(v, linked) {
-		t.Error("nothing was filled in")
 	}
 }
 

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/cozyhr/cozyhr/core/buildinfo"
 	sigsyaml "sigs.k8s.io/yaml"
-
-	"github.com/cozyhr/cozyhr/core"
 )
 
 // Version prints what the binary is.
-func Version(out io.Writer, v core.VersionInfo, f Format) error {
+func Version(out io.Writer, v buildinfo.VersionInfo, f Format) error {
 	switch f {
 	case JSON:
 		enc := json.NewEncoder(out)

@@ -30,7 +30,7 @@ var layers = map[string]int{
 	"plugins/sdk": 1, "config": 1,
 	"plugins/host": 2, "plugins/examples/add-labels": 2, "plugins/examples/layer-builder": 2,
 	"core/iox": 3, "core/manifest": 3, "core/seeded": 3, "core/values": 3, "core/lock": 3, "core/batch": 3,
-	"core/kube": 4, "core/hooks": 4, "core/postprocess": 4, "core/upstream": 4, "core/normalize": 4, "core/gitrev": 4, "core/hazard": 4, "core/post": 4, "core/snapshot": 4,
+	"core/buildinfo": 3, "core/kube": 4, "core/hooks": 4, "core/postprocess": 4, "core/upstream": 4, "core/normalize": 4, "core/gitrev": 4, "core/hazard": 4, "core/post": 4, "core/snapshot": 4,
 	"core/readiness": 5, "core/flux": 5, "core/predict": 5,
 	"core": 6, "core/pluginlist": 6,
 	"core/fleet": 7, "core/plan": 7,

@@ -1,4 +1,6 @@
-package core
+// Package buildinfo says which cozyhr this is: what the linker set, completed
+// from what Go records in the binary.
+package buildinfo
 
 import (
 	"runtime"

@@ -117,3 +117,24 @@ func TestCheckImagesAsksTheRegistry(t *testing.T) {
 	// Without the flag no registry is asked.
 	cozyhrNoCluster(t, "-C", dir, "diff", "--base", base, "--fail-on", "high").expect(t, 0)
 }
+
+// A live diff flags a value the release sets that the new chart's
+// values.yaml no longer has (values-unread), for one chart and for each
+// instance of a fleet.
+func TestALiveDiffFlagsValuesTheNewChartNoLongerHas(t *testing.T) {
+	const ns = "rules-values-unread"
+	dir := chartCopy(t, ns)
+	createHelmRelease(t, ns, "hello", `{"message": "hi from the instance"}`)
+	cozyhr(t, "-C", dir, "apply").expect(t, 0)
+	path := filepath.Join(dir, "values.yaml")
+	writeFile(t, path, strings.Replace(readFile(t, path), "message: Hello from cozyhr", "greeting: Hello from cozyhr", 1))
+
+	r := cozyhr(t, "-C", dir, "diff").expect(t, 0)
+	if !strings.Contains(r.out, "message is set by this instance, and the new chart's values.yaml no longer has it") || !strings.Contains(r.out, "[values-unread, medium]") {
+		t.Errorf("the live diff does not flag message:\n%s", r.out)
+	}
+	fleet := cozyhr(t, "-C", dir, "-n", ns, "diff", "--instances", "-o", "json").expect(t, 0)
+	if !strings.Contains(fleet.out, `"rule": "values-unread"`) {
+		t.Errorf("the fleet diff does not flag message:\n%s", fleet.out)
+	}
+}

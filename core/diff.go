@@ -9,6 +9,8 @@ import (
 	"sort"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/cozyhr/cozyhr/core/hazard"
 	"github.com/cozyhr/cozyhr/core/kube"
 	"github.com/cozyhr/cozyhr/core/manifest"
@@ -99,6 +101,8 @@ type DiffResult struct {
 	// rules are the settings ApplyRules applied, for findings flagged
 	// later (Flag).
 	rules map[string]string
+	// foreign are the live objects' fields other managers own, by object.
+	foreign map[string][]metav1.ManagedFieldsEntry
 }
 
 // Owned is a live object the change takes from Owner ("" for no release).
@@ -137,6 +141,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	if err != nil {
 		return nil, err
 	}
+	reader.Manager = fieldManager(d.Target)
 
 	previous := map[string]*unstructured.Unstructured{}
 	if d.Previous != nil {
@@ -174,7 +179,7 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	// CRDs are compared only when the coming install or upgrade would
 	// write them: Helm's upgrade, and the default Flux upgrade policy, skip
 	// crds/.
-	res := &DiffResult{}
+	res := &DiffResult{foreign: map[string][]metav1.ManagedFieldsEntry{}}
 	// CRDs the coming install or upgrade does not write (crdsUpdated) are
 	// compared only to name those it leaves behind, never as changes.
 	lastMethod := ""
@@ -290,6 +295,11 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 			res.Owned = append(res.Owned, Owned{Ref: ref.String(), Owner: owner})
 			mu.Unlock()
 		}
+		if foreign := live.GetManagedFields(); len(foreign) > 0 { // kube.ForeignManagers's
+			mu.Lock()
+			res.foreign[ref.String()] = foreign
+			mu.Unlock()
+		}
 		have := normalize.Live(live.Object, want, prev)
 		if !opts.ServerSide {
 			change, hidden, err := comparePair(ref, obj, have, want, rules, opts.ShowSecrets)
@@ -335,7 +345,8 @@ func (w *Workspace) Diff(ctx context.Context, d *Desired, opts DiffOptions) (*Di
 	res.finish()
 	res.CRDs = crdsChanged(res, d)
 	if d.Previous != nil && d.Previous.Chart != nil && d.Previous.Chart.Metadata != nil {
-		res.Findings = hazard.Release(d.Previous.Chart.Metadata.Version, d.Chart.Metadata.Version, len(res.Changes))
+		res.Findings = append(hazard.Release(d.Previous.Chart.Metadata.Version, d.Chart.Metadata.Version, len(res.Changes)),
+			hazard.UnreadValues(d.Previous.Chart.Values, d.Chart.Values, d.Values)...)
 	}
 	before := len(res.Changes)
 	res.Changes = slices.DeleteFunc(res.Changes, func(c ObjectDiff) bool {

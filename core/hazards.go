@@ -9,7 +9,7 @@ func (res *DiffResult) flagHazards() {
 		c := &res.Changes[i]
 		switch c.Action {
 		case ActionChange:
-			c.Hazards = hazard.Change(c.Ref.Kind, c.Report, c.Live, c.Desired)
+			c.Hazards = append(hazard.Change(c.Ref.Kind, c.Report, c.Live, c.Desired), hazard.FieldConflicts(res.foreign[c.Ref.String()], hazard.ReportPaths(c.Report))...)
 		case ActionRemove:
 			c.Hazards = hazard.Removal(c.Ref.Kind)
 		case ActionAdd:

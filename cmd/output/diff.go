@@ -272,7 +272,7 @@ func diffSummary(out io.Writer, r *core.DiffResult) error {
 		}
 	}
 	if n := r.Flagged(); n > 0 {
-		if _, err := fmt.Fprintf(out, "Flagged: %d change(s) the API server will refuse or that lose data (marked !).\n", n); err != nil {
+		if _, err := fmt.Fprintf(out, "Flagged: %d change(s) that will hurt (marked !; docs/rules.md lists the rules).\n", n); err != nil {
 			return err
 		}
 	}

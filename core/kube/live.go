@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/cozyhr/cozyhr/core/manifest"
@@ -29,6 +30,10 @@ type LiveReader struct {
 	selector string
 	// parallelism bounds concurrent requests.
 	parallelism int
+	// Manager is the release's field manager: the managedFields entries
+	// of other managers are kept on the live objects read (for the
+	// field-conflict rule), all others dropped.
+	Manager string
 
 	mappingsMu sync.Mutex
 	mappings   map[schema.GroupVersionKind]cachedMapping
@@ -164,9 +169,14 @@ func (l *LiveReader) Visit(ctx context.Context, objs []*unstructured.Unstructure
 
 	found := func(obj, live *unstructured.Unstructured) error {
 		if live != nil {
-			// Nothing cozyhr compares or waits on reads managedFields,
-			// often the larger part of an object: let them go at once.
-			unstructured.RemoveNestedField(live.Object, "metadata", "managedFields")
+			// managedFields are often the larger part of an object, and
+			// only other managers' say anything (a field they own): let
+			// the rest go at once.
+			if foreign := ForeignManagers(live.GetManagedFields(), l.Manager); len(foreign) > 0 {
+				live.SetManagedFields(foreign)
+			} else {
+				unstructured.RemoveNestedField(live.Object, "metadata", "managedFields")
+			}
 		}
 		return fn(obj, live, false)
 	}
@@ -310,4 +320,22 @@ func dryRunResource(d dynamic.Interface, gvr schema.GroupVersionResource, namesp
 		return d.Resource(gvr)
 	}
 	return d.Resource(gvr).Namespace(namespace)
+}
+
+// helmManagers write a release: Helm's own field manager, helm-controller's,
+// cozyhr's (plain Helm mode), and the name the API server gives the fields
+// an object had before its first server-side apply.
+var helmManagers = []string{"helm", "helm-controller", "cozyhr", "before-first-apply"}
+
+// ForeignManagers keeps the field managers that are neither Helm's nor
+// mine (the release's own manager): the ones a change may take fields
+// from.
+func ForeignManagers(entries []metav1.ManagedFieldsEntry, mine string) []metav1.ManagedFieldsEntry {
+	var out []metav1.ManagedFieldsEntry
+	for _, e := range entries {
+		if e.Manager != mine && !slices.Contains(helmManagers, e.Manager) && e.Subresource != "status" && e.FieldsV1 != nil {
+			out = append(out, e)
+		}
+	}
+	return out
 }

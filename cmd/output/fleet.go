@@ -233,7 +233,7 @@ func FleetYAML(out io.Writer, insts []fleet.Instance) error {
 func FleetSections(insts []fleet.Instance) []Section {
 	out := make([]Section, len(insts))
 	for i, in := range insts {
-		out[i] = Section{Chart: in.Namespace + "/" + in.Name, Result: in.Result, Err: in.Err}
+		out[i] = Section{Chart: in.Namespace + "/" + in.Name, Result: in.Result, Err: in.Err, Prediction: in.Prediction}
 	}
 	return out
 }

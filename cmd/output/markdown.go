@@ -13,6 +13,7 @@ import (
 
 	"github.com/cozyhr/cozyhr/core"
 	"github.com/cozyhr/cozyhr/core/fleet"
+	"github.com/cozyhr/cozyhr/core/predict"
 )
 
 // CommentLimit is the most a GitHub comment holds.
@@ -27,6 +28,16 @@ type Section struct {
 	Case   string
 	Result *core.DiffResult
 	Err    error
+	// Prediction is what helm-controller will do, when not the result's.
+	Prediction *predict.Prediction
+}
+
+// prediction is the section's prediction, or its result's.
+func (s Section) prediction() *predict.Prediction {
+	if s.Prediction == nil && s.Result != nil {
+		return s.Result.Prediction
+	}
+	return s.Prediction
 }
 
 // MarkdownReport is a review comment: its title, what the first column names
@@ -80,15 +91,32 @@ func markdownBody(m MarkdownReport) (string, []detail, error) {
 	if len(m.Notes) > 0 {
 		head.WriteString("\n")
 	}
+	// The helm-controller column says what it will do, where a
+	// HelmRelease governs a release; the notes say it in full.
+	predicted := slices.ContainsFunc(sections, func(s Section) bool { return s.prediction() != nil })
+	predictionCell := func(s Section) string {
+		if !predicted {
+			return ""
+		}
+		return " " + s.prediction().Short() + " |"
+	}
+	predictionHead, predictionRule := "", ""
+	if predicted {
+		predictionHead, predictionRule = " helm-controller |", "---|"
+	}
 	if withCase {
-		fmt.Fprintf(&head, "| %s | case | added | changed | removed | flagged |\n|---|---|---:|---:|---:|---:|\n", column)
+		fmt.Fprintf(&head, "| %s | case | added | changed | removed | flagged |%s\n|---|---|---:|---:|---:|---:|%s\n", column, predictionHead, predictionRule)
 	} else {
-		fmt.Fprintf(&head, "| %s | added | changed | removed | flagged |\n|---|---:|---:|---:|---:|\n", column)
+		fmt.Fprintf(&head, "| %s | added | changed | removed | flagged |%s\n|---|---:|---:|---:|---:|%s\n", column, predictionHead, predictionRule)
 	}
 	changed := 0
 	for _, s := range sections {
 		if s.Err != nil {
-			fmt.Fprintf(&head, "| `%s` |%s | | | error: %s |\n", s.Chart, caseCell(s), escapeCell(firstLine(s.Err.Error())))
+			pad := "" // the error fills up to removed; flagged stays empty
+			if predicted {
+				pad = " |" + predictionCell(s)
+			}
+			fmt.Fprintf(&head, "| `%s` |%s | | | error: %s |%s\n", s.Chart, caseCell(s), escapeCell(firstLine(s.Err.Error())), pad)
 			continue
 		}
 		a, c, r := s.Result.Counts()
@@ -96,7 +124,7 @@ func markdownBody(m MarkdownReport) (string, []detail, error) {
 		if n := s.Result.Flagged(); n > 0 {
 			flag = fmt.Sprintf("**%d** ⚠", n)
 		}
-		fmt.Fprintf(&head, "| `%s` |%s %d | %d | %d | %s |\n", s.Chart, caseCell(s), a, c, r, flag)
+		fmt.Fprintf(&head, "| `%s` |%s %d | %d | %d | %s |%s\n", s.Chart, caseCell(s), a, c, r, flag, predictionCell(s))
 		if s.Result.HasChanges() {
 			changed++
 		}

@@ -190,6 +190,21 @@ func remediation(hr *helmv2.HelmRelease, action Action, beforeStored bool, owned
 	return fmt.Sprintf("%s and retry, %d time(s) (upgrade.remediation.retries); after the last failure the release stays failed and the HelmRelease stalls", strategy, r.GetRetries())
 }
 
+// Short is the prediction in a few words, for a table's cell.
+func (p *Prediction) Short() string {
+	if p == nil {
+		return ""
+	}
+	s := strings.ReplaceAll(string(p.Action), "-", " ")
+	switch {
+	case p.Fails != "":
+		s += " **fails**"
+	case p.Takes != "":
+		s += ", takes over objects"
+	}
+	return s
+}
+
 // Line is the prediction in one line, for a table or a report.
 func (p *Prediction) Line() string {
 	if p == nil {

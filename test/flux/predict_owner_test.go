@@ -99,6 +99,11 @@ func TestPredictedObjectMoveBetweenReleases(t *testing.T) {
 		}
 	}
 
+	md := cozyhr(t, "-C", a.Dir, "-n", ns, "diff", "--instances", "-o", "markdown").expect(t, 0)
+	if !strings.Contains(md.out, "| flagged | helm-controller |") || !strings.Contains(md.out, "| upgrade, takes over objects |") {
+		t.Errorf("the Markdown report has no helm-controller column saying b takes over objects:\n%s", md.out)
+	}
+
 	setSuspend(t, aKey, true)
 	a.publish(t)
 	cozyhr(t, "-C", b.Dir, "reconcile", "--with-source", "--timeout", "2m").expect(t, 0)

@@ -159,6 +159,7 @@ func (t *Trees) Review(ctx context.Context, chartDir string, o Options) (*Chart,
 				return out, err
 			}
 			c.Result.ApplyRules(named.Config.Diff.Rules)
+			c.Result.Prediction = prediction(head.w, from, to, c.Result)
 		}
 		out.Cases = append(out.Cases, c)
 	}

@@ -110,7 +110,7 @@ func (g *globalOptions) diffMarkdown(cmd *cobra.Command, s *spec, o *diffOptions
 				rev, err := oc.reviewChart(r)
 				if rev != nil {
 					for _, c := range rev.Cases {
-						found[i] = append(found[i], output.Section{Chart: config.DisplayPath(dir), Case: caseLabel(c.Name, len(rev.Cases)), Result: c.Result})
+						found[i] = append(found[i], output.Section{Chart: config.DisplayPath(dir), Case: caseLabel(c.Name, len(rev.Cases)), Result: c.Result, Release: rev.Namespace + "/" + rev.Release})
 					}
 				}
 				return err
@@ -136,10 +136,7 @@ func (g *globalOptions) diffMarkdown(cmd *cobra.Command, s *spec, o *diffOptions
 	if err := cmd.Context().Err(); err != nil {
 		return err // a stopped run posts no half a report
 	}
-	var sections []output.Section
-	for _, f := range found {
-		sections = append(sections, f...)
-	}
+	sections := output.Joined(found)
 	title := "cozyhr diff against the cluster"
 	if o.base != "" {
 		title = "cozyhr diff: " + o.base + " → " + cmp.Or(o.head, "the working tree")

@@ -138,3 +138,24 @@ func TestALiveDiffFlagsValuesTheNewChartNoLongerHas(t *testing.T) {
 		t.Errorf("the fleet diff does not flag message:\n%s", fleet.out)
 	}
 }
+
+// A review of many charts as one comment flags an object that leaves one
+// chart's release for another's (object-moves) on both.
+func TestAReviewOfManyChartsFlagsAnObjectMovingBetweenThem(t *testing.T) {
+	g := newGitRepo(t)
+	shared := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  k: v\n"
+	for _, name := range []string{"a", "b"} {
+		g.write("apps/"+name+"/Chart.yaml", "apiVersion: v2\nname: "+name+"\nversion: 0.1.0\n")
+		g.write("apps/"+name+"/.cozyhr.yaml", "apiVersion: cozyhr.io/v1alpha1\nkind: Chart\nrelease: {name: "+name+", namespace: apps}\n")
+		g.write("apps/"+name+"/templates/own.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "+name+"\n")
+	}
+	g.write("apps/a/templates/shared.yaml", shared)
+	base := g.commit("base")
+	g.git("rm", "-q", "apps/a/templates/shared.yaml")
+	g.write("apps/b/templates/shared.yaml", shared)
+
+	md := cozyhrNoCluster(t, "-R", filepath.Join(g.dir, "apps"), "--all", "diff", "--base", base, "-o", "markdown").expect(t, 0)
+	if strings.Count(md.out, "moves from release apps/a to release apps/b") < 2 || !strings.Contains(md.out, "object-moves") {
+		t.Errorf("the move is not flagged on both charts:\n%s", md.out)
+	}
+}

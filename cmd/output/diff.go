@@ -90,6 +90,7 @@ func DiffHuman(out io.Writer, r *core.DiffResult, o HumanOptions) error {
 				header += fmt.Sprintf(" (%s)", c.Note)
 			}
 			b.WriteString(paint(o.Color, ansiGreen, header) + "\n")
+			writeHazards(&b, c.Hazards, o.Color)
 			writeIndentedYAML(&b, c.Object, "    + ")
 		case core.ActionRemove:
 			b.WriteString(paint(o.Color, ansiRed, fmt.Sprintf("- %s will be deleted", refText(c))) + "\n")

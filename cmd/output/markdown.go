@@ -30,6 +30,27 @@ type Section struct {
 	Err    error
 	// Prediction is what helm-controller will do, when not the result's.
 	Prediction *predict.Prediction
+	// Release is the chart's release, namespace/name, in a review of many
+	// charts.
+	Release string
+}
+
+// Joined are the sections of many charts as one report, the objects that
+// leave one chart's release for another's flagged on both (object-moves,
+// fleet.Moves), as their default values render them.
+func Joined(found [][]Section) []Section {
+	var out []Section
+	byRelease := map[string]*core.DiffResult{}
+	for _, f := range found {
+		for _, s := range f {
+			out = append(out, s)
+			if s.Release != "" && s.Result != nil && (s.Case == "" || s.Case == "default") {
+				byRelease[s.Release] = s.Result
+			}
+		}
+	}
+	fleet.Moves(byRelease)
+	return out
 }
 
 // prediction is the section's prediction, or its result's.

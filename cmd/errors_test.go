@@ -40,8 +40,8 @@ func TestUserMessageSaysTypedErrorsInTheirContext(t *testing.T) {
 		{fmt.Errorf("upstream.tarball.url uses {{ .Version }}: %w", &upstream.NoVersionError{}), "upstream.tarball.url uses {{ .Version }}: set upstream.tarball.version or pass --version"},
 		{&core.NoRevisionError{Release: "app", Revision: 2, Earlier: true}, "release app has no earlier revision than 2 to roll back to; see cozyhr history"},
 		{&core.SuspendedError{Key: key}, "HelmRelease ns/app is suspended, so Flux would ignore the request; resume it first with: cozyhr resume"},
-		{&kube.KubeconfigError{Missing: true}, "no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig, or render without a cluster with --offline"},
-		{fmt.Errorf("connect: %w", &kube.UnreachableError{Err: errors.New("tls: bad certificate")}), "connect: cannot reach the cluster: tls: bad certificate (check --kubeconfig/--context, or render with --offline)"},
+		{&kube.KubeconfigError{Missing: true}, "no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig (show and diff render without a cluster with --offline)"},
+		{fmt.Errorf("connect: %w", &kube.UnreachableError{Err: errors.New("tls: bad certificate")}), "connect: cannot reach the cluster: tls: bad certificate (check --kubeconfig/--context; show and diff render without a cluster with --offline)"},
 		{&kube.TimeoutError{Server: "https://x", Timeout: time.Second}, "the API server https://x did not answer within 1s: check that it is up and reachable (kubectl get --raw /readyz), or give a slow server longer with --request-timeout"},
 		// An error inside one that adds advice is said too; the advice is
 		// the command line's.
@@ -68,7 +68,7 @@ func TestARefusedConnectionIsExplainedOnceAtTheEnd(t *testing.T) {
 	}
 	// Said already by the typed error it is in: no second hint.
 	wrapped := &kube.UnreachableError{Err: refused}
-	if got := userMessage(wrapped); strings.Contains(got, "nothing listens") || !strings.HasSuffix(got, "(check --kubeconfig/--context, or render with --offline)") {
+	if got := userMessage(wrapped); strings.Contains(got, "nothing listens") || !strings.HasSuffix(got, "(check --kubeconfig/--context; show and diff render without a cluster with --offline)") {
 		t.Errorf("refused inside a typed error: %q", got)
 	}
 }

@@ -24,7 +24,7 @@ import (
 func UserMessage(err error) string {
 	msg, said := rebuild(err)
 	if !said && errors.Is(err, syscall.ECONNREFUSED) {
-		msg += ": nothing listens there; check that the API server is up and that --kubeconfig/--context point to it (kubectl cluster-info), or render with --offline"
+		msg += ": nothing listens there; check that the API server is up and that --kubeconfig/--context point to it (kubectl cluster-info); show and diff render without a cluster with --offline"
 	}
 	return CleanError(msg)
 }
@@ -65,11 +65,11 @@ func phrase(err error) (text string, ok, said bool) {
 		return e.Error() + "; drop --offline", true, true
 	case *kube.KubeconfigError:
 		if e.Missing {
-			return "no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig, or render without a cluster with --offline", true, true
+			return "no kubeconfig found (looked at --kubeconfig, KUBECONFIG and ~/.kube/config): point to one with --kubeconfig (show and diff render without a cluster with --offline)", true, true
 		}
-		return e.Error() + ": check the file --kubeconfig or KUBECONFIG names, or render with --offline", true, true
+		return e.Error() + ": check the file --kubeconfig or KUBECONFIG names (show and diff render without a cluster with --offline)", true, true
 	case *kube.UnreachableError:
-		return e.Error() + " (check --kubeconfig/--context, or render with --offline)", true, true
+		return e.Error() + " (check --kubeconfig/--context; show and diff render without a cluster with --offline)", true, true
 	case *kube.TimeoutError:
 		return e.Error() + ": check that it is up and reachable (kubectl get --raw /readyz), or give a slow server longer with --request-timeout", true, true
 	case *core.KubeVersionError:

@@ -58,17 +58,18 @@ func pronoun(paths []string) string {
 }
 
 // owns walks a fieldsV1 set along path: "f:name" for a field, "k:{...}"
-// for a list entry named name=value. It owns the path when the walk ends
-// on a field it owns whole (a leaf, or "." for a map or entry itself), or
-// passes through a leaf (an atomic value). A path that ends on a map it
-// owns only some keys of is a change of other keys: not its.
+// for a list entry named name=value. It owns the path when the walk meets
+// a leaf: the field itself, or an atomic value above it. A path that ends
+// on a map or an entry is keys added or removed there (dyff names such a
+// change by the map): owning the map itself (".", having created it) or
+// some of its keys is no claim on the others.
 func owns(set map[string]any, path []string) bool {
-	for i, seg := range path {
+	for _, seg := range path {
 		next, ok := child(set, seg)
 		if !ok {
 			return false
 		}
-		if _, whole := next["."]; len(next) == 0 || i == len(path)-1 && whole {
+		if len(next) == 0 {
 			return true
 		}
 		set = next

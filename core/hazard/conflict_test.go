@@ -20,8 +20,9 @@ func TestFieldConflicts(t *testing.T) {
 		managed("kube-controller-manager", "scale", `{"f:spec":{"f:replicas":{}}}`),
 		managed("ops-team", "", `{"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{"f:resources":{}}}}}}}`),
 		managed("before-first-apply", "", `{"f:metadata":{"f:labels":{}}}`),
+		managed("kube-controller-manager", "", `{"f:metadata":{"f:annotations":{".":{},"f:deployment.kubernetes.io/revision":{}}}}`),
 	}
-	foreign := entries[1:3] // kube.ForeignManagers's choice
+	foreign := append(entries[1:3:3], entries[4]) // kube.ForeignManagers's choice
 	for _, c := range []struct {
 		name  string
 		paths []string
@@ -32,6 +33,7 @@ func TestFieldConflicts(t *testing.T) {
 		{"the image Helm owns", []string{"/spec/template/spec/containers/name=web/image"}, nil},
 		{"another container", []string{"/spec/template/spec/containers/name=sidecar/resources"}, nil},
 		{"keys added to a map another manager owns a key of", []string{"/spec"}, nil},
+		{"annotations added to a map another manager made", []string{"/metadata/annotations"}, nil},
 	} {
 		got := FieldConflicts(foreign, c.paths)
 		if len(got) != len(c.want) {

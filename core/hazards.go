@@ -1,6 +1,11 @@
 package core
 
-import "github.com/cozyhr/cozyhr/core/hazard"
+import (
+	"slices"
+	"strings"
+
+	"github.com/cozyhr/cozyhr/core/hazard"
+)
 
 // flagHazards marks the changes that will hurt (see package hazard). The
 // marks change no exit code.
@@ -16,6 +21,8 @@ func (res *DiffResult) flagHazards() {
 			c.Hazards = hazard.Addition(c.Ref.Kind, c.Object)
 		}
 	}
+	// Read concurrently: in a stable order for the report.
+	slices.SortFunc(res.Owned, func(a, b Owned) int { return strings.Compare(a.Ref, b.Ref) })
 	for _, o := range res.Owned {
 		if o.Owner != "" {
 			res.Flag(o.Ref, hazard.TakenFrom(o.Owner))

@@ -216,13 +216,7 @@ func trimmed(hr *helmv2.HelmRelease) *helmv2.HelmRelease {
 // FromSnapshot calls fn with each of the query's instances in the snapshot
 // at path, one at a time.
 func FromSnapshot(path string, q Query, fn func(*snapshot.Instance) error) error {
-	return snapshot.Each(path, func(in *snapshot.Instance) error {
-		ok, err := q.Matches(in.HelmRelease)
-		if err != nil || !ok {
-			return err
-		}
-		return fn(in)
-	})
+	return snapshot.EachOf(path, q.Matches, fn)
 }
 
 // RecordedOf is an instance's inputs, to render it as production would.

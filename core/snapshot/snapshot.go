@@ -236,7 +236,7 @@ func Open(path string, maxAge time.Duration, now time.Time) (*Header, error) {
 // readHeader decodes the fields before the instances.
 func readHeader(path string) (*Header, error) {
 	var h Header
-	err := each(path, &h, func(*Instance) error { return errStop })
+	err := each(path, &h, nil, func(*Instance) error { return errStop })
 	if err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}
@@ -254,12 +254,21 @@ var errStop = errors.New("stop")
 // Each calls fn with every instance of the snapshot at path, one at a time,
 // in the order taken; Open checks the file first.
 func Each(path string, fn func(*Instance) error) error {
-	var h Header
-	return each(path, &h, fn)
+	return EachOf(path, nil, fn)
 }
 
-// each decodes the header into h and streams the instances to fn.
-func each(path string, h *Header, fn func(*Instance) error) error {
+// EachOf is Each for the instances whose HelmRelease keep accepts (all with
+// keep nil): the others are never decoded whole, so that a run over many
+// charts, each reading the file for its own instances, does not decode
+// every instance's values, lookups and manifest once per chart.
+func EachOf(path string, keep func(*helmv2.HelmRelease) (bool, error), fn func(*Instance) error) error {
+	var h Header
+	return each(path, &h, keep, fn)
+}
+
+// each decodes the header into h and streams the instances keep accepts
+// to fn.
+func each(path string, h *Header, keep func(*helmv2.HelmRelease) (bool, error), fn func(*Instance) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return &Error{Path: path, What: err.Error()}
@@ -299,12 +308,30 @@ func each(path string, h *Header, fn func(*Instance) error) error {
 			return bad(err)
 		}
 		for n := 0; dec.More(); n++ {
-			in := &Instance{}
-			if err := dec.Decode(in); err != nil {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
 				return bad(fmt.Errorf("instances[%d]: %w", n, err))
 			}
-			if in.HelmRelease == nil {
+			var named struct {
+				HelmRelease *helmv2.HelmRelease `json:"helmRelease"`
+			}
+			if err := json.Unmarshal(raw, &named); err != nil {
+				return bad(fmt.Errorf("instances[%d]: %w", n, err))
+			}
+			if named.HelmRelease == nil {
 				return bad(fmt.Errorf("instances[%d]: no helmRelease", n))
+			}
+			if keep != nil {
+				if ok, err := keep(named.HelmRelease); err != nil || !ok {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			in := &Instance{}
+			if err := json.Unmarshal(raw, in); err != nil {
+				return bad(fmt.Errorf("instances[%d]: %w", n, err))
 			}
 			if err := fn(in); err != nil {
 				return err

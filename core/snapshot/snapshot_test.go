@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -270,4 +271,71 @@ func TestASnapshotFollowsItsSchema(t *testing.T) {
 	if err := sch.Validate(whole); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// EachOf hands over only the instances its filter keeps, and never decodes
+// the others whole: an instance left out may even hold what its type
+// cannot take.
+func TestEachOfDecodesOnlyTheInstancesKept(t *testing.T) {
+	path := write(t, 3)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// nsa's values become a string (after Open: EachOf reads, not checks).
+	broken := strings.Replace(string(data), `"values":{"name":"app","replicas":2}`, `"values":"not a map"`, 1)
+	if broken == string(data) {
+		t.Fatalf("the values were not found in:\n%s", data)
+	}
+	if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	err = snapshot.EachOf(path, func(hr *helmv2.HelmRelease) (bool, error) { return hr.Namespace != "nsa", nil }, func(in *snapshot.Instance) error {
+		keys = append(keys, in.Key())
+		return nil
+	})
+	if err != nil || strings.Join(keys, ",") != "nsb/app,nsc/app" {
+		t.Errorf("EachOf: %v, %v", keys, err)
+	}
+	if err := snapshot.Each(path, func(*snapshot.Instance) error { return nil }); err == nil || !strings.Contains(err.Error(), "instances[0]") {
+		t.Errorf("Each decodes every instance, and should refuse the broken one: %v", err)
+	}
+}
+
+// BenchmarkEachOf reads 1,000 instances for the tenth of them one chart
+// has (a run over ten charts reads the file ten times), against Each,
+// which decodes every instance whole.
+func BenchmarkEachOf(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "snap.json")
+	w, err := snapshot.Create(path, snapshot.Header{Taken: taken})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 1000 {
+		in := instance(fmt.Sprintf("ns%04d", i), "app")
+		in.Deployed.Manifest = strings.Repeat("kind: ConfigMap\nmetadata:\n  name: x\ndata:\n  k: v\n---\n", 50)
+		if err := w.Add(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	tenth := func(hr *helmv2.HelmRelease) (bool, error) { return strings.HasSuffix(hr.Namespace, "0"), nil }
+	b.Run("EachOf", func(b *testing.B) {
+		for b.Loop() {
+			if err := snapshot.EachOf(path, tenth, func(*snapshot.Instance) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Each", func(b *testing.B) {
+		for b.Loop() {
+			err := snapshot.Each(path, func(in *snapshot.Instance) error { _, _ = tenth(in.HelmRelease); return nil })
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

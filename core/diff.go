@@ -484,11 +484,11 @@ func (w *Workspace) DiffChart(ctx context.Context, render RenderOptions, opts Di
 		return nil, err
 	}
 	if t := d.Target; t.FluxMode() && !t.Offline {
-		in := predict.Input{HelmRelease: t.HelmRelease, Installed: d.upgrades(), Changed: res.HasChanges() || len(res.Owned) > 0, Refused: res.Refused(), CRDs: res.CRDs, Owned: res.OwnedLines()}
+		method := ""
 		if d.Previous != nil {
-			in.LastApplyMethod = d.Previous.ApplyMethod
+			method = d.Previous.ApplyMethod
 		}
-		res.Prediction = predict.Release(in)
+		res.Prediction = res.Predict(t.HelmRelease, d.upgrades(), method)
 	}
 	res.ApplyRules(w.Config.Diff.Rules)
 	return res, nil

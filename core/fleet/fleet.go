@@ -88,15 +88,6 @@ type Instance struct {
 	Prediction *predict.Prediction
 }
 
-// Predict is what helm-controller will do with an instance's result.
-func Predict(hr *helmv2.HelmRelease, installed bool, lastApplyMethod string, res *core.DiffResult) *predict.Prediction {
-	in := predict.Input{HelmRelease: hr, Installed: installed, LastApplyMethod: lastApplyMethod}
-	if res != nil {
-		in.Changed, in.Refused, in.CRDs, in.Owned = res.HasChanges() || len(res.Owned) > 0, res.Refused(), res.CRDs, res.OwnedLines()
-	}
-	return predict.Release(in)
-}
-
 // Key is the instance's HelmRelease as namespace/name.
 func (i Instance) Key() string { return i.Namespace + "/" + i.Name }
 

@@ -132,7 +132,7 @@ func reviewInstance(ctx context.Context, base, head *side, h *snapshot.Header, i
 	if in.Deployed != nil {
 		method = in.Deployed.ApplyMethod
 	}
-	res.Prediction = fleet.Predict(in.HelmRelease, in.Deployed != nil, method, res.Result)
+	res.Prediction = res.Result.Predict(in.HelmRelease, in.Deployed != nil, method)
 	for _, d := range []*core.Desired{from, to} {
 		if d != nil {
 			for _, u := range d.Unanswered {

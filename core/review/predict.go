@@ -17,8 +17,7 @@ func prediction(w *core.Workspace, from, to *core.Desired, res *core.DiffResult)
 		return nil
 	}
 	hr := to.Target.HelmRelease
-	p := predict.Release(predict.Input{HelmRelease: hr, Installed: from != nil, LastApplyMethod: "ssa",
-		Changed: res.HasChanges(), Refused: res.Refused(), CRDs: res.CRDs})
+	p := res.Predict(hr, from != nil, "ssa")
 	if p != nil && p.Action == predict.Upgrade && p.ApplyMethod != "" {
 		if m := hr.GetUpgrade().ServerSideApply; m == "" || m == helmv2.ServerSideApplyAuto {
 			p.ApplyMethod = "its last apply method, upgrade.serverSideApply auto"

@@ -37,7 +37,7 @@ func (w *Workspace) crdPolicy(t *Target, upgrade bool) string {
 	return CRDsCreate
 }
 
-// CRDsUpdated reports whether the coming install or upgrade changes the
+// crdsUpdated reports whether the coming install or upgrade changes the
 // chart's existing CRDs: CreateReplace does, and Create does under
 // server-side apply in Flux mode.
 func (w *Workspace) crdsUpdated(t *Target, upgrade, ssa bool) bool {

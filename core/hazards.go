@@ -14,7 +14,10 @@ func (res *DiffResult) flagHazards() {
 		c := &res.Changes[i]
 		switch c.Action {
 		case ActionChange:
-			c.Hazards = append(hazard.Change(c.Ref.Kind, c.Report, c.Live, c.Desired), hazard.FieldConflicts(res.foreign[c.Ref.String()], hazard.ReportPaths(c.Report))...)
+			c.Hazards = hazard.Change(c.Ref.Kind, c.Report, c.Live, c.Desired)
+			if foreign := res.foreign[c.Ref.String()]; len(foreign) > 0 {
+				c.Hazards = append(c.Hazards, hazard.FieldConflicts(foreign, hazard.ReportPaths(c.Report))...)
+			}
 		case ActionRemove:
 			c.Hazards = hazard.Removal(c.Ref.Kind)
 		case ActionAdd:

@@ -535,9 +535,9 @@ func Diff(out io.Writer, res *core.DiffResult, f Format, o HumanOptions, showIgn
 	return DiffIgnored(out, res)
 }
 
-// ImagesLine says the image changes in one line, each image once:
-// "Images: + redis:7, ~ nginx:1.27 → nginx:1.28, - memcached:1".
-func ImagesLine(byObject map[string][]hazard.ImageChange) string {
+// imageParts are a release's image changes, each once: "+ redis:7",
+// "~ nginx:1.27 → nginx:1.28", "- memcached:1".
+func imageParts(byObject map[string][]hazard.ImageChange) []string {
 	seen := map[string]bool{}
 	var parts []string
 	for _, obj := range slices.Sorted(maps.Keys(byObject)) {
@@ -555,10 +555,7 @@ func ImagesLine(byObject map[string][]hazard.ImageChange) string {
 			}
 		}
 	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "Images: " + strings.Join(parts, ", ")
+	return parts
 }
 
 // ReleaseImages are a release's image changes, by object.

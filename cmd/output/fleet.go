@@ -64,11 +64,7 @@ func fleetImages(insts []fleet.Instance) string {
 	var order []string
 	count := map[string]int{}
 	for _, in := range insts {
-		line := ImagesLine(ReleaseImages(in.Result))
-		for _, part := range strings.Split(strings.TrimPrefix(line, "Images: "), ", ") {
-			if part == "" {
-				continue
-			}
+		for _, part := range imageParts(ReleaseImages(in.Result)) {
 			if count[part] == 0 {
 				order = append(order, part)
 			}

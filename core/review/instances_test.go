@@ -94,12 +94,7 @@ func TestAnInstanceTheNewSchemaRefusesIsARow(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "values.schema.json"), []byte(schema), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var trees review.Trees
-	defer trees.Close()
-	f, err := trees.ReviewInstances(context.Background(), dir, review.Options{Base: base}, review.Production{Snapshot: snap, Header: h})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := reviewFleet(t, dir, base, snap, h)
 	var failed, reviewed []string
 	for _, in := range f.Instances {
 		if in.Err != nil {
@@ -124,12 +119,7 @@ func TestValuesTheNewChartDropsAreNamedPerInstance(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "values.yaml"), []byte("count: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var trees review.Trees
-	defer trees.Close()
-	f, err := trees.ReviewInstances(context.Background(), dir, review.Options{Base: base}, review.Production{Snapshot: snap, Header: h})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := reviewFleet(t, dir, base, snap, h)
 	for _, in := range f.Instances {
 		if in.Err != nil || len(in.Result.Findings) != 1 || in.Result.Findings[0].Rule != hazard.ValuesUnread || !strings.HasPrefix(in.Result.Findings[0].Message, "replicas is set by this instance") {
 			t.Errorf("%s: %v %+v", in.Key(), in.Err, in.Result)
@@ -164,4 +154,17 @@ func readFileTB(tb testing.TB, path string) string {
 		tb.Fatal(err)
 	}
 	return string(data)
+}
+
+// reviewFleet reviews every instance of the chart in dir in the snapshot
+// between base and the working tree.
+func reviewFleet(t *testing.T, dir, base, snap string, h *snapshot.Header) *review.Fleet {
+	t.Helper()
+	var trees review.Trees
+	defer trees.Close()
+	f, err := trees.ReviewInstances(context.Background(), dir, review.Options{Base: base}, review.Production{Snapshot: snap, Header: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

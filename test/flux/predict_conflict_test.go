@@ -3,7 +3,6 @@ package flux_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -30,7 +29,7 @@ func TestPredictedFieldConflictIsTakenBack(t *testing.T) {
 	}
 
 	changeTemplate(t, c)
-	writeFile(t, filepath.Join(c.Dir, "Chart.yaml"), strings.Replace(readFileT(t, filepath.Join(c.Dir, "Chart.yaml")), "version: 0.1.0", "version: 0.2.0", 1))
+	bumpVersion(t, c.Dir)
 	_, out := fleetDiff(t, c.Dir, ns)
 	if !strings.Contains(out, `"rule": "field-conflict"`) || !strings.Contains(out, "data.index.html is owned by ops-team") {
 		t.Fatalf("the conflict with ops-team is not flagged:\n%s", out)

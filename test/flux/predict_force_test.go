@@ -33,7 +33,7 @@ func TestPredictedForceDoesNotPassAnImmutableField(t *testing.T) {
 				tc.mutate(hr)
 			})
 			bumpWithNewSelector(t, c)
-			p := prediction(t, c.Dir)
+			p := prediction(t, c.Dir, c.Namespace)
 			if p["action"] != "upgrade" || p["applyMethod"] != tc.method || !strings.Contains(p["fails"], "spec.selector is immutable") || !strings.Contains(p["fails"], tc.why) {
 				t.Fatalf("prediction %v", p)
 			}

@@ -2,7 +2,6 @@ package flux_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,45 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
-
-// fleetReport is what diff --instances -o json says of each instance.
-type fleetReport struct {
-	Instances []struct {
-		Name       string
-		Prediction map[string]string
-		Result     json.RawMessage
-	}
-}
-
-func fleetDiff(t *testing.T, dir, ns string) (fleetReport, string) {
-	t.Helper()
-	r := cozyhr(t, "-C", dir, "-n", ns, "diff", "--instances", "-o", "json").expect(t, 0)
-	var rep fleetReport
-	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
-		t.Fatalf("%v:\n%s", err, r.out)
-	}
-	return rep, r.out
-}
-
-func setSuspend(t *testing.T, key client.ObjectKey, suspend bool) {
-	t.Helper()
-	hr := &helmv2.HelmRelease{}
-	if err := env.Client.Get(context.Background(), key, hr); err != nil {
-		t.Fatal(err)
-	}
-	patch := client.MergeFrom(hr.DeepCopy())
-	hr.Spec.Suspend = suspend
-	if err := env.Client.Patch(context.Background(), hr, patch); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func deployedAt(version string) func(hr *helmv2.HelmRelease) bool {
-	return func(hr *helmv2.HelmRelease) bool {
-		l := hr.Status.History.Latest()
-		return l != nil && l.ChartVersion == version && l.Status == "deployed"
-	}
-}
 
 // A ConfigMap leaves release a for release b in one chart version. The
 // fleet diff flags the move on both (object-moves) and predicts that b
@@ -87,7 +47,7 @@ func TestPredictedObjectMoveBetweenReleases(t *testing.T) {
 
 	for _, dir := range []string{a.Dir, b.Dir} {
 		writeFile(t, filepath.Join(dir, "templates", "shared.yaml"), shared("b"))
-		writeFile(t, filepath.Join(dir, "Chart.yaml"), strings.Replace(readFileT(t, filepath.Join(dir, "Chart.yaml")), "version: 0.1.0", "version: 0.2.0", 1))
+		bumpVersion(t, dir)
 	}
 	rep, out := fleetDiff(t, a.Dir, ns)
 	if len(rep.Instances) != 2 || strings.Count(out, `"rule": "object-moves"`) < 2 {
@@ -104,7 +64,7 @@ func TestPredictedObjectMoveBetweenReleases(t *testing.T) {
 		t.Errorf("the Markdown report has no helm-controller column saying b takes over objects:\n%s", md.out)
 	}
 
-	setSuspend(t, aKey, true)
+	cozyhr(t, "-C", a.Dir, "suspend").expect(t, 0)
 	a.publish(t)
 	cozyhr(t, "-C", b.Dir, "reconcile", "--with-source", "--timeout", "2m").expect(t, 0)
 	helmControllerDid(t, bKey, deployedAt("0.2.0"))
@@ -112,7 +72,7 @@ func TestPredictedObjectMoveBetweenReleases(t *testing.T) {
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "shared"}, cm); err != nil || cm.Annotations["meta.helm.sh/release-name"] != "b" {
 		t.Fatalf("helm-controller did not give shared to b: %v, %v", err, cm.Annotations)
 	}
-	setSuspend(t, aKey, false)
+	cozyhr(t, "-C", a.Dir, "resume").expect(t, 0)
 	cozyhr(t, "-C", a.Dir, "reconcile", "--with-source", "--timeout", "2m").expect(t, 0)
 	helmControllerDid(t, aKey, deployedAt("0.2.0"))
 	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "shared"}, &corev1.ConfigMap{})
@@ -139,7 +99,7 @@ func TestPredictedInstallRefusedForOwnership(t *testing.T) {
 		hr.Spec.Install.DisableTakeOwnership = true
 		hr.Spec.Install.Remediation = &helmv2.InstallRemediation{Retries: 1}
 	})
-	p := onlyPrediction(t, c.Dir, ns)
+	p := prediction(t, c.Dir, ns)
 	if p["action"] != "install" || !strings.Contains(p["fails"], "Helm refuses ConfigMap "+ns+"/hello-content (release other in "+ns+")") || !strings.Contains(p["then"], "nothing to uninstall") {
 		t.Fatalf("prediction %v", p)
 	}
@@ -175,7 +135,7 @@ func TestPredictedInstallRemediationUninstalls(t *testing.T) {
 	key := pendingInstall(t, c, func(hr *helmv2.HelmRelease) {
 		hr.Spec.Install.Remediation = &helmv2.InstallRemediation{Retries: 1}
 	})
-	p := onlyPrediction(t, c.Dir, ns)
+	p := prediction(t, c.Dir, ns)
 	if p["action"] != "install" || !strings.Contains(p["fails"], "spec.selector is immutable") ||
 		!strings.Contains(p["then"], "uninstall (which deletes what the install took over: Deployment "+ns+"/hello (no release's)") {
 		t.Fatalf("prediction %v", p)
@@ -204,16 +164,6 @@ func pendingInstall(t *testing.T, c *fluxChart, mutate func(hr *helmv2.HelmRelea
 	})
 	key := client.ObjectKeyFromObject(hr)
 	t.Cleanup(func() { deleteAndWait(t, key) })
-	writeFile(t, filepath.Join(c.Dir, "Chart.yaml"), strings.Replace(readFileT(t, filepath.Join(c.Dir, "Chart.yaml")), "version: 0.1.0", "version: 0.2.0", 1))
+	bumpVersion(t, c.Dir)
 	return key
-}
-
-// onlyPrediction is the prediction for the one instance in ns.
-func onlyPrediction(t *testing.T, dir, ns string) map[string]string {
-	t.Helper()
-	rep, out := fleetDiff(t, dir, ns)
-	if len(rep.Instances) != 1 {
-		t.Fatalf("instances:\n%s", out)
-	}
-	return rep.Instances[0].Prediction
 }

@@ -21,17 +21,48 @@ import (
 	"github.com/cozyhr/cozyhr/test/testenv"
 )
 
-// prediction reads the one instance's prediction from diff --instances.
-func prediction(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	r := cozyhr(t, "-C", dir, "diff", "--instances", "-o", "json").expect(t, 0)
-	var rep struct {
-		Instances []struct{ Prediction map[string]string }
+// fleetReport is what diff --instances -o json says of each instance.
+type fleetReport struct {
+	Instances []struct {
+		Name       string
+		Prediction map[string]string
 	}
-	if err := json.Unmarshal([]byte(r.out), &rep); err != nil || len(rep.Instances) != 1 {
+}
+
+// fleetDiff runs diff --instances -o json on the chart's instances in ns.
+func fleetDiff(t *testing.T, dir, ns string) (fleetReport, string) {
+	t.Helper()
+	r := cozyhr(t, "-C", dir, "-n", ns, "diff", "--instances", "-o", "json").expect(t, 0)
+	var rep fleetReport
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
 		t.Fatalf("%v:\n%s", err, r.out)
 	}
+	return rep, r.out
+}
+
+// prediction is the prediction for the chart's one instance in ns.
+func prediction(t *testing.T, dir, ns string) map[string]string {
+	t.Helper()
+	rep, out := fleetDiff(t, dir, ns)
+	if len(rep.Instances) != 1 {
+		t.Fatalf("instances:\n%s", out)
+	}
 	return rep.Instances[0].Prediction
+}
+
+// bumpVersion makes the chart in dir version 0.2.0 (from 0.1.0).
+func bumpVersion(t *testing.T, dir string) {
+	t.Helper()
+	path := filepath.Join(dir, "Chart.yaml")
+	writeFile(t, path, strings.Replace(readFileT(t, path), "version: 0.1.0", "version: 0.2.0", 1))
+}
+
+// deployedAt says the HelmRelease's latest release is deployed at version.
+func deployedAt(version string) func(hr *helmv2.HelmRelease) bool {
+	return func(hr *helmv2.HelmRelease) bool {
+		l := hr.Status.History.Latest()
+		return l != nil && l.ChartVersion == version && l.Status == "deployed"
+	}
 }
 
 // bumpWithNewSelector changes hello's Deployment selector, a field the
@@ -44,12 +75,7 @@ func bumpWithNewSelector(t *testing.T, c *fluxChart) {
 		t.Fatal(err)
 	}
 	writeFile(t, path, strings.ReplaceAll(string(data), "app.kubernetes.io/instance: {{ .Release.Name }}", "app.kubernetes.io/instance: {{ .Release.Name }}-v2"))
-	chart := filepath.Join(c.Dir, "Chart.yaml")
-	data, err = os.ReadFile(chart)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, chart, strings.Replace(string(data), "version: 0.1.0", "version: 0.2.0", 1))
+	bumpVersion(t, c.Dir)
 }
 
 // helmControllerDid waits until the HelmRelease's status says what
@@ -75,7 +101,7 @@ func helmControllerDid(t *testing.T, key client.ObjectKey, done func(hr *helmv2.
 func TestPredictedUpgradeFailureWithoutRemediation(t *testing.T) {
 	c, key := installHello(t, "predict-stall", func(hr *helmv2.HelmRelease) { hr.Spec.Chart.Spec.Version = "*" })
 	bumpWithNewSelector(t, c)
-	p := prediction(t, c.Dir)
+	p := prediction(t, c.Dir, c.Namespace)
 	if p["action"] != "upgrade" || !strings.Contains(p["fails"], "spec.selector is immutable") || !strings.Contains(p["then"], "no retry and no rollback") || p["applyMethod"] != "server-side apply" {
 		t.Fatalf("prediction %v", p)
 	}
@@ -100,7 +126,7 @@ func TestPredictedUpgradeFailureWithRollback(t *testing.T) {
 		hr.Spec.Upgrade.Remediation = &helmv2.UpgradeRemediation{Retries: 1}
 	})
 	bumpWithNewSelector(t, c)
-	p := prediction(t, c.Dir)
+	p := prediction(t, c.Dir, c.Namespace)
 	if p["action"] != "upgrade" || !strings.Contains(p["then"], "rollback and retry, 1 time(s)") {
 		t.Fatalf("prediction %v", p)
 	}
@@ -183,16 +209,13 @@ func TestPredictedCRDPolicies(t *testing.T) {
 			writeFile(t, filepath.Join(c.Dir, "crds", "gadgets.yaml"), readFileT(t, filepath.Join(next, "crds", "gadgets.yaml")))
 			writeFile(t, filepath.Join(c.Dir, "templates", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gadget\ndata:\n  k: v2\n")
 			writeFile(t, filepath.Join(c.Dir, "Chart.yaml"), "apiVersion: v2\nname: gadget\nversion: 0.2.0\n")
-			p := prediction(t, c.Dir)
+			p := prediction(t, c.Dir, c.Namespace)
 			if p["action"] != "upgrade" || !strings.Contains(p["crds"], tc.predict) {
 				t.Fatalf("prediction %v, want crds %q", p, tc.predict)
 			}
 			c.publish(t)
 			cozyhr(t, "-C", c.Dir, "reconcile", "--with-source", "--timeout", "2m").expect(t, 0)
-			helmControllerDid(t, key, func(hr *helmv2.HelmRelease) bool {
-				latest := hr.Status.History.Latest()
-				return latest != nil && latest.ChartVersion == "0.2.0" && latest.Status == "deployed"
-			})
+			helmControllerDid(t, key, deployedAt("0.2.0"))
 			crd := &apiextensionsv1.CustomResourceDefinition{}
 			if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "gadgets." + group}, crd); err != nil {
 				t.Fatal(err)
@@ -240,7 +263,7 @@ func TestPredictedNotReconciled(t *testing.T) {
 	// 0.2.0: one more key in the ConfigMap, for all three.
 	for _, c := range []*fluxChart{witness, sleeper, waiting} {
 		changeTemplate(t, c)
-		writeFile(t, filepath.Join(c.Dir, "Chart.yaml"), strings.Replace(readFileT(t, filepath.Join(c.Dir, "Chart.yaml")), "version: 0.1.0", "version: 0.2.0", 1))
+		bumpVersion(t, c.Dir)
 	}
 	for _, tc := range []struct {
 		c    *fluxChart

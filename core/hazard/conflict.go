@@ -35,7 +35,7 @@ func FieldConflicts(foreign []metav1.ManagedFieldsEntry, paths []string) []Findi
 			if e.Subresource != "" {
 				who += " (through " + e.Subresource + ")"
 			}
-			out = append(out, finding(FieldConflict, "%s owned by %s on the live object: the upgrade takes %s (helm-controller forces conflicts under server-side apply), and %s may set %s again",
+			out = append(out, finding(FieldConflict, "%s owned by %s on the live object: the upgrade takes %s (a server-side apply forcing conflicts, as helm-controller's does, or a client-side patch), and %s may set %s again",
 				dotted(owned), who, pronoun(owned), e.Manager, pronoun(owned)))
 		}
 	}
